@@ -1,0 +1,260 @@
+// Package store is Logbook's persistence contract. Two implementations
+// satisfy it, internal/store/sqlite (the embedded default) and
+// internal/store/postgres, and both must pass the shared behavioural suite
+// in internal/store/storetest.
+//
+// Nothing above this package sees a driver type: implementations translate
+// "no rows" into ErrNotFound and unique violations into ErrConflict.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+)
+
+// Errors every implementation returns for the conditions callers branch on.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Store is everything Logbook keeps. Each method runs in its own
+// transaction; callers never see one.
+type Store interface {
+	EventStore
+	AccountStore
+	IntegrationStore
+	KeyStore
+	CounterStore
+	// Migrate applies the embedded migrations not yet recorded in
+	// schema_migrations, each in its own transaction. It is safe to call
+	// from several processes at once.
+	Migrate(ctx context.Context) error
+	Close() error
+}
+
+// Record is one event as stored: its wire bytes in both renderings, written
+// once at ingestion and spliced into pages as they are.
+type Record struct {
+	UUID string
+	// Time is the event's own timestamp.
+	Time time.Time
+	// Label is the event's category (sign-ins), action (item usages) or
+	// "action/object_type" (audit events); kept for the dashboard.
+	Label string
+	// V2 is the event's JSON as /api/v2 serves it.
+	V2 []byte
+	// V1 is the JSON /api/v1 serves, or nil when it equals V2.
+	V1 []byte
+}
+
+// Row is one event read back for a page.
+type Row struct {
+	Seq  int64
+	Time time.Time
+	// Data is the rendering asked for. It may alias a buffer reused by the
+	// next call on the same Rows; copy it to keep it.
+	Data []byte
+}
+
+// ListQuery selects the next events of one stream, in ingestion order.
+type ListQuery struct {
+	Account string
+	Feature events.Feature
+	// After is the position already delivered: rows have Seq > After.
+	After int64
+	// Start and End filter on the event timestamp: Start <= t < End. A zero
+	// End means no end.
+	Start, End time.Time
+	// Limit is the most rows returned.
+	Limit int
+	// V1 selects the v1 rendering.
+	V1 bool
+}
+
+// ListResult is the answer to a ListQuery.
+type ListResult struct {
+	Rows []Row
+	// Last is the position to continue from: the Seq of the last row, or,
+	// when rows were skipped by the time filter, the last position scanned.
+	// It is never less than the query's After.
+	Last int64
+	// More is true when at least one more row matching the query exists
+	// after Last right now.
+	More bool
+}
+
+// EventStore appends and lists events. The position of an event (its Seq)
+// grows with ingestion order within a stream (account, feature), and an
+// event becomes visible to ListEvents only after every event with a lower
+// Seq in that stream is visible: a reader that has passed position N never
+// misses an event later committed below N.
+type EventStore interface {
+	// AppendEvents stores recs in the stream of (account, feature), in
+	// order, skipping any whose UUID the stream already holds, and returns
+	// how many were new. It is atomic: all new records or none, durable on
+	// return.
+	AppendEvents(ctx context.Context, account string, feature events.Feature, recs []Record) (inserted int, err error)
+	// ListEvents returns the next rows of a stream.
+	ListEvents(ctx context.Context, q ListQuery) (ListResult, error)
+	// StartPosition returns a position before every event of the stream
+	// whose timestamp is >= start, so that listing from it with Start set
+	// misses none. It may be lower than necessary, never higher.
+	StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error)
+	// HeadPosition returns the highest position of the stream (0 if empty).
+	HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error)
+	// DeleteEventsBefore removes events whose timestamp is before t, for
+	// retention, and returns how many were removed.
+	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
+	// CountEvents returns counts of events in a stream grouped by Label and
+	// by hour of the event timestamp, for t in [from, to).
+	CountEvents(ctx context.Context, account string, feature events.Feature, from, to time.Time) ([]LabelCount, error)
+}
+
+// LabelCount is the number of events with one label in one hour.
+type LabelCount struct {
+	Hour  time.Time
+	Label string
+	N     int64
+}
+
+// Role is a user's role in an account.
+type Role string
+
+// The three roles. Only owners and administrators manage integrations.
+const (
+	RoleOwner  Role = "owner"
+	RoleAdmin  Role = "administrator"
+	RoleMember Role = "member"
+)
+
+// Account is one tenant.
+type Account struct {
+	UUID      string
+	Name      string
+	CreatedAt time.Time
+}
+
+// User is a person in an account.
+type User struct {
+	UUID         string
+	AccountUUID  string
+	Name         string
+	Email        string
+	Role         Role
+	PasswordHash string // empty when the user has no console password
+	CreatedAt    time.Time
+}
+
+// AccountStore keeps accounts and their users.
+type AccountStore interface {
+	CreateAccount(ctx context.Context, a Account) error
+	Account(ctx context.Context, uuid string) (Account, error)
+	// AccountByName returns the account with that name (names are unique).
+	AccountByName(ctx context.Context, name string) (Account, error)
+	Accounts(ctx context.Context) ([]Account, error)
+
+	CreateUser(ctx context.Context, u User) error
+	User(ctx context.Context, uuid string) (User, error)
+	// UserByEmail looks a user up by e-mail within one account.
+	UserByEmail(ctx context.Context, account, email string) (User, error)
+	Users(ctx context.Context, account string) ([]User, error)
+	UpdateUser(ctx context.Context, u User) error
+}
+
+// Integration is an Events Reporting integration.
+type Integration struct {
+	UUID        string
+	AccountUUID string
+	Name        string
+	SIEM        string
+	CreatedAt   time.Time
+	CreatedBy   string // user UUID, empty when made by the CLI without one
+	DeletedAt   time.Time
+}
+
+// Token is an issued bearer token. Only its hash is kept.
+type Token struct {
+	ID              string // the JWT's jti
+	IntegrationUUID string
+	AccountUUID     string
+	Name            string
+	Features        []events.Feature
+	KeyID           string
+	// Hash is SHA-256 of the whole token string.
+	Hash       []byte
+	IssuedAt   time.Time
+	ExpiresAt  time.Time // zero: never
+	LastUsedAt time.Time
+	RevokedAt  time.Time
+}
+
+// IntegrationStore keeps integrations and their tokens.
+type IntegrationStore interface {
+	CreateIntegration(ctx context.Context, in Integration) error
+	Integration(ctx context.Context, uuid string) (Integration, error)
+	Integrations(ctx context.Context, account string) ([]Integration, error)
+	UpdateIntegration(ctx context.Context, in Integration) error
+
+	CreateToken(ctx context.Context, t Token) error
+	Token(ctx context.Context, id string) (Token, error)
+	Tokens(ctx context.Context, integration string) ([]Token, error)
+	// AccountTokens lists every token of an account.
+	AccountTokens(ctx context.Context, account string) ([]Token, error)
+	UpdateToken(ctx context.Context, t Token) error
+	// TouchToken sets LastUsedAt.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// SigningKey is an ES256 key that signs tokens.
+type SigningKey struct {
+	ID        string // the JWT kid
+	Private   []byte // PKCS#8 DER
+	CreatedAt time.Time
+	// Active marks the key new tokens are signed with; exactly one is.
+	Active bool
+}
+
+// APIKey is a credential for a surface other than the Events API: the
+// admin API ("admin") or ingestion ("ingest").
+type APIKey struct {
+	ID          string
+	Kind        string
+	AccountUUID string
+	UserUUID    string // admin keys: the user they act as
+	Name        string
+	Hash        []byte // SHA-256 of the secret
+	CreatedAt   time.Time
+	RevokedAt   time.Time
+}
+
+// KeyStore keeps signing keys, API keys and server settings.
+type KeyStore interface {
+	// AddSigningKey stores k; if k.Active, every other key becomes inactive.
+	AddSigningKey(ctx context.Context, k SigningKey) error
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	APIKey(ctx context.Context, id string) (APIKey, error)
+	APIKeys(ctx context.Context, account, kind string) ([]APIKey, error)
+	UpdateAPIKey(ctx context.Context, k APIKey) error
+
+	// Setting returns a server-wide value, ErrNotFound if unset.
+	Setting(ctx context.Context, name string) ([]byte, error)
+	// InitSetting stores value under name unless one is already there, and
+	// returns the value that is stored: the first writer wins, so several
+	// servers starting at once agree (the cursor key, for example).
+	InitSetting(ctx context.Context, name string, value []byte) ([]byte, error)
+}
+
+// CounterStore backs the shared parts of rate limiting and the connector
+// scorecard, so that several servers on one database agree.
+type CounterStore interface {
+	// IncrCounter adds delta to the counter key in the fixed window starting
+	// at window and returns the new value. Counters of windows that ended
+	// before now minus a day may be dropped.
+	IncrCounter(ctx context.Context, key string, window time.Time, delta int64) (int64, error)
+}
