@@ -47,9 +47,6 @@ type command struct {
 // commands lists every subcommand; each file adds its own line.
 func commands() []command {
 	cmds := []command{
-		{"serve", "run the Events API server", runServe},
-		{"token", "issue, list, rename and revoke Events API tokens", runToken},
-		{"migrate", "apply database migrations", runMigrate},
 		{"version", "print the version", runVersion},
 	}
 	cmds = append(cmds, extraCommands...)
