@@ -1,0 +1,376 @@
+package splunk
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/forward"
+)
+
+const testToken = "0f2a6c3e-5b1d-4e8f-9a7c-1d2e3f4a5b6c"
+
+// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
+// way the configuration file hands it to New.
+func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
+	t.Helper()
+	return forward.SinkConfig{
+		Name: "hec",
+		Type: "splunk_hec",
+		Decode: func(v any) error {
+			dec := yaml.NewDecoder(strings.NewReader(doc))
+			dec.KnownFields(true)
+			return dec.Decode(v)
+		},
+		Dir:    t.TempDir(),
+		Getenv: func(k string) string { return env[k] },
+	}
+}
+
+func newTestSink(t testing.TB, doc string) *Sink {
+	t.Helper()
+	s, err := New(sinkConfig(t, doc, map[string]string{"HEC_TOKEN": testToken}))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s.(*Sink)
+}
+
+// loadBatch reads the sample audit events (from the Cribl pack fixture).
+func loadBatch(t testing.TB) forward.Batch {
+	t.Helper()
+	f, err := os.Open("testdata/auditevents.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := forward.Batch{Source: "demo", Feature: events.AuditEvents}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var head struct {
+			UUID      string    `json:"uuid"`
+			Timestamp time.Time `json:"timestamp"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
+			t.Fatal(err)
+		}
+		b.Events = append(b.Events, forward.Event{UUID: head.UUID, Time: head.Timestamp, Data: bytes.Clone(sc.Bytes())})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func eventsOf(got []hecEvent) []string {
+	out := make([]string, len(got))
+	for i, e := range got {
+		out[i] = string(e.Event)
+	}
+	return out
+}
+
+func dataOf(b forward.Batch) []string {
+	out := make([]string, len(b.Events))
+	for i, e := range b.Events {
+		out[i] = string(e.Data)
+	}
+	return out
+}
+
+func TestWriteFields(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, false)
+	s := newTestSink(t, fmt.Sprintf(`
+url: %s
+token_env: HEC_TOKEN
+index: security
+host: forwarder-1
+sourcetypes:
+  itemusages: custom:items
+`, srv.URL))
+	b := loadBatch(t)
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	got, _, _, _ := srv.snapshot()
+	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
+		t.Fatalf("indexed events differ (-want +got):\n%s", diff)
+	}
+	first := got[0]
+	first.Event = nil
+	want := hecEvent{
+		Time:       "1753728556.504514", // 2025-07-28T18:49:16.504514981Z
+		Host:       "forwarder-1",
+		Source:     "logbook:demo",
+		SourceType: "1password:events:auditevents",
+		Index:      "security",
+	}
+	if diff := cmp.Diff(want, first); diff != "" {
+		t.Errorf("event fields differ (-want +got):\n%s", diff)
+	}
+
+	b.Feature = events.ItemUsages
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	got, _, _, _ = srv.snapshot()
+	if st := got[len(got)-1].SourceType; st != "custom:items" {
+		t.Errorf("sourcetype = %q, want custom:items", st)
+	}
+}
+
+func TestWriteGzipAndSplit(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, false)
+	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\ngzip: true\nmax_request_bytes: 2000\n", srv.URL))
+	b := loadBatch(t)
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	got, requests, _, gzipped := srv.snapshot()
+	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
+		t.Fatalf("indexed events differ (-want +got):\n%s", diff)
+	}
+	if requests < 2 || gzipped != requests {
+		t.Errorf("requests = %d, gzipped = %d; want several requests, all gzipped", requests, gzipped)
+	}
+}
+
+func TestWriteTooLarge(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, false)
+	srv.maxBytes = 1500
+	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n", srv.URL))
+	b := loadBatch(t)
+	big := forward.Event{UUID: "BIGBIGBIGBIGBIGBIGBIGBIGBI", Data: []byte(`{"uuid":"BIGBIGBIGBIGBIGBIGBIGBIGBI","pad":"` + strings.Repeat("x", 2000) + `"}`)}
+	b.Events = append(b.Events[:3:3], big, b.Events[3])
+	err := s.Write(t.Context(), b)
+	var rej *forward.RejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("Write = %v, want a RejectedError", err)
+	}
+	if len(rej.Rejected) != 1 || rej.Rejected[0].Index != 3 || !strings.Contains(rej.Rejected[0].Reason, "413") {
+		t.Errorf("rejected = %+v, want index 3 for 413", rej.Rejected)
+	}
+	got, _, _, _ := srv.snapshot()
+	want := dataOf(b)
+	want = append(want[:3:3], want[4])
+	if diff := cmp.Diff(want, eventsOf(got)); diff != "" {
+		t.Errorf("indexed events differ (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteAck(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, true)
+	srv.ackAfter = 3 // "not yet" three times
+	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nmax_request_bytes: 3000\n", srv.URL))
+	b := loadBatch(t)
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	got, requests, polls, _ := srv.snapshot()
+	if polls != 4 {
+		t.Errorf("ack polls = %d, want 4 (three 'not yet', then acked)", polls)
+	}
+	if requests < 2 {
+		t.Errorf("requests = %d, want several ackIds to wait for", requests)
+	}
+	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
+		t.Errorf("indexed events differ (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteAckTimeout(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, true)
+	srv.ackAfter = 1 << 30 // never
+	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nack_timeout: 20ms\n", srv.URL))
+	err := s.Write(t.Context(), loadBatch(t))
+	if err == nil || !strings.Contains(err.Error(), "not acknowledged") {
+		t.Fatalf("Write = %v, want a not-acknowledged error", err)
+	}
+	var rej *forward.RejectedError
+	if errors.As(err, &rej) {
+		t.Errorf("Write = %v, want a temporary error", err)
+	}
+}
+
+func TestWriteAckCancelled(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, true)
+	srv.ackAfter = 1 << 30
+	srv.pollc = make(chan struct{}, 1)
+	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1h\n", srv.URL))
+	ctx, cancel := context.WithCancel(t.Context())
+	// The first poll says "not yet"; cancel while Write waits for the next.
+	done := make(chan error, 1)
+	b := loadBatch(t)
+	go func() { done <- s.Write(ctx, b) }()
+	<-srv.pollc
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Write = %v, want context.Canceled", err)
+	}
+}
+
+func TestWriteAckDisabledOnToken(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, false)
+	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\n", srv.URL))
+	err := s.Write(t.Context(), loadBatch(t))
+	if err == nil || !strings.Contains(err.Error(), "no ackId") {
+		t.Fatalf("Write = %v, want an error about the missing ackId", err)
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		setup   func(*hecServer)
+		token   string
+		extra   string
+		wantErr string
+	}{
+		{name: "server busy", setup: func(s *hecServer) { s.busy = 1 }, token: testToken, wantErr: "503 Server is busy (code 9)"},
+		{name: "invalid token", token: "wrong-token", wantErr: "403 Invalid token (code 4)"},
+		{name: "incorrect index", setup: func(s *hecServer) { s.indexes = map[string]bool{"main": true} }, token: testToken, extra: "index: secret\n", wantErr: "400 Incorrect index (code 7)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newHECServer(t, testToken, false)
+			if tt.setup != nil {
+				tt.setup(srv)
+			}
+			cfg := sinkConfig(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n%s", srv.URL, tt.extra), map[string]string{"HEC_TOKEN": tt.token})
+			s, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := loadBatch(t)
+			err = s.Write(t.Context(), b)
+			var hecErr *HECError
+			if !errors.As(err, &hecErr) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Write = %v, want a HECError with %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), tt.token) {
+				t.Errorf("error %q contains the token", err)
+			}
+			if got, _, _, _ := srv.snapshot(); len(got) != 0 {
+				t.Errorf("indexed %d events after an error, want 0", len(got))
+			}
+		})
+	}
+}
+
+func TestWriteBusyThenRecovers(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, true)
+	srv.busy = 1
+	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\n", srv.URL))
+	b := loadBatch(t)
+	if err := s.Write(t.Context(), b); err == nil {
+		t.Fatal("Write with a busy server = nil, want an error")
+	}
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatalf("second Write: %v", err)
+	}
+	got, _, _, _ := srv.snapshot()
+	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
+		t.Errorf("indexed events differ (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteRejectsBadEvent(t *testing.T) {
+	t.Parallel()
+	srv := newHECServer(t, testToken, true)
+	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\n", srv.URL))
+	b := loadBatch(t)
+	b.Events[1].Data = []byte(`""`) // HEC: "Event field cannot be blank"
+	b.Events[4].Data = []byte(`null`)
+	err := s.Write(t.Context(), b)
+	var rej *forward.RejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("Write = %v, want a RejectedError", err)
+	}
+	want := []forward.Rejection{
+		{Index: 1, Reason: "splunk hec: Event field cannot be blank (code 13)"},
+		{Index: 4, Reason: "splunk hec: Event field cannot be blank (code 13)"},
+	}
+	if diff := cmp.Diff(want, rej.Rejected); diff != "" {
+		t.Errorf("rejections differ (-want +got):\n%s", diff)
+	}
+	got, _, _, _ := srv.snapshot()
+	all := dataOf(b)
+	wantData := []string{all[0], all[2], all[3], all[5]}
+	if diff := cmp.Diff(wantData, eventsOf(got)); diff != "" {
+		t.Errorf("indexed events differ (-want +got):\n%s", diff)
+	}
+}
+
+func TestEncodeEventTime(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		ev   forward.Event
+		want string
+	}{
+		{"nanoseconds truncated", forward.Event{Time: time.Date(2025, 7, 28, 18, 49, 16, 504514981, time.UTC), Data: []byte(`{}`)}, `{"time":1753728556.504514,"event":{}}` + "\n"},
+		{"whole second", forward.Event{Time: time.Unix(1700000000, 0), Data: []byte(`{}`)}, `{"time":1700000000.000000,"event":{}}` + "\n"},
+		{"no time", forward.Event{Data: []byte(`{"a":1}`)}, `{"event":{"a":1}}` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(encodeEvent([]byte(`,"event":`), tt.ev)); got != tt.want {
+				t.Errorf("encodeEvent = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"missing url and token", "index: main\n", []string{"url: required", "token_file or token_env: one is required"}},
+		{"bad scheme", "url: ftp://x\ntoken_env: HEC_TOKEN\n", []string{"url: must be an http or https URL"}},
+		{"bad channel", "url: http://x\ntoken_env: HEC_TOKEN\nchannel: nope\n", []string{"channel: must be a GUID"}},
+		{"negative timeout", "url: http://x\ntoken_env: HEC_TOKEN\ntimeout: -1s\n", []string{"timeout: must not be negative"}},
+		{"unknown feature", "url: http://x\ntoken_env: HEC_TOKEN\nsourcetypes: {logins: x}\n", []string{`sourcetypes: unknown feature "logins"`}},
+		{"unset env", "url: http://x\ntoken_env: NOT_SET\n", []string{"token_env: environment variable NOT_SET is not set"}},
+		{"unknown key", "url: http://x\ntoken_env: HEC_TOKEN\nsource_type: x\n", []string{"source_type"}},
+		{"missing ca file", "url: https://x\ntoken_env: HEC_TOKEN\nca_file: nope.pem\n", []string{"ca_file:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(sinkConfig(t, tt.doc, map[string]string{"HEC_TOKEN": testToken}))
+			if err == nil {
+				t.Fatal("New = nil error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("New error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
