@@ -1,0 +1,167 @@
+// Package api serves the 1Password Events API over HTTP: the v1 and v2
+// event endpoints and both introspection endpoints, with bearer-token
+// authentication, sealed cursors, and pages spliced from stored bytes.
+//
+// Wire behaviour follows ../shared/spec/events-api.md; the choices it
+// leaves open are written down in docs/design.md.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/token"
+)
+
+// DefaultRetention is how far back the API serves events (spec §4.6).
+const DefaultRetention = 120 * 24 * time.Hour
+
+// Config holds a handler's dependencies. Store, Tokens and CursorKey are
+// required.
+type Config struct {
+	Store  store.EventStore
+	Tokens *token.Service
+	// CursorKey seals cursors; every server on one database must share it.
+	CursorKey []byte
+	// Retention bounds start_time; DefaultRetention when zero.
+	Retention time.Duration
+	// Now returns the time; time.Now when nil.
+	Now func() time.Time
+	// Logger gets request failures; discarded when nil.
+	Logger *slog.Logger
+	// Guard, when set, runs after authentication and before an event or
+	// introspection request is served. It may answer the request itself
+	// (rate limiting, injected faults) and then returns true.
+	Guard func(w http.ResponseWriter, r *http.Request, call Call) bool
+	// Observe, when set, is told about every page served.
+	Observe func(call Call, served Served)
+}
+
+// Call describes an authenticated request.
+type Call struct {
+	Token   token.Verified
+	Feature events.Feature // empty for introspection
+	Version int
+}
+
+// Served describes a page that was sent.
+type Served struct {
+	// First and Last are the stream positions of the first and last event
+	// sent; both zero when the page was empty.
+	First, Last int64
+	Items       int
+	HasMore     bool
+	// Head is the stream's newest position when the page was read.
+	Head int64
+}
+
+type handler struct {
+	Config
+	codec cursorCodec
+	mux   *http.ServeMux
+}
+
+// NewHandler returns the Events API handler.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{Config: cfg, codec: cursorCodec{key: cfg.CursorKey}, mux: http.NewServeMux()}
+	for _, f := range events.AllFeatures {
+		h.mux.Handle("POST /api/v1/"+string(f), h.wrap(h.events(f, 1)))
+		h.mux.Handle("POST /api/v2/"+string(f), h.wrap(h.events(f, 2)))
+	}
+	h.mux.Handle("GET /api/auth/introspect", h.wrap(h.introspect(1)))
+	h.mux.Handle("GET /api/v2/auth/introspect", h.wrap(h.introspect(2)))
+	return h.mux
+}
+
+// statusError is an error with the status it is answered with.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string {
+	if e.err == nil {
+		return http.StatusText(e.status)
+	}
+	return e.err.Error()
+}
+
+func (e *statusError) Unwrap() error { return e.err }
+
+func badRequest(err error) error   { return &statusError{http.StatusBadRequest, err} }
+func unauthorized(err error) error { return &statusError{http.StatusUnauthorized, err} }
+
+// handlerFunc is an http.HandlerFunc that returns its error instead of
+// writing it; wrap writes it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (h *handler) wrap(f handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := f(w, r)
+		if err == nil {
+			return
+		}
+		status := http.StatusInternalServerError
+		var se *statusError
+		if errors.As(err, &se) {
+			status = se.status
+		}
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			h.Logger.Debug("request abandoned", "path", r.URL.Path)
+			return
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		h.Logger.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		WriteError(w, status)
+	})
+}
+
+// WriteError writes the Events API error body for status:
+// {"Error":{"Message":"<reason phrase>"}}.
+func WriteError(w http.ResponseWriter, status int) {
+	body := `{"Error":{"Message":"` + http.StatusText(status) + `"}}`
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// authenticate checks the bearer token, and the feature when f is set.
+func (h *handler) authenticate(r *http.Request, f events.Feature) (token.Verified, error) {
+	auth := r.Header.Get("Authorization")
+	scheme, raw, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
+		return token.Verified{}, unauthorized(errors.New("no bearer token"))
+	}
+	v, err := h.Tokens.Verify(r.Context(), strings.TrimSpace(raw))
+	if err != nil {
+		for _, e := range []error{token.ErrMalformed, token.ErrSignature, token.ErrUnknown, token.ErrAudience, token.ErrExpired, token.ErrRevoked} {
+			if errors.Is(err, e) {
+				return token.Verified{}, unauthorized(err)
+			}
+		}
+		return token.Verified{}, err
+	}
+	if f != "" && !v.Has(f) {
+		return token.Verified{}, unauthorized(token.ErrFeature)
+	}
+	return v, nil
+}

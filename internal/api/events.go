@@ -1,0 +1,163 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// events serves POST /api/v{version}/{feature}.
+func (h *handler) events(f events.Feature, version int) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := h.authenticate(r, f)
+		if err != nil {
+			return err
+		}
+		call := Call{Token: v, Feature: f, Version: version}
+		if h.Guard != nil && h.Guard(w, r, call) {
+			return nil
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			return badRequest(fmt.Errorf("read body: %w", err))
+		}
+		if len(body) > maxBody {
+			return badRequest(fmt.Errorf("body: larger than %d bytes", maxBody))
+		}
+		req, err := parsePageRequest(body)
+		if err != nil {
+			return badRequest(err)
+		}
+		st, err := h.state(r, v.Token.AccountUUID, f, req)
+		if err != nil {
+			return err
+		}
+		res, err := h.Store.ListEvents(r.Context(), store.ListQuery{
+			Account: st.Account, Feature: f, After: st.After,
+			Start: st.Start, End: st.End, Limit: st.Limit, V1: version == 1,
+		})
+		if err != nil {
+			return fmt.Errorf("list %s: %w", f, err)
+		}
+		next := st
+		next.After = max(res.Last, st.After)
+		cur := req.Cursor
+		if cur == "" || next.After != st.After {
+			cur = h.codec.encode(next)
+		}
+		h.writePage(w, cur, res)
+		if h.Observe != nil {
+			s := Served{Items: len(res.Rows), HasMore: res.More}
+			if len(res.Rows) > 0 {
+				s.First, s.Last = res.Rows[0].Seq, res.Rows[len(res.Rows)-1].Seq
+			}
+			h.Observe(call, s)
+		}
+		return nil
+	}
+}
+
+// state turns a request into the cursor state it reads from: the decoded
+// cursor, or a new one for a reset.
+func (h *handler) state(r *http.Request, account string, f events.Feature, req pageRequest) (cursorState, error) {
+	if req.Cursor != "" {
+		st, err := h.codec.decode(req.Cursor)
+		if err != nil {
+			return st, badRequest(err)
+		}
+		if st.Account != account {
+			return st, badRequest(fmt.Errorf("cursor: issued for account %s, token is for %s", st.Account, account))
+		}
+		if st.Feature != f {
+			return st, badRequest(fmt.Errorf("cursor: issued for %s, used on %s", st.Feature, f))
+		}
+		return st, nil
+	}
+	now := h.Now().UTC()
+	st := cursorState{Account: account, Feature: f, Limit: req.Limit}
+	if st.Limit == 0 {
+		st.Limit = defaultLimit
+	}
+	if req.End != nil {
+		st.End = *req.End
+	}
+	switch {
+	case req.Start != nil:
+		st.Start = *req.Start
+	case req.End != nil:
+		st.Start = req.End.Add(-time.Hour)
+	default:
+		st.Start = now.Add(-time.Hour)
+	}
+	// Older than retention is clamped, not refused: connectors send
+	// 2020-01-01 and expect everything there is (spec §3).
+	if floor := now.Add(-h.Retention); st.Start.Before(floor) {
+		st.Start = floor
+	}
+	pos, err := h.Store.StartPosition(r.Context(), account, f, st.Start)
+	if err != nil {
+		return st, fmt.Errorf("start position: %w", err)
+	}
+	st.After = pos
+	return st, nil
+}
+
+// writePage splices stored event bytes into the envelope, keys in the order
+// cursor, has_more, items.
+func (h *handler) writePage(w http.ResponseWriter, cursor string, res store.ListResult) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 4<<20 {
+			bufPool.Put(buf)
+		}
+	}()
+	buf.WriteString(`{"cursor":"`)
+	buf.WriteString(cursor)
+	buf.WriteString(`","has_more":`)
+	buf.WriteString(strconv.FormatBool(res.More))
+	buf.WriteString(`,"items":[`)
+	for i, row := range res.Rows {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(row.Data)
+	}
+	buf.WriteString("]}")
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json; charset=utf-8")
+	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// introspect serves GET /api/auth/introspect (v1) and
+// /api/v2/auth/introspect.
+func (h *handler) introspect(version int) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := h.authenticate(r, "")
+		if err != nil {
+			return err
+		}
+		if h.Guard != nil && h.Guard(w, r, Call{Token: v, Version: version}) {
+			return nil
+		}
+		var body any
+		issued := v.Token.IssuedAt.UTC()
+		if version == 1 {
+			body = events.IntrospectionV1{UUID: v.Token.IntegrationUUID, IssuedAt: issued, Features: v.Token.Features}
+		} else {
+			body = events.Introspection{UUID: v.Token.IntegrationUUID, IssuedAt: issued, Features: v.Token.Features, AccountUUID: v.Token.AccountUUID}
+		}
+		return writeJSON(w, http.StatusOK, body)
+	}
+}
