@@ -1,0 +1,26 @@
+// Package client is a Go client for any server that speaks the 1Password
+// Events API: 1Password's own (events.1password.com and its siblings) or a
+// Logbook server.
+//
+// Create a client with New. With an empty base URL the client calls
+// https:// plus the first "aud" claim of the token, as 1Password's own
+// connectors do:
+//
+//	c, err := client.New("", token)
+//	for ev, err := range c.AuditEventsSeq(ctx, events.ResetCursor{Limit: 1000}) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(ev.Timestamp, ev.Action)
+//	}
+//
+// Every method takes a context first. A reply other than 2xx is returned
+// as a *Error carrying the status, the server's message and any
+// Retry-After. The client never retries: callers decide (the forwarder
+// shares one rate budget among many streams).
+//
+// RawPage returns events as the bytes the server sent, without decoding
+// them, for callers that pass events through.
+//
+// The package imports only the standard library and package events.
+package client

@@ -1,0 +1,214 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/logbookhq/logbook/events"
+)
+
+// SplitPage splits a page body into its envelope and the raw bytes of each
+// event, without decoding the events. The items alias data. It checks the
+// structure it walks (balanced brackets, terminated strings, the types of
+// cursor, has_more and items) but not the inside of each event; unknown
+// envelope keys are skipped.
+func SplitPage(data []byte) (events.RawPage, error) {
+	var p events.RawPage
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return p, errors.New("not a JSON object")
+	}
+	i++
+	seenCursor, seenHasMore, seenItems := false, false, false
+	for first := true; ; first = false {
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return p, errors.New("unexpected end of input")
+		}
+		if data[i] == '}' {
+			i++
+			break
+		}
+		if !first {
+			if data[i] != ',' {
+				return p, fmt.Errorf("offset %d: want , or }", i)
+			}
+			i = skipSpace(data, i+1)
+		}
+		ks, ke, err := scanString(data, i)
+		if err != nil {
+			return p, err
+		}
+		key := data[ks+1 : ke-1]
+		i = skipSpace(data, ke)
+		if i >= len(data) || data[i] != ':' {
+			return p, fmt.Errorf("offset %d: want :", i)
+		}
+		i = skipSpace(data, i+1)
+		switch string(key) {
+		case "cursor":
+			s, e, err := scanString(data, i)
+			if err != nil {
+				return p, fmt.Errorf("cursor: %w", err)
+			}
+			if err := json.Unmarshal(data[s:e], &p.Cursor); err != nil {
+				return p, fmt.Errorf("cursor: %w", err)
+			}
+			seenCursor, i = true, e
+		case "has_more":
+			switch {
+			case hasPrefix(data[i:], "true"):
+				p.HasMore, i = true, i+4
+			case hasPrefix(data[i:], "false"):
+				p.HasMore, i = false, i+5
+			default:
+				return p, errors.New("has_more: not a boolean")
+			}
+			seenHasMore = true
+		case "items":
+			if hasPrefix(data[i:], "null") {
+				i += 4
+				seenItems = true
+				continue
+			}
+			if i >= len(data) || data[i] != '[' {
+				return p, errors.New("items: not an array")
+			}
+			i++
+			p.Items = make([]json.RawMessage, 0, 128)
+			for n := 0; ; n++ {
+				i = skipSpace(data, i)
+				if i >= len(data) {
+					return p, errors.New("items: unexpected end of input")
+				}
+				if data[i] == ']' {
+					i++
+					break
+				}
+				if n > 0 {
+					if data[i] != ',' {
+						return p, fmt.Errorf("items: offset %d: want , or ]", i)
+					}
+					i = skipSpace(data, i+1)
+				}
+				if i >= len(data) || data[i] != '{' {
+					return p, fmt.Errorf("items[%d]: not an object", n)
+				}
+				e, err := skipValue(data, i)
+				if err != nil {
+					return p, fmt.Errorf("items[%d]: %w", n, err)
+				}
+				p.Items = append(p.Items, json.RawMessage(data[i:e:e]))
+				i = e
+			}
+			seenItems = true
+		default:
+			e, err := skipValue(data, i)
+			if err != nil {
+				return p, fmt.Errorf("%s: %w", key, err)
+			}
+			i = e
+		}
+	}
+	if skipSpace(data, i) != len(data) {
+		return p, errors.New("data after the page object")
+	}
+	switch {
+	case !seenCursor:
+		return p, errors.New("no cursor")
+	case !seenHasMore:
+		return p, errors.New("no has_more")
+	case !seenItems:
+		return p, errors.New("no items")
+	}
+	if p.Items == nil {
+		p.Items = []json.RawMessage{}
+	}
+	return p, nil
+}
+
+func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the bounds [start, end) of the JSON string at i,
+// quotes included.
+func scanString(b []byte, i int) (int, int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, 0, fmt.Errorf("offset %d: want a string", i)
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return i, j + 1, nil
+		case c == '\\':
+			j++
+		case c < 0x20:
+			return 0, 0, fmt.Errorf("offset %d: control character in string", j)
+		}
+	}
+	return 0, 0, errors.New("unterminated string")
+}
+
+// skipValue returns the end of the JSON value at i. Objects and arrays are
+// walked by bracket depth, with strings skipped whole; scalars run to the
+// next delimiter.
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errors.New("unexpected end of input")
+	}
+	switch b[i] {
+	case '"':
+		_, e, err := scanString(b, i)
+		return e, err
+	case '{', '[':
+		var stack [64]byte
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch c := b[j]; c {
+			case '"':
+				_, e, err := scanString(b, j)
+				if err != nil {
+					return 0, err
+				}
+				j = e - 1
+			case '{', '[':
+				if depth == len(stack) {
+					return 0, errors.New("nested too deeply")
+				}
+				stack[depth] = c
+				depth++
+			case '}', ']':
+				if depth == 0 || (c == '}') != (stack[depth-1] == '{') {
+					return 0, fmt.Errorf("offset %d: mismatched %c", j, c)
+				}
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, errors.New("unexpected end of input")
+	}
+	j := i
+	for j < len(b) {
+		c := b[j]
+		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t' {
+			break
+		}
+		if c == '"' || c == '{' || c == '[' || c == ':' {
+			return 0, fmt.Errorf("offset %d: unexpected %c", j, c)
+		}
+		j++
+	}
+	if j == i {
+		return 0, fmt.Errorf("offset %d: want a value", i)
+	}
+	return j, nil
+}

@@ -1,0 +1,90 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/logbookhq/logbook/events"
+)
+
+func TestSplitPage(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     events.RawPage
+		err      string
+	}{
+		{"empty page", `{"cursor":"c","has_more":false,"items":[]}`, events.RawPage{Cursor: "c", Items: []json.RawMessage{}}, ""},
+		{"items first, spaces", " { \"items\" : [ {\"a\":\"}\\\"\"} , {} ] , \"has_more\" : true , \"cursor\" : \"c\\u0041\" } ",
+			events.RawPage{Cursor: "cA", HasMore: true, Items: []json.RawMessage{json.RawMessage(`{"a":"}\""}`), json.RawMessage(`{}`)}}, ""},
+		{"unknown key skipped", `{"x":{"y":[1,2,{"z":null}]},"n":-1.5e3,"cursor":"c","has_more":false,"items":null}`, events.RawPage{Cursor: "c", Items: []json.RawMessage{}}, ""},
+		{"item not object", `{"cursor":"c","has_more":false,"items":["x"]}`, events.RawPage{}, "items[0]: not an object"},
+		{"unbalanced", `{"cursor":"c","has_more":false,"items":[{"a":[}]}`, events.RawPage{}, "mismatched"},
+		{"trailing", `{"cursor":"c","has_more":false,"items":[]}x`, events.RawPage{}, "data after"},
+		{"no cursor", `{"has_more":false,"items":[]}`, events.RawPage{}, "no cursor"},
+		{"truncated", `{"cursor":"c","has_more":false,"items":[{"a":"b`, events.RawPage{}, "unterminated"},
+		{"control char", "{\"cursor\":\"a\nb\",\"has_more\":false,\"items\":[]}", events.RawPage{}, "control character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := SplitPage([]byte(tt.in))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("SplitPage error = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("SplitPage mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// FuzzSplitPage checks that SplitPage never panics and agrees with
+// encoding/json on valid pages whose keys are plain lower case.
+func FuzzSplitPage(f *testing.F) {
+	f.Add([]byte(`{"cursor":"c","has_more":true,"items":[{"uuid":"A","timestamp":"2024-01-01T00:00:00Z"}]}`))
+	f.Add([]byte(`{"items":[{"a":[1,{"b":"]"}]}],"cursor":"","has_more":false}`))
+	f.Add([]byte(`{"cursor":"c","has_more":false,"items":[{"a":"\\"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := SplitPage(data)
+		if err != nil || !json.Valid(data) || bytes.ContainsAny(data, "ABCDEFGHIJKLMNOPQRSTUVWXYZ\\") {
+			return
+		}
+		var want events.RawPage
+		if json.Unmarshal(data, &want) != nil {
+			return
+		}
+		if want.Items == nil {
+			want.Items = []json.RawMessage{}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("SplitPage(%q) disagrees with encoding/json (-want +got):\n%s", data, diff)
+		}
+	})
+}
+
+func BenchmarkSplitPage(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"cursor":"abcdefghijklmnopqrstuvwxyz0123456789","has_more":true,"items":[`)
+	for i := range 1000 {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`{"uuid":"ZOZ6VXCTKF34T57ZFNIR3FUXSK","timestamp":"2024-12-02T11:54:19.710457472Z","actor_uuid":"IR7VJHJ36JHINBFAD7V2T5MP3E","actor_details":{"uuid":"IR7VJHJ36JHINBFAD7V2T5MP3E","name":"Test User","email":"userA@example.com"},"action":"create","object_type":"device","session":{"uuid":"ODOHXUYQCJBUJKRGZNNPBJURPE","login_time":"2024-12-02T11:54:19.693369325Z","device_uuid":"rqtd557fn2husnstp5nc66w2xa","ip":"8.8.8.8"},"location":{"country":"Israel","region":"Tel Aviv","city":"Tel Aviv","latitude":32.0803,"longitude":34.7805}}`)
+	}
+	buf.WriteString(`]}`)
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := SplitPage(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
