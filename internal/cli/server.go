@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/token"
+)
+
+// ServerOptions configure StartServer. Store is required.
+type ServerOptions struct {
+	Store store.Store
+	// Listen is the address to listen on; "127.0.0.1:0" picks a free port.
+	Listen string
+	// PublicURL is the URL clients use; its host[:port] is the tokens'
+	// audience. Empty: derived from the listener.
+	PublicURL string
+	// TLS, when set, serves HTTPS.
+	TLS *tls.Config
+	// Retention bounds what the API serves; api.DefaultRetention when zero.
+	Retention time.Duration
+	Logger    *slog.Logger
+	// Now returns the time; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is a running Logbook server.
+type Server struct {
+	// URL is the public URL, Audience the aud of its tokens.
+	URL      string
+	Audience string
+	Store    store.Store
+	Tokens   *token.Service
+	Handler  http.Handler
+
+	srv  *http.Server
+	done chan error
+	log  *slog.Logger
+}
+
+// StartServer listens and serves the Events API until Close.
+func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	publicURL := o.PublicURL
+	if publicURL == "" {
+		publicURL = defaultPublicURL(ln.Addr(), o.TLS != nil)
+	}
+	aud, err := audienceOf(publicURL)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s, err := newServer(ctx, o, publicURL, aud)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.srv = &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		TLSConfig:         o.TLS,
+	}
+	go func() {
+		var err error
+		if o.TLS != nil {
+			err = s.srv.ServeTLS(ln, "", "")
+		} else {
+			err = s.srv.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return s, nil
+}
+
+func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Server, error) {
+	tokens := token.New(o.Store, aud, token.Config{Now: o.Now, Logger: o.Logger})
+	if err := tokens.EnsureKey(ctx); err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	key, err := o.Store.InitSetting(ctx, "cursor_key", key)
+	if err != nil {
+		return nil, fmt.Errorf("cursor key: %w", err)
+	}
+	mux := http.NewServeMux()
+	apiHandler := api.NewHandler(api.Config{
+		Store: o.Store, Tokens: tokens, CursorKey: key,
+		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
+	})
+	mux.Handle("/api/", apiHandler)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Handler: mux,
+		done: make(chan error, 1), log: o.Logger}, nil
+}
+
+// Close stops accepting requests, waits up to ten seconds for those in
+// flight, and returns the serve error if any. It does not close the store.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.done; serr != nil {
+		return serr
+	}
+	return err
+}
+
+// Done yields the serve loop's error if it stops by itself.
+func (s *Server) Done() <-chan error { return s.done }
+
+func defaultPublicURL(addr net.Addr, https bool) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// audienceOf returns the host[:port] of a public URL: what goes into aud,
+// and what clients prefix with https:// to find the server.
+func audienceOf(publicURL string) (string, error) {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("--public-url: %q is not an http(s) URL with a host", publicURL)
+	}
+	return u.Host, nil
+}
