@@ -1,0 +1,654 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+// hourNanos is the width of one event_hours bucket.
+const hourNanos = int64(time.Hour)
+
+// hourOf returns the bucket of a unix-nanosecond time (floor division, so
+// times before 1970 land in the right bucket too).
+func hourOf(ns int64) int64 {
+	h := ns / hourNanos
+	if ns%hourNanos < 0 {
+		h--
+	}
+	return h
+}
+
+// scanBound is the most rows ListEvents examines in one call for a page of
+// limit rows: a time filter that skips most of a stream costs bounded work
+// per call, and the caller continues from ListResult.Last.
+func scanBound(limit int) int { return 10*limit + 1000 }
+
+type streamKey struct {
+	account string
+	feature events.Feature
+}
+
+// cachedStream returns the id of a stream already known to exist.
+func (db *DB) cachedStream(account string, feature events.Feature) (int64, bool) {
+	v, ok := db.streams.Load(streamKey{account, feature})
+	if !ok {
+		return 0, false
+	}
+	return v.(int64), true
+}
+
+// lookupStream finds a stream's id on c; ok is false when it does not exist.
+func (db *DB) lookupStream(c *sqlite3.Conn, account string, feature events.Feature) (id int64, ok bool, err error) {
+	if id, ok := db.cachedStream(account, feature); ok {
+		return id, true, nil
+	}
+	st, _, err := c.Prepare(`SELECT id FROM streams WHERE account = ? AND feature = ?`)
+	if err != nil {
+		return 0, false, err
+	}
+	defer st.Close()
+	st.BindText(1, account)
+	st.BindText(2, string(feature))
+	if st.Step() {
+		id = st.ColumnInt64(0)
+		db.streams.Store(streamKey{account, feature}, id)
+		return id, true, nil
+	}
+	return 0, false, st.Err()
+}
+
+func checkStream(account string, feature events.Feature) error {
+	if account == "" {
+		return errors.New("account: empty")
+	}
+	if !feature.Valid() {
+		return fmt.Errorf("feature: unknown feature %q", feature)
+	}
+	return nil
+}
+
+type hourAgg struct{ min, max, n int64 }
+
+type labelKey struct {
+	hour  int64
+	label string
+}
+
+// AppendEvents stores recs in one transaction committed with
+// synchronous=FULL, skipping UUIDs the stream already holds.
+func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
+	if err := checkStream(account, feature); err != nil {
+		return 0, fmt.Errorf("append events: %w", err)
+	}
+	for i, r := range recs {
+		switch {
+		case r.UUID == "":
+			return 0, fmt.Errorf("append events: record %d: uuid: empty", i)
+		case len(r.V2) == 0:
+			return 0, fmt.Errorf("append events: record %d (%s): v2: empty", i, r.UUID)
+		case r.Time.IsZero():
+			return 0, fmt.Errorf("append events: record %d (%s): time: zero", i, r.UUID)
+		}
+	}
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	var inserted int
+	var newStream int64
+	err := rawConn(ctx, db.writer, func(c *sqlite3.Conn) (err error) {
+		tx, err := c.BeginImmediate()
+		if err != nil {
+			return err
+		}
+		defer tx.End(&err)
+
+		stream, known := db.cachedStream(account, feature)
+		if !known {
+			if stream, err = createStream(c, account, feature); err != nil {
+				return err
+			}
+			newStream = stream
+		}
+
+		ins, _, err := c.Prepare(`INSERT INTO events (stream, uuid, ts, label, v2, v1) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (stream, uuid) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		hours := map[int64]*hourAgg{}
+		labels := map[labelKey]int64{}
+		ins.BindInt64(1, stream)
+		for _, r := range recs {
+			ts := r.Time.UnixNano()
+			ins.BindText(2, r.UUID)
+			ins.BindInt64(3, ts)
+			ins.BindText(4, r.Label)
+			ins.BindBlob(5, r.V2)
+			if r.V1 == nil {
+				ins.BindNull(6)
+			} else {
+				ins.BindBlob(6, r.V1)
+			}
+			if err := ins.Exec(); err != nil {
+				return err
+			}
+			if c.Changes() == 0 {
+				continue // duplicate uuid
+			}
+			inserted++
+			seq := c.LastInsertRowID()
+			h := hourOf(ts)
+			if a := hours[h]; a != nil {
+				a.min, a.max, a.n = min(a.min, seq), max(a.max, seq), a.n+1
+			} else {
+				hours[h] = &hourAgg{seq, seq, 1}
+			}
+			labels[labelKey{h, r.Label}]++
+		}
+		if inserted == 0 {
+			return nil
+		}
+
+		up, _, err := c.Prepare(`INSERT INTO event_hours (stream, hour, min_seq, max_seq, n) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (stream, hour) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq),
+				max_seq = max(max_seq, excluded.max_seq), n = n + excluded.n`)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		up.BindInt64(1, stream)
+		for h, a := range hours {
+			up.BindInt64(2, h)
+			up.BindInt64(3, a.min)
+			up.BindInt64(4, a.max)
+			up.BindInt64(5, a.n)
+			if err := up.Exec(); err != nil {
+				return err
+			}
+		}
+		lu, _, err := c.Prepare(`INSERT INTO event_labels (stream, hour, label, n) VALUES (?, ?, ?, ?)
+			ON CONFLICT (stream, hour, label) DO UPDATE SET n = n + excluded.n`)
+		if err != nil {
+			return err
+		}
+		defer lu.Close()
+		lu.BindInt64(1, stream)
+		for k, n := range labels {
+			lu.BindInt64(2, k.hour)
+			lu.BindText(3, k.label)
+			lu.BindInt64(4, n)
+			if err := lu.Exec(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append events: %w", err)
+	}
+	if newStream != 0 {
+		db.streams.Store(streamKey{account, feature}, newStream)
+	}
+	return inserted, nil
+}
+
+// createStream returns the id of a stream, creating it if needed, inside the
+// caller's write transaction.
+func createStream(c *sqlite3.Conn, account string, feature events.Feature) (int64, error) {
+	st, _, err := c.Prepare(`INSERT INTO streams (account, feature) VALUES (?, ?)
+		ON CONFLICT (account, feature) DO UPDATE SET account = excluded.account RETURNING id`)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	st.BindText(1, account)
+	st.BindText(2, string(feature))
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return 0, err
+		}
+		return 0, errors.New("create stream: no id returned")
+	}
+	id := st.ColumnInt64(0)
+	for st.Step() {
+	}
+	return id, st.Err()
+}
+
+// ListEvents reads the next rows of a stream in position order. It examines
+// at most scanBound(q.Limit) rows; when the time filter skips so many that
+// the page does not fill, it returns what it found, Last is the last
+// position examined and More is true. All rows' Data share one buffer.
+func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
+	if err := checkStream(q.Account, q.Feature); err != nil {
+		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	}
+	if q.Limit <= 0 {
+		return store.ListResult{}, fmt.Errorf("list events: limit: %d is not positive", q.Limit)
+	}
+	if q.After < 0 {
+		return store.ListResult{}, fmt.Errorf("list events: after: %d is negative", q.After)
+	}
+	res := store.ListResult{Last: q.After}
+	var startNS, endNS int64
+	hasStart, hasEnd := !q.Start.IsZero(), !q.End.IsZero()
+	if hasStart {
+		startNS = q.Start.UnixNano()
+	}
+	if hasEnd {
+		endNS = q.End.UnixNano()
+	}
+	if hasStart && hasEnd && endNS <= startNS {
+		return res, nil // nothing can match
+	}
+	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
+		stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
+		if err != nil || !ok {
+			return err
+		}
+		query := `SELECT seq, ts, v2 FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?`
+		if q.V1 {
+			query = `SELECT seq, ts, coalesce(v1, v2) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?`
+		}
+		st, _, err := c.Prepare(query)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		bound := scanBound(q.Limit)
+		st.BindInt64(1, stream)
+		st.BindInt64(2, q.After)
+		st.BindInt64(3, int64(bound))
+
+		type span struct{ off, end int }
+		spans := make([]span, 0, min(q.Limit, 1024))
+		rows := make([]store.Row, 0, min(q.Limit, 1024))
+		buf := make([]byte, 0, int(db.rowSize.Load())*min(q.Limit, 1024))
+		examined := 0
+		lastExamined := q.After
+		full := false
+		for st.Step() {
+			examined++
+			seq := st.ColumnInt64(0)
+			ts := st.ColumnInt64(1)
+			if (hasStart && ts < startNS) || (hasEnd && ts >= endNS) {
+				lastExamined = seq
+				continue
+			}
+			if full {
+				// One more matching row exists beyond the page.
+				res.More = true
+				break
+			}
+			data := st.ColumnRawBlob(2)
+			off := len(buf)
+			buf = append(buf, data...)
+			spans = append(spans, span{off, len(buf)})
+			rows = append(rows, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
+			lastExamined = seq
+			if len(rows) == q.Limit {
+				full = true
+				res.Last = seq
+			}
+		}
+		if err := st.Err(); err != nil {
+			return err
+		}
+		if !res.More && examined >= bound {
+			// The scan bound stopped us: more rows may match beyond.
+			res.More = true
+		}
+		if !full {
+			res.Last = lastExamined
+		} else if !res.More {
+			// Rows after the page were examined and none matched; skip them.
+			res.Last = lastExamined
+		}
+		for i := range rows {
+			rows[i].Data = buf[spans[i].off:spans[i].end:spans[i].end]
+		}
+		res.Rows = rows
+		if len(rows) > 0 {
+			avg := len(buf)/len(rows) + 16
+			db.rowSize.Store(int64(avg))
+		}
+		return nil
+	})
+	if err != nil {
+		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	}
+	return res, nil
+}
+
+// StartPosition returns the lowest position recorded for any hour at or
+// after start's hour, minus one; when no such hour exists, the stream's head
+// (later events get higher positions).
+func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
+	if err := checkStream(account, feature); err != nil {
+		return 0, fmt.Errorf("start position: %w", err)
+	}
+	var pos int64
+	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
+		stream, ok, err := db.lookupStream(c, account, feature)
+		if err != nil || !ok {
+			return err
+		}
+		// One statement, one snapshot: the head fallback is consistent with
+		// the hours read.
+		st, _, err := c.Prepare(`SELECT coalesce(
+			(SELECT min(min_seq) - 1 FROM event_hours WHERE stream = ?1 AND hour >= ?2),
+			(SELECT max(seq) FROM events WHERE stream = ?1),
+			0)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		st.BindInt64(1, stream)
+		h := int64(-1 << 62)
+		if !start.IsZero() {
+			h = hourOf(start.UnixNano())
+		}
+		st.BindInt64(2, h)
+		if st.Step() {
+			pos = st.ColumnInt64(0)
+		}
+		return st.Err()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start position: %w", err)
+	}
+	return pos, nil
+}
+
+// HeadPosition returns the highest position of the stream.
+func (db *DB) HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error) {
+	if err := checkStream(account, feature); err != nil {
+		return 0, fmt.Errorf("head position: %w", err)
+	}
+	var pos int64
+	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
+		stream, ok, err := db.lookupStream(c, account, feature)
+		if err != nil || !ok {
+			return err
+		}
+		st, _, err := c.Prepare(`SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		st.BindInt64(1, stream)
+		if st.Step() {
+			pos = st.ColumnInt64(0)
+		}
+		return st.Err()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("head position: %w", err)
+	}
+	return pos, nil
+}
+
+// DeleteEventsBefore removes events older than t, one (stream, hour) bucket
+// per transaction so appends are not held up for long. It reads the buckets
+// from event_hours and deletes by position range, never scanning the whole
+// table.
+func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	tns := t.UnixNano()
+	cut := hourOf(tns) // buckets below cut are wholly older than t
+	type bucket struct{ stream, hour, min, max int64 }
+	var buckets []bucket
+	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
+		st, _, err := c.Prepare(`SELECT stream, hour, min_seq, max_seq FROM event_hours WHERE hour <= ? ORDER BY hour, stream`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		st.BindInt64(1, cut)
+		for st.Step() {
+			buckets = append(buckets, bucket{st.ColumnInt64(0), st.ColumnInt64(1), st.ColumnInt64(2), st.ColumnInt64(3)})
+		}
+		return st.Err()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete events: %w", err)
+	}
+	var total int64
+	for _, b := range buckets {
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("delete events: %w", err)
+		}
+		n, err := db.deleteBucket(ctx, b.stream, b.hour, b.min, b.max, tns)
+		if err != nil {
+			return total, fmt.Errorf("delete events: stream %d hour %d: %w", b.stream, b.hour, err)
+		}
+		total += n
+	}
+	if total > 0 {
+		db.log.Info("retention removed events", "n", total, "before", t.UTC())
+	}
+	return total, nil
+}
+
+// deleteBucket removes the events of one hour bucket with ts < tns and
+// adjusts the summaries.
+func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tns int64) (int64, error) {
+	lo, hi := hour*hourNanos, (hour+1)*hourNanos // this bucket's events have lo <= ts < hi
+	var deleted int64
+	err := rawConn(ctx, db.writer, func(c *sqlite3.Conn) (err error) {
+		// Retention need not survive a power cut: it is redone next time.
+		if err := c.Exec(`PRAGMA synchronous = NORMAL`); err != nil {
+			return err
+		}
+		defer func() {
+			if e := c.Exec(`PRAGMA synchronous = FULL`); err == nil {
+				err = e
+			}
+		}()
+		tx, err := c.BeginImmediate()
+		if err != nil {
+			return err
+		}
+		defer tx.End(&err)
+		cutoff := min(tns, hi)
+		whole := cutoff >= hi
+		if !whole {
+			// Part of the hour stays: count what goes, per label.
+			st, _, err := c.Prepare(`SELECT label, count(*) FROM events
+				WHERE stream = ? AND seq BETWEEN ? AND ? AND ts >= ? AND ts < ? GROUP BY label`)
+			if err != nil {
+				return err
+			}
+			st.BindInt64(1, stream)
+			st.BindInt64(2, minSeq)
+			st.BindInt64(3, maxSeq)
+			st.BindInt64(4, lo)
+			st.BindInt64(5, cutoff)
+			counts := map[string]int64{}
+			for st.Step() {
+				counts[st.ColumnText(0)] = st.ColumnInt64(1)
+			}
+			if err := errors.Join(st.Err(), st.Close()); err != nil {
+				return err
+			}
+			if len(counts) == 0 {
+				return nil
+			}
+			lu, _, err := c.Prepare(`UPDATE event_labels SET n = n - ? WHERE stream = ? AND hour = ? AND label = ?`)
+			if err != nil {
+				return err
+			}
+			defer lu.Close()
+			for label, n := range counts {
+				lu.BindInt64(1, n)
+				lu.BindInt64(2, stream)
+				lu.BindInt64(3, hour)
+				lu.BindText(4, label)
+				if err := lu.Exec(); err != nil {
+					return err
+				}
+			}
+		}
+		del, _, err := c.Prepare(`DELETE FROM events WHERE stream = ? AND seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		del.BindInt64(1, stream)
+		del.BindInt64(2, minSeq)
+		del.BindInt64(3, maxSeq)
+		del.BindInt64(4, lo)
+		del.BindInt64(5, cutoff)
+		if err := del.Exec(); err != nil {
+			return err
+		}
+		deleted = c.Changes()
+		if whole {
+			for _, q := range []string{
+				`DELETE FROM event_hours WHERE stream = ? AND hour = ?`,
+				`DELETE FROM event_labels WHERE stream = ? AND hour = ?`,
+			} {
+				if err := execArgs(c, q, stream, hour); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := execArgs(c, `UPDATE event_hours SET n = n - ? WHERE stream = ? AND hour = ?`, deleted, stream, hour); err != nil {
+			return err
+		}
+		return execArgs(c, `DELETE FROM event_labels WHERE stream = ? AND hour = ? AND n <= 0`, stream, hour)
+	})
+	return deleted, err
+}
+
+// execArgs runs one statement with integer arguments.
+func execArgs(c *sqlite3.Conn, query string, args ...int64) error {
+	st, _, err := c.Prepare(query)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i, a := range args {
+		st.BindInt64(i+1, a)
+	}
+	return st.Exec()
+}
+
+// CountEvents reads the per-hour label counts kept at ingestion. An hour
+// that [from, to) covers only in part is counted from its events, found
+// through its position range in event_hours.
+func (db *DB) CountEvents(ctx context.Context, account string, feature events.Feature, from, to time.Time) ([]store.LabelCount, error) {
+	if err := checkStream(account, feature); err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	// Open ends become hour-aligned extremes, so hour arithmetic cannot
+	// overflow.
+	fromNS, toNS := (math.MinInt64/hourNanos+1)*hourNanos, (math.MaxInt64/hourNanos)*hourNanos
+	if !from.IsZero() {
+		fromNS = max(fromNS, from.UnixNano())
+	}
+	if !to.IsZero() {
+		toNS = min(toNS, to.UnixNano())
+	}
+	if toNS <= fromNS {
+		return nil, nil
+	}
+	firstH, lastH := hourOf(fromNS), hourOf(toNS-1)
+	var out []store.LabelCount
+	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
+		stream, ok, err := db.lookupStream(c, account, feature)
+		if err != nil || !ok {
+			return err
+		}
+		// One read transaction: the summary and the partial hours agree.
+		tx := c.Begin()
+		defer tx.End(&err)
+		partial := func(h int64) bool {
+			return h*hourNanos < fromNS || (h+1)*hourNanos > toNS
+		}
+		st, _, err := c.Prepare(`SELECT hour, label, n FROM event_labels
+			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		st.BindInt64(1, stream)
+		st.BindInt64(2, firstH)
+		st.BindInt64(3, lastH)
+		for st.Step() {
+			h := st.ColumnInt64(0)
+			if partial(h) {
+				continue
+			}
+			out = append(out, store.LabelCount{
+				Hour:  time.Unix(0, h*hourNanos).UTC(),
+				Label: st.ColumnText(1),
+				N:     st.ColumnInt64(2),
+			})
+		}
+		if err := st.Err(); err != nil {
+			return err
+		}
+		edges := []int64{firstH}
+		if lastH != firstH {
+			edges = append(edges, lastH)
+		}
+		for _, h := range edges {
+			if !partial(h) {
+				continue
+			}
+			counts, err := countHour(c, stream, h, max(fromNS, h*hourNanos), min(toNS, (h+1)*hourNanos))
+			if err != nil {
+				return err
+			}
+			out = append(out, counts...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Hour.Equal(out[j].Hour) {
+			return out[i].Hour.Before(out[j].Hour)
+		}
+		return out[i].Label < out[j].Label
+	})
+	return out, nil
+}
+
+// countHour counts by label the events of hour bucket h with lo <= ts < hi,
+// scanning only the bucket's position range.
+func countHour(c *sqlite3.Conn, stream, h, lo, hi int64) ([]store.LabelCount, error) {
+	st, _, err := c.Prepare(`SELECT e.label, count(*) FROM event_hours AS b
+		JOIN events AS e ON e.stream = b.stream AND e.seq BETWEEN b.min_seq AND b.max_seq
+		WHERE b.stream = ? AND b.hour = ? AND e.ts >= ? AND e.ts < ?
+		GROUP BY e.label ORDER BY e.label`)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	st.BindInt64(1, stream)
+	st.BindInt64(2, h)
+	st.BindInt64(3, lo)
+	st.BindInt64(4, hi)
+	var out []store.LabelCount
+	for st.Step() {
+		out = append(out, store.LabelCount{
+			Hour:  time.Unix(0, h*hourNanos).UTC(),
+			Label: st.ColumnText(0),
+			N:     st.ColumnInt64(1),
+		})
+	}
+	return out, st.Err()
+}

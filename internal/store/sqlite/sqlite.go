@@ -1,0 +1,338 @@
+// Package sqlite is Logbook's embedded store: store.Store on one SQLite file,
+// through the cgo-free github.com/ncruces/go-sqlite3.
+//
+// The database runs in WAL mode with one writing connection (writes are
+// serialised in-process, and across processes by SQLite's write lock taken
+// with BEGIN IMMEDIATE) and a pool of read-only connections, so pages are
+// served while events are appended. Event appends commit with
+// synchronous=FULL: when AppendEvents returns, the events survive a crash or
+// a power cut. Rate-limit counters and token last-use times commit with
+// synchronous=NORMAL, which keeps them consistent but may lose the last few
+// after a power cut.
+//
+// Because only one transaction writes at a time, positions (seq) become
+// visible in increasing order: the visibility promise of store.EventStore
+// holds without further work.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/driver"
+
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options tunes Open. The zero value is the documented default of each field.
+type Options struct {
+	// Logger receives migration and retention messages; nil discards them.
+	Logger *slog.Logger
+	// Readers is the most read connections open at once; 0 means
+	// max(4, GOMAXPROCS).
+	Readers int
+	// BusyTimeout is how long a statement waits for another process's lock
+	// before failing; 0 means 10s.
+	BusyTimeout time.Duration
+	// SkipMigrate leaves the schema as it is; by default Open applies the
+	// pending migrations (see DB.Migrate).
+	SkipMigrate bool
+	// Now is the clock used to purge old counters; nil means time.Now.
+	Now func() time.Time
+}
+
+// DB is a Logbook store on one SQLite file. It is safe for concurrent use.
+type DB struct {
+	path   string
+	log    *slog.Logger
+	now    func() time.Time
+	writer *sql.DB // exactly one connection: every write goes through it
+	reader *sql.DB // query_only connections
+
+	streams sync.Map // streamKey -> int64, filled after commit only
+
+	rowSize      atomic.Int64 // running estimate of a row's bytes, to size page buffers
+	counterCalls atomic.Int64
+	lastPurge    atomic.Int64 // unix ns of the last counter purge
+}
+
+// Open opens (creating if needed) the database file at path and, unless
+// opts.SkipMigrate, applies pending migrations. A new file and its directory
+// are created with permissions 0600 and 0700.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: path is empty")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Readers <= 0 {
+		opts.Readers = max(4, runtime.GOMAXPROCS(0))
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if strings.HasPrefix(path, "file:") || path == ":memory:" {
+		return nil, fmt.Errorf("open sqlite: path %q: want a file name, not a URI or :memory:", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open sqlite: create directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	f.Close()
+
+	busy := opts.BusyTimeout
+	writer, err := driver.Open(path, func(c *sqlite3.Conn) error {
+		return initConn(c, busy, false)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxIdleTime(0)
+	writer.SetConnMaxLifetime(0)
+
+	// Set WAL mode through the writer before any reader opens the file.
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader, err := driver.Open(path, func(c *sqlite3.Conn) error {
+		return initConn(c, busy, true)
+	})
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	reader.SetMaxOpenConns(opts.Readers)
+	reader.SetMaxIdleConns(opts.Readers)
+	reader.SetConnMaxIdleTime(0)
+	reader.SetConnMaxLifetime(0)
+
+	db := &DB{path: path, log: opts.Logger, now: opts.Now, writer: writer, reader: reader}
+	db.rowSize.Store(1024)
+	if !opts.SkipMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// initConn prepares a new connection. The writer keeps synchronous=FULL
+// (event appends must be durable on return); readers are query_only.
+func initConn(c *sqlite3.Conn, busy time.Duration, readOnly bool) error {
+	if err := c.BusyTimeout(busy); err != nil {
+		return err
+	}
+	pragmas := []string{
+		`PRAGMA foreign_keys = ON`,
+		`PRAGMA temp_store = MEMORY`,
+		`PRAGMA cache_size = -16000`, // 16 MB
+	}
+	if readOnly {
+		pragmas = append(pragmas, `PRAGMA query_only = ON`)
+	} else {
+		pragmas = append(pragmas,
+			`PRAGMA journal_mode = WAL`,
+			`PRAGMA synchronous = FULL`,
+		)
+	}
+	for _, p := range pragmas {
+		if err := c.Exec(p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// Path returns the database file name.
+func (db *DB) Path() string { return db.path }
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	return errors.Join(db.reader.Close(), db.writer.Close())
+}
+
+// Migration is one embedded schema change.
+type Migration struct {
+	Version int
+	Name    string // file name, such as "0001_init.sql"
+	SQL     string
+}
+
+// Migrations returns the embedded migrations in order.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []Migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration %q: name must be NNNN_name.sql", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		ms = append(ms, Migration{Version: v, Name: name, SQL: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migrations %s and %s share a number", ms[i-1].Name, ms[i].Name)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies the migrations not yet recorded in schema_migrations.
+func (db *DB) Migrate(ctx context.Context) error {
+	_, err := db.ApplyMigrations(ctx)
+	return err
+}
+
+// ApplyMigrations applies the migrations not yet recorded in
+// schema_migrations, each in its own BEGIN IMMEDIATE transaction (so two
+// processes migrating at once take turns and each migration runs once), and
+// returns the names of those it applied.
+func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	var applied []string
+	for _, m := range ms {
+		did, err := db.applyMigration(ctx, m)
+		if err != nil {
+			return applied, fmt.Errorf("migrate %s: %w", m.Name, err)
+		}
+		if did {
+			db.log.Info("applied migration", "migration", m.Name)
+			applied = append(applied, m.Name)
+		}
+	}
+	return applied, nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, m Migration) (bool, error) {
+	tx, err := db.writer.BeginTx(ctx, nil) // the driver begins IMMEDIATE on the writer
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.Version, m.Name, time.Now().UnixNano()); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// translate maps driver errors to store errors, keeping the driver's text.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case errors.Is(err, sqlite3.CONSTRAINT_UNIQUE), errors.Is(err, sqlite3.CONSTRAINT_PRIMARYKEY):
+		return fmt.Errorf("%w (%v)", store.ErrConflict, err)
+	case errors.Is(err, sqlite3.CONSTRAINT_FOREIGNKEY):
+		return fmt.Errorf("%w: a referenced row does not exist (%v)", store.ErrNotFound, err)
+	}
+	return err
+}
+
+// nanos stores a time as unix nanoseconds; the zero time is NULL.
+func nanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+}
+
+// fromNanos is the inverse of nanos, always in UTC.
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// withTx runs fn in a write transaction and commits it.
+func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// rawConn runs fn on the raw SQLite connection of pool, with ctx able to
+// interrupt it.
+func rawConn(ctx context.Context, pool *sql.DB, fn func(c *sqlite3.Conn) error) error {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c := dc.(driver.Conn).Raw()
+		old := c.SetInterrupt(ctx)
+		defer c.SetInterrupt(old)
+		return fn(c)
+	})
+}
