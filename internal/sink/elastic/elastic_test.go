@@ -1,0 +1,302 @@
+package elastic
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/forward"
+)
+
+// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
+// way the configuration file hands it to New.
+func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
+	t.Helper()
+	return forward.SinkConfig{
+		Name: "es",
+		Type: "elasticsearch",
+		Decode: func(v any) error {
+			dec := yaml.NewDecoder(strings.NewReader(doc))
+			dec.KnownFields(true)
+			return dec.Decode(v)
+		},
+		Dir:    t.TempDir(),
+		Getenv: func(k string) string { return env[k] },
+	}
+}
+
+var testEnv = map[string]string{"ES_PASSWORD": "s3cret-pw", "ES_API_KEY": "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="}
+
+func newTestSink(t testing.TB, doc string) *Sink {
+	t.Helper()
+	s, err := New(sinkConfig(t, doc, testEnv))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s.(*Sink)
+}
+
+// loadBatch reads the sample audit events (from the Cribl pack fixture).
+func loadBatch(t testing.TB) forward.Batch {
+	t.Helper()
+	f, err := os.Open("testdata/auditevents.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := forward.Batch{Source: "demo", Feature: events.AuditEvents}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var head struct {
+			UUID      string    `json:"uuid"`
+			Timestamp time.Time `json:"timestamp"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
+			t.Fatal(err)
+		}
+		b.Events = append(b.Events, forward.Event{UUID: head.UUID, Time: head.Timestamp, Data: bytes.Clone(sc.Bytes())})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func keys(b forward.Batch, index string) []string {
+	out := make([]string, len(b.Events))
+	for i, e := range b.Events {
+		out[i] = index + "/" + e.UUID
+	}
+	return out
+}
+
+func TestWriteCreatesOnce(t *testing.T) {
+	t.Parallel()
+	srv := newBulkServer(t, "")
+	s := newTestSink(t, fmt.Sprintf("url: %s\nindex: \"1p-{source}-{feature}-{date}\"\n", srv.URL))
+	b := loadBatch(t)
+	for i := range 2 { // the second time every item answers 409
+		if err := s.Write(t.Context(), b); err != nil {
+			t.Fatalf("Write #%d: %v", i+1, err)
+		}
+	}
+	order, docs, requests, _ := srv.stored()
+	if diff := cmp.Diff(keys(b, "1p-demo-auditevents-2025.07.28"), order); diff != "" {
+		t.Errorf("created documents differ (-want +got):\n%s", diff)
+	}
+	if requests != 2 {
+		t.Errorf("requests = %d, want 2", requests)
+	}
+	for _, ev := range b.Events {
+		if got := string(docs["1p-demo-auditevents-2025.07.28"][ev.UUID]); got != string(ev.Data) {
+			t.Errorf("document %s = %s, want the event bytes %s", ev.UUID, got, ev.Data)
+		}
+	}
+}
+
+func TestWriteMixedItems(t *testing.T) {
+	t.Parallel()
+	srv := newBulkServer(t, "")
+	s := newTestSink(t, fmt.Sprintf("url: %s\n", srv.URL))
+	b := loadBatch(t)
+	// Event 0 is already there (409); event 2 breaks the date mapping (400).
+	if err := s.Write(t.Context(), forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	b.Events[2].Data = bytes.Replace(b.Events[2].Data, []byte(`"timestamp":"2025-`), []byte(`"timestamp":"yesterday 2025-`), 1)
+	err := s.Write(t.Context(), b)
+	var rej *forward.RejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("Write = %v, want a RejectedError", err)
+	}
+	if len(rej.Rejected) != 1 || rej.Rejected[0].Index != 2 ||
+		!strings.HasPrefix(rej.Rejected[0].Reason, "elasticsearch: 400 document_parsing_exception: [1:2] failed to parse field [timestamp] of type [date]") {
+		t.Errorf("rejected = %+v, want event 2 with the mapping error", rej.Rejected)
+	}
+	order, _, _, _ := srv.stored()
+	want := keys(b, "logbook-auditevents")
+	want = append(want[:2:2], want[3:]...)
+	if diff := cmp.Diff(want, order); diff != "" {
+		t.Errorf("created documents differ (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteRetryableItems(t *testing.T) {
+	t.Parallel()
+	srv := newBulkServer(t, "")
+	srv.reject429 = 2
+	s := newTestSink(t, fmt.Sprintf("url: %s\n", srv.URL))
+	b := loadBatch(t)
+	b.Events[4].Data = []byte(`{"uuid":"X","timestamp":12}`) // a rejection that must wait for the retry
+	err := s.Write(t.Context(), b)
+	var rej *forward.RejectedError
+	if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), "2 of 6 items to retry, first: 429 es_rejected_execution_exception") {
+		t.Fatalf("Write = %v, want a temporary error for two 429 items", err)
+	}
+	err = s.Write(t.Context(), b)
+	if !errors.As(err, &rej) || len(rej.Rejected) != 1 || rej.Rejected[0].Index != 4 {
+		t.Fatalf("second Write = %v, want event 4 rejected", err)
+	}
+	order, _, _, _ := srv.stored()
+	if len(order) != 5 {
+		t.Errorf("stored %d documents (%v), want 5, each once", len(order), order)
+	}
+}
+
+func TestWriteRequestErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		authz   string
+		down    int
+		extra   string
+		wantErr string
+	}{
+		{name: "cluster down", down: 1, wantErr: "elasticsearch bulk: 503 cluster_block_exception"},
+		{name: "wrong password", authz: "Basic b3RoZXI6b3RoZXI=", extra: "username: elastic\npassword_env: ES_PASSWORD\n", wantErr: "401 security_exception"},
+		{name: "no credentials", authz: "ApiKey x", wantErr: "401 security_exception"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newBulkServer(t, tt.authz)
+			srv.down = tt.down
+			s := newTestSink(t, fmt.Sprintf("url: %s\n%s", srv.URL, tt.extra))
+			err := s.Write(t.Context(), loadBatch(t))
+			var be *BulkError
+			if !errors.As(err, &be) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Write = %v, want a BulkError with %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), testEnv["ES_PASSWORD"]) {
+				t.Errorf("error %q contains the password", err)
+			}
+			if order, _, _, _ := srv.stored(); len(order) != 0 {
+				t.Errorf("stored %d documents, want 0", len(order))
+			}
+		})
+	}
+}
+
+func TestWriteAuth(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		authz string
+		doc   string
+	}{
+		{"basic", "Basic ZWxhc3RpYzpzM2NyZXQtcHc=", "username: elastic\npassword_env: ES_PASSWORD\n"},
+		{"api key", "ApiKey " + testEnv["ES_API_KEY"], "api_key_env: ES_API_KEY\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newBulkServer(t, tt.authz)
+			s := newTestSink(t, fmt.Sprintf("url: %s\n%s", srv.URL, tt.doc))
+			if err := s.Write(t.Context(), loadBatch(t)); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+		})
+	}
+}
+
+func TestWriteGzipSplitPipeline(t *testing.T) {
+	t.Parallel()
+	srv := newBulkServer(t, "")
+	s := newTestSink(t, fmt.Sprintf("url: %s\ngzip: true\nmax_request_bytes: 2500\npipeline: onepassword\nindexes:\n  auditevents: audit\n", srv.URL))
+	b := loadBatch(t)
+	// An indented event must still travel as one NDJSON line.
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, b.Events[1].Data, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	b.Events[1].Data = pretty.Bytes()
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	order, docs, requests, gzipped := srv.stored()
+	if diff := cmp.Diff(keys(b, "audit"), order); diff != "" {
+		t.Errorf("created documents differ (-want +got):\n%s", diff)
+	}
+	if requests < 2 || gzipped != requests {
+		t.Errorf("requests = %d, gzipped = %d; want several, all gzipped", requests, gzipped)
+	}
+	if srv.pipeline != "onepassword" {
+		t.Errorf("pipeline = %q, want onepassword", srv.pipeline)
+	}
+	var compact bytes.Buffer
+	_ = json.Compact(&compact, pretty.Bytes())
+	if got := string(docs["audit"][b.Events[1].UUID]); got != compact.String() {
+		t.Errorf("indented document stored as %s, want %s", got, compact.String())
+	}
+}
+
+func TestIndexName(t *testing.T) {
+	t.Parallel()
+	b := forward.Batch{Source: "Prod", Feature: events.SignInAttempts}
+	ev := forward.Event{Time: time.Date(2025, 1, 2, 23, 30, 0, 0, time.FixedZone("x", -3600))}
+	tests := []struct {
+		doc  string
+		want string
+	}{
+		{"", "logbook-signinattempts"},
+		{"index: \"{source}-{feature}-{date}\"", "prod-signinattempts-2025.01.03"},
+		{"index: \"x-{date}\"\ndate_format: \"2006-01\"", "x-2025-01"},
+		{"indexes: {signinattempts: signins}", "signins"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			s := newTestSink(t, "url: http://127.0.0.1:9\n"+tt.doc)
+			if got := s.indexName(b, ev); got != tt.want {
+				t.Errorf("indexName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"missing url", "index: x\n", []string{"url: required"}},
+		{"bad url", "url: es.example.com:9200\n", []string{"url: must be an http or https URL"}},
+		{"upper-case index", "url: http://x\nindex: Logs\n", []string{"index: must be lower case"}},
+		{"index starting with _", "url: http://x\nindex: _x\n", []string{"index: must not start with _"}},
+		{"unknown feature", "url: http://x\nindexes: {logins: x}\n", []string{`indexes: unknown feature "logins"`}},
+		{"password without user", "url: http://x\npassword_env: ES_PASSWORD\n", []string{"username: required"}},
+		{"both auths", "url: http://x\nusername: u\npassword_env: ES_PASSWORD\napi_key_env: ES_API_KEY\n", []string{"give either an API key or a username"}},
+		{"unset env", "url: http://x\napi_key_env: NOPE\n", []string{"api_key_env: environment variable NOPE is not set"}},
+		{"negative size", "url: http://x\nmax_request_bytes: -1\n", []string{"max_request_bytes: must not be negative"}},
+		{"unknown key", "url: http://x\nindex_name: x\n", []string{"index_name"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(sinkConfig(t, tt.doc, testEnv))
+			if err == nil {
+				t.Fatal("New = nil error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("New error %q lacks %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), testEnv["ES_PASSWORD"]) {
+				t.Errorf("error %q contains the password", err)
+			}
+		})
+	}
+}
