@@ -49,8 +49,9 @@ def log(msg):
 
 def parse_time(s):
     """Parse an RFC 3339 time; the result is aware, so it converts to UTC."""
+    iso = s[:-1] + "+00:00" if s[-1:] in "Zz" else s  # fromisoformat takes "Z" only from 3.11
     try:
-        t = datetime.datetime.fromisoformat(s.replace("z", "Z"))
+        t = datetime.datetime.fromisoformat(iso)
     except ValueError:
         t = None
     if t is None or t.tzinfo is None or "T" not in s.upper():
