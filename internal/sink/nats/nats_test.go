@@ -1,0 +1,284 @@
+package nats
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/logbookhq/logbook/internal/testenv"
+)
+
+// natsURL is the JetStream server the tests use; LOGBOOK_TEST_NATS_URL
+// overrides the default.
+func natsURL() string {
+	if u := os.Getenv("LOGBOOK_TEST_NATS_URL"); u != "" {
+		return u
+	}
+	return "nats://127.0.0.1:4222"
+}
+
+// testBundle is one test's stream on the real server.
+type testBundle struct {
+	js      jetstream.JetStream
+	stream  string // unique per test
+	subject string // subject template, unique per test
+}
+
+// setup connects to the real NATS server (skipping, or failing under CI,
+// when there is none) and picks a stream name and subjects no other test
+// uses; the stream is deleted when the test ends.
+func setup(t *testing.T) testBundle {
+	t.Helper()
+	nc, err := natsgo.Connect(natsURL(), natsgo.Timeout(2*time.Second))
+	if err != nil {
+		testenv.Unavailable(t, "no NATS server at %s: %v", natsURL(), err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.ToLower(events.NewID()[:10])
+	tb := testBundle{js: js, stream: "LOGBOOKTEST_" + strings.ToUpper(id), subject: "logbooktest." + id + ".{feature}"}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := js.DeleteStream(ctx, tb.stream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			t.Errorf("delete stream %s: %v", tb.stream, err)
+		}
+	})
+	return tb
+}
+
+// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
+// way the configuration file hands it to New.
+func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
+	t.Helper()
+	return forward.SinkConfig{
+		Name: "jetstream",
+		Type: "nats",
+		Decode: func(v any) error {
+			dec := yaml.NewDecoder(strings.NewReader(doc))
+			dec.KnownFields(true)
+			return dec.Decode(v)
+		},
+		Dir:    t.TempDir(),
+		Getenv: func(k string) string { return env[k] },
+	}
+}
+
+func newTestSink(t testing.TB, doc string) *Sink {
+	t.Helper()
+	s, err := New(sinkConfig(t, doc, nil))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s.(*Sink)
+}
+
+// loadBatch reads the sample audit events (from the Cribl pack fixture).
+func loadBatch(t testing.TB) forward.Batch {
+	t.Helper()
+	f, err := os.Open("testdata/auditevents.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := forward.Batch{Source: "demo", Feature: events.AuditEvents}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var head struct {
+			UUID      string    `json:"uuid"`
+			Timestamp time.Time `json:"timestamp"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
+			t.Fatal(err)
+		}
+		b.Events = append(b.Events, forward.Event{UUID: head.UUID, Time: head.Timestamp, Data: bytes.Clone(sc.Bytes())})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type storedMsg struct {
+	Subject string
+	MsgID   string
+	Data    string
+}
+
+// stored reads every message of the stream, in order.
+func (tb testBundle) stored(t *testing.T) []storedMsg {
+	t.Helper()
+	st, err := tb.js.Stream(t.Context(), tb.stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", tb.stream, err)
+	}
+	info, err := st.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []storedMsg
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := st.GetMsg(t.Context(), seq)
+		if err != nil {
+			t.Fatalf("get message %d: %v", seq, err)
+		}
+		out = append(out, storedMsg{Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Data: string(m.Data)})
+	}
+	return out
+}
+
+func want(b forward.Batch, subject string) []storedMsg {
+	out := make([]storedMsg, len(b.Events))
+	for i, ev := range b.Events {
+		out[i] = storedMsg{Subject: subject, MsgID: ev.UUID, Data: string(ev.Data)}
+	}
+	return out
+}
+
+func TestWriteDuplicateBatchStoredOnce(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\ncreate_stream: true\nstorage: memory\n", natsURL(), tb.subject, tb.stream))
+	b := loadBatch(t)
+	for i := range 3 {
+		if err := s.Write(t.Context(), b); err != nil {
+			t.Fatalf("Write #%d: %v", i+1, err)
+		}
+	}
+	subject := strings.Replace(tb.subject, "{feature}", "auditevents", 1)
+	if diff := cmp.Diff(want(b, subject), tb.stored(t)); diff != "" {
+		t.Errorf("stream content differs (-want +got):\n%s", diff)
+	}
+	// A partly new batch: only the new event is added.
+	extra := forward.Event{UUID: events.NewID(), Data: []byte(`{"uuid":"new"}`)}
+	b2 := b
+	b2.Events = append([]forward.Event{extra}, b.Events[:2]...)
+	if err := s.Write(t.Context(), b2); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	got := tb.stored(t)
+	if len(got) != len(b.Events)+1 || got[len(got)-1].MsgID != extra.UUID {
+		t.Errorf("after a partly new batch the stream holds %d messages ending with %+v, want %d ending with the new one", len(got), got[len(got)-1], len(b.Events)+1)
+	}
+}
+
+func TestWriteFeatureSubjects(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx := t.Context()
+	// An operator's stream, made beforehand: the sink must not need create.
+	subjects := strings.Replace(tb.subject, "{feature}", "*", 1)
+	if _, err := tb.js.CreateStream(ctx, jetstream.StreamConfig{Name: tb.stream, Subjects: []string{subjects}, Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\n", natsURL(), tb.subject, tb.stream))
+	b := loadBatch(t)
+	var all []storedMsg
+	for _, f := range events.AllFeatures {
+		fb := forward.Batch{Source: b.Source, Feature: f, Events: b.Events[:2]}
+		if err := s.Write(ctx, fb); err != nil {
+			t.Fatalf("Write %s: %v", f, err)
+		}
+		all = append(all, want(fb, strings.Replace(tb.subject, "{feature}", string(f), 1))...)
+	}
+	// Same uuids on other subjects are still duplicates of one stream: a
+	// message id is unique per stream, not per subject.
+	if diff := cmp.Diff(all[:2], tb.stored(t)); diff != "" {
+		t.Errorf("stream content differs (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteRejectsOversized(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\ncreate_stream: true\nstorage: memory\nmax_msg_size: 2048\n", natsURL(), tb.subject, tb.stream))
+	b := loadBatch(t)
+	big := forward.Event{UUID: events.NewID(), Data: []byte(`{"pad":"` + strings.Repeat("x", 4096) + `"}`)}
+	b.Events = append(b.Events[:2:2], big, b.Events[2])
+	err := s.Write(t.Context(), b)
+	var rej *forward.RejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("Write = %v, want a RejectedError", err)
+	}
+	if len(rej.Rejected) != 1 || rej.Rejected[0].Index != 2 || !strings.Contains(rej.Rejected[0].Reason, "exceeds maximum") {
+		t.Errorf("rejected = %+v, want event 2 as too large", rej.Rejected)
+	}
+	got := tb.stored(t)
+	wantMsgs := want(b, strings.Replace(tb.subject, "{feature}", "auditevents", 1))
+	wantMsgs = append(wantMsgs[:2:2], wantMsgs[3])
+	if diff := cmp.Diff(wantMsgs, got); diff != "" {
+		t.Errorf("stream content differs (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteTemporaryErrors(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	tests := []struct {
+		name    string
+		doc     string
+		wantErr string
+	}{
+		{"no stream on the subject", fmt.Sprintf("url: %s\nsubject: %s\ntimeout: 5s\n", natsURL(), tb.subject), "not stored"},
+		{"stream missing", fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\n", natsURL(), tb.subject, tb.stream), "does not exist (set create_stream"},
+		{"no server", "url: nats://127.0.0.1:1\ntimeout: 2s\n", "nats: connect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestSink(t, tt.doc)
+			err := s.Write(t.Context(), loadBatch(t))
+			var rej *forward.RejectedError
+			if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Write = %v, want a temporary error with %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		doc  string
+		want string
+	}{
+		{"bad url", "url: http://x:4222\n", "url: \"http://x:4222\" is not a nats://"},
+		{"wildcard subject", "subject: logbook.*\n", "subject: must not contain wildcards"},
+		{"partial placeholder", "subject: logbook.x{feature}\n", "subject: placeholder in \"x{feature}\" must be a whole token"},
+		{"empty token", "subject: logbook..x\n", "subject: has an empty token"},
+		{"create without stream", "create_stream: true\n", "create_stream: needs stream"},
+		{"dotted stream", "stream: a.b\n", "stream: \"a.b\" must not contain"},
+		{"bad storage", "stream: A\nstorage: disk\n", "storage: \"disk\" must be file or memory"},
+		{"password without user", "password_env: NATS_PW\n", "user: required"},
+		{"unset env", "token_env: NOPE\n", "token_env: environment variable NOPE is not set"},
+		{"missing creds", "creds_file: nope.creds\n", "creds_file:"},
+		{"cert without key", "cert_file: c.pem\n", "cert_file, key_file: give both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(sinkConfig(t, tt.doc, map[string]string{"NATS_PW": "pw"}))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v, want an error with %q", err, tt.want)
+			}
+		})
+	}
+}
