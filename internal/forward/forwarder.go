@@ -1,0 +1,583 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Source is one Events API as the forwarder sees it. The cli package plugs
+// in the public client.
+type Source interface {
+	// Introspect returns the token's features and account.
+	Introspect(ctx context.Context) (events.Introspection, error)
+	// Page fetches one page of feature. Errors from the API are
+	// *SourceError; anything else counts as a network error.
+	Page(ctx context.Context, feature events.Feature, req Request) (events.RawPage, error)
+}
+
+// Request asks a Source for one page: a continuation when Cursor is set,
+// else a reset from Start (and to End when set).
+type Request struct {
+	Cursor string
+	Limit  int
+	Start  *time.Time
+	End    *time.Time
+}
+
+// SourceError is an Events API reply other than 2xx.
+type SourceError struct {
+	StatusCode int
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *SourceError) Error() string { return e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// SourceOptions configures the streams of one source.
+type SourceOptions struct {
+	// Name is the configured name, used in state files, logs and metrics.
+	Name   string
+	Source Source
+	// Features restricts the streams; empty means every feature the
+	// token has.
+	Features []events.Feature
+	// StartTime is where a stream without saved state begins.
+	StartTime time.Time
+	// EndTime bounds the streams (backfill); zero means none.
+	EndTime time.Time
+	// Limit is the page size (default 1000).
+	Limit int
+	// PollInterval is the wait after a drained page (default 10s).
+	PollInterval time.Duration
+	// Account groups sources that share a rate budget: sources with the
+	// same Account and the same introspected account UUID share one.
+	// Empty means the source's Name.
+	Account string
+	// Limits is the account's rate budget.
+	Limits Limits
+}
+
+// Options configures a Forwarder. Zero values are documented defaults.
+type Options struct {
+	Sources []SourceOptions
+	Sinks   []Sink
+	// Checkpoint keeps the cursors. Default: a DirCheckpoint in
+	// StateDir/cursors.
+	Checkpoint Checkpoint
+	// StateDir holds cursors, spools and dead letters.
+	StateDir string
+	// SpoolMaxBytes bounds each sink's spool; 0 disables spooling (a
+	// stream then waits for every sink to confirm).
+	SpoolMaxBytes int64
+	// DeadLetterDir receives refused events. Default StateDir/dead-letters.
+	DeadLetterDir string
+	// Once stops each stream when it is drained and waits for the spools
+	// to empty (at most OnceDrainTimeout, default 30s).
+	Once             bool
+	OnceDrainTimeout time.Duration
+	// Backoff bounds for retries (default 1s … 5m).
+	BackoffInitial, BackoffMax time.Duration
+	// PausedRetry is the wait before retrying a stream paused by a 401 or
+	// 400 (default 1m).
+	PausedRetry time.Duration
+	Logger      *slog.Logger
+	// Registerer receives the metrics; nil registers none.
+	Registerer prometheus.Registerer
+}
+
+// Forwarder runs every stream of every source into every sink.
+type Forwarder struct {
+	opts    Options
+	log     *slog.Logger
+	m       *metrics
+	workers []*sinkWorker
+	cp      Checkpoint
+
+	mu      sync.Mutex
+	budgets map[string]*Budget
+	streams map[string]*streamStatus
+}
+
+type streamStatus struct {
+	source  string
+	feature events.Feature
+	polled  bool
+	paused  string
+	current time.Time // cursor last known current
+	newest  time.Time
+}
+
+// New prepares a forwarder; Run starts it.
+func New(opts Options) (*Forwarder, error) {
+	if len(opts.Sources) == 0 {
+		return nil, errors.New("forward: no source")
+	}
+	if len(opts.Sinks) == 0 {
+		return nil, errors.New("forward: no sink")
+	}
+	if opts.StateDir == "" {
+		return nil, errors.New("forward: no state directory")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.DeadLetterDir == "" {
+		opts.DeadLetterDir = filepath.Join(opts.StateDir, "dead-letters")
+	}
+	if opts.PausedRetry <= 0 {
+		opts.PausedRetry = time.Minute
+	}
+	if opts.OnceDrainTimeout <= 0 {
+		opts.OnceDrainTimeout = 30 * time.Second
+	}
+	for i := range opts.Sources {
+		s := &opts.Sources[i]
+		if s.Limit <= 0 {
+			s.Limit = 1000
+		}
+		if s.PollInterval <= 0 {
+			s.PollInterval = 10 * time.Second
+		}
+		if s.Account == "" {
+			s.Account = s.Name
+		}
+	}
+	f := &Forwarder{opts: opts, log: opts.Logger, m: newMetrics(opts.Registerer),
+		budgets: map[string]*Budget{}, streams: map[string]*streamStatus{}, cp: opts.Checkpoint}
+	if f.cp == nil {
+		f.cp = &DirCheckpoint{Dir: filepath.Join(opts.StateDir, "cursors")}
+	}
+	dl := &deadLetters{dir: opts.DeadLetterDir}
+	for _, s := range opts.Sinks {
+		sp, err := openSpool(filepath.Join(opts.StateDir, "spool", s.Name()), opts.SpoolMaxBytes)
+		if err != nil {
+			return nil, err
+		}
+		f.workers = append(f.workers, &sinkWorker{sink: s, spool: sp, dead: dl, m: f.m,
+			log: opts.Logger.With("sink", s.Name()), jobs: make(chan *job),
+			backoff: Backoff{Initial: opts.BackoffInitial, Max: opts.BackoffMax}, idle: make(chan struct{}, 1)})
+	}
+	return f, nil
+}
+
+// Ready reports nil once every stream has polled successfully at least
+// once, and describes what is missing otherwise.
+func (f *Forwarder) Ready() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.streams) == 0 {
+		return errors.New("no stream started yet")
+	}
+	for _, st := range f.streams {
+		if !st.polled {
+			return fmt.Errorf("stream %s/%s has not polled yet", st.source, st.feature)
+		}
+	}
+	return nil
+}
+
+// Run forwards until ctx ends (or, with Once, until every stream is
+// drained). It closes the sinks before returning.
+func (f *Forwarder) Run(ctx context.Context) error {
+	defer func() {
+		for _, w := range f.workers {
+			if err := w.sink.Close(); err != nil {
+				f.log.Error("close sink", "sink", w.sink.Name(), "err", err)
+			}
+		}
+	}()
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, w := range f.workers {
+		wg.Go(func() { w.run(wctx) })
+	}
+	go func() {
+		// Workers outlive the streams so that a page being delivered is
+		// finished, but not ctx.
+		<-ctx.Done()
+		stopWorkers()
+	}()
+
+	var sg sync.WaitGroup
+	errs := make(chan error, len(f.opts.Sources))
+	for _, so := range f.opts.Sources {
+		sg.Go(func() {
+			if err := f.runSource(ctx, so); err != nil {
+				errs <- err
+			}
+		})
+	}
+	sg.Wait()
+	close(errs)
+	var err error
+	for e := range errs {
+		err = errors.Join(err, e)
+	}
+	if f.opts.Once && ctx.Err() == nil {
+		f.drain(ctx)
+	}
+	stopWorkers()
+	wg.Wait()
+	if err == nil && !f.opts.Once {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// drain waits until every worker has nothing left, or the timeout.
+func (f *Forwarder) drain(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, f.opts.OnceDrainTimeout)
+	defer cancel()
+	for _, w := range f.workers {
+		for !w.isIdle() {
+			select {
+			case <-ctx.Done():
+				n, _ := w.spool.stats()
+				f.log.Warn("spool not drained; the next run continues it", "sink", w.sink.Name(), "batches", n)
+				return
+			case <-w.idle:
+			}
+		}
+	}
+}
+
+func (f *Forwarder) budget(key string, l Limits) *Budget {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.budgets[key]
+	if !ok {
+		b = NewBudget(l)
+		f.budgets[key] = b
+	}
+	return b
+}
+
+func (f *Forwarder) status(source string, feature events.Feature) *streamStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := source + "/" + string(feature)
+	st, ok := f.streams[k]
+	if !ok {
+		st = &streamStatus{source: source, feature: feature}
+		f.streams[k] = st
+	}
+	return st
+}
+
+func (f *Forwarder) update(st *streamStatus, fn func(*streamStatus)) {
+	f.mu.Lock()
+	fn(st)
+	f.mu.Unlock()
+}
+
+// runSource introspects the source (retrying), then runs its streams.
+func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
+	log := f.log.With("source", so.Name)
+	bo := Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}
+	pre := f.budget("introspect/"+so.Account, so.Limits)
+	var in events.Introspection
+	for {
+		if err := pre.Wait(ctx); err != nil {
+			return nil
+		}
+		var err error
+		in, err = so.Source.Introspect(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := bo.Next(0)
+		var se *SourceError
+		if errors.As(err, &se) {
+			wait = bo.Next(se.RetryAfter)
+			if se.StatusCode == 401 {
+				wait = f.opts.PausedRetry
+			}
+		}
+		log.Error("introspect", "err", err, "retry_in", wait.Round(time.Millisecond))
+		if sleep(ctx, wait) != nil {
+			return nil
+		}
+	}
+	features := in.Features
+	if len(so.Features) > 0 {
+		have := map[events.Feature]bool{}
+		for _, ft := range in.Features {
+			have[ft] = true
+		}
+		features = nil
+		for _, ft := range so.Features {
+			if have[ft] {
+				features = append(features, ft)
+			} else {
+				log.Warn("token lacks a configured feature; stream skipped", "feature", ft)
+			}
+		}
+	}
+	if len(features) == 0 {
+		log.Error("token grants no feature to forward")
+		return nil
+	}
+	key := so.Account
+	if in.AccountUUID != "" {
+		key += "/" + in.AccountUUID
+	}
+	b := f.budget(key, so.Limits)
+	log.Info("source ready", "features", events.JoinFeatures(features), "budget", key)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(features))
+	for _, ft := range features {
+		st := f.status(so.Name, ft)
+		wg.Go(func() {
+			s := &stream{f: f, so: so, feature: ft, budget: b, status: st,
+				log: log.With("feature", ft), backoff: Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}}
+			if err := s.run(ctx); err != nil {
+				errs <- fmt.Errorf("%s/%s: %w", so.Name, ft, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	var err error
+	for e := range errs {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// stream is one (source, feature): a fetcher that stays one page ahead and
+// a deliverer that hands pages to the sinks and saves the cursor after
+// every sink confirmed.
+type stream struct {
+	f       *Forwarder
+	so      SourceOptions
+	feature events.Feature
+	budget  *Budget
+	status  *streamStatus
+	log     *slog.Logger
+	backoff Backoff
+}
+
+type fetched struct {
+	req  Request
+	page events.RawPage
+	evs  []Event
+}
+
+func (s *stream) run(ctx context.Context) error {
+	st, ok, err := s.f.cp.Load(s.so.Name, s.feature)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		start := s.so.StartTime.UTC()
+		st = State{Source: s.so.Name, Feature: s.feature, StartTime: &start}
+		if !s.so.EndTime.IsZero() {
+			end := s.so.EndTime.UTC()
+			st.EndTime = &end
+		}
+	}
+	s.f.update(s.status, func(ss *streamStatus) { ss.newest = st.Newest; ss.current = st.Saved })
+	pages := make(chan fetched, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fetchErr := make(chan error, 1)
+	go func() { fetchErr <- s.fetchLoop(ctx, st, pages) }()
+	for p := range pages {
+		if err := s.deliver(ctx, p); err != nil {
+			cancel()
+			for range pages {
+			}
+			<-fetchErr
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if p.page.Cursor != "" {
+			st.Cursor = p.page.Cursor
+		}
+		st.Events += int64(len(p.evs))
+		for _, ev := range p.evs {
+			if ev.Time.After(st.Newest) {
+				st.Newest = ev.Time
+			}
+		}
+		if len(p.evs) > 0 || p.page.Cursor != p.req.Cursor {
+			st.Saved = time.Now().UTC()
+			if err := s.f.cp.Save(st); err != nil {
+				cancel()
+				for range pages {
+				}
+				<-fetchErr
+				return err
+			}
+		}
+		now := time.Now()
+		s.f.update(s.status, func(ss *streamStatus) { ss.current = now; ss.newest = st.Newest })
+		s.f.m.cursorAge.WithLabelValues(s.so.Name, string(s.feature)).Set(0)
+		if !st.Newest.IsZero() {
+			s.f.m.lag.WithLabelValues(s.so.Name, string(s.feature)).Set(now.Sub(st.Newest).Seconds())
+		}
+	}
+	err = <-fetchErr
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// fetchLoop fetches pages in order, one ahead of delivery, and closes
+// pages when the stream ends (ctx, or drained with Once or an end time).
+func (s *stream) fetchLoop(ctx context.Context, st State, pages chan<- fetched) error {
+	defer close(pages)
+	req := Request{Cursor: st.Cursor, Limit: s.so.Limit, Start: st.StartTime, End: st.EndTime}
+	bounded := s.f.opts.Once || st.EndTime != nil
+	for {
+		page, err := s.fetch(ctx, req)
+		if err != nil {
+			return err
+		}
+		evs := make([]Event, len(page.Items))
+		for i, raw := range page.Items {
+			ev, err := ScanEvent(raw)
+			if err != nil {
+				s.log.Warn("event without readable uuid/timestamp; forwarded as is", "index", i, "err", err)
+			}
+			evs[i] = ev
+		}
+		s.f.m.eventsIn.WithLabelValues(s.so.Name, string(s.feature)).Add(float64(len(evs)))
+		select {
+		case pages <- fetched{req: req, page: page, evs: evs}:
+		case <-ctx.Done():
+			return nil
+		}
+		if page.Cursor != "" {
+			req = Request{Cursor: page.Cursor}
+		}
+		if !page.HasMore {
+			if bounded {
+				return nil
+			}
+			if sleep(ctx, s.so.PollInterval) != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// fetch gets one page, waiting for the budget and retrying temporary
+// failures forever; a 401 or 400 pauses the stream and retries slowly.
+func (s *stream) fetch(ctx context.Context, req Request) (events.RawPage, error) {
+	name, ft := s.so.Name, string(s.feature)
+	for {
+		if err := s.budget.Wait(ctx); err != nil {
+			return events.RawPage{}, err
+		}
+		page, err := s.so.Source.Page(ctx, s.feature, req)
+		if err == nil {
+			s.f.m.requests.WithLabelValues(name, ft, "200").Inc()
+			s.backoff.Reset()
+			s.setPaused("")
+			s.f.update(s.status, func(ss *streamStatus) { ss.polled = true })
+			return page, nil
+		}
+		if ctx.Err() != nil {
+			return events.RawPage{}, ctx.Err()
+		}
+		var se *SourceError
+		code := 0
+		if errors.As(err, &se) {
+			code = se.StatusCode
+		}
+		s.f.m.requests.WithLabelValues(name, ft, strconv.Itoa(code)).Inc()
+		var wait time.Duration
+		switch {
+		case code == 401 || code == 400:
+			reason := "unauthorized"
+			if code == 400 {
+				reason = "bad_request"
+			}
+			if s.setPaused(reason) {
+				s.log.Error("stream paused: the API refused the request; other streams go on", "status", code, "err", err,
+					"retry_every", s.f.opts.PausedRetry)
+			}
+			wait = s.f.opts.PausedRetry
+		case code == 429:
+			s.f.m.rateLimited.WithLabelValues(name).Inc()
+			wait = s.backoff.Next(se.RetryAfter)
+			s.budget.Block(time.Now().Add(wait))
+			s.log.Warn("rate limited", "retry_in", wait.Round(time.Millisecond))
+		default:
+			ra := time.Duration(0)
+			if se != nil {
+				ra = se.RetryAfter
+			}
+			wait = s.backoff.Next(ra)
+			s.log.Warn("fetch page", "err", err, "retry_in", wait.Round(time.Millisecond))
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return events.RawPage{}, err
+		}
+	}
+}
+
+// setPaused records the pause reason ("" to resume) and reports whether
+// it changed.
+func (s *stream) setPaused(reason string) bool {
+	changed := false
+	s.f.update(s.status, func(ss *streamStatus) {
+		changed = ss.paused != reason
+		if changed && ss.paused != "" {
+			s.f.m.paused.WithLabelValues(s.so.Name, string(s.feature), ss.paused).Set(0)
+		}
+		ss.paused = reason
+	})
+	if changed && reason != "" {
+		s.f.m.paused.WithLabelValues(s.so.Name, string(s.feature), reason).Set(1)
+	}
+	if changed && reason == "" {
+		s.log.Info("stream resumed")
+	}
+	return changed
+}
+
+// deliver hands a page to every sink and waits until each confirmed or
+// spooled it.
+func (s *stream) deliver(ctx context.Context, p fetched) error {
+	if len(p.evs) == 0 {
+		return nil
+	}
+	b := Batch{Source: s.so.Name, Feature: s.feature, Events: p.evs}
+	jobs := make([]*job, len(s.f.workers))
+	for i, w := range s.f.workers {
+		jobs[i] = &job{b: b, done: make(chan error, 1)}
+		select {
+		case w.jobs <- jobs[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var err error
+	for _, j := range jobs {
+		select {
+		case e := <-j.done:
+			err = errors.Join(err, e)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return err
+}
