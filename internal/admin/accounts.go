@@ -1,0 +1,239 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+// NewUser describes a user to add.
+type NewUser struct {
+	Email string
+	// Name defaults to the part of Email before the @.
+	Name string
+	// Role defaults to member.
+	Role store.Role
+	// Password, when set, lets the user sign in to the web console; only
+	// its argon2id hash is kept.
+	Password string
+}
+
+// CreateAccount makes an account and its first owner. It is a server
+// operator's action (the CLI), not one an account's user can take, so it
+// has no actor and records no audit event.
+func (s *Service) CreateAccount(ctx context.Context, name string, owner NewUser) (Account, User, error) {
+	name, err := cleanName("name", name, 100)
+	if err != nil {
+		return Account{}, User{}, err
+	}
+	if events.ValidID(name) {
+		return Account{}, User{}, invalidf("name", "must not look like an account uuid")
+	}
+	owner.Role = store.RoleOwner
+	u, err := s.newUser(owner)
+	if err != nil {
+		return Account{}, User{}, err
+	}
+	if _, err := s.st.AccountByName(ctx, name); err == nil {
+		return Account{}, User{}, conflictf("name", "an account named %q already exists", name)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Account{}, User{}, err
+	}
+	now := s.now().UTC()
+	a := store.Account{UUID: events.NewID(), Name: name, CreatedAt: now}
+	if err := s.st.CreateAccount(ctx, a); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return Account{}, User{}, conflictf("name", "an account named %q already exists", name)
+		}
+		return Account{}, User{}, err
+	}
+	u.AccountUUID, u.CreatedAt = a.UUID, now
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		return Account{}, User{}, fmt.Errorf("create owner: %w", err)
+	}
+	s.log.Info("account created", "account", a.UUID, "name", a.Name)
+	return accountView(a), userView(u), nil
+}
+
+// Accounts lists every account; a server operator's view.
+func (s *Service) Accounts(ctx context.Context) ([]Account, error) {
+	as, err := s.st.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Account, len(as))
+	for i, a := range as {
+		out[i] = accountView(a)
+	}
+	return out, nil
+}
+
+// Me returns the actor's account and user.
+func (s *Service) Me(a Actor) (Account, User) {
+	return accountView(a.Account), userView(a.User)
+}
+
+func validRole(r store.Role) bool {
+	return r == store.RoleOwner || r == store.RoleAdmin || r == store.RoleMember
+}
+
+func (s *Service) newUser(n NewUser) (store.User, error) {
+	email := strings.TrimSpace(n.Email)
+	if email == "" {
+		return store.User{}, invalidf("email", "is required")
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return store.User{}, invalidf("email", "%q is not an e-mail address", email)
+	}
+	if n.Role == "" {
+		n.Role = store.RoleMember
+	}
+	if !validRole(n.Role) {
+		return store.User{}, invalidf("role", "%q is not owner, administrator or member", n.Role)
+	}
+	name := strings.TrimSpace(n.Name)
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	if name, err = cleanName("name", name, 100); err != nil {
+		return store.User{}, err
+	}
+	u := store.User{UUID: events.NewID(), Name: name, Email: email, Role: n.Role}
+	if n.Password != "" {
+		if u.PasswordHash, err = HashPassword(n.Password); err != nil {
+			return store.User{}, err
+		}
+	}
+	return u, nil
+}
+
+// AddUser adds a user to the actor's account. Owners and administrators
+// add users; only owners add owners.
+func (s *Service) AddUser(ctx context.Context, a Actor, n NewUser) (User, error) {
+	if err := a.mustManage("add users"); err != nil {
+		return User{}, err
+	}
+	u, err := s.newUser(n)
+	if err != nil {
+		return User{}, err
+	}
+	if u.Role == store.RoleOwner && a.User.Role != store.RoleOwner {
+		return User{}, forbiddenf("only owners may add owners")
+	}
+	if _, err := s.st.UserByEmail(ctx, a.Account.UUID, u.Email); err == nil {
+		return User{}, conflictf("email", "%s is already a user of %s", u.Email, a.Account.Name)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return User{}, err
+	}
+	u.AccountUUID, u.CreatedAt = a.Account.UUID, s.now().UTC()
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return User{}, conflictf("email", "%s is already a user of %s", u.Email, a.Account.Name)
+		}
+		return User{}, err
+	}
+	return userView(u), nil
+}
+
+// Users lists the users of the actor's account; every role may.
+func (s *Service) Users(ctx context.Context, a Actor) ([]User, error) {
+	us, err := s.st.Users(ctx, a.Account.UUID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]User, len(us))
+	for i, u := range us {
+		out[i] = userView(u)
+	}
+	return out, nil
+}
+
+// user finds a user of the actor's account by UUID or e-mail.
+func (s *Service) user(ctx context.Context, a Actor, ref string) (store.User, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return store.User{}, invalidf("user", "is required")
+	}
+	if events.ValidUpperID(ref) {
+		u, err := s.st.User(ctx, ref)
+		if err == nil && u.AccountUUID == a.Account.UUID {
+			return u, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.User{}, err
+		}
+	}
+	u, err := s.st.UserByEmail(ctx, a.Account.UUID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, notFoundf("user", "no user %q in this account", ref)
+	}
+	return u, err
+}
+
+// SetRole changes a user's role. Owners and administrators change roles;
+// only owners grant or take away the owner role; the account keeps at
+// least one owner.
+func (s *Service) SetRole(ctx context.Context, a Actor, userRef string, role store.Role) (User, error) {
+	if err := a.mustManage("change roles"); err != nil {
+		return User{}, err
+	}
+	if !validRole(role) {
+		return User{}, invalidf("role", "%q is not owner, administrator or member", role)
+	}
+	u, err := s.user(ctx, a, userRef)
+	if err != nil {
+		return User{}, err
+	}
+	if u.Role == role {
+		return userView(u), nil
+	}
+	if (u.Role == store.RoleOwner || role == store.RoleOwner) && a.User.Role != store.RoleOwner {
+		return User{}, forbiddenf("only owners may grant or remove the owner role")
+	}
+	if u.Role == store.RoleOwner {
+		us, err := s.st.Users(ctx, a.Account.UUID)
+		if err != nil {
+			return User{}, err
+		}
+		owners := 0
+		for _, o := range us {
+			if o.Role == store.RoleOwner {
+				owners++
+			}
+		}
+		if owners <= 1 {
+			return User{}, conflictf("role", "%s is the last owner of %s; make another owner first", u.Email, a.Account.Name)
+		}
+	}
+	u.Role = role
+	if err := s.st.UpdateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return userView(u), nil
+}
+
+// CheckUserPassword returns the user of account with that e-mail if
+// password is theirs; any failure is ErrUnauthenticated, without saying
+// whether the user exists.
+func (s *Service) CheckUserPassword(ctx context.Context, account store.Account, email, password string) (store.User, error) {
+	u, err := s.st.UserByEmail(ctx, account.UUID, strings.TrimSpace(email))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, err
+	}
+	if err != nil || u.PasswordHash == "" {
+		// Spend the time a real check takes, so timing does not tell
+		// whether the user exists.
+		CheckPassword(dummyHash, password)
+		return store.User{}, &Error{Kind: ErrUnauthenticated, Msg: "e-mail or password is wrong"}
+	}
+	if !CheckPassword(u.PasswordHash, password) {
+		return store.User{}, &Error{Kind: ErrUnauthenticated, Msg: "e-mail or password is wrong"}
+	}
+	return u, nil
+}
