@@ -1,0 +1,270 @@
+// Package file is the forwarder's "file" sink: one event a line (JSON
+// lines), exactly the bytes the Events API sent (compacted to one line if
+// the server pretty-printed them), with rotation by size and optional gzip.
+//
+// Confirmed means written and fsynced: Write returns nil only after the
+// batch's lines are on disk (for gzip, after the compressed stream was
+// flushed and the file fsynced). A crash after the fsync but before the
+// forwarder saved its cursor repeats that batch.
+//
+// Options:
+//
+//	path: ./events.ndjson     # required; relative to the configuration file
+//	max_size: 100MiB          # rotate when the file would grow past this (default 0: never)
+//	max_files: 10             # rotated files kept (default 0: keep all)
+//	gzip: false               # compress; the path gets ".gz" appended if missing
+//
+// A rotated file is renamed to <path>.<UTC time>[.gz] and a new file is
+// started.
+package file
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/logbookhq/logbook/internal/forward"
+)
+
+// Sink writes JSON lines to a file.
+type Sink struct {
+	name     string
+	path     string
+	maxSize  int64
+	maxFiles int
+	gzip     bool
+
+	f    *os.File
+	gz   *gzip.Writer
+	size int64 // bytes written to the current file (uncompressed with gzip)
+	buf  bytes.Buffer
+	now  func() time.Time
+}
+
+var _ forward.Sink = (*Sink)(nil)
+
+// Options configures a Sink.
+type Options struct {
+	Path     string `yaml:"path"`
+	MaxSize  Size   `yaml:"max_size"`
+	MaxFiles int    `yaml:"max_files"`
+	Gzip     bool   `yaml:"gzip"`
+}
+
+// New is the forward.NewSinkFunc of the "file" type.
+func New(cfg forward.SinkConfig) (forward.Sink, error) {
+	var o Options
+	if err := cfg.Decode(&o); err != nil {
+		return nil, err
+	}
+	o.Path = cfg.Path(o.Path)
+	return Open(cfg.Name, o)
+}
+
+// Open returns a file sink; the file is opened at the first Write.
+func Open(name string, o Options) (*Sink, error) {
+	var errs []error
+	if o.Path == "" {
+		errs = append(errs, errors.New("path: required"))
+	}
+	if o.MaxSize < 0 {
+		errs = append(errs, errors.New("max_size: must not be negative"))
+	}
+	if o.MaxFiles < 0 {
+		errs = append(errs, errors.New("max_files: must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if o.Gzip && !strings.HasSuffix(o.Path, ".gz") {
+		o.Path += ".gz"
+	}
+	return &Sink{name: name, path: o.Path, maxSize: int64(o.MaxSize), maxFiles: o.MaxFiles, gzip: o.Gzip, now: time.Now}, nil
+}
+
+// Name implements forward.Sink.
+func (s *Sink) Name() string { return s.name }
+
+// Path returns the file being written.
+func (s *Sink) Path() string { return s.path }
+
+func (s *Sink) open() error {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(s.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	s.f, s.size = f, info.Size()
+	if s.gzip {
+		// Each open starts a new gzip member; concatenated members are a
+		// valid gzip stream.
+		s.gz = gzip.NewWriter(f)
+	}
+	return nil
+}
+
+// Write implements forward.Sink.
+func (s *Sink) Write(ctx context.Context, b forward.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.buf.Reset()
+	var rejected []forward.Rejection
+	for i, ev := range b.Events {
+		data := []byte(ev.Data)
+		if bytes.IndexByte(data, '\n') >= 0 || bytes.IndexByte(data, '\r') >= 0 {
+			var c bytes.Buffer
+			if err := json.Compact(&c, data); err != nil {
+				rejected = append(rejected, forward.Rejection{Index: i, Reason: "event is not valid JSON: " + err.Error()})
+				continue
+			}
+			data = c.Bytes()
+		}
+		s.buf.Write(data)
+		s.buf.WriteByte('\n')
+	}
+	if s.f == nil {
+		if err := s.open(); err != nil {
+			return fmt.Errorf("file sink %s: %w", s.name, err)
+		}
+	}
+	if s.maxSize > 0 && s.size > 0 && s.size+int64(s.buf.Len()) > s.maxSize {
+		if err := s.rotate(); err != nil {
+			return fmt.Errorf("file sink %s: rotate: %w", s.name, err)
+		}
+	}
+	if err := s.writeSync(s.buf.Bytes()); err != nil {
+		// The file may hold part of the batch; reopen on the next try so
+		// a half-written gzip member does not continue.
+		s.closeFile()
+		return fmt.Errorf("file sink %s: %w", s.name, err)
+	}
+	s.size += int64(s.buf.Len())
+	if len(rejected) > 0 {
+		return &forward.RejectedError{Rejected: rejected}
+	}
+	return nil
+}
+
+func (s *Sink) writeSync(p []byte) error {
+	var w io.Writer = s.f
+	if s.gz != nil {
+		w = s.gz
+	}
+	if _, err := w.Write(p); err != nil {
+		return err
+	}
+	if s.gz != nil {
+		if err := s.gz.Flush(); err != nil {
+			return err
+		}
+	}
+	return s.f.Sync()
+}
+
+func (s *Sink) closeFile() error {
+	if s.f == nil {
+		return nil
+	}
+	var err error
+	if s.gz != nil {
+		err = s.gz.Close()
+		s.gz = nil
+	}
+	if e := s.f.Sync(); err == nil {
+		err = e
+	}
+	if e := s.f.Close(); err == nil {
+		err = e
+	}
+	s.f = nil
+	return err
+}
+
+func (s *Sink) rotate() error {
+	if err := s.closeFile(); err != nil {
+		return err
+	}
+	base := strings.TrimSuffix(s.path, ".gz")
+	stamp := s.now().UTC().Format("20060102T150405.000000000Z")
+	dst := base + "." + stamp
+	if s.gzip {
+		dst += ".gz"
+	}
+	if err := os.Rename(s.path, dst); err != nil {
+		return err
+	}
+	if err := forward.SyncDir(filepath.Dir(s.path)); err != nil {
+		return err
+	}
+	if s.maxFiles > 0 {
+		old, _ := filepath.Glob(base + ".*")
+		var rotated []string
+		for _, o := range old {
+			if o != s.path {
+				rotated = append(rotated, o)
+			}
+		}
+		sort.Strings(rotated)
+		for len(rotated) > s.maxFiles {
+			os.Remove(rotated[0])
+			rotated = rotated[1:]
+		}
+	}
+	return s.open()
+}
+
+// Close implements forward.Sink.
+func (s *Sink) Close() error { return s.closeFile() }
+
+// Size is a byte count that reads "100MiB", "1GB", "512k" or a plain
+// number from YAML.
+type Size int64
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (z *Size) UnmarshalText(b []byte) error {
+	n, err := ParseSize(string(b))
+	if err != nil {
+		return err
+	}
+	*z = Size(n)
+	return nil
+}
+
+// ParseSize reads a byte count with an optional unit (k, M, G, T with B or
+// iB; decimal and binary both mean powers of 1024 here).
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
+		i--
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("size %q: want a number of bytes such as 100MiB", s)
+	}
+	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("size %q: unknown unit %q", s, unit)
+	}
+	return n * mult, nil
+}
