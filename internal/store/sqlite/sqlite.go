@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -101,14 +102,23 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open sqlite: create directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// The driver creates the WAL like the file named by modeof, but the
+	// shared-memory index with the umask's mode: create both files first.
+	for _, name := range []string{path, path + "-shm"} {
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		f.Close()
+	}
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	f.Close()
+	dsn := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?modeof=" + url.QueryEscape(abs)
 
 	busy := opts.BusyTimeout
-	writer, err := driver.Open(path, func(c *sqlite3.Conn) error {
+	writer, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
 		return initConn(c, busy, false)
 	})
 	if err != nil {
@@ -124,7 +134,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	reader, err := driver.Open(path, func(c *sqlite3.Conn) error {
+	reader, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
 		return initConn(c, busy, true)
 	})
 	if err != nil {

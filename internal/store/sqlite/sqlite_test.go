@@ -1,8 +1,11 @@
 package sqlite_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
@@ -26,4 +29,100 @@ func openTemp(t testing.TB) *sqlite.DB {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+}
+
+func TestFilePermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nested dir?#%", "data")
+	path := filepath.Join(dir, "logbook.db")
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Write something so the WAL exists too.
+	if err := db.CreateAccount(t.Context(), store.Account{UUID: "a", Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path string
+		want os.FileMode
+	}{
+		{dir, 0o700},
+		{path, 0o600},
+		{path + "-wal", 0o600},
+		{path + "-shm", 0o600},
+	} {
+		fi, err := os.Stat(tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != tt.want {
+			t.Errorf("%s: mode %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}
+
+// TestConcurrentMigrate opens one new file twice, as two processes would,
+// and migrates from both at once: every migration is applied exactly once.
+func TestConcurrentMigrate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "logbook.db")
+	const n = 4
+	dbs := make([]*sqlite.DB, n)
+	for i := range dbs {
+		db, err := sqlite.Open(t.Context(), path, sqlite.Options{SkipMigrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dbs[i] = db
+	}
+	type result struct {
+		applied []string
+		err     error
+	}
+	results := make(chan result, n)
+	start := make(chan struct{})
+	for _, db := range dbs {
+		go func() {
+			<-start
+			applied, err := db.ApplyMigrations(t.Context())
+			results <- result{applied, err}
+		}()
+	}
+	close(start)
+	count := map[string]int{}
+	for range n {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("ApplyMigrations: %v", r.err)
+		}
+		for _, name := range r.applied {
+			count[name]++
+		}
+	}
+	ms, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, m := range ms {
+		want[m.Name] = 1
+	}
+	if d := cmp.Diff(want, count); d != "" {
+		t.Errorf("applications per migration (-want +got):\n%s", d)
+	}
+	// Every handle sees the schema.
+	for i, db := range dbs {
+		if _, err := db.Accounts(t.Context()); err != nil {
+			t.Errorf("handle %d after migration: %v", i, err)
+		}
+	}
+}
+
+func TestOpenRefusesURIs(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db?mode=ro"} {
+		if _, err := sqlite.Open(t.Context(), path, sqlite.Options{}); err == nil {
+			t.Errorf("Open(%q): no error", path)
+		}
+	}
 }
