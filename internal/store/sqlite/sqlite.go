@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -115,7 +114,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	dsn := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?modeof=" + url.QueryEscape(abs)
+	dsn := "file:" + uriEscape(abs) + "?modeof=" + uriEscape(abs)
 
 	busy := opts.BusyTimeout
 	writer, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
@@ -155,6 +154,24 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// uriEscape percent-encodes every byte of a file name that is not plainly
+// safe in an SQLite URI's path or query.
+func uriEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("/._-~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // initConn prepares a new connection. The writer keeps synchronous=FULL

@@ -32,7 +32,7 @@ func TestStore(t *testing.T) {
 }
 
 func TestFilePermissions(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "nested dir?#%", "data")
+	dir := filepath.Join(t.TempDir(), "nested dir?#%&=+", "data")
 	path := filepath.Join(dir, "logbook.db")
 	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
