@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"sort"
 	"strings"
 	"time"
 
@@ -14,6 +15,9 @@ func (s *Sim) step(from, to time.Time) {
 	if from.Equal(s.cfg.Start) || (from.Hour() == 0 && from.Minute() == 0 && from.Second() == 0 && from.Nanosecond() == 0) {
 		s.newDay(from)
 	}
+	// Administrators act after everyone's sign-ins of the hour, in time
+	// order, so that access they grant at t is used by no event before t.
+	s.acts = s.acts[:0]
 	n := len(s.users)
 	for i := 0; i < n; i++ {
 		u := s.users[i]
@@ -34,7 +38,7 @@ func (s *Sim) step(from, to time.Time) {
 				s.signInFlow(u, s.within(from, to))
 			}
 			if u.role >= admin && p >= 0.3 && s.r.chance(0.3*frac) {
-				s.adminAction(u, s.within(from, to))
+				s.acts = append(s.acts, act{u, s.within(from, to)})
 			}
 		}
 	}
@@ -44,6 +48,17 @@ func (s *Sim) step(from, to time.Time) {
 	if s.r.chance(0.05 * frac) {
 		s.firewallNoise(s.within(from, to))
 	}
+	sort.SliceStable(s.acts, func(i, j int) bool { return s.acts[i].t.Before(s.acts[j].t) })
+	for _, a := range s.acts {
+		if a.u.state == active {
+			s.adminAction(a.u, a.t)
+		}
+	}
+}
+
+type act struct {
+	u *user
+	t time.Time
 }
 
 // within returns a random time in [from, to).

@@ -33,7 +33,8 @@ var commonWeights = func() []int {
 // entry of the catalogue rotation or a common action.
 func (s *Sim) adminAction(actor *user, t time.Time) {
 	var p pair
-	if len(s.adminQueue) > 0 && s.r.chance(0.7) {
+	s.adminActs++
+	if len(s.adminQueue) > 0 {
 		p = s.adminQueue[0]
 		s.adminQueue = s.adminQueue[1:]
 	} else {
@@ -43,9 +44,9 @@ func (s *Sim) adminAction(actor *user, t time.Time) {
 	s.audit(actor, sess, at, p)
 }
 
-// requeue puts p back at the head of the rotation queue when what it
-// needs does not exist yet (a suspended user to reactivate, say).
-func (s *Sim) requeue(p pair) { s.adminQueue = append([]pair{p}, s.adminQueue...) }
+// requeue puts p back at the end of the rotation queue when what it needs
+// does not exist yet (a suspended user to reactivate, say).
+func (s *Sim) requeue(p pair) { s.adminQueue = append(s.adminQueue, p) }
 
 // sessionFor returns u's session at t, signing u in when there is none,
 // and the time (after the sign-in) at which u can act in it.
@@ -693,7 +694,7 @@ func (s *Sim) vaultAction(actor *user, sess *session, t time.Time, p pair) {
 	switch p.action {
 	case "create":
 		v = s.newVault(pick(r, newVaultNames), true)
-		v.temp = true
+		v.temp, v.items = true, nil
 		a := s.auditBase(actor, sess, t, p.action, p.obj)
 		a.ObjectUUID = events.Str(v.id)
 		s.pushAudit(a, v, actor)

@@ -76,6 +76,8 @@ type Sim struct {
 	adminQueue []pair
 	typeNext   map[string]int // round-robin over the types of a sign-in category
 	vaultBuf   []*vault
+	acts       []act
+	adminActs  int
 }
 
 type pair struct{ obj, action string }
