@@ -427,10 +427,6 @@ func (s *stream) run(ctx context.Context) error {
 		}
 		now := time.Now()
 		s.f.update(s.status, func(ss *streamStatus) { ss.current = now; ss.newest = st.Newest })
-		s.f.m.cursorAge.WithLabelValues(s.so.Name, string(s.feature)).Set(0)
-		if !st.Newest.IsZero() {
-			s.f.m.lag.WithLabelValues(s.so.Name, string(s.feature)).Set(now.Sub(st.Newest).Seconds())
-		}
 	}
 	err = <-fetchErr
 	if ctx.Err() != nil {
@@ -580,4 +576,20 @@ func (s *stream) deliver(ctx context.Context, p fetched) error {
 		}
 	}
 	return err
+}
+
+// Observe refreshes the gauges that depend on the current time (cursor
+// age, lag); call it before serving the metrics.
+func (f *Forwarder) Observe() {
+	now := time.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, st := range f.streams {
+		if !st.current.IsZero() {
+			f.m.cursorAge.WithLabelValues(st.source, string(st.feature)).Set(now.Sub(st.current).Seconds())
+		}
+		if !st.newest.IsZero() {
+			f.m.lag.WithLabelValues(st.source, string(st.feature)).Set(now.Sub(st.newest).Seconds())
+		}
+	}
 }

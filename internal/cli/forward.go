@@ -1,0 +1,475 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/logbookhq/logbook/client"
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+const forwardUsage = `
+Usage:
+  logbook forward --config FILE [--once] [--dry-run]
+  logbook forward validate --config FILE
+  logbook forward cursor show|export --config FILE
+  logbook forward cursor rewind --config FILE --to TIME [--source NAME] [--feature F]
+  logbook forward cursor import --config FILE [--file F]   (JSON from export; stdin by default)
+  logbook forward backfill --config FILE --source NAME --from TIME [--to TIME] [--feature F] [--job NAME]
+
+Forward polls Events APIs (1Password's or Logbook's) and delivers every
+event to the configured sinks, at least once. A stream's cursor is saved
+only after every sink confirmed the page (or the page is in the on-disk
+spool), so a crash repeats at most the pages in flight and loses nothing.
+
+--once forwards until every stream is drained, then exits (for cron).
+--dry-run reads the configuration, opens the sources, fetches one page per
+stream and prints what it would forward; it writes nothing.
+
+The configuration file is described in docs/forward.md.
+`
+
+func init() {
+	extraCommands = append(extraCommands, command{"forward", "forward events from Events APIs to SIEMs", runForward})
+}
+
+func runForward(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "validate":
+			return runForwardValidate(ctx, env, args[1:])
+		case "cursor":
+			return runForwardCursor(ctx, env, args[1:])
+		case "backfill":
+			return runForwardBackfill(ctx, env, args[1:])
+		}
+	}
+	fs := newFlagSet(env, "forward", forwardUsage)
+	config := fs.String("config", "forward.yaml", "configuration `file`")
+	once := fs.Bool("once", false, "stop when every stream is drained")
+	dryRun := fs.Bool("dry-run", false, "fetch one page per stream and print it; write nothing")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := parseFlags(fs, env, args, false); err != nil {
+		return err
+	}
+	cfg, err := forward.LoadConfig(*config, sinkTypes, env.Getenv)
+	if err != nil {
+		return err
+	}
+	level := cfg.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	log, err := newLogger(env, level, *logFormat)
+	if err != nil {
+		return err
+	}
+	if *dryRun {
+		return forwardDryRun(ctx, env, cfg)
+	}
+	return runForwarder(ctx, env, cfg, log, *once, nil)
+}
+
+// runForwarder runs the live streams, or a backfill when bf is set.
+func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.Logger, once bool, bf *backfillJob) error {
+	stateDir := cfg.StateDir
+	if bf != nil {
+		// A backfill keeps its own cursors and spools, so it runs beside
+		// the live forwarder without touching its cursors.
+		stateDir = filepath.Join(cfg.StateDir, "backfill", bf.job)
+	}
+	unlock, err := forward.LockState(stateDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	sinks, err := cfg.OpenSinks(func(name string) *slog.Logger { return log.With("sink", name) })
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts := forward.Options{
+		Sinks: sinks, StateDir: stateDir, SpoolMaxBytes: cfg.SpoolMaxBytes, DeadLetterDir: cfg.DeadLetterDir,
+		Once: once, OnceDrainTimeout: cfg.OnceDrainTimeout, BackoffInitial: cfg.BackoffInitial, BackoffMax: cfg.BackoffMax,
+		PausedRetry: cfg.PausedRetry, Logger: log, Registerer: reg,
+	}
+	for _, sc := range cfg.Sources {
+		so, err := sourceOptions(sc)
+		if err != nil {
+			for _, s := range sinks {
+				s.Close()
+			}
+			return err
+		}
+		if bf != nil {
+			if sc.Name != bf.source {
+				continue
+			}
+			so.StartTime, so.EndTime = bf.from, bf.to
+			if bf.feature != "" {
+				so.Features = []events.Feature{bf.feature}
+			}
+		}
+		opts.Sources = append(opts.Sources, so)
+	}
+	if bf != nil {
+		if len(opts.Sources) == 0 {
+			return usagef("--source %q: no such source in the configuration", bf.source)
+		}
+		opts.Once = true
+	}
+	f, err := forward.New(opts)
+	if err != nil {
+		return err
+	}
+	if cfg.MetricsListen != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			return fmt.Errorf("metrics_listen: %w", err)
+		}
+		srv := &http.Server{Handler: forwardHTTP(f, reg), ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		log.Info("metrics listening", "addr", ln.Addr().String())
+	}
+	err = f.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func forwardHTTP(f *forward.Forwarder, reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		f.Observe()
+		metrics.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := f.Ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	return mux
+}
+
+// clientSource adapts the public client to forward.Source.
+type clientSource struct{ c *client.Client }
+
+func (s clientSource) Introspect(ctx context.Context) (events.Introspection, error) {
+	in, err := s.c.Introspect(ctx)
+	return in, sourceError(err)
+}
+
+func (s clientSource) Page(ctx context.Context, f events.Feature, r forward.Request) (events.RawPage, error) {
+	req := client.Request{Cursor: r.Cursor, Reset: events.ResetCursor{Limit: r.Limit, StartTime: r.Start, EndTime: r.End}}
+	p, err := s.c.RawPage(ctx, f, req)
+	return p, sourceError(err)
+}
+
+func sourceError(err error) error {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return &forward.SourceError{StatusCode: ce.StatusCode, RetryAfter: ce.RetryAfter, Err: err}
+	}
+	return err
+}
+
+func sourceOptions(sc forward.SourceConfig) (forward.SourceOptions, error) {
+	var opts []client.Option
+	opts = append(opts, client.WithUserAgent("logbook-forward/"+version()))
+	if sc.APIVersion != 0 {
+		opts = append(opts, client.WithAPIVersion(sc.APIVersion))
+	}
+	if sc.CAFile != "" {
+		opts = append(opts, client.WithRootCAFile(sc.CAFile))
+	}
+	if sc.Proxy != "" {
+		opts = append(opts, client.WithProxy(sc.Proxy))
+	}
+	c, err := client.New(sc.URL, sc.Token, opts...)
+	if err != nil {
+		return forward.SourceOptions{}, fmt.Errorf("source %s: %w", sc.Name, err)
+	}
+	start := time.Now().Add(-forward.DefaultRetention)
+	if sc.StartTime != nil {
+		start = *sc.StartTime
+	}
+	return forward.SourceOptions{
+		Name: sc.Name, Source: clientSource{c}, Features: sc.ParsedFeatures, StartTime: start,
+		Limit: sc.Limit, PollInterval: sc.PollInterval, Account: c.BaseURL(), Limits: sc.RateLimit,
+	}, nil
+}
+
+func forwardDryRun(ctx context.Context, env Env, cfg *forward.Config) error {
+	sinks, err := cfg.OpenSinks(func(string) *slog.Logger { return slog.New(slog.DiscardHandler) })
+	if err != nil {
+		return err
+	}
+	for _, s := range sinks {
+		s.Close()
+	}
+	cp := &forward.DirCheckpoint{Dir: filepath.Join(cfg.StateDir, "cursors")}
+	for _, sc := range cfg.Sources {
+		so, err := sourceOptions(sc)
+		if err != nil {
+			return err
+		}
+		in, err := so.Source.Introspect(ctx)
+		if err != nil {
+			return fmt.Errorf("source %s: introspect: %w", sc.Name, err)
+		}
+		fmt.Fprintf(env.Stdout, "source %s: features %s\n", sc.Name, events.JoinFeatures(in.Features))
+		for _, ft := range in.Features {
+			if len(so.Features) > 0 && !events.In(string(ft), featureStrings(so.Features)) {
+				continue
+			}
+			req := forward.Request{Limit: so.Limit, Start: &so.StartTime}
+			from := "start_time " + so.StartTime.UTC().Format(time.RFC3339)
+			if st, ok, err := cp.Load(sc.Name, ft); err != nil {
+				return err
+			} else if ok {
+				req = forward.Request{Cursor: st.Cursor, Start: st.StartTime, Limit: so.Limit}
+				from = "saved cursor"
+			}
+			p, err := so.Source.Page(ctx, ft, req)
+			if err != nil {
+				return fmt.Errorf("source %s %s: %w", sc.Name, ft, err)
+			}
+			fmt.Fprintf(env.Stdout, "  %s from %s: %d events in the first page, has_more %v\n", ft, from, len(p.Items), p.HasMore)
+		}
+	}
+	names := make([]string, len(sinks))
+	for i, s := range sinks {
+		names[i] = s.Name()
+	}
+	fmt.Fprintf(env.Stdout, "sinks: %s (nothing written: dry run)\n", strings.Join(names, ", "))
+	return nil
+}
+
+func featureStrings(fs []events.Feature) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = string(f)
+	}
+	return out
+}
+
+func runForwardValidate(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "forward validate", forwardUsage)
+	config := fs.String("config", "forward.yaml", "configuration `file`")
+	if err := parseFlags(fs, env, args, false); err != nil {
+		return err
+	}
+	cfg, err := forward.LoadConfig(*config, sinkTypes, env.Getenv)
+	if err == nil {
+		var sinks []forward.Sink
+		sinks, err = cfg.OpenSinks(func(string) *slog.Logger { return slog.New(slog.DiscardHandler) })
+		for _, s := range sinks {
+			s.Close()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: OK (%d sources, %d sinks)\n", *config, len(cfg.Sources), len(cfg.Sinks))
+	return nil
+}
+
+func runForwardCursor(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("forward cursor: want show, rewind, export or import")
+	}
+	sub := args[0]
+	fs := newFlagSet(env, "forward cursor "+sub, forwardUsage)
+	config := fs.String("config", "forward.yaml", "configuration `file`")
+	to := fs.String("to", "", "rewind: RFC 3339 `time` to restart from")
+	source := fs.String("source", "", "rewind: only this source")
+	feature := fs.String("feature", "", "rewind: only this feature")
+	file := fs.String("file", "", "import: JSON file from export (default stdin)")
+	if err := parseFlags(fs, env, args[1:], false); err != nil {
+		return err
+	}
+	cfg, err := forward.LoadConfig(*config, sinkTypes, env.Getenv)
+	if err != nil {
+		return err
+	}
+	cp := &forward.DirCheckpoint{Dir: filepath.Join(cfg.StateDir, "cursors")}
+	switch sub {
+	case "show":
+		all, err := cp.All()
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SOURCE\tFEATURE\tSAVED\tNEWEST EVENT\tEVENTS\tPOSITION")
+		for _, st := range all {
+			pos := "cursor " + abbreviate(st.Cursor)
+			if st.Cursor == "" && st.StartTime != nil {
+				pos = "reset from " + st.StartTime.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", st.Source, st.Feature, fmtTime(st.Saved), fmtTime(st.Newest), st.Events, pos)
+		}
+		return tw.Flush()
+	case "export":
+		all, err := cp.All()
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(all)
+	case "rewind", "import":
+		unlock, err := forward.LockState(cfg.StateDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		var states []forward.State
+		if sub == "import" {
+			var r io.Reader = env.Stdin
+			if *file != "" {
+				f, err := os.Open(*file)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			if err := json.NewDecoder(r).Decode(&states); err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+		} else {
+			if *to == "" {
+				return usagef("forward cursor rewind: --to is required")
+			}
+			t, err := time.Parse(time.RFC3339, *to)
+			if err != nil {
+				return usagef("--to: %q is not an RFC 3339 time", *to)
+			}
+			t = t.UTC()
+			for _, sc := range cfg.Sources {
+				if *source != "" && sc.Name != *source {
+					continue
+				}
+				for _, ft := range events.AllFeatures {
+					if *feature != "" && string(ft) != *feature {
+						continue
+					}
+					states = append(states, forward.State{Source: sc.Name, Feature: ft, StartTime: &t})
+				}
+			}
+			if len(states) == 0 {
+				return usagef("forward cursor rewind: no stream matches --source %q --feature %q", *source, *feature)
+			}
+		}
+		for _, st := range states {
+			if !st.Feature.Valid() || st.Source == "" {
+				return fmt.Errorf("%s: invalid state for source %q feature %q", sub, st.Source, st.Feature)
+			}
+			st.Saved = time.Now().UTC()
+			if err := cp.Save(st); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s %s: %s\n", st.Source, st.Feature, map[bool]string{true: "imported", false: "rewound"}[sub == "import"])
+		}
+		return nil
+	}
+	return usagef("forward cursor: unknown subcommand %q (want show, rewind, export or import)", sub)
+}
+
+func abbreviate(s string) string {
+	if len(s) > 16 {
+		return s[:16] + "…"
+	}
+	return s
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+type backfillJob struct {
+	job, source string
+	feature     events.Feature
+	from, to    time.Time
+}
+
+func runForwardBackfill(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "forward backfill", forwardUsage)
+	config := fs.String("config", "forward.yaml", "configuration `file`")
+	source := fs.String("source", "", "source `name` to backfill")
+	feature := fs.String("feature", "", "only this feature (default: all the token has)")
+	from := fs.String("from", "", "RFC 3339 start `time` (inclusive)")
+	to := fs.String("to", "", "RFC 3339 end `time` (exclusive; default now)")
+	job := fs.String("job", "", "job `name`; a job with saved progress resumes (default derived from the flags)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := parseFlags(fs, env, args, false); err != nil {
+		return err
+	}
+	if *source == "" || *from == "" {
+		return usagef("forward backfill: --source and --from are required")
+	}
+	bf := &backfillJob{source: *source, job: *job}
+	var err error
+	if bf.from, err = time.Parse(time.RFC3339, *from); err != nil {
+		return usagef("--from: %q is not an RFC 3339 time", *from)
+	}
+	bf.to = time.Now().UTC().Truncate(time.Second)
+	if *to != "" {
+		if bf.to, err = time.Parse(time.RFC3339, *to); err != nil {
+			return usagef("--to: %q is not an RFC 3339 time", *to)
+		}
+	}
+	if !bf.to.After(bf.from) {
+		return usagef("--to must be after --from")
+	}
+	if *feature != "" {
+		if bf.feature, err = events.ParseFeature(*feature); err != nil {
+			return usagef("--feature: %v", err)
+		}
+	}
+	if bf.job == "" {
+		bf.job = fmt.Sprintf("%s-%s-%s", *source, bf.from.UTC().Format("20060102T150405Z"), bf.to.UTC().Format("20060102T150405Z"))
+		if bf.feature != "" {
+			bf.job += "-" + string(bf.feature)
+		}
+	}
+	cfg, err := forward.LoadConfig(*config, sinkTypes, env.Getenv)
+	if err != nil {
+		return err
+	}
+	level := cfg.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	log, err := newLogger(env, level, *logFormat)
+	if err != nil {
+		return err
+	}
+	log = log.With("backfill", bf.job)
+	return runForwarder(ctx, env, cfg, log, true, bf)
+}

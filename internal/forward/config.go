@@ -1,0 +1,441 @@
+package forward
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the forwarder's YAML configuration file.
+type Config struct {
+	// Dir is the configuration file's directory; relative paths are
+	// resolved against it.
+	Dir string `yaml:"-"`
+
+	StateDir         string        `yaml:"state_dir"`
+	PollInterval     time.Duration `yaml:"poll_interval"`
+	Limit            int           `yaml:"limit"`
+	SpoolMaxBytes    int64         `yaml:"-"`
+	SpoolMaxSize     string        `yaml:"spool_max_size"`
+	DeadLetterDir    string        `yaml:"dead_letter_dir"`
+	MetricsListen    string        `yaml:"metrics_listen"`
+	BackoffInitial   time.Duration `yaml:"backoff_initial"`
+	BackoffMax       time.Duration `yaml:"backoff_max"`
+	PausedRetry      time.Duration `yaml:"paused_retry"`
+	OnceDrainTimeout time.Duration `yaml:"once_drain_timeout"`
+	LogLevel         string        `yaml:"log_level"`
+
+	Sources []SourceConfig `yaml:"sources"`
+	Sinks   []SinkEntry    `yaml:"-"`
+}
+
+// SourceConfig is one entry of "sources".
+type SourceConfig struct {
+	Name         string        `yaml:"name"`
+	URL          string        `yaml:"url"`
+	TokenFile    string        `yaml:"token_file"`
+	TokenEnv     string        `yaml:"token_env"`
+	StartTime    *time.Time    `yaml:"start_time"`
+	Features     []string      `yaml:"features"`
+	APIVersion   int           `yaml:"api_version"`
+	Limit        int           `yaml:"limit"`
+	PollInterval time.Duration `yaml:"poll_interval"`
+	CAFile       string        `yaml:"ca_file"`
+	Proxy        string        `yaml:"proxy"`
+	RateLimit    Limits        `yaml:"rate_limit"`
+
+	// Token is read from TokenFile or TokenEnv by LoadConfig; it never
+	// appears in errors or logs.
+	Token string `yaml:"-"`
+	// ParsedFeatures is Features parsed.
+	ParsedFeatures []events.Feature `yaml:"-"`
+}
+
+// SinkEntry is one entry of "sinks": its name, type, and its constructor's
+// configuration (options still undecoded).
+type SinkEntry struct {
+	Path   string // "sinks[0]"
+	Config SinkConfig
+	New    NewSinkFunc
+}
+
+// DefaultRetention is how far back a first run starts when the source has
+// no start_time: the Events API's 120 days.
+const DefaultRetention = 120 * 24 * time.Hour
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// LoadConfig reads and checks the configuration file at path. types maps
+// a sink "type" to its constructor. Every problem is reported, each with
+// its YAML path ("sources[0].start_time: …"), joined in one error. Secrets
+// are read (and must exist) but never printed.
+func LoadConfig(path string, types map[string]NewSinkFunc, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(data, filepath.Dir(abs), types, getenv)
+}
+
+// ParseConfig is LoadConfig for a document already read; dir resolves
+// relative paths.
+func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(root.Content) == 0 {
+		return nil, errors.New("config: empty document")
+	}
+	doc := root.Content[0]
+	c := &Config{Dir: dir}
+	var errs []error
+	add := func(path string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+	}
+	if doc.Kind != yaml.MappingNode {
+		return nil, errors.New("config: the document must be a mapping")
+	}
+	var sinksNode *yaml.Node
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		switch k.Value {
+		case "sinks":
+			sinksNode = v
+		case "sources":
+			if v.Kind != yaml.SequenceNode {
+				add("sources", "must be a list (line %d)", v.Line)
+				continue
+			}
+			for j, sn := range v.Content {
+				p := fmt.Sprintf("sources[%d]", j)
+				var sc SourceConfig
+				errs = append(errs, decodeStrict(sn, &sc, p)...)
+				c.Sources = append(c.Sources, sc)
+			}
+		default:
+			if !knownKey(reflect.TypeOf(*c), k.Value) {
+				add(k.Value, "unknown option (line %d)", k.Line)
+				continue
+			}
+			one := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, v}}
+			if err := one.Decode(c); err != nil {
+				add(k.Value, "%s", cleanYAMLError(err))
+			}
+		}
+	}
+	if c.StateDir == "" {
+		add("state_dir", "required")
+	} else {
+		c.StateDir = resolve(dir, c.StateDir)
+	}
+	c.DeadLetterDir = resolve(dir, c.DeadLetterDir)
+	if c.Limit == 0 {
+		c.Limit = 1000
+	} else if c.Limit < 1 || c.Limit > 1000 {
+		add("limit", "%d: must be 1–1000", c.Limit)
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 10 * time.Second
+	} else if c.PollInterval < 0 {
+		add("poll_interval", "must be positive")
+	}
+	c.SpoolMaxBytes = 1 << 30
+	if c.SpoolMaxSize != "" {
+		n, err := parseSize(c.SpoolMaxSize)
+		if err != nil {
+			add("spool_max_size", "%v", err)
+		}
+		c.SpoolMaxBytes = n
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "", "debug", "info", "warn", "error":
+	default:
+		add("log_level", "%q: want debug, info, warn or error", c.LogLevel)
+	}
+	if len(c.Sources) == 0 {
+		add("sources", "at least one source is required")
+	}
+	seen := map[string]bool{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		p := fmt.Sprintf("sources[%d]", i)
+		switch {
+		case s.Name == "":
+			add(p+".name", "required")
+		case !nameRE.MatchString(s.Name):
+			add(p+".name", "%q: use letters, digits, - and _ (it names state files)", s.Name)
+		case seen[s.Name]:
+			add(p+".name", "%q: used by another source", s.Name)
+		}
+		seen[s.Name] = true
+		tok, err := ReadSecret("token", resolve(dir, s.TokenFile), s.TokenEnv, getenv)
+		if err != nil {
+			add(p, "%v", err)
+		}
+		s.Token = tok
+		if s.URL != "" && !strings.HasPrefix(s.URL, "http://") && !strings.HasPrefix(s.URL, "https://") {
+			add(p+".url", "%q: want http:// or https://", s.URL)
+		}
+		if s.APIVersion != 0 && s.APIVersion != 1 && s.APIVersion != 2 {
+			add(p+".api_version", "%d: want 1 or 2", s.APIVersion)
+		}
+		if s.Limit == 0 {
+			s.Limit = c.Limit
+		} else if s.Limit < 1 || s.Limit > 1000 {
+			add(p+".limit", "%d: must be 1–1000", s.Limit)
+		}
+		if s.PollInterval == 0 {
+			s.PollInterval = c.PollInterval
+		}
+		if len(s.Features) > 0 {
+			fs, err := events.ParseFeatures(strings.Join(s.Features, ","))
+			if err != nil {
+				add(p+".features", "%v", err)
+			}
+			s.ParsedFeatures = fs
+		}
+		if s.RateLimit.PerMinute < 0 || s.RateLimit.PerHour < 0 {
+			add(p+".rate_limit", "must not be negative")
+		}
+		s.CAFile = resolve(dir, s.CAFile)
+	}
+	errs = append(errs, c.parseSinks(sinksNode, dir, types, getenv)...)
+	if len(errs) > 0 {
+		return c, &ConfigError{Errs: errs}
+	}
+	return c, nil
+}
+
+// ConfigError lists every problem of a configuration file.
+type ConfigError struct{ Errs []error }
+
+func (e *ConfigError) Error() string {
+	lines := make([]string, len(e.Errs))
+	for i, err := range e.Errs {
+		lines[i] = err.Error()
+	}
+	return "config:\n  " + strings.Join(lines, "\n  ")
+}
+
+// Unwrap returns the individual problems.
+func (e *ConfigError) Unwrap() []error { return e.Errs }
+
+func (c *Config) parseSinks(n *yaml.Node, dir string, types map[string]NewSinkFunc, getenv func(string) string) []error {
+	if n == nil || len(n.Content) == 0 {
+		return []error{errors.New("sinks: at least one sink is required")}
+	}
+	if n.Kind != yaml.SequenceNode {
+		return []error{fmt.Errorf("sinks: must be a list (line %d)", n.Line)}
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for i, sn := range n.Content {
+		p := fmt.Sprintf("sinks[%d]", i)
+		if sn.Kind != yaml.MappingNode {
+			errs = append(errs, fmt.Errorf("%s: must be a mapping (line %d)", p, sn.Line))
+			continue
+		}
+		var name, typ string
+		opts := &yaml.Node{Kind: yaml.MappingNode, Line: sn.Line, Column: sn.Column}
+		for j := 0; j+1 < len(sn.Content); j += 2 {
+			k, v := sn.Content[j], sn.Content[j+1]
+			switch k.Value {
+			case "name":
+				name = v.Value
+			case "type":
+				typ = v.Value
+			default:
+				opts.Content = append(opts.Content, k, v)
+			}
+		}
+		switch {
+		case name == "":
+			errs = append(errs, fmt.Errorf("%s.name: required", p))
+		case !nameRE.MatchString(name):
+			errs = append(errs, fmt.Errorf("%s.name: %q: use letters, digits, - and _", p, name))
+		case seen[name]:
+			errs = append(errs, fmt.Errorf("%s.name: %q: used by another sink", p, name))
+		}
+		seen[name] = true
+		newSink, ok := types[typ]
+		if !ok {
+			var known []string
+			for t := range types {
+				known = append(known, t)
+			}
+			sortStrings(known)
+			errs = append(errs, fmt.Errorf("%s.type: %q: want one of %s", p, typ, strings.Join(known, ", ")))
+			continue
+		}
+		path := p
+		c.Sinks = append(c.Sinks, SinkEntry{Path: p, New: newSink, Config: SinkConfig{
+			Name: name, Type: typ, Dir: dir, Getenv: getenv,
+			Decode: func(v any) error {
+				if errs := decodeStrict(opts, v, path); len(errs) > 0 {
+					return &ConfigError{Errs: errs}
+				}
+				return nil
+			},
+		}})
+	}
+	return errs
+}
+
+// decodeStrict decodes a mapping into the struct v points to and reports
+// keys v has no field for, each with its path.
+func decodeStrict(n *yaml.Node, v any, path string) []error {
+	if n.Kind != yaml.MappingNode {
+		return []error{fmt.Errorf("%s: must be a mapping (line %d)", path, n.Line)}
+	}
+	var errs []error
+	t := reflect.TypeOf(v).Elem()
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if !knownKey(t, k.Value) {
+			errs = append(errs, fmt.Errorf("%s.%s: unknown option (line %d)", path, k.Value, k.Line))
+			continue
+		}
+		one := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, val}}
+		if err := one.Decode(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s.%s: %s", path, k.Value, cleanYAMLError(err)))
+		}
+	}
+	return errs
+}
+
+func knownKey(t reflect.Type, key string) bool {
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "-" {
+			continue
+		}
+		if tag == "" {
+			tag = strings.ToLower(f.Name)
+		}
+		if tag == key {
+			return true
+		}
+	}
+	return false
+}
+
+func cleanYAMLError(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\n ", ";"))
+	return s
+}
+
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// parseSize reads "1GiB", "500MB", "1048576".
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
+		i--
+	}
+	var n int64
+	if _, err := fmt.Sscan(t[:i], &n); err != nil || n < 0 {
+		return 0, fmt.Errorf("%q: want a size such as 1GiB", s)
+	}
+	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[strings.ToLower(strings.TrimSpace(t[i:]))]
+	if mult == 0 {
+		return 0, fmt.Errorf("%q: unknown unit", s)
+	}
+	return n * mult, nil
+}
+
+// OpenSinks builds every configured sink. Constructor errors are reported
+// with the sink's YAML path; on error the sinks built so far are closed.
+func (c *Config) OpenSinks(logger func(name string) *slog.Logger) ([]Sink, error) {
+	var sinks []Sink
+	var errs []error
+	for _, e := range c.Sinks {
+		cfg := e.Config
+		cfg.Logger = logger(cfg.Name)
+		s, err := e.New(cfg)
+		if err != nil {
+			errs = append(errs, prefixErrors(e.Path, err)...)
+			continue
+		}
+		sinks = append(sinks, s)
+	}
+	if len(errs) > 0 {
+		for _, s := range sinks {
+			s.Close()
+		}
+		return nil, &ConfigError{Errs: errs}
+	}
+	return sinks, nil
+}
+
+func prefixErrors(path string, err error) []error {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return ce.Errs
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, prefixErrors(path, e)...)
+		}
+		return out
+	}
+	return []error{fmt.Errorf("%s.%w", path, err)}
+}
+
+// LockState takes an exclusive lock on the state directory so that two
+// forwarders (or a forwarder and "cursor rewind") never share it.
+func LockState(dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("state directory %s is in use by another forwarder", dir)
+	}
+	return func() { f.Close() }, nil
+}
