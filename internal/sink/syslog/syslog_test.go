@@ -1,0 +1,270 @@
+package syslog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/forward"
+)
+
+// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
+// way the configuration file hands it to New.
+func sinkConfig(t testing.TB, doc string) forward.SinkConfig {
+	t.Helper()
+	return forward.SinkConfig{
+		Name: "syslog",
+		Type: "syslog",
+		Decode: func(v any) error {
+			dec := yaml.NewDecoder(strings.NewReader(doc))
+			dec.KnownFields(true)
+			return dec.Decode(v)
+		},
+		Dir:    t.TempDir(),
+		Getenv: func(string) string { return "" },
+	}
+}
+
+func newTestSink(t testing.TB, doc string) *Sink {
+	t.Helper()
+	s, err := New(sinkConfig(t, doc))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s.(*Sink)
+}
+
+// loadBatch reads the sample audit events (from the Cribl pack fixture).
+func loadBatch(t testing.TB) forward.Batch {
+	t.Helper()
+	f, err := os.Open("testdata/auditevents.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := forward.Batch{Source: "demo", Feature: events.AuditEvents}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var head struct {
+			UUID      string    `json:"uuid"`
+			Timestamp time.Time `json:"timestamp"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
+			t.Fatal(err)
+		}
+		b.Events = append(b.Events, forward.Event{UUID: head.UUID, Time: head.Timestamp, Data: bytes.Clone(sc.Bytes())})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	ev := forward.Event{
+		UUID: "WMYL5LD5J7PK3JJAJJE7A4MS4F",
+		Time: time.Date(2025, 7, 28, 20, 49, 16, 504514981, time.FixedZone("CEST", 2*3600)),
+		Data: []byte("{\n  \"uuid\": \"WMYL5LD5J7PK3JJAJJE7A4MS4F\"\n}\n"),
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want string
+	}{
+		{"defaults", "hostname: fw1\n",
+			`<134>1 2025-07-28T18:49:16.504514Z fw1 logbook - auditevents - {"uuid":"WMYL5LD5J7PK3JJAJJE7A4MS4F"}`},
+		{"facility, msgid and sd", "hostname: fw1\nfacility: authpriv\nseverity: notice\napp_name: op\nmsgids: {auditevents: AUDIT}\nstructured_data_id: \"logbook@32473\"\n",
+			`<85>1 2025-07-28T18:49:16.504514Z fw1 op - AUDIT [logbook@32473 uuid="WMYL5LD5J7PK3JJAJJE7A4MS4F" source="a\"b\]c"] {"uuid":"WMYL5LD5J7PK3JJAJJE7A4MS4F"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestSink(t, "address: 127.0.0.1:514\n"+tt.doc)
+			got := string(s.format(forward.Batch{Source: `a"b]c`, Feature: events.AuditEvents}, ev))
+			if got != tt.want {
+				t.Errorf("format =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// wantReceived is what rsyslog must have parsed from the batch.
+func wantReceived(b forward.Batch, sd bool) []received {
+	out := make([]received, len(b.Events))
+	for i, ev := range b.Events {
+		r := received{
+			Pri:       "134",
+			Timestamp: ev.Time.UTC().Format("2006-01-02T15:04:05.000000Z"),
+			Hostname:  "forwarder-1",
+			AppName:   "logbook",
+			ProcID:    "-",
+			MsgID:     string(b.Feature),
+			SD:        "-",
+			Msg:       string(ev.Data),
+		}
+		if sd {
+			r.SD = fmt.Sprintf(`[logbook@32473 uuid="%s" source="%s"]`, ev.UUID, b.Source)
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func TestRsyslog(t *testing.T) {
+	t.Parallel()
+	r := startRsyslogd(t)
+	networks := []struct{ network, extra, file string }{
+		{"udp", fmt.Sprintf("address: 127.0.0.1:%d\n", r.udpPort), "udp.log"},
+		{"tcp", fmt.Sprintf("address: 127.0.0.1:%d\nstructured_data_id: logbook@32473\n", r.tcpPort), "tcp.log"},
+		{"tls", fmt.Sprintf("address: 127.0.0.1:%d\nca_file: %s\n", r.tlsPort, filepath.Join(r.dir, "ca.pem")), "tls.log"},
+	}
+	for _, n := range networks {
+		t.Run(n.network, func(t *testing.T) {
+			if n.network == "tls" && !r.tls {
+				t.Skip("rsyslog-gnutls is not installed")
+			}
+			s := newTestSink(t, "network: "+n.network+"\nhostname: forwarder-1\n"+n.extra)
+			b := loadBatch(t)
+			if err := s.Write(t.Context(), b); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			b2 := b
+			b2.Feature = events.SignInAttempts
+			b2.Events = b.Events[:2]
+			if err := s.Write(t.Context(), b2); err != nil {
+				t.Fatalf("second Write: %v", err)
+			}
+			got := r.messages(t, n.file, len(b.Events)+len(b2.Events))
+			want := append(wantReceived(b, n.network == "tcp"), wantReceived(b2, n.network == "tcp")...)
+			if n.network == "udp" {
+				// Datagrams may be reordered in principle; compare as sets.
+				sortReceived(got)
+				sortReceived(want)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("rsyslog received (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func sortReceived(rs []received) {
+	for i := range rs {
+		for j := i + 1; j < len(rs); j++ {
+			if rs[j].MsgID+rs[j].Msg < rs[i].MsgID+rs[i].Msg {
+				rs[i], rs[j] = rs[j], rs[i]
+			}
+		}
+	}
+}
+
+// TestRsyslogRestart restarts the receiver under a connected sink: the next
+// Write must notice the closed connection, dial again and deliver.
+func TestRsyslogRestart(t *testing.T) {
+	t.Parallel()
+	r := startRsyslogd(t)
+	for _, network := range []string{"tcp", "tls"} {
+		t.Run(network, func(t *testing.T) {
+			if network == "tls" && !r.tls {
+				t.Skip("rsyslog-gnutls is not installed")
+			}
+			port, file := r.tcpPort, "tcp.log"
+			if network == "tls" {
+				port, file = r.tlsPort, "tls.log"
+			}
+			doc := fmt.Sprintf("network: %s\naddress: 127.0.0.1:%d\nhostname: forwarder-1\n", network, port)
+			if network == "tls" {
+				doc += "ca_file: " + filepath.Join(r.dir, "ca.pem") + "\n"
+			}
+			s := newTestSink(t, doc)
+			b := loadBatch(t)
+			first := forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[:3]}
+			second := forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[3:]}
+			if err := s.Write(t.Context(), first); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			r.messages(t, file, 3)
+			r.restart(t)
+			if err := s.Write(t.Context(), second); err != nil {
+				t.Fatalf("Write after the restart: %v", err)
+			}
+			got := r.messages(t, file, len(b.Events))
+			if diff := cmp.Diff(wantReceived(b, false), got); diff != "" {
+				t.Errorf("rsyslog received (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWriteReceiverDown(t *testing.T) {
+	t.Parallel()
+	port := freeTCPPort(t) // nothing listens there now
+	s := newTestSink(t, fmt.Sprintf("address: 127.0.0.1:%d\ntimeout: 2s\n", port))
+	err := s.Write(t.Context(), loadBatch(t))
+	var rej *forward.RejectedError
+	if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), "syslog: dial tcp 127.0.0.1:"+strconv.Itoa(port)) {
+		t.Fatalf("Write = %v, want a temporary dial error", err)
+	}
+}
+
+func TestWriteUDPTooLarge(t *testing.T) {
+	t.Parallel()
+	r := startRsyslogd(t)
+	s := newTestSink(t, fmt.Sprintf("network: udp\naddress: 127.0.0.1:%d\nhostname: forwarder-1\n", r.udpPort))
+	b := loadBatch(t)
+	big := forward.Event{UUID: "BIG", Data: []byte(`{"pad":"` + strings.Repeat("x", MaxUDPMessage) + `"}`)}
+	b.Events = append(b.Events[:1:1], big, b.Events[1])
+	err := s.Write(t.Context(), b)
+	var rej *forward.RejectedError
+	if !errors.As(err, &rej) || len(rej.Rejected) != 1 || rej.Rejected[0].Index != 1 {
+		t.Fatalf("Write = %v, want event 1 rejected as too large", err)
+	}
+	got := r.messages(t, "udp.log", 2)
+	if len(got) != 2 || got[0].Msg != string(b.Events[0].Data) || got[1].Msg != string(b.Events[2].Data) {
+		t.Errorf("rsyslog received %+v, want events 0 and 2", got)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		doc  string
+		want string
+	}{
+		{"missing address", "network: tcp\n", "address: required"},
+		{"bad address", "address: localhost\n", `address: "localhost" must be host:port`},
+		{"bad port", "address: localhost:99999\n", `address: port "99999" must be 1 to 65535`},
+		{"bad network", "network: sctp\naddress: h:514\n", `network: "sctp" must be udp, tcp or tls`},
+		{"bad facility", "address: h:514\nfacility: local9\n", `facility: unknown facility "local9"`},
+		{"bad severity", "address: h:514\nseverity: loud\n", `severity: unknown severity "loud"`},
+		{"long msgid", "address: h:514\nmsgids: {auditevents: " + strings.Repeat("x", 33) + "}\n", "msgids.auditevents: must be 1 to 32 characters"},
+		{"space in app name", "address: h:514\napp_name: \"a b\"\n", `app_name: "a b" must be printable ASCII`},
+		{"sd id without pen", "address: h:514\nstructured_data_id: logbook\n", "structured_data_id: \"logbook\" must have the form name@"},
+		{"tls file without tls", "address: h:514\nca_file: ca.pem\n", "only with network: tls"},
+		{"missing ca file", "network: tls\naddress: h:6514\nca_file: nope.pem\n", "ca_file:"},
+		{"negative timeout", "address: h:514\ntimeout: -1s\n", "timeout: must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(sinkConfig(t, tt.doc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v, want an error with %q", err, tt.want)
+			}
+		})
+	}
+}
