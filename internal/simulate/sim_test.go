@@ -622,3 +622,19 @@ func BenchmarkBackfill(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
 }
+
+func TestForRate(t *testing.T) {
+	t.Parallel()
+	for _, rate := range []float64{3, 20} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) {
+			t.Parallel()
+			users, intensity := ForRate(rate)
+			r := simulate(t, Config{Seed: 3, Start: start, Users: users, Intensity: intensity}, 7*24*time.Hour)
+			got := float64(len(r.items)) / (7 * 24 * 60)
+			t.Logf("%.1f events/min", got)
+			if got < rate*0.6 || got > rate*1.4 {
+				t.Errorf("ForRate(%v) = %d users at %.2f: %.1f events/min over a week, want within 40%%", rate, users, intensity, got)
+			}
+		})
+	}
+}
