@@ -2,9 +2,13 @@ package cli
 
 import (
 	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/logbookhq/logbook/internal/sink/elastic"
 	"github.com/logbookhq/logbook/internal/sink/file"
 	"github.com/logbookhq/logbook/internal/sink/httpsink"
+	natssink "github.com/logbookhq/logbook/internal/sink/nats"
+	"github.com/logbookhq/logbook/internal/sink/splunk"
 	"github.com/logbookhq/logbook/internal/sink/stdout"
+	"github.com/logbookhq/logbook/internal/sink/syslog"
 )
 
 // sinkTypes maps a sink's "type" in the forwarder configuration to its
@@ -14,4 +18,9 @@ var sinkTypes = map[string]forward.NewSinkFunc{
 	"file":   file.New,
 	"stdout": stdout.New,
 	"http":   httpsink.New,
+
+	"splunk_hec":    splunk.New,
+	"elasticsearch": elastic.New,
+	"syslog":        syslog.New,
+	"nats":          natssink.New,
 }
