@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -156,6 +157,29 @@ func scanString(b []byte, i int) (int, int, error) {
 	return 0, 0, errors.New("unterminated string")
 }
 
+// skipString returns the end of the JSON string at i (which holds the
+// opening quote), finding quotes with bytes.IndexByte; it does not check
+// the string's characters.
+func skipString(b []byte, i int) (int, error) {
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, errors.New("unterminated string")
+		}
+		q := j + k
+		// The quote is escaped if an odd number of backslashes precede it.
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, nil
+		}
+		j = q + 1
+	}
+}
+
 // skipValue returns the end of the JSON value at i. Objects and arrays are
 // walked by bracket depth, with strings skipped whole; scalars run to the
 // next delimiter.
@@ -173,7 +197,7 @@ func skipValue(b []byte, i int) (int, error) {
 		for j := i; j < len(b); j++ {
 			switch c := b[j]; c {
 			case '"':
-				_, e, err := scanString(b, j)
+				e, err := skipString(b, j)
 				if err != nil {
 					return 0, err
 				}

@@ -78,6 +78,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	end := min(pos+limit, len(evs))
 	var buf bytes.Buffer
+	buf.Grow((end - pos) * 700)
 	cursor := strconv.Itoa(end) + ":" + strconv.Itoa(limit)
 	if pos >= len(evs) && body.Cursor != "" {
 		cursor = body.Cursor
@@ -90,6 +91,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		buf.Write(evs[i])
 	}
 	buf.WriteString("]}")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.Write(buf.Bytes())
 }
 
