@@ -282,3 +282,30 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkWrite publishes pages of 1,000 distinct events to the real
+// JetStream (memory storage) and waits for every PubAck.
+func BenchmarkWrite(b *testing.B) {
+	nc, err := natsgo.Connect(natsURL(), natsgo.Timeout(2*time.Second))
+	if err != nil {
+		b.Skipf("no NATS server at %s: %v", natsURL(), err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	id := strings.ToLower(events.NewID()[:10])
+	stream := "LOGBOOKBENCH_" + strings.ToUpper(id)
+	defer func() { _ = js.DeleteStream(context.Background(), stream) }()
+	s := newTestSink(b, fmt.Sprintf("url: %s\nsubject: logbookbench.%s.{feature}\nstream: %s\ncreate_stream: true\nstorage: memory\n", natsURL(), id, stream))
+	sample := loadBatch(b)
+	page := forward.Batch{Source: "bench", Feature: events.AuditEvents, Events: make([]forward.Event, 1000)}
+	b.SetBytes(int64(len(sample.Events[0].Data)) * int64(len(page.Events)))
+	for b.Loop() {
+		for i := range page.Events {
+			page.Events[i] = forward.Event{UUID: events.NewID(), Data: sample.Events[i%len(sample.Events)].Data}
+		}
+		if err := s.Write(b.Context(), page); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(page.Events))/b.Elapsed().Seconds(), "events/s")
+}
