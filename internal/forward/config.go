@@ -391,7 +391,10 @@ func (c *Config) OpenSinks(logger func(name string) *slog.Logger) ([]Sink, error
 	var errs []error
 	for _, e := range c.Sinks {
 		cfg := e.Config
-		cfg.Logger = logger(cfg.Name)
+		cfg.Logger = slog.New(slog.DiscardHandler)
+		if logger != nil {
+			cfg.Logger = logger(cfg.Name)
+		}
 		s, err := e.New(cfg)
 		if err != nil {
 			errs = append(errs, prefixErrors(e.Path, err)...)
