@@ -94,9 +94,13 @@ type ListResult struct {
 // misses an event later committed below N.
 type EventStore interface {
 	// AppendEvents stores recs in the stream of (account, feature), in
-	// order, skipping any whose UUID the stream already holds, and returns
-	// how many were new. It is atomic: all new records or none, durable on
-	// return.
+	// order, skipping any the stream already holds, and returns how many
+	// were new. A record is already held when one with the same UUID and
+	// the same Time is (the same event sent twice); the suite does not pin
+	// what happens to a UUID repeated with another Time. Keying duplicates
+	// by time keeps the de-duplication index local as the stream grows, and
+	// lets PostgreSQL partition events by time. It is atomic: all new
+	// records or none, durable on return.
 	AppendEvents(ctx context.Context, account string, feature events.Feature, recs []Record) (inserted int, err error)
 	// ListEvents returns the next rows of a stream.
 	ListEvents(ctx context.Context, q ListQuery) (ListResult, error)

@@ -84,7 +84,8 @@ type labelKey struct {
 }
 
 // AppendEvents stores recs in one transaction committed with
-// synchronous=FULL, skipping UUIDs the stream already holds.
+// synchronous=FULL, skipping records whose UUID and Time the stream already
+// holds.
 func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
 	if err := checkStream(account, feature); err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
@@ -120,7 +121,7 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		}
 
 		ins, _, err := c.Prepare(`INSERT INTO events (stream, uuid, ts, label, v2, v1) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (stream, uuid) DO NOTHING`)
+			ON CONFLICT (stream, ts, uuid) DO NOTHING`)
 		if err != nil {
 			return err
 		}

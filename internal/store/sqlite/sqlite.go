@@ -191,6 +191,9 @@ func initConn(c *sqlite3.Conn, busy time.Duration, readOnly bool) error {
 		pragmas = append(pragmas,
 			`PRAGMA journal_mode = WAL`,
 			`PRAGMA synchronous = FULL`,
+			// Checkpoint every 16 MB of WAL rather than 4 MB: fewer
+			// syncs of the database file during ingestion.
+			`PRAGMA wal_autocheckpoint = 4000`,
 		)
 	}
 	for _, p := range pragmas {

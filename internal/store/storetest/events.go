@@ -208,7 +208,8 @@ func testV1Rendering(t *testing.T, s store.Store) {
 func testDedup(t *testing.T, s store.Store) {
 	acct := newID()
 	a, b, c := rec("a", base, "x"), rec("b", base, "x"), rec("c", base, "x")
-	b2 := rec("b", base.Add(time.Hour), "changed") // same uuid, other content
+	b2 := rec("b", base, "changed") // same uuid and time, other content
+	b2.V2 = []byte(`{"uuid":"b","changed":true}`)
 	if n := mustAppend(t, s, acct, events.AuditEvents, []store.Record{a, b, b2}); n != 2 {
 		t.Errorf("batch with a repeated uuid: inserted %d, want 2", n)
 	}
