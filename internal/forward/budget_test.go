@@ -109,4 +109,6 @@ sinks:
 	}
 }
 
-func errorsJoin(a, b error) error { return &ConfigError{Errs: append(a.(*ConfigError).Errs, b.(*ConfigError).Errs...)} }
+func errorsJoin(a, b error) error {
+	return &ConfigError{Errs: append(a.(*ConfigError).Errs, b.(*ConfigError).Errs...)}
+}
