@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/adminapi"
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/token"
@@ -41,7 +43,9 @@ type Server struct {
 	Audience string
 	Store    store.Store
 	Tokens   *token.Service
-	Handler  http.Handler
+	// Admin is the admin domain service the admin API (/admin/api/v1) uses.
+	Admin   *admin.Service
+	Handler http.Handler
 
 	srv  *http.Server
 	done chan error
@@ -111,11 +115,13 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
 	})
 	mux.Handle("/api/", apiHandler)
+	adm := admin.New(o.Store, tokens, admin.Config{Now: o.Now, Logger: o.Logger})
+	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: adm, Logger: o.Logger}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	return &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Handler: mux,
+	return &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
 		done: make(chan error, 1), log: o.Logger}, nil
 }
 

@@ -1,0 +1,306 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/token"
+)
+
+const adminKeyUsage = `
+Usage: logbook admin-key create [--name NAME] [flags]
+       logbook admin-key list [flags]
+       logbook admin-key revoke ID [flags]
+
+Admin API keys authenticate the admin HTTP API (/admin/api/v1, described by
+/admin/api/v1/openapi.json): Authorization: Bearer lba_…. A key acts as the
+user who made it (the account's first owner, or --as EMAIL) and may do what
+that user's role allows. "create" prints the key once on stdout; only its
+SHA-256 is kept. An admin key never opens the Events API.
+
+Examples:
+  KEY=$(logbook admin-key create --name ops)
+  curl -s -H "Authorization: Bearer $KEY" http://127.0.0.1:8080/admin/api/v1/integrations
+`
+
+func init() {
+	extraCommands = append(extraCommands, command{"admin-key", "create, list and revoke admin API keys", runAdminKey})
+}
+
+func runAdminKey(ctx context.Context, env Env, args []string) error {
+	return dispatch(ctx, env, "admin-key", adminKeyUsage, args, map[string]subcommand{
+		"create": adminKeyCreate,
+		"list":   adminKeyList,
+		"revoke": adminKeyRevoke,
+	})
+}
+
+func adminKeyCreate(ctx context.Context, env Env, args []string) error {
+	var f adminFlags
+	var name string
+	fs := f.flagSet(env, "admin-key create", adminKeyUsage, false)
+	fs.StringVar(&name, "name", "", "a `name` to recognise the key by")
+	if _, err := f.parse(fs, env, args, 0); err != nil {
+		return err
+	}
+	return f.run(ctx, env, func(s *adminCtx) error {
+		k, err := s.svc.CreateAPIKey(ctx, s.actor, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, k.Secret)
+		fmt.Fprintf(env.Stderr, "Admin key %s for %s in %s; it is shown only this once.\n", k.ID, s.actor.User.Email, s.actor.Account.Name)
+		return nil
+	})
+}
+
+func adminKeyList(ctx context.Context, env Env, args []string) error {
+	var f adminFlags
+	fs := f.flagSet(env, "admin-key list", adminKeyUsage, true)
+	if _, err := f.parse(fs, env, args, 0); err != nil {
+		return err
+	}
+	return f.run(ctx, env, func(s *adminCtx) error {
+		ks, err := s.svc.APIKeys(ctx, s.actor)
+		if err != nil {
+			return err
+		}
+		return f.print(env, ks, []string{"ID", "NAME", "CREATED", "REVOKED"}, func(i int) []string {
+			k := ks[i]
+			return []string{k.ID, k.Name, when(k.CreatedAt), when(k.RevokedAt)}
+		}, len(ks))
+	})
+}
+
+func adminKeyRevoke(ctx context.Context, env Env, args []string) error {
+	var f adminFlags
+	fs := f.flagSet(env, "admin-key revoke", adminKeyUsage, false)
+	id, err := f.parse(fs, env, args, 1)
+	if err != nil {
+		return err
+	}
+	return f.run(ctx, env, func(s *adminCtx) error {
+		k, err := s.svc.RevokeAPIKey(ctx, s.actor, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "Admin key %s revoked.\n", k.ID)
+		return nil
+	})
+}
+
+// --- plumbing shared by account, user, integration, token, keys and admin-key ---
+
+type subcommand func(ctx context.Context, env Env, args []string) error
+
+// dispatch runs the subcommand named by args[0].
+func dispatch(ctx context.Context, env Env, name, usage string, args []string, subs map[string]subcommand) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(env.Stderr, strings.TrimSpace(usage))
+		if len(args) == 0 {
+			return usagef("%s: a subcommand is required", name)
+		}
+		return nil
+	}
+	sub, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprintln(env.Stderr, strings.TrimSpace(usage))
+		return usagef("%s: unknown subcommand %q", name, args[0])
+	}
+	return sub(ctx, env, args[1:])
+}
+
+// adminFlags are the flags every admin command shares.
+type adminFlags struct {
+	store     storeFlags
+	account   string
+	as        string
+	publicURL string
+	json      bool
+}
+
+func (f *adminFlags) flagSet(env Env, name, usage string, lists bool) *flag.FlagSet {
+	fs := newFlagSet(env, name, usage)
+	f.store.register(fs)
+	fs.StringVar(&f.account, "account", "", "account `NAME|UUID` (default: the only account)")
+	fs.StringVar(&f.as, "as", "", "act as the user with this `EMAIL` (default: the account's first owner)")
+	fs.StringVar(&f.publicURL, "public-url", "", "the server's public `URL`; its host:port goes into tokens' aud (default: the one the last serve recorded in --data)")
+	if lists {
+		fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
+	}
+	return fs
+}
+
+// parse parses args, allowing up to maxArgs positional arguments mixed with
+// flags, and returns the first one ("" if none).
+func (f *adminFlags) parse(fs *flag.FlagSet, env Env, args []string, maxArgs int) (string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, env, args, true); err != nil {
+			return "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) > maxArgs {
+		return "", usagef("%s: unexpected argument %q", fs.Name(), pos[maxArgs])
+	}
+	if len(pos) == 0 {
+		return "", nil
+	}
+	return pos[0], nil
+}
+
+// adminCtx is what an admin command works with.
+type adminCtx struct {
+	st    store.Store
+	svc   *admin.Service
+	actor admin.Actor
+}
+
+// open opens the store and the admin service; the account and actor are
+// resolved only when needAccount.
+func (f *adminFlags) open(ctx context.Context, needAccount bool) (*adminCtx, error) {
+	publicURL := f.publicURL
+	if publicURL == "" {
+		publicURL = readPublicURL(f.store.data)
+	}
+	aud, err := audienceOf(publicURL)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	st, err := f.store.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tokens := token.New(st, aud, token.Config{})
+	if err := tokens.EnsureKey(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &adminCtx{st: st, svc: admin.New(st, tokens, admin.Config{})}
+	if !needAccount {
+		return s, nil
+	}
+	var acct store.Account
+	if f.account != "" {
+		acct, err = s.svc.Account(ctx, f.account)
+	} else {
+		acct, err = s.svc.DefaultAccount(ctx)
+	}
+	if err == nil {
+		s.actor, err = s.svc.ActorAs(ctx, acct, f.as)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// run opens, calls fn, closes, and turns admin errors into CLI errors.
+func (f *adminFlags) run(ctx context.Context, env Env, fn func(*adminCtx) error) error {
+	return f.runWith(ctx, true, fn)
+}
+
+func (f *adminFlags) runWith(ctx context.Context, needAccount bool, fn func(*adminCtx) error) error {
+	s, err := f.open(ctx, needAccount)
+	if err != nil {
+		return cliError(err)
+	}
+	defer s.st.Close()
+	return cliError(fn(s))
+}
+
+// fieldFlags maps the admin package's field names to the flags that carry
+// them, where they differ.
+var fieldFlags = map[string]string{
+	"expires_in": "--expires-in",
+	"siem":       "--siem",
+	"email":      "--email",
+}
+
+// cliError renders an admin error for the command line, naming the flag:
+// invalid input is a usage error (exit 2); the other kinds keep their
+// message (exit 1).
+func cliError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *admin.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	msg := ae.Msg
+	if ae.Field != "" {
+		flagName, ok := fieldFlags[ae.Field]
+		if !ok {
+			flagName = "--" + strings.ReplaceAll(ae.Field, "_", "-")
+		}
+		msg = flagName + ": " + ae.Msg
+	}
+	switch {
+	case errors.Is(err, admin.ErrInvalid):
+		return usagef("%s", msg)
+	case errors.Is(err, admin.ErrForbidden):
+		return fmt.Errorf("forbidden: %s", msg)
+	case errors.Is(err, admin.ErrNotFound):
+		return fmt.Errorf("not found: %s", msg)
+	case errors.Is(err, admin.ErrConflict):
+		return fmt.Errorf("conflict: %s", msg)
+	}
+	return errors.New(msg)
+}
+
+// print writes v as JSON with --json, else a table with header and n rows.
+func (f *adminFlags) print(env Env, v any, header []string, row func(int) []string, n int) error {
+	if f.json {
+		return printJSON(env.Stdout, v)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for i := 0; i < n; i++ {
+		fmt.Fprintln(tw, strings.Join(row(i), "\t"))
+	}
+	return tw.Flush()
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// when formats a time for tables: "-" for zero.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// readPassword reads a password from stdin (one line, trailing newline
+// dropped).
+func readPassword(env Env) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(env.Stdin, 4096))
+	if err != nil {
+		return "", fmt.Errorf("--password-stdin: %w", err)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", usagef("--password-stdin: stdin is empty")
+	}
+	return pw, nil
+}

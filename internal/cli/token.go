@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/admin"
+)
+
+const tokenUsage = `
+Usage: logbook token issue --name NAME [--features LIST] [--expires-in D] [--integration NAME|UUID] [--save FILE] [flags]
+       logbook token list [--integration NAME|UUID] [--json] [flags]
+       logbook token rename ID|NAME --name NEW [flags]
+       logbook token revoke ID|NAME [flags]
+
+Events API bearer tokens. "issue" prints only the token on stdout, so
+TOKEN=$(logbook token issue ...) works; it is shown once and only its hash
+is kept. --save FILE also writes it to FILE with mode 0600.
+
+  --features    any of signinattempts,itemusages,auditevents (default: all)
+  --expires-in  never (default), 30d, 90d, 180d, or a duration such as 12h or 2w
+  --integration the account's only integration by default; with none, one
+                named "Logbook CLI" of type Other is created
+
+The token's aud is the host:port of --public-url, or of the URL the last
+"logbook serve" recorded in --data, so tokens issued offline work against
+the server. Revoking takes effect on the token's next request. Each action
+is recorded in the account's audit events (create/satoken, expire/sa,
+trename, trevoke).
+
+Examples:
+  TOKEN=$(logbook token issue --name splunk --features signinattempts,itemusages,auditevents --expires-in 90d)
+  logbook token revoke splunk
+`
+
+func init() {
+	extraCommands = append(extraCommands, command{"token", "issue, list, rename and revoke Events API tokens", runToken})
+}
+
+func runToken(ctx context.Context, env Env, args []string) error {
+	return dispatch(ctx, env, "token", tokenUsage, args, map[string]subcommand{
+		"issue":  tokenIssue,
+		"list":   tokenList,
+		"rename": tokenRename,
+		"revoke": tokenRevoke,
+	})
+}
+
+// optionalString is a string flag that records whether it was given, so
+// that --features "" is an error rather than "all".
+type optionalString struct {
+	set bool
+	v   string
+}
+
+func (o *optionalString) String() string { return o.v }
+func (o *optionalString) Set(v string) error {
+	o.set, o.v = true, v
+	return nil
+}
+
+func tokenIssue(ctx context.Context, env Env, args []string) error {
+	var f adminFlags
+	var name, expires, integration, save string
+	var features optionalString
+	fs := f.flagSet(env, "token issue", tokenUsage, true)
+	fs.StringVar(&name, "name", "", "token `name`")
+	fs.Var(&features, "features", "comma-separated `list` of signinattempts, itemusages, auditevents (default: all)")
+	fs.StringVar(&expires, "expires-in", "never", "`lifetime`: never, 30d, 90d, 180d, or a duration such as 12h")
+	fs.StringVar(&integration, "integration", "", "integration `NAME|UUID` (default: the only one, or a new \"Logbook CLI\")")
+	fs.StringVar(&save, "save", "", "also write the token to this `file` (mode 0600)")
+	if _, err := f.parse(fs, env, args, 0); err != nil {
+		return err
+	}
+	var fl []string
+	if features.set {
+		fl = []string{}
+		for _, p := range strings.Split(features.v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				fl = append(fl, p)
+			}
+		}
+	}
+	// Check what needs no database first, so mistakes cost nothing.
+	if _, err := admin.ParseFeatureList(fl); err != nil {
+		return cliError(err)
+	}
+	if _, err := admin.ParseExpiresIn(expires); err != nil {
+		return cliError(err)
+	}
+	if strings.TrimSpace(name) == "" {
+		return usagef("--name: a token name is required")
+	}
+	return f.run(ctx, env, func(s *adminCtx) error {
+		if integration == "" {
+			in, err := s.svc.DefaultIntegration(ctx, s.actor)
+			if err != nil {
+				return err
+			}
+			integration = in.UUID
+		}
+		t, err := s.svc.IssueToken(ctx, s.actor, admin.IssueRequest{Integration: integration, Name: name,
+			Features: fl, ExpiresIn: expires})
+		if err != nil {
+			return err
+		}
+		if save != "" {
+			if err := writeFileAtomic(save, []byte(t.Secret+"\n"), 0o600); err != nil {
+				return fmt.Errorf("--save: %w (the token %s was issued; revoke it if it is lost)", err, t.ID)
+			}
+		}
+		if f.json {
+			return printJSON(env.Stdout, t)
+		}
+		fmt.Fprintln(env.Stdout, t.Secret)
+		exp := "never expires"
+		if !t.ExpiresAt.IsZero() {
+			exp = "expires " + when(t.ExpiresAt)
+		}
+		fmt.Fprintf(env.Stderr, "Issued token %q (id %s) for %s; features %s; %s; aud %s. It is shown only this once.\n",
+			t.Name, t.ID, s.actor.Account.Name, events.JoinFeatures(t.Features), exp, s.svc.TokenService().Audience())
+		if save != "" {
+			fmt.Fprintf(env.Stderr, "Saved to %s (mode 0600).\n", save)
+		}
+		return nil
+	})
+}
+
+func tokenList(ctx context.Context, env Env, args []string) error {
+	var f adminFlags
+	var integration string
+	fs := f.flagSet(env, "token list", tokenUsage, true)
+	fs.StringVar(&integration, "integration", "", "only this integration's tokens (`NAME|UUID`)")
+	if _, err := f.parse(fs, env, args, 0); err != nil {
+		return err
+	}
+	return f.run(ctx, env, func(s *adminCtx) error {
+		ts, err := s.svc.Tokens(ctx, s.actor, integration)
+		if err != nil {
+			return err
+		}
+		return printTokens(env, &f, ts)
+	})
+}
+
+func tokenRename(ctx context.Context, env Env, args []string) error {
+	var f adminFlags
+	var ref, name string
+	fs := f.flagSet(env, "token rename", tokenUsage, true)
+	fs.StringVar(&ref, "token", "", "the token's `ID or name`")
+	fs.StringVar(&name, "name", "", "the new `name`")
+	arg, err := f.parse(fs, env, args, 1)
+	if err != nil {
+		return err
+	}
+	if ref == "" {
+		ref = arg
+	}
+	if ref == "" {
+		return usagef("--token: which token? (id or name)")
+	}
+	return f.run(ctx, env, func(s *adminCtx) error {
+		t, err := s.svc.RenameToken(ctx, s.actor, ref, name)
+		if err != nil {
+			return err
+		}
+		if f.json {
+			return printJSON(env.Stdout, t)
+		}
+		fmt.Fprintf(env.Stdout, "Token %s is now named %q.\n", t.ID, t.Name)
+		return nil
+	})
+}
+
+func tokenRevoke(ctx context.Context, env Env, args []string) error {
+	var f adminFlags
+	var ref string
+	fs := f.flagSet(env, "token revoke", tokenUsage, true)
+	fs.StringVar(&ref, "token", "", "the token's `ID or name`")
+	arg, err := f.parse(fs, env, args, 1)
+	if err != nil {
+		return err
+	}
+	if ref == "" {
+		ref = arg
+	}
+	if ref == "" {
+		return usagef("--token: which token? (id or name)")
+	}
+	return f.run(ctx, env, func(s *adminCtx) error {
+		t, err := s.svc.RevokeToken(ctx, s.actor, ref)
+		if err != nil {
+			return err
+		}
+		if f.json {
+			return printJSON(env.Stdout, t)
+		}
+		fmt.Fprintf(env.Stdout, "Revoked token %q (%s); its next request gets 401.\n", t.Name, t.ID)
+		return nil
+	})
+}
