@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,9 +214,10 @@ func (s *hecServer) ackHandler(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.polls++
 	if s.polls > s.ackAfter {
-		// The indexers caught up: everything pending is now indexed.
-		for id, evs := range s.pending {
-			s.indexed = append(s.indexed, evs...)
+		// The indexers caught up: everything pending is now indexed,
+		// in the order the requests came.
+		for _, id := range slices.Sorted(maps.Keys(s.pending)) {
+			s.indexed = append(s.indexed, s.pending[id]...)
 			s.acked[id] = true
 			delete(s.pending, id)
 		}
