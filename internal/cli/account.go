@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/store"
 )
 
 const accountUsage = `
@@ -101,4 +102,33 @@ func renameFields(err error, m map[string]string) error {
 		}
 	}
 	return err
+}
+
+// demoAdmin makes the demo account's owner, integration and token through
+// the admin domain, so the demo's audit trail starts with the create/sa and
+// create/satoken a real account would show. seedDemo (demo.go) is meant to
+// call it in place of writing the store directly; it returns the account
+// and the token, which is shown once.
+func demoAdmin(ctx context.Context, svc *admin.Service, name string) (store.Account, string, error) {
+	a, _, err := svc.CreateAccount(ctx, name, admin.NewUser{Email: "demo@example.com", Name: "Demo Owner"})
+	if err != nil {
+		return store.Account{}, "", err
+	}
+	acct, err := svc.Account(ctx, a.UUID)
+	if err != nil {
+		return store.Account{}, "", err
+	}
+	actor, err := svc.ActorAs(ctx, acct, "")
+	if err != nil {
+		return store.Account{}, "", err
+	}
+	in, err := svc.CreateIntegration(ctx, actor, "Demo SIEM", "Other")
+	if err != nil {
+		return store.Account{}, "", err
+	}
+	t, err := svc.IssueToken(ctx, actor, admin.IssueRequest{Integration: in.UUID, Name: "demo"})
+	if err != nil {
+		return store.Account{}, "", err
+	}
+	return acct, t.Secret, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,47 @@ func TestTokenSaveMode(t *testing.T) {
 	saved, _ := os.ReadFile(file)
 	if got, want := strings.TrimSpace(string(saved)), strings.TrimSpace(out.String()); got != want || strings.Count(want, ".") != 2 {
 		t.Errorf("saved %q, printed %q; want the same JWT", got, want)
+	}
+}
+
+// TestDemoAdmin checks that the demo's owner, integration and token, made
+// through the admin domain, leave create/sa and create/satoken in the
+// demo account's audit events, readable with the demo token.
+func TestDemoAdmin(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), dbFile), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	acct, raw, err := demoAdmin(ctx, srv.Admin, "Demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/v2/auditevents", strings.NewReader(`{"limit":10,"start_time":"2000-01-01T00:00:00Z"}`))
+	req.Header.Set("Authorization", "Bearer "+raw)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page events.Page[events.AuditEvent]
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("auditevents = %d, %v", resp.StatusCode, err)
+	}
+	var got []string
+	for _, e := range page.Items {
+		if e.AccountUUID != acct.UUID || e.ActorDetails == nil || e.ActorDetails.Email != "demo@example.com" {
+			t.Errorf("event %s: account %s, actor %+v; want the demo account and owner", e.UUID, e.AccountUUID, e.ActorDetails)
+		}
+		got = append(got, e.Action+"/"+e.ObjectType+" "+e.AuxInfo)
+	}
+	if want := []string{"create/sa D", "create/satoken demo"}; !slices.Equal(got, want) {
+		t.Errorf("demo audit events = %q, want %q", got, want)
 	}
 }
