@@ -282,11 +282,19 @@ func runForwardValidate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	cfg, err := forward.LoadConfig(*config, sinkTypes, env.Getenv)
-	if err == nil {
-		var sinks []forward.Sink
-		sinks, err = cfg.OpenSinks(func(string) *slog.Logger { return slog.New(slog.DiscardHandler) })
+	if cfg != nil {
+		// Check the sinks' options too, so that every problem is listed.
+		sinks, serr := cfg.OpenSinks(nil)
 		for _, s := range sinks {
 			s.Close()
+		}
+		var a, b *forward.ConfigError
+		switch {
+		case serr == nil:
+		case errors.As(err, &a) && errors.As(serr, &b):
+			err = &forward.ConfigError{Errs: append(a.Errs, b.Errs...)}
+		case err == nil:
+			err = serr
 		}
 	}
 	if err != nil {
