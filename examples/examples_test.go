@@ -43,14 +43,24 @@ type language struct {
 	// command returns the command line that runs the example, or skips
 	// (fails under CI) when its interpreter is missing.
 	command func(t *testing.T) []string
+	// trust returns cmd changed, and environment variables to add, so that
+	// the example trusts the CA certificate in the PEM file ca.
+	trust func(cmd []string, ca string) ([]string, []string)
 }
 
 var languages = []language{
-	{"go", goCommand},
-	{"node", interpreted("node", "node/events.mjs")},
-	{"python", interpreted("python3", "python/events.py")},
-	{"ruby", interpreted("ruby", "ruby/events.rb")},
-	{"php", interpreted("php", "php/events.php")},
+	{"go", goCommand, caEnv("SSL_CERT_FILE")},
+	{"node", interpreted("node", "node/events.mjs"), caEnv("NODE_EXTRA_CA_CERTS")},
+	{"python", interpreted("python3", "python/events.py"), caEnv("SSL_CERT_FILE")},
+	{"ruby", interpreted("ruby", "ruby/events.rb"), caEnv("SSL_CERT_FILE")},
+	// PHP's curl extension reads no environment variable for its CA file.
+	{"php", interpreted("php", "php/events.php"), func(cmd []string, ca string) ([]string, []string) {
+		return slices.Insert(slices.Clone(cmd), 1, "-d", "curl.cainfo="+ca), nil
+	}},
+}
+
+func caEnv(name string) func(cmd []string, ca string) ([]string, []string) {
+	return func(cmd []string, ca string) ([]string, []string) { return cmd, []string{name + "=" + ca} }
 }
 
 func interpreted(interpreter, script string) func(t *testing.T) []string {
@@ -118,7 +128,8 @@ func TestExamples(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatal("the server holds no events to fetch")
 			}
-			res := runExample(t, cmd, srv.Token, proxy.URL, state)
+			env := []string{"OP_EVENTS_TOKEN=" + srv.Token, "OP_EVENTS_URL=" + proxy.URL}
+			res := runExample(t, cmd, state, env...)
 			res.wantExit(t, 0)
 			checkUUIDs(t, "run 1", res.uuids(t), want)
 			if got := proxy.count(); got <= 3 {
@@ -129,14 +140,14 @@ func TestExamples(t *testing.T) {
 
 			// Run 2, from the saved state: exactly the events added since.
 			added := srv.Add(t, 3)
-			res = runExample(t, cmd, srv.Token, proxy.URL, state)
+			res = runExample(t, cmd, state, env...)
 			res.wantExit(t, 0)
 			checkUUIDs(t, "run 2", res.uuids(t), added)
 
 			// A fresh run through faults: 429 on one request, 500 on a later
 			// one. The example must retry each and lose or repeat nothing.
 			proxy.inject(map[int]int{2: http.StatusTooManyRequests, 4: http.StatusInternalServerError})
-			res = runExample(t, cmd, srv.Token, proxy.URL, filepath.Join(dir, "fault-state.json"))
+			res = runExample(t, cmd, filepath.Join(dir, "fault-state.json"), env...)
 			res.wantExit(t, 0)
 			checkUUIDs(t, "fault run", res.uuids(t), srv.Held(t))
 			proxy.checkRetries(t)
@@ -155,7 +166,7 @@ func TestExamplesFailClearly(t *testing.T) {
 			cmd := lang.command(t)
 			dir := t.TempDir()
 
-			res := runExample(t, cmd, "not.a.token", srv.URL, filepath.Join(dir, "state.json"))
+			res := runExample(t, cmd, filepath.Join(dir, "state.json"), "OP_EVENTS_TOKEN=not.a.token", "OP_EVENTS_URL="+srv.URL)
 			res.wantExit(t, 1)
 			res.wantStderr(t, "401")
 
@@ -163,12 +174,30 @@ func TestExamplesFailClearly(t *testing.T) {
 			if err := os.WriteFile(bad, []byte(`{"auditevents":"bm90IGEgY3Vyc29y","itemusages":"bm90IGEgY3Vyc29y","signinattempts":"bm90IGEgY3Vyc29y"}`), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			res = runExample(t, cmd, srv.Token, srv.URL, bad)
+			res = runExample(t, cmd, bad, "OP_EVENTS_TOKEN="+srv.Token, "OP_EVENTS_URL="+srv.URL)
 			res.wantExit(t, 1)
 			res.wantStderr(t, "400")
 			if len(res.stdout) != 0 {
 				t.Errorf("stdout = %q, want nothing after a 400", res.stdout)
 			}
+		})
+	}
+}
+
+// TestExamplesFindServerInToken runs each example with no OP_EVENTS_URL,
+// as a user of 1Password would: the example must find the server at
+// https:// + the token's aud[0], here a Logbook serving HTTPS, and print
+// every event once.
+func TestExamplesFindServerInToken(t *testing.T) {
+	srv, ca := startTLSServer(t)
+	want := srv.Held(t)
+	for _, lang := range languages {
+		t.Run(lang.name, func(t *testing.T) {
+			t.Parallel()
+			cmd, env := lang.trust(lang.command(t), ca)
+			res := runExample(t, cmd, filepath.Join(t.TempDir(), "state.json"), append(env, "OP_EVENTS_TOKEN="+srv.Token)...)
+			res.wantExit(t, 0)
+			checkUUIDs(t, "run without OP_EVENTS_URL", res.uuids(t), want)
 		})
 	}
 }
@@ -180,15 +209,16 @@ type result struct {
 	stdout, stderr []byte
 }
 
-// runExample runs the example once with the token and URL in its
-// environment, as a user would, and waits for it to exit.
-func runExample(t *testing.T, cmd []string, token, baseURL, state string) result {
+// runExample runs the example once with state as OP_EVENTS_STATE and env
+// (the token, the URL) added to its environment, as a user would, and
+// waits for it to exit.
+func runExample(t *testing.T, cmd []string, state string, env ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
 	defer cancel()
 	c := exec.CommandContext(ctx, cmd[0], append(cmd[1:], "--limit", fmt.Sprint(pageLimit), "--start-time", startTime())...)
 	c.Dir = filepath.Dir(state)
-	c.Env = append(environ(), "OP_EVENTS_TOKEN="+token, "OP_EVENTS_URL="+baseURL, "OP_EVENTS_STATE="+state)
+	c.Env = append(append(environ(), "OP_EVENTS_STATE="+state), env...)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	err := c.Run()

@@ -1,15 +1,30 @@
 package examples_test
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/servertest"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlite"
 )
 
 // server is what the harness needs of a running Logbook.
@@ -32,7 +47,7 @@ func startServer(t *testing.T) server {
 		Token: s.Token,
 		Held: func(t *testing.T) []string {
 			t.Helper()
-			return held(t, s)
+			return held(t, s.Store, s.Account)
 		},
 		Add: func(t *testing.T, n int) []string {
 			t.Helper()
@@ -45,15 +60,16 @@ func startServer(t *testing.T) server {
 	}
 }
 
-// held reads every event the API can serve straight from the store: each
-// feature's stream from its start, within the API's retention.
-func held(t *testing.T, s *servertest.Server) []string {
+// held reads every event the API can serve to the account straight from
+// the store: each feature's stream from its start, within the API's
+// retention.
+func held(t *testing.T, st store.EventStore, account string) []string {
 	t.Helper()
 	var ids []string
 	for _, f := range events.AllFeatures {
-		q := store.ListQuery{Account: s.Account, Feature: f, Start: time.Now().Add(-api.DefaultRetention), Limit: 1000}
+		q := store.ListQuery{Account: account, Feature: f, Start: time.Now().Add(-api.DefaultRetention), Limit: 1000}
 		for {
-			res, err := s.Store.ListEvents(t.Context(), q)
+			res, err := st.ListEvents(t.Context(), q)
 			if err != nil {
 				t.Fatalf("list %s: %v", f, err)
 			}
@@ -95,4 +111,101 @@ func newEvents(n int, now time.Time) ([]any, []string) {
 		ids = append(ids, si.UUID, iu.UUID, ae.UUID)
 	}
 	return evs, ids
+}
+
+// startTLSServer starts a fresh Logbook seeded with the demo data that
+// serves HTTPS with a certificate from a CA made for the test, so that the
+// aud of its tokens, prefixed with https://, is its URL. It returns the
+// server and the path of the CA's certificate (PEM).
+func startTLSServer(t *testing.T) (server, string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cert, ca := testCA(t, dir)
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "logbook.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := cli.StartServer(ctx, cli.ServerOptions{Store: st, Listen: "127.0.0.1:0",
+		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
+	if err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+	if !strings.HasPrefix(srv.URL, "https://") || srv.URL != "https://"+srv.Audience {
+		t.Fatalf("server URL %q, audience %q: want https:// + audience", srv.URL, srv.Audience)
+	}
+	info, err := cli.SeedDemo(ctx, srv, dir, time.Now())
+	if err != nil {
+		t.Fatalf("seed demo: %v", err)
+	}
+	acct, err := st.AccountByName(ctx, info.Account)
+	if err != nil {
+		t.Fatalf("demo account: %v", err)
+	}
+	return server{
+		URL:   srv.URL,
+		Token: info.Token,
+		Held: func(t *testing.T) []string {
+			t.Helper()
+			return held(t, st, acct.UUID)
+		},
+	}, ca
+}
+
+// testCA makes a CA and a server certificate it signs for 127.0.0.1 and
+// localhost. It returns the server certificate and the path of the CA
+// certificate, written as PEM in dir.
+func testCA(t *testing.T, dir string) (tls.Certificate, string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "Logbook examples test CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:     []string{"localhost"},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}, ca
 }

@@ -217,7 +217,7 @@ if __name__ == "__main__":
     except UsageError as err:
         log(f"error: {err}")
         sys.exit(2)
-    except (RuntimeError, OSError) as err:
+    except (RuntimeError, OSError, ValueError, KeyError) as err:
         log(f"error: {err}")
         sys.exit(1)
     except KeyboardInterrupt:
