@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -182,10 +183,92 @@ type eventSink interface {
 	flush(ctx context.Context) error
 }
 
-type storeSink struct{ w *ingest.Writer }
+// storeSink appends events in batches from a goroutine of its own, so
+// that generating and encoding the next batch overlaps writing this one.
+type storeSink struct {
+	st      store.EventStore
+	account string
+	pending map[events.Feature][]store.Record
+	batches chan storeBatch
+	done    chan struct{}
+	failed  atomic.Bool
+	// written by the writer goroutine; read after an acknowledged flush
+	inserted int
+	err      error
+}
 
-func (s storeSink) add(ctx context.Context, it simulate.Item) error { return s.w.Add(ctx, it.Event) }
-func (s storeSink) flush(ctx context.Context) error                 { return s.w.Flush(ctx) }
+type storeBatch struct {
+	feature events.Feature
+	recs    []store.Record
+	ack     chan error // a flush marker: answered when every earlier batch is written
+}
+
+func newStoreSink(ctx context.Context, st store.EventStore, account string) *storeSink {
+	s := &storeSink{st: st, account: account, pending: map[events.Feature][]store.Record{},
+		batches: make(chan storeBatch, 4), done: make(chan struct{})}
+	go s.write(ctx)
+	return s
+}
+
+func (s *storeSink) write(ctx context.Context) {
+	defer close(s.done)
+	for b := range s.batches {
+		if b.ack != nil {
+			b.ack <- s.err
+			continue
+		}
+		if s.err != nil {
+			continue
+		}
+		n, err := s.st.AppendEvents(ctx, s.account, b.feature, b.recs)
+		if err != nil {
+			s.err = fmt.Errorf("append %d %s: %w", len(b.recs), b.feature, err)
+			s.failed.Store(true)
+		}
+		s.inserted += n
+	}
+}
+
+func (s *storeSink) add(ctx context.Context, it simulate.Item) error {
+	if s.failed.Load() {
+		return s.flush(ctx)
+	}
+	w, err := events.Encode(it.Event)
+	if err != nil {
+		return err
+	}
+	recs := s.pending[w.Feature]
+	if recs == nil {
+		recs = make([]store.Record, 0, ingest.DefaultBatch)
+	}
+	recs = append(recs, store.Record{UUID: w.UUID, Time: w.Time, Label: w.Label, V2: w.V2, V1: w.V1})
+	if len(recs) < ingest.DefaultBatch {
+		s.pending[w.Feature] = recs
+		return nil
+	}
+	s.pending[w.Feature] = nil
+	s.batches <- storeBatch{feature: w.Feature, recs: recs}
+	return nil
+}
+
+// flush sends every partial batch and waits until all are written.
+func (s *storeSink) flush(context.Context) error {
+	for _, f := range events.AllFeatures {
+		if recs := s.pending[f]; len(recs) > 0 {
+			s.pending[f] = nil
+			s.batches <- storeBatch{feature: f, recs: recs}
+		}
+	}
+	ack := make(chan error)
+	s.batches <- storeBatch{ack: ack}
+	return <-ack
+}
+
+// close stops the writer; call it once, after the last flush.
+func (s *storeSink) close() {
+	close(s.batches)
+	<-s.done
+}
 
 type ndjsonSink struct {
 	w    *bufio.Writer
@@ -250,12 +333,15 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 				return fmt.Errorf("--out: %w", err)
 			}
 			defer file.Close()
-			w, sync = file, file.Sync
+			w = file
+			if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
+				sync = file.Sync // not /dev/null or a pipe
+			}
 		}
 		sink, where = &ndjsonSink{w: bufio.NewWriterSize(w, 256<<10), sync: sync}, f.out
 	}
 	sim := simulate.New(p.cfg)
-	var ws storeSink
+	var ws *storeSink
 	if f.out == "" {
 		st, err := f.store.open(ctx)
 		if err != nil {
@@ -270,7 +356,8 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 			p.cfg.AccountUUID = acct
 			sim = simulate.New(p.cfg)
 		}
-		ws = storeSink{ingest.NewWriter(st, acct, ingest.DefaultBatch)}
+		ws = newStoreSink(ctx, st, acct)
+		defer ws.close()
 		sink, where = ws, fmt.Sprintf("account %q (%s) in %s", f.account, acct, f.store.describe())
 	}
 
@@ -302,8 +389,8 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 	fmt.Fprintf(env.Stdout, "simulated %d events (%d sign-in attempts, %d item usages, %d audit events) from %s to %s into %s",
 		total, counts[events.SignInAttempts], counts[events.ItemUsages], counts[events.AuditEvents],
 		p.cfg.Start.Format(time.RFC3339), to.UTC().Format(time.RFC3339), where)
-	if ws.w != nil {
-		fmt.Fprintf(env.Stdout, "; %d new", ws.w.Inserted)
+	if ws != nil {
+		fmt.Fprintf(env.Stdout, "; %d new", ws.inserted) // read after the last flush's ack
 	}
 	if !p.live && elapsed > 0 {
 		fmt.Fprintf(env.Stdout, "; %.0f events/s", float64(total)/elapsed.Seconds())
