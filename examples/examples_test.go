@@ -78,12 +78,16 @@ func interpreted(interpreter, script string) func(t *testing.T) []string {
 	}
 }
 
+// goBuildDir holds the Go example's binary once goBuild has run.
+var goBuildDir string
+
 // goBuild builds the Go example once for every test that runs it.
 var goBuild = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "logbook-examples-")
 	if err != nil {
 		return "", err
 	}
+	goBuildDir = dir
 	bin := filepath.Join(dir, "events")
 	out, err := exec.Command("go", "build", "-o", bin, "./go").CombinedOutput()
 	if err != nil {
@@ -103,8 +107,8 @@ func goCommand(t *testing.T) []string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bin, err := goBuild(); err == nil {
-		os.RemoveAll(filepath.Dir(bin))
+	if goBuildDir != "" {
+		os.RemoveAll(goBuildDir)
 	}
 	os.Exit(code)
 }
@@ -157,7 +161,7 @@ func TestExamples(t *testing.T) {
 
 // TestExamplesFailClearly checks that a rejected token (401) and a rejected
 // cursor (400) stop each example with exit status 1 and a message naming
-// the status, instead of retrying or printing nothing.
+// the status, without retrying.
 func TestExamplesFailClearly(t *testing.T) {
 	srv := startServer(t)
 	for _, lang := range languages {
