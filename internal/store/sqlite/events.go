@@ -120,7 +120,11 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 			newStream = stream
 		}
 
-		ins, _, err := c.Prepare(`INSERT INTO events (stream, uuid, ts, label, v2, v1) VALUES (?, ?, ?, ?, ?, ?)
+		last, err := execer{c}.queryInt64(`SELECT last_seq FROM positions WHERE id = 1`)
+		if err != nil {
+			return err
+		}
+		ins, _, err := c.Prepare(`INSERT INTO events (stream, uuid, ts, label, v2, v1, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (stream, ts, uuid) DO NOTHING`)
 		if err != nil {
 			return err
@@ -140,14 +144,16 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 			} else {
 				ins.BindBlob(6, r.V1)
 			}
+			seq := last + 1
+			ins.BindInt64(7, seq)
 			if err := ins.Exec(); err != nil {
 				return err
 			}
 			if c.Changes() == 0 {
-				continue // duplicate uuid
+				continue // duplicate
 			}
 			inserted++
-			seq := c.LastInsertRowID()
+			last = seq
 			h := hourOf(ts)
 			if a := hours[h]; a != nil {
 				a.min, a.max, a.n = min(a.min, seq), max(a.max, seq), a.n+1
@@ -158,6 +164,9 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		}
 		if inserted == 0 {
 			return nil
+		}
+		if _, err := (execer{c}).execChanges(`UPDATE positions SET last_seq = ? WHERE id = 1`, last); err != nil {
+			return err
 		}
 
 		up, _, err := c.Prepare(`INSERT INTO event_hours (stream, hour, min_seq, max_seq, n) VALUES (?, ?, ?, ?, ?)

@@ -9,11 +9,19 @@ CREATE TABLE streams (
 	UNIQUE (account, feature)
 );
 
--- seq is the position. AUTOINCREMENT keeps a position from ever being
--- reused, even after retention has emptied the table, so a reader that has
--- passed it never misses a newer event.
+-- seq is the position, assigned by AppendEvents from positions.last_seq
+-- (one read and one write per batch, cheaper than AUTOINCREMENT's write per
+-- row). The high-water mark keeps a position from ever being reused, even
+-- after retention has emptied the table, so a reader that has passed it
+-- never misses a newer event.
+CREATE TABLE positions (
+	id       INTEGER PRIMARY KEY CHECK (id = 1),
+	last_seq INTEGER NOT NULL
+);
+INSERT INTO positions (id, last_seq) VALUES (1, 0);
+
 CREATE TABLE events (
-	seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq    INTEGER PRIMARY KEY,
 	stream INTEGER NOT NULL,
 	uuid   TEXT NOT NULL,
 	ts     INTEGER NOT NULL,
