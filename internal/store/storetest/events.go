@@ -701,6 +701,10 @@ func testConcurrentWritersAndReaders(t *testing.T, s store.Store) {
 					results <- result{seen, fmt.Errorf("reader %d: Last %d < After %d", r, res.Last, q.After)}
 					return
 				}
+				if res.More && len(res.Rows) == 0 && res.Last == q.After {
+					results <- result{seen, fmt.Errorf("reader %d: More with no progress at %d", r, q.After)}
+					return
+				}
 				q.After = res.Last
 				if res.More {
 					continue
