@@ -1,18 +1,3 @@
-// Package sqlite is Logbook's embedded store: store.Store on one SQLite file,
-// through the cgo-free github.com/ncruces/go-sqlite3.
-//
-// The database runs in WAL mode with one writing connection (writes are
-// serialised in-process, and across processes by SQLite's write lock taken
-// with BEGIN IMMEDIATE) and a pool of read-only connections, so pages are
-// served while events are appended. Event appends commit with
-// synchronous=FULL: when AppendEvents returns, the events survive a crash or
-// a power cut. Rate-limit counters and token last-use times commit with
-// synchronous=NORMAL, which keeps them consistent but may lose the last few
-// after a power cut.
-//
-// Because only one transaction writes at a time, positions (seq) become
-// visible in increasing order: the visibility promise of store.EventStore
-// holds without further work.
 package sqlite
 
 import (

@@ -47,6 +47,7 @@ CREATE TABLE event_hours (
 	n       INTEGER NOT NULL,
 	PRIMARY KEY (stream, hour)
 ) WITHOUT ROWID;
+CREATE INDEX event_hours_hour ON event_hours (hour); -- retention finds old hours
 
 -- Per hour and label: counts for the dashboard.
 CREATE TABLE event_labels (
