@@ -37,8 +37,8 @@ CREATE UNIQUE INDEX events_stream_ts_uuid ON events (stream, ts, uuid);
 CREATE INDEX events_stream ON events (stream); -- implicitly (stream, seq)
 
 -- Per hour of event time (ts / 3600e9): the range of positions holding
--- that hour's events and how many there are. It replaces a time index:
--- StartPosition and retention read it instead of scanning events.
+-- that hour's events and how many there are. StartPosition, retention and
+-- partial-hour counts read it to find positions without scanning events.
 CREATE TABLE event_hours (
 	stream  INTEGER NOT NULL,
 	hour    INTEGER NOT NULL,
