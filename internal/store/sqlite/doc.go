@@ -19,10 +19,10 @@
 // Events live in one table keyed by position (seq), with a small integer
 // stream id per (account, feature). De-duplication is a unique index on
 // (stream, ts, uuid): keyed by time first, inserts stay near the end of the
-// index however large it grows. Instead of a time index, event_hours keeps
-// per stream and hour of event time the range of positions holding that
-// hour's events; StartPosition, retention and partial-hour counts read it
-// instead of scanning events. event_labels keeps counts per hour and label
+// index however large it grows. event_hours keeps per stream and hour of
+// event time the range of positions holding that hour's events;
+// StartPosition, retention and partial-hour counts read it instead of
+// scanning events. event_labels keeps counts per hour and label
 // for the dashboard. Positions come from a high-water mark (positions.last_seq)
 // and are never reused, even after retention has emptied a stream.
 //

@@ -126,3 +126,19 @@ func TestOpenRefusesURIs(t *testing.T) {
 		}
 	}
 }
+
+// TestStressTwoHandles runs the stress test over two handles on one file,
+// as two processes (a server and "logbook ingest") would use it.
+func TestStressTwoHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "logbook.db")
+	var stores []store.Store
+	for range 2 {
+		db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		stores = append(stores, db)
+	}
+	storetest.Stress(t, stores)
+}

@@ -620,6 +620,14 @@ func testCountEvents(t *testing.T, s store.Store) {
 // through it from position 0; every reader must receive every event exactly
 // once, in increasing Seq.
 func testConcurrentWritersAndReaders(t *testing.T, s store.Store) {
+	Stress(t, []store.Store{s})
+}
+
+// Stress runs the concurrency stress test over several handles on one
+// database (as several servers or processes see it): writer i and reader i
+// use stores[i%len(stores)]. Every reader must receive every event exactly
+// once, in increasing Seq. Run includes it with a single handle.
+func Stress(t *testing.T, stores []store.Store) {
 	const (
 		writers, batches, batchSize = 8, 15, 40
 		readers, pageSize           = 8, 57
@@ -649,6 +657,7 @@ func testConcurrentWritersAndReaders(t *testing.T, s store.Store) {
 	var wg sync.WaitGroup
 	werrs := make(chan error, writers)
 	for w := range writers {
+		s := stores[w%len(stores)]
 		wg.Go(func() {
 			for b := range batches {
 				rs := recs(fmt.Sprintf("w%d-b%02d", w, b), batchSize, base.Add(time.Duration(b)*time.Minute), time.Millisecond)
@@ -672,6 +681,7 @@ func testConcurrentWritersAndReaders(t *testing.T, s store.Store) {
 	}
 	results := make(chan result, readers)
 	for r := range readers {
+		s := stores[r%len(stores)]
 		go func() {
 			seen := map[string]int{}
 			q := store.ListQuery{Account: acct, Feature: f, Limit: pageSize, V1: r%2 == 1}
