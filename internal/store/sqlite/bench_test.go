@@ -73,6 +73,21 @@ func BenchmarkList(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.Run("at-head", func(b *testing.B) {
+		// A connector polling a drained stream: empty pages.
+		b.ReportAllocs()
+		head, err := db.HeadPosition(ctx, "acct", events.ItemUsages)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q := store.ListQuery{Account: "acct", Feature: events.ItemUsages, Limit: 1000, After: head}
+		for b.Loop() {
+			res, err := db.ListEvents(ctx, q)
+			if err != nil || len(res.Rows) != 0 || res.More {
+				b.Fatalf("at head: %d rows, More %v, err %v", len(res.Rows), res.More, err)
+			}
+		}
+	})
 	for _, tt := range []struct {
 		name  string
 		start time.Time

@@ -281,9 +281,14 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		st.BindInt64(3, int64(bound))
 
 		type span struct{ off, end int }
-		spans := make([]span, 0, min(q.Limit, 1024))
-		rows := make([]store.Row, 0, min(q.Limit, 1024))
-		buf := make([]byte, 0, int(db.rowSize.Load())*min(q.Limit, 1024))
+		// Pages at the head of a stream are often empty or short: allocate
+		// for a few rows first, and for the whole page once that is
+		// exceeded (then a full page costs one copy of the first few rows).
+		const few = 32
+		rowSize := int(db.rowSize.Load())
+		var spans []span
+		var rows []store.Row
+		var buf []byte
 		examined := 0
 		lastExamined := q.After
 		full := false
@@ -301,6 +306,16 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 				break
 			}
 			data := st.ColumnRawBlob(2)
+			switch len(rows) {
+			case 0:
+				n := min(q.Limit, few)
+				spans, rows = make([]span, 0, n), make([]store.Row, 0, n)
+				buf = make([]byte, 0, max(rowSize*n, len(data)))
+			case few:
+				n := min(q.Limit, 1024)
+				spans, rows = append(make([]span, 0, n), spans...), append(make([]store.Row, 0, n), rows...)
+				buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
+			}
 			off := len(buf)
 			buf = append(buf, data...)
 			spans = append(spans, span{off, len(buf)})
