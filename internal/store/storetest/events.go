@@ -183,6 +183,17 @@ func testAppendInvalid(t *testing.T, s store.Store) {
 	if err == nil {
 		t.Errorf("ListEvents(limit 0): no error")
 	}
+	// A cancelled context: an error, and nothing stored.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.AppendEvents(cctx, acct, events.ItemUsages, []store.Record{good}); err == nil {
+		t.Errorf("AppendEvents with a cancelled context: no error")
+	}
+	head, err = s.HeadPosition(ctx, acct, events.ItemUsages)
+	must(t, "HeadPosition", err)
+	if head != 0 {
+		t.Errorf("HeadPosition after a cancelled append = %d, want 0", head)
+	}
 }
 
 func testV1Rendering(t *testing.T, s store.Store) {
