@@ -17,11 +17,17 @@ import (
 
 const demoAccountName = "Demo"
 
-type demoInfo struct {
-	account   string
-	tokenFile string
-	token     string // empty when made by an earlier run
-	events    int
+// DemoInfo describes the demo account.
+type DemoInfo struct {
+	Account   string
+	TokenFile string
+	Token     string // empty when made by an earlier run
+	Events    int
+}
+
+// SeedDemo is seedDemo for tests (internal/servertest).
+func SeedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*DemoInfo, error) {
+	return seedDemo(ctx, srv, data, now)
 }
 
 // seedDemo makes the demo account on an empty database: an owner, an
@@ -29,7 +35,7 @@ type demoInfo struct {
 // few days of simulated activity ending now. On a database that already has
 // the demo account it only reports where the token is; on one with other
 // accounts it does nothing.
-func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*demoInfo, error) {
+func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*DemoInfo, error) {
 	st := srv.Store
 	tokenFile := filepath.Join(data, "demo.token")
 	accounts, err := st.Accounts(ctx)
@@ -39,7 +45,7 @@ func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*de
 	if len(accounts) > 0 {
 		if _, err := st.AccountByName(ctx, demoAccountName); err == nil {
 			if _, err := os.Stat(tokenFile); err == nil {
-				return &demoInfo{account: demoAccountName, tokenFile: tokenFile}, nil
+				return &DemoInfo{Account: demoAccountName, TokenFile: tokenFile}, nil
 			}
 		}
 		return nil, nil
@@ -70,7 +76,7 @@ func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*de
 	if err != nil {
 		return nil, err
 	}
-	return &demoInfo{account: acct.Name, tokenFile: tokenFile, token: raw, events: n}, nil
+	return &DemoInfo{Account: acct.Name, TokenFile: tokenFile, Token: raw, Events: n}, nil
 }
 
 // simulateInto runs the simulator up to `to` and appends what arrived by

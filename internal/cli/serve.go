@@ -121,7 +121,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		log.Warn("could not record the public URL", "err", err)
 	}
 
-	var demo *demoInfo
+	var demo *DemoInfo
 	if !f.noDemo {
 		if demo, err = seedDemo(ctx, srv, f.store.data, time.Now()); err != nil {
 			srv.Close()
@@ -142,7 +142,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 }
 
-func printBanner(env Env, srv *Server, data, caPath string, demo *demoInfo) {
+func printBanner(env Env, srv *Server, data, caPath string, demo *DemoInfo) {
 	w := env.Stderr
 	fmt.Fprintf(w, "Logbook is serving the Events API at %s\n", srv.URL)
 	curlOpts := ""
@@ -154,12 +154,12 @@ func printBanner(env Env, srv *Server, data, caPath string, demo *demoInfo) {
 		fmt.Fprintln(w)
 		return
 	}
-	tokenFile := shellQuote(demo.tokenFile)
-	if demo.token != "" {
+	tokenFile := shellQuote(demo.TokenFile)
+	if demo.Token != "" {
 		fmt.Fprintf(w, "\nDemo account %q: %d events. Its token, shown once and saved in %s:\n\n%s\n\n",
-			demo.account, demo.events, demo.tokenFile, demo.token)
+			demo.Account, demo.Events, demo.TokenFile, demo.Token)
 	} else {
-		fmt.Fprintf(w, "\nDemo account %q. Its token is in %s.\n", demo.account, demo.tokenFile)
+		fmt.Fprintf(w, "\nDemo account %q. Its token is in %s.\n", demo.Account, demo.TokenFile)
 	}
 	fmt.Fprintf(w, "Try it:\n\n  curl -s%s -X POST %s/api/v2/auditevents \\\n    -H \"Authorization: Bearer $(cat %s)\" \\\n    -d '{\"limit\":5,\"start_time\":\"2020-01-01T00:00:00Z\"}'\n\n",
 		curlOpts, srv.URL, tokenFile)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/logbookhq/logbook/internal/admin"
@@ -47,9 +48,11 @@ type Server struct {
 	Admin   *admin.Service
 	Handler http.Handler
 
-	srv  *http.Server
-	done chan error
-	log  *slog.Logger
+	srv       *http.Server
+	done      chan error
+	log       *slog.Logger
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // StartServer listens and serves the Events API until Close.
@@ -127,14 +130,17 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 
 // Close stops accepting requests, waits up to ten seconds for those in
 // flight, and returns the serve error if any. It does not close the store.
+// Calling it again returns the first result.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := s.srv.Shutdown(ctx)
-	if serr := <-s.done; serr != nil {
-		return serr
-	}
-	return err
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.closeErr = s.srv.Shutdown(ctx)
+		if serr := <-s.done; serr != nil {
+			s.closeErr = serr
+		}
+	})
+	return s.closeErr
 }
 
 // Done yields the serve loop's error if it stops by itself.

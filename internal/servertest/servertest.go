@@ -1,0 +1,183 @@
+// Package servertest starts real Logbook servers for tests: a SQLite
+// database in a temporary directory, the full HTTP stack on a free loopback
+// port, an account with an integration and a token that has every feature.
+package servertest
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/cli"
+	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/token"
+)
+
+// Options tune Start. The zero value is an empty account.
+type Options struct {
+	// Demo seeds the first-run demo (simulated events) instead of an empty
+	// account.
+	Demo bool
+	// Now is the server's clock; time.Now when nil.
+	Now func() time.Time
+	// Retention bounds what the API serves; the default when zero.
+	Retention time.Duration
+	// DataDir reuses a data directory (to restart a server on the same
+	// database); a new temporary one when empty.
+	DataDir string
+	// Listen is the address; "127.0.0.1:0" when empty.
+	Listen string
+	// Logger receives the server's logs; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Server is a running test server.
+type Server struct {
+	*cli.Server
+	// Token has every feature; Account and Integration are what it names.
+	Token       string
+	Account     string
+	Integration string
+	DataDir     string
+	opts        Options
+}
+
+// Start starts a server and stops it when the test ends.
+func Start(t testing.TB, o Options) *Server {
+	t.Helper()
+	ctx := context.Background()
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	srv, err := cli.StartServer(ctx, cli.ServerOptions{Store: st, Listen: o.Listen, Retention: o.Retention, Logger: o.Logger, Now: o.Now})
+	if err != nil {
+		st.Close()
+		t.Fatalf("start server: %v", err)
+	}
+	s := &Server{Server: srv, DataDir: o.DataDir, opts: o}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+		st.Close()
+	})
+	now := time.Now()
+	if o.Now != nil {
+		now = o.Now()
+	}
+	if err := s.setUp(ctx, t, now); err != nil {
+		t.Fatalf("set up account: %v", err)
+	}
+	return s
+}
+
+// Restart stops s and starts a new server on the same database and port.
+// The old value must not be used afterwards.
+func (s *Server) Restart(t testing.TB) *Server {
+	t.Helper()
+	if err := s.Server.Close(); err != nil {
+		t.Fatalf("close server: %v", err)
+	}
+	s.Store.Close()
+	o := s.opts
+	o.DataDir = s.DataDir
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.TrimPrefix(s.URL, "http://"), "https://"))
+	o.Listen = "127.0.0.1:" + port
+	return Start(t, o)
+}
+
+func (s *Server) setUp(ctx context.Context, t testing.TB, now time.Time) error {
+	st := s.Store
+	accts, err := st.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(accts) > 0 {
+		// A restart: pick up what the first start made.
+		b, err := os.ReadFile(filepath.Join(s.DataDir, "test.token"))
+		if err != nil {
+			return err
+		}
+		parts := strings.Fields(string(b))
+		s.Account, s.Integration, s.Token = parts[0], parts[1], parts[2]
+		return nil
+	}
+	if s.opts.Demo {
+		info, err := cli.SeedDemo(ctx, s.Server, s.DataDir, now)
+		if err != nil {
+			return err
+		}
+		a, err := st.AccountByName(ctx, info.Account)
+		if err != nil {
+			return err
+		}
+		ins, err := st.Integrations(ctx, a.UUID)
+		if err != nil || len(ins) == 0 {
+			return err
+		}
+		s.Account, s.Integration, s.Token = a.UUID, ins[0].UUID, info.Token
+	} else {
+		a := store.Account{UUID: events.NewID(), Name: "Test", CreatedAt: now.UTC()}
+		if err := st.CreateAccount(ctx, a); err != nil {
+			return err
+		}
+		in := store.Integration{UUID: events.NewID(), AccountUUID: a.UUID, Name: "Test SIEM", SIEM: "Other", CreatedAt: now.UTC()}
+		if err := st.CreateIntegration(ctx, in); err != nil {
+			return err
+		}
+		s.Account, s.Integration = a.UUID, in.UUID
+		if s.Token, err = s.issue(ctx, events.AllFeatures, 0); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(s.DataDir, "test.token"), []byte(s.Account+" "+s.Integration+" "+s.Token+"\n"), 0o600)
+}
+
+func (s *Server) issue(ctx context.Context, fs []events.Feature, expiresIn time.Duration) (string, error) {
+	raw, _, err := s.Tokens.Issue(ctx, token.IssueRequest{AccountUUID: s.Account, IntegrationUUID: s.Integration,
+		Name: "test " + events.JoinFeatures(fs), Features: fs, ExpiresIn: expiresIn})
+	return raw, err
+}
+
+// IssueToken issues another token of the account with the given features.
+func (s *Server) IssueToken(t testing.TB, expiresIn time.Duration, fs ...events.Feature) string {
+	t.Helper()
+	raw, err := s.issue(context.Background(), fs, expiresIn)
+	if err != nil {
+		t.Fatalf("issue token: %v", err)
+	}
+	return raw
+}
+
+// Append stores events (*events.SignInAttempt, *events.ItemUsage,
+// *events.AuditEvent) in the account, as ingestion would, and returns how
+// many were new.
+func (s *Server) Append(t testing.TB, evs ...any) int {
+	t.Helper()
+	ctx := context.Background()
+	w := ingest.NewWriter(s.Store, s.Account, 0)
+	for _, ev := range evs {
+		if err := w.Add(ctx, ev); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	return w.Inserted
+}
