@@ -153,7 +153,7 @@ func TestV1Rendering(t *testing.T) {
 	}
 
 	si := events.SignInAttempt{UUID: events.NewID(), Category: "success", Type: "federated",
-		TargetUser: events.User{UUID: events.NewID(), Name: "A", Email: "a@example.com", UserType: "external_user", UserAccountUUID: events.NewID()},
+		TargetUser:  events.User{UUID: events.NewID(), Name: "A", Email: "a@example.com", UserType: "external_user", UserAccountUUID: events.NewID()},
 		AccountUUID: events.NewID()}
 	w, err = events.Encode(si)
 	if err != nil {

@@ -30,7 +30,7 @@ type fixedClock struct {
 	t  time.Time
 }
 
-func (c *fixedClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fixedClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fixedClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
@@ -52,8 +52,8 @@ func audit(n int, t time.Time, account string) *events.AuditEvent {
 		UUID: fmt.Sprintf("AU%024d", n), Timestamp: t, ActorUUID: "OJQGU46KAPROEJLCK674RHSAY5",
 		ActorDetails: &events.User{UUID: "OJQGU46KAPROEJLCK674RHSAY5", Name: "Wendy Appleseed", Email: "wendy@example.com"},
 		Action:       "create", ObjectType: "vault", ObjectUUID: events.Str("jaqxqf5qylslqiitnduawrndc5"),
-		Session:  &events.Session{UUID: "A5K6COGVRVEJXJW3XQZGS7VAMM", LoginTime: t.Add(-time.Minute), DeviceUUID: "lc5fqgbrcm4plajd8mwncv2b3u", IP: "192.0.2.10"},
-		Location: &events.Location{Country: "Canada", Region: "Ontario", City: "Toronto", Latitude: 43.64, Longitude: -79.433},
+		Session:   &events.Session{UUID: "A5K6COGVRVEJXJW3XQZGS7VAMM", LoginTime: t.Add(-time.Minute), DeviceUUID: "lc5fqgbrcm4plajd8mwncv2b3u", IP: "192.0.2.10"},
+		Location:  &events.Location{Country: "Canada", Region: "Ontario", City: "Toronto", Latitude: 43.64, Longitude: -79.433},
 		ActorType: "user", AccountUUID: account,
 	}
 }
