@@ -109,7 +109,7 @@ func renameFields(err error, m map[string]string) error {
 // create/satoken a real account would show. seedDemo (demo.go) is meant to
 // call it in place of writing the store directly; it returns the account
 // and the token, which is shown once.
-func demoAdmin(ctx context.Context, svc *admin.Service, name string) (store.Account, string, error) {
+func demoAdmin(ctx context.Context, svc *admin.Service, name string, fill func(store.Account) error) (store.Account, string, error) {
 	a, _, err := svc.CreateAccount(ctx, name, admin.NewUser{Email: "demo@example.com", Name: "Demo Owner"})
 	if err != nil {
 		return store.Account{}, "", err
@@ -117,6 +117,13 @@ func demoAdmin(ctx context.Context, svc *admin.Service, name string) (store.Acco
 	acct, err := svc.Account(ctx, a.UUID)
 	if err != nil {
 		return store.Account{}, "", err
+	}
+	// The account's history comes first, so the stream stays in timestamp
+	// order: the integration and its token are made now.
+	if fill != nil {
+		if err := fill(acct); err != nil {
+			return store.Account{}, "", err
+		}
 	}
 	actor, err := svc.ActorAs(ctx, acct, "")
 	if err != nil {

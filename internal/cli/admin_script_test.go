@@ -207,7 +207,7 @@ func TestDemoAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	acct, raw, err := demoAdmin(ctx, srv.Admin, "Demo")
+	acct, raw, err := demoAdmin(ctx, srv.Admin, "Demo", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/token"
 )
 
 const demoAccountName = "Demo"
@@ -50,31 +48,18 @@ func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*De
 		}
 		return nil, nil
 	}
-	acct := store.Account{UUID: events.NewID(), Name: demoAccountName, CreatedAt: now.UTC()}
-	if err := st.CreateAccount(ctx, acct); err != nil {
-		return nil, err
-	}
-	owner := store.User{UUID: events.NewID(), AccountUUID: acct.UUID, Name: "Demo Owner", Email: "demo@example.com",
-		Role: store.RoleOwner, CreatedAt: now.UTC()}
-	if err := st.CreateUser(ctx, owner); err != nil {
-		return nil, err
-	}
-	in := store.Integration{UUID: events.NewID(), AccountUUID: acct.UUID, Name: "Demo SIEM", SIEM: "Other",
-		CreatedAt: now.UTC(), CreatedBy: owner.UUID}
-	if err := st.CreateIntegration(ctx, in); err != nil {
-		return nil, err
-	}
-	raw, _, err := srv.Tokens.Issue(ctx, token.IssueRequest{AccountUUID: acct.UUID, IntegrationUUID: in.UUID,
-		Name: "demo", Features: events.AllFeatures})
+	// Through the admin domain, so the demo's auditevents stream opens with
+	// the create/sa and create/satoken events 1Password emits.
+	n := 0
+	acct, raw, err := demoAdmin(ctx, srv.Admin, demoAccountName, func(a store.Account) (err error) {
+		n, err = simulateInto(ctx, st, simulate.Demo(a.UUID, now), now)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	if err := writeFileAtomic(tokenFile, []byte(raw+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("save %s: %w", tokenFile, err)
-	}
-	n, err := simulateInto(ctx, st, simulate.Demo(acct.UUID, now), now)
-	if err != nil {
-		return nil, err
 	}
 	return &DemoInfo{Account: acct.Name, TokenFile: tokenFile, Token: raw, Events: n}, nil
 }
