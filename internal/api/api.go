@@ -163,5 +163,9 @@ func (h *handler) authenticate(r *http.Request, f events.Feature) (token.Verifie
 	if f != "" && !v.Has(f) {
 		return token.Verified{}, unauthorized(token.ErrFeature)
 	}
+	if err := h.Tokens.MarkUsed(r.Context(), v); err != nil {
+		// Losing a last-used time is not worth failing the request for.
+		h.Logger.Warn("token last use", "err", err)
+	}
 	return v, nil
 }

@@ -87,12 +87,14 @@ type Service struct {
 	// the token string, so a hot path pays ECDSA once per token. Expiry and
 	// revocation are still checked on every request.
 	verified map[[32]byte]Claims
+	// used holds when each token's last use was last written.
+	used map[string]time.Time
 }
 
 // New returns a Service for tokens whose aud is audience.
 func New(st Stores, audience string, cfg Config) *Service {
 	s := &Service{st: st, audience: audience, issuer: cfg.Issuer, now: cfg.Now, log: cfg.Logger,
-		keys: map[string]*ecdsa.PrivateKey{}, verified: map[[32]byte]Claims{}}
+		keys: map[string]*ecdsa.PrivateKey{}, verified: map[[32]byte]Claims{}, used: map[string]time.Time{}}
 	if s.issuer == "" {
 		s.issuer = DefaultIssuer
 	}
@@ -379,6 +381,36 @@ func (s *Service) verifySignature(ctx context.Context, raw string) (Claims, erro
 		return Claims{}, fmt.Errorf("%w: missing jti, sub or auuid", ErrMalformed)
 	}
 	return c, nil
+}
+
+// usedEvery bounds how often a token's last use is written: a connector
+// polling several times a second costs one write a minute.
+const usedEvery = time.Minute
+
+// MarkUsed records that v's token was just used, writing to the store at
+// most once a minute per token.
+func (s *Service) MarkUsed(ctx context.Context, v Verified) error {
+	now := s.now()
+	s.mu.Lock()
+	last, ok := s.used[v.Token.ID]
+	if !ok {
+		last = v.Token.LastUsedAt
+	}
+	due := now.Sub(last) >= usedEvery
+	if due {
+		if len(s.used) > 10000 {
+			clear(s.used)
+		}
+		s.used[v.Token.ID] = now
+	}
+	s.mu.Unlock()
+	if !due {
+		return nil
+	}
+	if err := s.st.TouchToken(ctx, v.Token.ID, now.UTC()); err != nil {
+		return fmt.Errorf("record last use of token %s: %w", v.Token.ID, err)
+	}
+	return nil
 }
 
 // Hash returns the SHA-256 of a token string, as stored.

@@ -280,3 +280,37 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestMarkUsed(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	raw, tok := b.issue(t, 0, events.AuditEvents)
+	used := func() time.Time {
+		got, err := b.st.Token(ctx, tok.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.LastUsedAt
+	}
+	v, err := b.svc.Verify(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := b.clock.Now()
+	if err := b.svc.MarkUsed(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	if got := used(); !got.Equal(first) {
+		t.Fatalf("LastUsedAt = %v, want %v", got, first)
+	}
+	b.clock.Add(30 * time.Second)
+	_ = b.svc.MarkUsed(ctx, v)
+	if got := used(); !got.Equal(first) {
+		t.Errorf("written again within a minute: %v", got)
+	}
+	b.clock.Add(31 * time.Second)
+	_ = b.svc.MarkUsed(ctx, v)
+	if got := used(); !got.Equal(b.clock.Now()) {
+		t.Errorf("LastUsedAt = %v after a minute, want %v", got, b.clock.Now())
+	}
+}
