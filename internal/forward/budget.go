@@ -79,25 +79,28 @@ func (b *Budget) Block(t time.Time) {
 	b.mu.Unlock()
 }
 
+// ring remembers the last size request times. It grows as requests come,
+// so a generous limit costs memory only once it is used.
 type ring struct {
 	times []time.Time
+	size  int
 	next  int
-	n     int
 }
 
-func newRing(size int) ring { return ring{times: make([]time.Time, size)} }
+func newRing(size int) ring { return ring{size: size} }
 
 func (r *ring) push(t time.Time) {
-	r.times[r.next] = t
-	r.next = (r.next + 1) % len(r.times)
-	if r.n < len(r.times) {
-		r.n++
+	if len(r.times) < r.size {
+		r.times = append(r.times, t)
+		return
 	}
+	r.times[r.next] = t
+	r.next = (r.next + 1) % r.size
 }
 
 // oldest returns the oldest remembered time and whether the ring is full.
 func (r *ring) oldest() (time.Time, bool) {
-	if r.n < len(r.times) {
+	if len(r.times) < r.size {
 		return time.Time{}, false
 	}
 	return r.times[r.next], true
