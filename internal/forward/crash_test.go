@@ -1,0 +1,216 @@
+package forward_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/cli"
+	"github.com/logbookhq/logbook/internal/testenv"
+)
+
+// crashChildEnv makes the test binary act as "logbook forward": the crash
+// test re-executes itself with it, so the forwarder runs in a process it
+// can SIGKILL.
+const crashChildEnv = "LOGBOOK_TEST_FORWARD_CHILD"
+
+// TestCrashChild is the child of TestCrashRestart; it does nothing in a
+// normal run.
+func TestCrashChild(t *testing.T) {
+	args := os.Getenv(crashChildEnv)
+	if args == "" {
+		t.Skip("only run as the crash test's child")
+	}
+	err := cli.Main(context.Background(), strings.Fields(args), cli.Env{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(3)
+	}
+}
+
+// TestCrashRestart runs "logbook forward --once" as a child process
+// against a real Logbook server holding 30,000 events, SIGKILLs it at
+// random (seeded) moments, restarts it each time, and finally lets it
+// finish. Every event must be in the file; duplicates may only come from
+// pages in flight at the kills: a stream delivers one page at a time and
+// saves its cursor right after the sinks confirmed it, so each kill
+// repeats at most one page per stream (the sinks never fail here, so the
+// spools stay empty). A sink keyed by uuid (NATS JetStream, de-duplicating
+// on Nats-Msg-Id) must hold every event exactly once.
+func TestCrashRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	for _, withNATS := range []bool{false, true} {
+		name := "file"
+		if withNATS {
+			name = "file+nats"
+		}
+		t.Run(name, func(t *testing.T) { crashRestart(t, withNATS) })
+	}
+}
+
+func crashRestart(t *testing.T, withNATS bool) {
+	const (
+		limit   = 250
+		streams = 2 // auditevents and signinattempts carry events
+		kills   = 12
+	)
+	b := setup(t)
+	want := appendEvents(t, b.srv, 24_000) // 24,000 audit events + 6,000 sign-in attempts
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "demo.token"), []byte(b.srv.Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`state_dir: ./state
+limit: %d
+poll_interval: 10ms
+backoff_initial: 1ms
+backoff_max: 20ms
+sources:
+  - name: demo
+    url: %s
+    token_file: ./demo.token
+    start_time: %s
+sinks:
+  - name: archive
+    type: file
+    path: ./events.ndjson
+`, limit, b.srv.URL, time.Now().Add(-24*time.Hour).UTC().Format(time.RFC3339))
+	var js jetstream.JetStream
+	var streamName string
+	if withNATS {
+		js, streamName = natsStream(t)
+		id := strings.ToLower(strings.TrimPrefix(streamName, "LOGBOOKCRASH_"))
+		cfg += fmt.Sprintf(`  - name: jetstream
+    type: nats
+    url: %s
+    stream: %s
+    create_stream: true
+    subject: logbookcrash.%s.{feature}
+`, natsURL(), streamName, id)
+	}
+	cfgPath := filepath.Join(dir, "forward.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "events.ndjson")
+
+	rng := rand.New(rand.NewPCG(20261126, 5))
+	midway := 0
+	run := func(killAfter time.Duration) (killed bool) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), crashChildEnv+"=forward --config "+cfgPath+" --once")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var timer *time.Timer
+		if killAfter > 0 {
+			timer = time.AfterFunc(killAfter, func() { cmd.Process.Signal(os.Kill) })
+		}
+		err := cmd.Wait()
+		if timer != nil && !timer.Stop() {
+			killed = true
+		}
+		if err != nil && !killed {
+			t.Fatalf("forwarder exited with %v:\n%s", err, stderr.Bytes())
+		}
+		return killed
+	}
+	// Kill at seeded random moments until kills of them landed after some
+	// progress; a kill that found no new progress (the process was still
+	// starting) makes the next ones later, so a slow machine still gets
+	// kills in the middle of forwarding.
+	k, seen, base := 0, 0, 5*time.Millisecond
+	for midway < kills && k < 4*kills {
+		if !run(base + time.Duration(rng.IntN(60))*time.Millisecond) {
+			break // finished before the kill
+		}
+		k++
+		n := len(readUUIDs(t, out))
+		switch {
+		case n == seen:
+			base += 10 * time.Millisecond
+		case n < len(want):
+			midway++
+		}
+		seen = n
+	}
+	run(0)
+
+	got := readUUIDs(t, out)
+	bound := k * streams * limit
+	checkAll(t, want, got, bound)
+	dups := 0
+	for _, c := range got {
+		dups += c - 1
+	}
+	t.Logf("%d kills (%d with the file partly written), %d events, %d duplicates (bound %d)", k, midway, len(want), dups, bound)
+	if midway < 3 {
+		t.Errorf("only %d of %d kills hit the forwarder mid-stream, want at least 3 (the test proves little otherwise)", midway, k)
+	}
+	if len(got) != len(want) {
+		t.Errorf("file holds %d distinct events, want %d", len(got), len(want))
+	}
+	if withNATS {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := js.Stream(ctx, streamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.State.Msgs; got != uint64(len(want)) {
+			t.Errorf("JetStream stream holds %d messages, want exactly %d (one per event, no duplicates)", got, len(want))
+		}
+	}
+}
+
+// natsURL is the JetStream server; LOGBOOK_TEST_NATS_URL overrides it.
+func natsURL() string {
+	if u := os.Getenv("LOGBOOK_TEST_NATS_URL"); u != "" {
+		return u
+	}
+	return "nats://127.0.0.1:4222"
+}
+
+// natsStream connects to JetStream (skipping, or failing under CI, when
+// there is none) and names a stream that is deleted when the test ends.
+func natsStream(t *testing.T) (jetstream.JetStream, string) {
+	t.Helper()
+	nc, err := natsgo.Connect(natsURL(), natsgo.Timeout(2*time.Second))
+	if err != nil {
+		testenv.Unavailable(t, "no NATS server at %s: %v", natsURL(), err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "LOGBOOKCRASH_" + strings.ToUpper(events.NewID()[:10])
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			t.Errorf("delete stream %s: %v", name, err)
+		}
+	})
+	return js, name
+}
