@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logbookhq/logbook/client"
+	"github.com/logbookhq/logbook/events"
+)
+
+// startServe runs `logbook serve args...` in-process and returns the URL
+// from its banner, a cancel that stops it like SIGTERM, and the channel its
+// result arrives on.
+func startServe(t *testing.T, args ...string) (url string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Main(ctx, append([]string{"serve"}, args...), Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: pw})
+		pw.Close()
+		done <- err
+	}()
+	re := regexp.MustCompile(`serving the Events API at (\S+)`)
+	sc := bufio.NewScanner(pr)
+	var banner strings.Builder
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+			break
+		}
+	}
+	if url == "" {
+		cancel()
+		t.Fatalf("no URL in the serve output:\n%s\n(err %v)", banner.String(), <-done)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop within 30s of cancellation")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return url, stop
+}
+
+// TestServeFirstRunTLS: on an empty data directory serve makes the demo
+// (token file 0600), serves HTTPS from a local CA, and a client that finds
+// the server from the token's aud and trusts ca.pem reads every stream;
+// cancelling stops it cleanly.
+func TestServeFirstRunTLS(t *testing.T) {
+	data := t.TempDir()
+	url, stop := startServe(t, "--data", data, "--listen", "127.0.0.1:0", "--tls")
+	if !strings.HasPrefix(url, "https://127.0.0.1:") {
+		t.Fatalf("URL = %s, want https://127.0.0.1:PORT", url)
+	}
+	for _, f := range []string{"demo.token", "logbook.db", "ca-key.pem", "server-key.pem", "public-url"} {
+		fi, err := os.Stat(filepath.Join(data, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", f, fi.Mode().Perm())
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(data, "demo.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	c, err := client.New("", tok, client.WithRootCAFile(filepath.Join(data, "ca.pem")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL() != url {
+		t.Errorf("client base URL from aud = %s, want %s", c.BaseURL(), url)
+	}
+	ctx := context.Background()
+	in, err := c.Introspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Features) != 3 {
+		t.Errorf("demo token features = %v", in.Features)
+	}
+	for _, f := range events.AllFeatures {
+		p, err := c.RawPage(ctx, f, client.FromReset(events.ResetCursor{Limit: 10, StartTime: ptrTime(time.Now().Add(-30 * 24 * time.Hour))}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Items) == 0 {
+			t.Errorf("demo has no %s", f)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("serve returned %v after cancellation, want nil", err)
+	}
+
+	// A second start on the same directory keeps the data and the token.
+	url2, stop2 := startServe(t, "--data", data, "--listen", "127.0.0.1:0", "--tls")
+	c2, err := client.New(url2, tok, client.WithRootCAFile(filepath.Join(data, "ca.pem")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new port changes aud, so the old token is refused unless the
+	// public URL stays the same: that is what --public-url is for.
+	if _, err := c2.Introspect(ctx); err == nil {
+		t.Error("token for the old port accepted on a new port")
+	}
+	if err := stop2(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--tls-cert", "x.pem"},
+		{"--tls", "--tls-cert", "x.pem", "--tls-key", "y.pem"},
+		{"--public-url", "ftp://x"},
+		{"--retention", "1m"},
+		{"--log-level", "loud"},
+		{"stray"},
+	} {
+		err := Main(context.Background(), append([]string{"serve", "--data", t.TempDir()}, args...), Env{})
+		if _, ok := err.(*UsageError); !ok {
+			t.Errorf("serve %v: error %v, want a usage error", args, err)
+		}
+	}
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
