@@ -16,6 +16,8 @@ import (
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/adminapi"
 	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/console"
+	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/token"
 )
@@ -35,6 +37,12 @@ type ServerOptions struct {
 	Logger    *slog.Logger
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
+	// ConsoleListen, when set, serves the web console on its own listener
+	// at this address instead of under /console/ on Listen.
+	ConsoleListen string
+	// IngestMaxBody bounds an ingestion request's body;
+	// ingest.DefaultMaxBody when zero.
+	IngestMaxBody int64
 }
 
 // Server is a running Logbook server.
@@ -47,12 +55,17 @@ type Server struct {
 	// Admin is the admin domain service the admin API (/admin/api/v1) uses.
 	Admin   *admin.Service
 	Handler http.Handler
+	// ConsoleURL is where the web console is: URL + "/console/", or its own
+	// listener's.
+	ConsoleURL string
 
-	srv       *http.Server
-	done      chan error
-	log       *slog.Logger
-	closeOnce sync.Once
-	closeErr  error
+	console    http.Handler
+	consoleSrv *http.Server
+	srv        *http.Server
+	done       chan error
+	log        *slog.Logger
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // StartServer listens and serves the Events API until Close.
@@ -86,6 +99,10 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 		TLSConfig:         o.TLS,
 	}
+	if err := s.startConsole(o); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	go func() {
 		var err error
 		if o.TLS != nil {
@@ -118,13 +135,24 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
 	})
 	mux.Handle("/api/", apiHandler)
+	mux.Handle(ingest.Prefix, ingest.NewHandler(ingest.Config{Store: o.Store, MaxBody: o.IngestMaxBody, Now: o.Now, Logger: o.Logger}))
 	adm := admin.New(o.Store, tokens, admin.Config{Now: o.Now, Logger: o.Logger})
 	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: adm, Logger: o.Logger}))
+	consoleHandler, err := console.NewHandler(console.Config{Admin: adm, Store: o.Store, PublicURL: publicURL,
+		Now: o.Now, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if o.ConsoleListen == "" {
+		mux.Handle(console.DefaultPrefix+"/", consoleHandler)
+		mux.Handle("GET "+console.DefaultPrefix, consoleHandler)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	return &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
+		ConsoleURL: publicURL + console.DefaultPrefix + "/", console: consoleHandler,
 		done: make(chan error, 1), log: o.Logger}, nil
 }
 
@@ -136,6 +164,11 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		s.closeErr = s.srv.Shutdown(ctx)
+		if s.consoleSrv != nil {
+			if err := s.consoleSrv.Shutdown(ctx); err != nil && s.closeErr == nil {
+				s.closeErr = err
+			}
+		}
 		if serr := <-s.done; serr != nil {
 			s.closeErr = serr
 		}
@@ -166,4 +199,46 @@ func audienceOf(publicURL string) (string, error) {
 		return "", fmt.Errorf("--public-url: %q is not an http(s) URL with a host", publicURL)
 	}
 	return u.Host, nil
+}
+
+// startConsole serves the console on its own listener when
+// o.ConsoleListen is set (a missing host means loopback); the listener
+// stops with the server.
+func (s *Server) startConsole(o ServerOptions) error {
+	if o.ConsoleListen == "" {
+		return nil
+	}
+	addr := o.ConsoleListen
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("console listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(console.DefaultPrefix+"/", s.console)
+	mux.Handle("GET "+console.DefaultPrefix, s.console)
+	mux.Handle("GET /{$}", http.RedirectHandler(console.DefaultPrefix+"/", http.StatusSeeOther))
+	s.consoleSrv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		TLSConfig:         o.TLS,
+	}
+	s.ConsoleURL = defaultPublicURL(ln.Addr(), o.TLS != nil) + console.DefaultPrefix + "/"
+	go func() {
+		var err error
+		if o.TLS != nil {
+			err = s.consoleSrv.ServeTLS(ln, "", "")
+		} else {
+			err = s.consoleSrv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("console server", "err", err)
+		}
+	}()
+	return nil
 }

@@ -1,0 +1,219 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+// DefaultMaxBody is the largest request body the handler reads: about
+// 20,000 typical events.
+const DefaultMaxBody = 16 << 20
+
+// MaxErrors is the most field errors a refused batch reports.
+const MaxErrors = 100
+
+// Store is what ingestion needs of the store.
+type Store interface {
+	store.EventStore
+	store.KeyStore
+}
+
+// Config holds a handler's dependencies. Store is required.
+type Config struct {
+	Store Store
+	// MaxBody is the largest body accepted, in bytes; DefaultMaxBody when
+	// zero.
+	MaxBody int64
+	// Now returns the time; time.Now when nil.
+	Now func() time.Time
+	// Logger gets failed requests; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Result is the reply to an accepted batch: Accepted events were new and
+// are now stored durably, Duplicates were already held (same uuid and
+// timestamp). Together they are the batch's size.
+type Result struct {
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+}
+
+// Refusal is the reply to a refused batch (400 or 413).
+type Refusal struct {
+	Errors []FieldError `json:"errors"`
+}
+
+// Prefix is where the handler's routes live.
+const Prefix = "/api/v2/ingest/"
+
+type handler struct{ Config }
+
+// NewHandler returns the ingestion handler, serving
+// POST /api/v2/ingest/{signinattempts|itemusages|auditevents}.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{cfg}
+	mux := http.NewServeMux()
+	for _, f := range events.AllFeatures {
+		mux.HandleFunc("POST "+Prefix+string(f), func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, f) })
+	}
+	return mux
+}
+
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature) {
+	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		h.unauthorized(w, r, errors.New("no bearer key"))
+		return
+	}
+	key, err := Authenticate(r.Context(), h.Store, strings.TrimSpace(raw), h.Now())
+	if errors.Is(err, ErrBadKey) {
+		h.unauthorized(w, r, err)
+		return
+	}
+	if err != nil {
+		h.Logger.Error("ingest", "feature", f, "err", err)
+		writeStatus(w, http.StatusInternalServerError)
+		return
+	}
+	if r.ContentLength > h.MaxBody {
+		h.tooLarge(w, r)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		h.tooLarge(w, r)
+		return
+	}
+	if err != nil {
+		h.refuse(w, http.StatusBadRequest, []FieldError{{Field: "body", Reason: "read: " + err.Error()}})
+		return
+	}
+	wires, errs := DecodeAll(bytes.NewReader(body), f)
+	if len(errs) > 0 {
+		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "errors", len(errs), "first", errs[0].Error())
+		h.refuse(w, http.StatusBadRequest, errs)
+		return
+	}
+	res, err := Append(r.Context(), h.Store, key.AccountUUID, f, wires)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			return
+		}
+		h.Logger.Error("ingest", "feature", f, "account", key.AccountUUID, "err", err)
+		writeStatus(w, http.StatusInternalServerError)
+		return
+	}
+	h.Logger.Debug("ingested", "feature", f, "account", key.AccountUUID, "key", key.ID, "accepted", res.Accepted, "duplicates", res.Duplicates)
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
+	h.Logger.Info("ingest unauthorized", "path", r.URL.Path, "err", err)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="logbook ingest"`)
+	writeStatus(w, http.StatusUnauthorized)
+}
+
+func (h *handler) tooLarge(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	h.refuse(w, http.StatusRequestEntityTooLarge, []FieldError{{Field: "body",
+		Reason: fmt.Sprintf("is larger than %d bytes; send smaller batches", h.MaxBody)}})
+}
+
+func (h *handler) refuse(w http.ResponseWriter, status int, errs []FieldError) {
+	writeJSON(w, status, Refusal{Errors: errs})
+}
+
+// DecodeAll reads every event of kind from r and returns their wires, or,
+// if any event is invalid, up to MaxErrors field errors and no wires.
+func DecodeAll(r io.Reader, kind events.Feature) ([]events.Wire, []FieldError) {
+	d := NewDecoder(r, kind)
+	var wires []events.Wire
+	var errs []FieldError
+	for len(errs) < MaxErrors {
+		ev, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		var inv *Invalid
+		var fe *FieldError
+		switch {
+		case errors.As(err, &inv):
+			errs = append(errs, inv.Errors...)
+			if d.fatal != nil {
+				return nil, capErrors(errs)
+			}
+			continue
+		case errors.As(err, &fe):
+			return nil, capErrors(append(errs, *fe))
+		case err != nil:
+			return nil, capErrors(append(errs, FieldError{Field: "body", Reason: err.Error()}))
+		}
+		if len(errs) == 0 {
+			wires = append(wires, ev.Wire)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, capErrors(errs)
+	}
+	return wires, nil
+}
+
+func capErrors(errs []FieldError) []FieldError {
+	if len(errs) > MaxErrors {
+		errs = errs[:MaxErrors]
+	}
+	return errs
+}
+
+// Append stores wires in one atomic, durable append to the stream of
+// (account, kind) and counts what was new.
+func Append(ctx context.Context, st store.EventStore, account string, kind events.Feature, wires []events.Wire) (Result, error) {
+	if len(wires) == 0 {
+		return Result{}, nil
+	}
+	recs := make([]store.Record, len(wires))
+	for i, w := range wires {
+		recs[i] = store.Record{UUID: w.UUID, Time: w.Time, Label: w.Label, V2: w.V2, V1: w.V1}
+	}
+	n, err := st.AppendEvents(ctx, account, kind, recs)
+	if err != nil {
+		return Result{}, fmt.Errorf("append %d %s: %w", len(recs), kind, err)
+	}
+	return Result{Accepted: n, Duplicates: len(recs) - n}, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeStatus writes the Events API error body, {"Error":{"Message":…}}.
+func writeStatus(w http.ResponseWriter, status int) {
+	writeJSON(w, status, map[string]map[string]string{"Error": {"Message": http.StatusText(status)}})
+}

@@ -1,0 +1,371 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/logbookhq/logbook/events"
+)
+
+// MaxFieldLen is the longest string any field of an ingested event may
+// hold, in bytes. 1Password documents no limit; this one keeps a single
+// event far below the body limit while leaving room for long names, e-mail
+// addresses and aux_info values.
+const MaxFieldLen = 1024
+
+// FieldError is one reason an event was refused: the 1-based element (JSON
+// array) or line (NDJSON) it was found at, the field's dotted path, and why.
+type FieldError struct {
+	Line   int    `json:"line"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e FieldError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.Field, e.Reason)
+	}
+	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
+}
+
+// checker gathers the field errors of one event.
+type checker struct {
+	line int
+	errs []FieldError
+}
+
+func (c *checker) fail(field, format string, args ...any) {
+	c.errs = append(c.errs, FieldError{Line: c.line, Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+// text checks a free string: at most MaxFieldLen bytes of valid UTF-8.
+func (c *checker) text(field, v string, required bool) {
+	switch {
+	case v == "" && required:
+		c.fail(field, "is required")
+	case len(v) > MaxFieldLen:
+		c.fail(field, "is %d bytes long, more than %d", len(v), MaxFieldLen)
+	case !utf8.ValidString(v):
+		c.fail(field, "is not valid UTF-8")
+	}
+}
+
+// upperID checks an event, user, session or account id.
+func (c *checker) upperID(field, v string, required bool) {
+	switch {
+	case v == "":
+		if required {
+			c.fail(field, "is required")
+		}
+	case !events.ValidUpperID(v):
+		c.fail(field, "%s is not a 26-character upper-case base32 id", quote(v))
+	}
+}
+
+// lowerID checks a vault, item or device id.
+func (c *checker) lowerID(field, v string, required bool) {
+	switch {
+	case v == "":
+		if required {
+			c.fail(field, "is required")
+		}
+	case !events.ValidLowerID(v):
+		c.fail(field, "%s is not a 26-character lower-case base32 id", quote(v))
+	}
+}
+
+// anyID checks an id that may be of either case (audit object and aux
+// uuids name users as well as vaults and items).
+func (c *checker) anyID(field, v string) {
+	if v != "" && !events.ValidID(v) {
+		c.fail(field, "%s is not a 26-character base32 id", quote(v))
+	}
+}
+
+func (c *checker) enum(field, v string, list []string, required bool) {
+	switch {
+	case v == "":
+		if required {
+			c.fail(field, "is required")
+		}
+	case !events.In(v, list):
+		c.fail(field, "%s is not one of %s", quote(v), strings.Join(list, ", "))
+	}
+}
+
+func (c *checker) ip(field, v string, required bool) {
+	switch {
+	case v == "":
+		if required {
+			c.fail(field, "is required")
+		}
+	default:
+		if _, err := netip.ParseAddr(v); err != nil {
+			c.fail(field, "%s is not an IP address", quote(v))
+		}
+	}
+}
+
+// stamp parses an RFC 3339 timestamp and returns it in UTC.
+func (c *checker) stamp(field, v string) time.Time {
+	if v == "" {
+		c.fail(field, "is required")
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		c.fail(field, "%s is not an RFC 3339 timestamp", quote(v))
+		return time.Time{}
+	}
+	if t.Year() < 2000 || t.Year() > 9999 {
+		c.fail(field, "%s is outside the years 2000–9999", quote(v))
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func (c *checker) user(field string, u *events.User, required bool) {
+	if u == nil {
+		if required {
+			c.fail(field, "is required")
+		}
+		return
+	}
+	c.upperID(field+".uuid", u.UUID, required)
+	c.text(field+".name", u.Name, false)
+	c.text(field+".email", u.Email, false)
+	if u.Email != "" && !strings.Contains(u.Email, "@") {
+		c.fail(field+".email", "%s is not an e-mail address", quote(u.Email))
+	}
+	c.enum(field+".user_type", u.UserType, events.UserTypes, false)
+	c.upperID(field+".user_account_uuid", u.UserAccountUUID, false)
+}
+
+func (c *checker) client(field string, cl *events.Client) {
+	c.text(field+".app_name", cl.AppName, true)
+	c.text(field+".app_version", cl.AppVersion, false)
+	c.text(field+".platform_name", cl.PlatformName, false)
+	c.text(field+".platform_version", cl.PlatformVersion, false)
+	c.text(field+".os_name", cl.OSName, false)
+	c.text(field+".os_version", cl.OSVersion, false)
+	c.ip(field+".ip_address", cl.IPAddress, true)
+}
+
+func (c *checker) location(field string, l *events.Location) {
+	if l == nil {
+		return
+	}
+	c.text(field+".country", l.Country, false)
+	c.text(field+".region", l.Region, false)
+	c.text(field+".city", l.City, false)
+	if math.IsNaN(l.Latitude) || l.Latitude < -90 || l.Latitude > 90 {
+		c.fail(field+".latitude", "%v is not between -90 and 90", l.Latitude)
+	}
+	if math.IsNaN(l.Longitude) || l.Longitude < -180 || l.Longitude > 180 {
+		c.fail(field+".longitude", "%v is not between -180 and 180", l.Longitude)
+	}
+}
+
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:61] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// The input shapes: the event types with timestamps kept as strings, so
+// that a bad one is reported with its field's name.
+
+type signInIn struct {
+	UUID        string           `json:"uuid"`
+	SessionUUID string           `json:"session_uuid"`
+	Timestamp   string           `json:"timestamp"`
+	Country     string           `json:"country"`
+	Category    string           `json:"category"`
+	Type        string           `json:"type"`
+	Details     *events.Details  `json:"details"`
+	TargetUser  *events.User     `json:"target_user"`
+	Client      *events.Client   `json:"client"`
+	Location    *events.Location `json:"location"`
+	AccountUUID string           `json:"account_uuid"`
+}
+
+type itemUsageIn struct {
+	UUID        string           `json:"uuid"`
+	Timestamp   string           `json:"timestamp"`
+	UsedVersion *int             `json:"used_version"`
+	VaultUUID   string           `json:"vault_uuid"`
+	ItemUUID    string           `json:"item_uuid"`
+	User        *events.User     `json:"user"`
+	Client      *events.Client   `json:"client"`
+	Location    *events.Location `json:"location"`
+	Action      string           `json:"action"`
+	AccountUUID string           `json:"account_uuid"`
+}
+
+type sessionIn struct {
+	UUID       string `json:"uuid"`
+	LoginTime  string `json:"login_time"`
+	DeviceUUID string `json:"device_uuid"`
+	IP         string `json:"ip"`
+}
+
+type auditIn struct {
+	UUID             string           `json:"uuid"`
+	Timestamp        string           `json:"timestamp"`
+	ActorUUID        string           `json:"actor_uuid"`
+	ActorDetails     *events.User     `json:"actor_details"`
+	Action           string           `json:"action"`
+	ObjectType       string           `json:"object_type"`
+	ObjectUUID       *string          `json:"object_uuid"`
+	ObjectDetails    *events.User     `json:"object_details"`
+	AuxID            int64            `json:"aux_id"`
+	AuxUUID          string           `json:"aux_uuid"`
+	AuxDetails       *events.User     `json:"aux_details"`
+	AuxInfo          string           `json:"aux_info"`
+	Session          *sessionIn       `json:"session"`
+	Location         *events.Location `json:"location"`
+	ActorType        string           `json:"actor_type"`
+	ActorAccountUUID string           `json:"actor_account_uuid"`
+	AccountUUID      string           `json:"account_uuid"`
+}
+
+func (in *signInIn) check(c *checker) events.SignInAttempt {
+	c.upperID("uuid", in.UUID, false)
+	c.upperID("session_uuid", in.SessionUUID, true)
+	ts := c.stamp("timestamp", in.Timestamp)
+	c.text("country", in.Country, true)
+	c.enum("category", in.Category, events.SignInCategories, true)
+	if types, ok := events.SignInTypesByCategory[in.Category]; ok {
+		if in.Type == "" {
+			c.fail("type", "is required")
+		} else if !events.In(in.Type, types) {
+			if events.In(in.Type, events.SignInTypes) {
+				c.fail("type", "%s does not belong to category %s (want one of %s)", quote(in.Type), in.Category, strings.Join(types, ", "))
+			} else {
+				c.fail("type", "%s is not a sign-in type", quote(in.Type))
+			}
+		}
+	}
+	if in.Details != nil {
+		c.text("details.value", in.Details.Value, false)
+	}
+	c.user("target_user", in.TargetUser, true)
+	if in.Client == nil {
+		c.fail("client", "is required")
+		in.Client = &events.Client{}
+	} else {
+		c.client("client", in.Client)
+	}
+	c.location("location", in.Location)
+	c.upperID("account_uuid", in.AccountUUID, false)
+	ev := events.SignInAttempt{UUID: in.UUID, SessionUUID: in.SessionUUID, Timestamp: ts, Country: in.Country,
+		Category: in.Category, Type: in.Type, Details: in.Details, Client: *in.Client, Location: in.Location,
+		AccountUUID: in.AccountUUID}
+	if in.TargetUser != nil {
+		ev.TargetUser = *in.TargetUser
+	}
+	return ev
+}
+
+func (in *itemUsageIn) check(c *checker) events.ItemUsage {
+	c.upperID("uuid", in.UUID, false)
+	ts := c.stamp("timestamp", in.Timestamp)
+	v := 0
+	switch {
+	case in.UsedVersion == nil:
+		c.fail("used_version", "is required")
+	case *in.UsedVersion < 0:
+		c.fail("used_version", "%d is negative", *in.UsedVersion)
+	default:
+		v = *in.UsedVersion
+	}
+	c.lowerID("vault_uuid", in.VaultUUID, true)
+	c.lowerID("item_uuid", in.ItemUUID, true)
+	c.user("user", in.User, true)
+	if in.Client == nil {
+		c.fail("client", "is required")
+		in.Client = &events.Client{}
+	} else {
+		c.client("client", in.Client)
+	}
+	c.location("location", in.Location)
+	c.enum("action", in.Action, events.ItemUsageActions, false)
+	c.upperID("account_uuid", in.AccountUUID, false)
+	ev := events.ItemUsage{UUID: in.UUID, Timestamp: ts, UsedVersion: v, VaultUUID: in.VaultUUID, ItemUUID: in.ItemUUID,
+		Client: *in.Client, Location: in.Location, Action: in.Action, AccountUUID: in.AccountUUID}
+	if in.User != nil {
+		ev.User = *in.User
+	}
+	return ev
+}
+
+func (in *auditIn) check(c *checker) events.AuditEvent {
+	c.upperID("uuid", in.UUID, false)
+	ts := c.stamp("timestamp", in.Timestamp)
+	c.upperID("actor_uuid", in.ActorUUID, true)
+	c.user("actor_details", in.ActorDetails, false)
+	c.enum("object_type", in.ObjectType, events.AuditObjectTypes, true)
+	c.enum("action", in.Action, events.AuditActions, true)
+	if acts, ok := events.AuditCatalog[in.ObjectType]; ok && in.Action != "" && events.In(in.Action, events.AuditActions) && !events.In(in.Action, acts) {
+		c.fail("action", "%s is not an action on object_type %s (want one of %s)", quote(in.Action), in.ObjectType, strings.Join(acts, ", "))
+	}
+	if in.ObjectUUID != nil {
+		c.anyID("object_uuid", *in.ObjectUUID)
+	}
+	c.user("object_details", in.ObjectDetails, false)
+	if in.AuxID < 0 {
+		c.fail("aux_id", "%d is negative", in.AuxID)
+	}
+	c.anyID("aux_uuid", in.AuxUUID)
+	c.user("aux_details", in.AuxDetails, false)
+	c.text("aux_info", in.AuxInfo, false)
+	var sess *events.Session
+	if in.Session != nil {
+		s := in.Session
+		c.upperID("session.uuid", s.UUID, true)
+		lt := c.stamp("session.login_time", s.LoginTime)
+		c.lowerID("session.device_uuid", s.DeviceUUID, false)
+		c.ip("session.ip", s.IP, true)
+		sess = &events.Session{UUID: s.UUID, LoginTime: lt, DeviceUUID: s.DeviceUUID, IP: s.IP}
+	}
+	c.location("location", in.Location)
+	c.enum("actor_type", in.ActorType, events.UserTypes, false)
+	c.upperID("actor_account_uuid", in.ActorAccountUUID, false)
+	c.upperID("account_uuid", in.AccountUUID, false)
+	return events.AuditEvent{UUID: in.UUID, Timestamp: ts, ActorUUID: in.ActorUUID, ActorDetails: in.ActorDetails,
+		Action: in.Action, ObjectType: in.ObjectType, ObjectUUID: in.ObjectUUID, ObjectDetails: in.ObjectDetails,
+		AuxID: in.AuxID, AuxUUID: in.AuxUUID, AuxDetails: in.AuxDetails, AuxInfo: in.AuxInfo, Session: sess,
+		Location: in.Location, ActorType: in.ActorType, ActorAccountUUID: in.ActorAccountUUID, AccountUUID: in.AccountUUID}
+}
+
+// uuidPrefix is how every encoded event begins: uuid is the first field of
+// all three kinds.
+const uuidPrefix = `{"uuid":"`
+
+// assignUUID gives an event sent without a uuid one derived from its
+// canonical bytes, so that sending the same event twice still stores it
+// once. w was encoded with an empty uuid.
+func assignUUID(w *events.Wire) {
+	sum := sha256.Sum256(w.V2)
+	var b [16]byte
+	copy(b[:], sum[:])
+	id := events.IDFromBytes(b)
+	w.UUID = id
+	w.V2 = spliceUUID(w.V2, id)
+	if w.V1 != nil {
+		w.V1 = spliceUUID(w.V1, id)
+	}
+}
+
+func spliceUUID(b []byte, id string) []byte {
+	out := make([]byte, 0, len(b)+len(id))
+	out = append(out, uuidPrefix...)
+	out = append(out, id...)
+	return append(out, b[len(uuidPrefix):]...)
+}
