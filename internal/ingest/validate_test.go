@@ -35,7 +35,7 @@ func valid(kind events.Feature) map[string]any {
 		v = events.AuditEvent{UUID: "DDDDDDDDDDDDDDDDDDDDDDDDDD", Timestamp: time.Date(2025, 7, 28, 19, 0, 0, 0, time.UTC),
 			ActorUUID: "BBBBBBBBBBBBBBBBBBBBBBBBBB", ActorDetails: &events.User{UUID: "BBBBBBBBBBBBBBBBBBBBBBBBBB", Name: "Ada", Email: "ada@example.com"},
 			Action: "join", ObjectType: "gm", ObjectUUID: events.Str("EEEEEEEEEEEEEEEEEEEEEEEEEE"), AuxID: 7, AuxInfo: "A",
-			Session:  &events.Session{UUID: "FFFFFFFFFFFFFFFFFFFFFFFFFF", LoginTime: time.Date(2025, 7, 28, 18, 0, 0, 0, time.UTC), DeviceUUID: "jaqxqf5qylslqiitnduawrndc5", IP: "192.0.2.1"},
+			Session:   &events.Session{UUID: "FFFFFFFFFFFFFFFFFFFFFFFFFF", LoginTime: time.Date(2025, 7, 28, 18, 0, 0, 0, time.UTC), DeviceUUID: "jaqxqf5qylslqiitnduawrndc5", IP: "192.0.2.1"},
 			ActorType: "user", AccountUUID: "GGGGGGGGGGGGGGGGGGGGGGGGGG"}
 	}
 	b, _ := json.Marshal(v)
