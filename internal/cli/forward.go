@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -173,18 +175,58 @@ func forwardHTTP(f *forward.Forwarder, reg *prometheus.Registry) http.Handler {
 	return mux
 }
 
-// clientSource adapts the public client to forward.Source.
-type clientSource struct{ c *client.Client }
+// clientSource adapts the public client to forward.Source. When the token
+// comes from a file, Refresh re-reads it after a 401, so an operator can
+// replace a revoked or expired token without restarting the forwarder.
+type clientSource struct {
+	url, tokenFile string
+	opts           []client.Option
 
-func (s clientSource) Introspect(ctx context.Context) (events.Introspection, error) {
-	in, err := s.c.Introspect(ctx)
+	mu    sync.Mutex
+	c     *client.Client
+	token string
+}
+
+var _ forward.Refresher = (*clientSource)(nil)
+
+func (s *clientSource) client() *client.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c
+}
+
+func (s *clientSource) Introspect(ctx context.Context) (events.Introspection, error) {
+	in, err := s.client().Introspect(ctx)
 	return in, sourceError(err)
 }
 
-func (s clientSource) Page(ctx context.Context, f events.Feature, r forward.Request) (events.RawPage, error) {
+func (s *clientSource) Page(ctx context.Context, f events.Feature, r forward.Request) (events.RawPage, error) {
 	req := client.Request{Cursor: r.Cursor, Reset: events.ResetCursor{Limit: r.Limit, StartTime: r.Start, EndTime: r.End}}
-	p, err := s.c.RawPage(ctx, f, req)
+	p, err := s.client().RawPage(ctx, f, req)
 	return p, sourceError(err)
+}
+
+// Refresh implements forward.Refresher: it re-reads token_file and
+// reports whether the token changed.
+func (s *clientSource) Refresh() (bool, error) {
+	if s.tokenFile == "" {
+		return false, nil
+	}
+	tok, err := forward.ReadSecret("token", s.tokenFile, "", nil)
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1 {
+		return false, nil
+	}
+	c, err := client.New(s.url, tok, s.opts...)
+	if err != nil {
+		return false, fmt.Errorf("token_file: %w", err)
+	}
+	s.c, s.token = c, tok
+	return true, nil
 }
 
 func sourceError(err error) error {
@@ -211,12 +253,14 @@ func sourceOptions(sc forward.SourceConfig) (forward.SourceOptions, error) {
 	if err != nil {
 		return forward.SourceOptions{}, fmt.Errorf("source %s: %w", sc.Name, err)
 	}
+	src := &clientSource{url: sc.URL, opts: opts, c: c, token: sc.Token}
+	src.tokenFile = sc.TokenFile
 	start := time.Now().Add(-forward.DefaultRetention)
 	if sc.StartTime != nil {
 		start = *sc.StartTime
 	}
 	return forward.SourceOptions{
-		Name: sc.Name, Source: clientSource{c}, Features: sc.ParsedFeatures, StartTime: start,
+		Name: sc.Name, Source: src, Features: sc.ParsedFeatures, StartTime: start,
 		Limit: sc.Limit, PollInterval: sc.PollInterval, Account: c.BaseURL(), Limits: sc.RateLimit,
 	}, nil
 }

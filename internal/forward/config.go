@@ -43,7 +43,7 @@ type Config struct {
 type SourceConfig struct {
 	Name         string        `yaml:"name"`
 	URL          string        `yaml:"url"`
-	TokenFile    string        `yaml:"token_file"`
+	TokenFile    string        `yaml:"token_file"` // resolved against the configuration's directory
 	TokenEnv     string        `yaml:"token_env"`
 	StartTime    *time.Time    `yaml:"start_time"`
 	Features     []string      `yaml:"features"`
@@ -186,7 +186,8 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 			add(p+".name", "%q: used by another source", s.Name)
 		}
 		seen[s.Name] = true
-		tok, err := ReadSecret("token", resolve(dir, s.TokenFile), s.TokenEnv, getenv)
+		s.TokenFile = resolve(dir, s.TokenFile)
+		tok, err := ReadSecret("token", s.TokenFile, s.TokenEnv, getenv)
 		if err != nil {
 			add(p, "%v", err)
 		}

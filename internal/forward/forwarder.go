@@ -24,6 +24,35 @@ type Source interface {
 	Page(ctx context.Context, feature events.Feature, req Request) (events.RawPage, error)
 }
 
+// Refresher is implemented by a Source whose credential can change while
+// the forwarder runs, such as a token file an operator replaces after a
+// revocation. After a 401 the forwarder calls Refresh; when it reports a
+// new credential, the request is retried at once instead of after the
+// paused stream's retry interval. Refresh must be safe for concurrent use
+// (the streams of a source share it) and must never put the credential in
+// its error.
+type Refresher interface {
+	Refresh() (changed bool, err error)
+}
+
+// refresh asks src for a new credential after a 401 and reports whether
+// it got one.
+func refresh(src Source, log *slog.Logger) bool {
+	r, ok := src.(Refresher)
+	if !ok {
+		return false
+	}
+	changed, err := r.Refresh()
+	if err != nil {
+		log.Error("reload credential", "err", err)
+		return false
+	}
+	if changed {
+		log.Info("credential changed; retrying")
+	}
+	return changed
+}
+
 // Request asks a Source for one page: a continuation when Cursor is set,
 // else a reset from Start (and to End when set).
 type Request struct {
@@ -304,6 +333,9 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 			wait = bo.Next(se.RetryAfter)
 			if se.StatusCode == 401 {
 				wait = f.opts.PausedRetry
+				if refresh(so.Source, log) {
+					wait = 0
+				}
 			}
 		}
 		log.Error("introspect", "err", err, "retry_in", wait.Round(time.Millisecond))
@@ -511,6 +543,9 @@ func (s *stream) fetch(ctx context.Context, req Request) (events.RawPage, error)
 					"retry_every", s.f.opts.PausedRetry)
 			}
 			wait = s.f.opts.PausedRetry
+			if code == 401 && refresh(s.so.Source, s.log) {
+				wait = 0
+			}
 		case code == 429:
 			s.f.m.rateLimited.WithLabelValues(name).Inc()
 			wait = s.backoff.Next(se.RetryAfter)
