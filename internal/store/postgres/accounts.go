@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+const accountCols = `uuid, name, created_at`
+
+func scanAccount(r pgx.Row) (store.Account, error) {
+	var a store.Account
+	var created *int64
+	err := r.Scan(&a.UUID, &a.Name, &created)
+	a.CreatedAt = fromNanos(created)
+	return a, err
+}
+
+// CreateAccount stores a; ErrConflict if its UUID or name is taken.
+func (db *DB) CreateAccount(ctx context.Context, a store.Account) error {
+	if err := errors.Join(required("uuid", a.UUID), required("name", a.Name)); err != nil {
+		return fmt.Errorf("create account: %w", err)
+	}
+	err := db.exec(ctx, false, `INSERT INTO accounts (`+accountCols+`) VALUES ($1, $2, $3)`,
+		a.UUID, a.Name, nanos(a.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create account: %w", err)
+	}
+	return nil
+}
+
+// Account returns the account with that UUID.
+func (db *DB) Account(ctx context.Context, uuid string) (store.Account, error) {
+	a, err := one(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE uuid = $1`, uuid)
+	if err != nil {
+		return a, fmt.Errorf("account %s: %w", uuid, err)
+	}
+	return a, nil
+}
+
+// AccountByName returns the account with that name.
+func (db *DB) AccountByName(ctx context.Context, name string) (store.Account, error) {
+	a, err := one(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE name = $1`, name)
+	if err != nil {
+		return a, fmt.Errorf("account named %q: %w", name, err)
+	}
+	return a, nil
+}
+
+// Accounts lists every account by creation time.
+func (db *DB) Accounts(ctx context.Context) ([]store.Account, error) {
+	as, err := list(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts ORDER BY created_at NULLS FIRST, uuid`)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return as, nil
+}
+
+const userCols = `uuid, account_uuid, name, email, role, password_hash, created_at`
+
+func scanUser(r pgx.Row) (store.User, error) {
+	var u store.User
+	var created *int64
+	err := r.Scan(&u.UUID, &u.AccountUUID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created)
+	u.CreatedAt = fromNanos(created)
+	return u, err
+}
+
+// CreateUser stores u; ErrConflict if its UUID, or its e-mail within the
+// account, is taken; ErrNotFound if the account does not exist.
+func (db *DB) CreateUser(ctx context.Context, u store.User) error {
+	if err := errors.Join(required("uuid", u.UUID), required("account", u.AccountUUID)); err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	err := db.exec(ctx, false, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.UUID, u.AccountUUID, u.Name, u.Email, string(u.Role), u.PasswordHash, nanos(u.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+// User returns the user with that UUID.
+func (db *DB) User(ctx context.Context, uuid string) (store.User, error) {
+	u, err := one(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE uuid = $1`, uuid)
+	if err != nil {
+		return u, fmt.Errorf("user %s: %w", uuid, err)
+	}
+	return u, nil
+}
+
+// UserByEmail returns the user of account with that e-mail (exact match).
+func (db *DB) UserByEmail(ctx context.Context, account, email string) (store.User, error) {
+	u, err := one(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE account_uuid = $1 AND email = $2`, account, email)
+	if err != nil {
+		return u, fmt.Errorf("user %q: %w", email, err)
+	}
+	return u, nil
+}
+
+// Users lists the users of an account by creation time.
+func (db *DB) Users(ctx context.Context, account string) ([]store.User, error) {
+	us, err := list(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE account_uuid = $1 ORDER BY created_at NULLS FIRST, uuid`, account)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return us, nil
+}
+
+// UpdateUser replaces the name, e-mail, role and password hash of the user
+// with u.UUID (its account and creation time do not change).
+func (db *DB) UpdateUser(ctx context.Context, u store.User) error {
+	err := db.exec(ctx, true, `UPDATE users SET name = $1, email = $2, role = $3, password_hash = $4 WHERE uuid = $5`,
+		u.Name, u.Email, string(u.Role), u.PasswordHash, u.UUID)
+	if err != nil {
+		return fmt.Errorf("update user %s: %w", u.UUID, err)
+	}
+	return nil
+}

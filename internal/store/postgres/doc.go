@@ -1,0 +1,56 @@
+// Package postgres is Logbook's store for several servers on one database:
+// store.Store on PostgreSQL through pgx's native API (pgxpool; one
+// statement with unnest arrays per appended batch, raw row values for
+// pages, spliced into one buffer without decoding).
+//
+// # Ordering: no event skipped under concurrent ingestion
+//
+// Positions (seq) are numbered per stream from a counter row,
+// streams.last_seq. AppendEvents locks that row (SELECT … FOR UPDATE) at
+// the start of its transaction, numbers its events after the counter,
+// raises the counter and commits; the row lock is released only after the
+// commit is visible. The next append to the stream, on this server or any
+// other, waits for the lock and so reads the raised counter only after the
+// previous transaction's events are visible to every new snapshot. So
+// positions become visible in increasing order: a reader that has seen
+// position N will never later see a new event below N. Appends to
+// different streams do not wait for each other. The counter is never
+// lowered (retention leaves it), so positions are never reused; positions
+// meant for duplicates skipped within a batch stay unused.
+//
+// ListEvents reads the page and the stream's counter in one statement, so
+// in one snapshot; when fewer rows than the limit match, it reports the
+// counter as the position to continue from, which is safe because every
+// position up to it was visible to that snapshot.
+//
+// # Time partitions and retention
+//
+// events is partitioned by range on the event time (ts, unix nanoseconds)
+// into one partition per UTC day, events_dYYYYMMDD, made on demand before
+// an append that needs it (under an advisory lock, created as a plain table
+// then attached, which does not block readers or writers). Retention drops
+// the partitions wholly older than the cutoff — its cost does not depend on
+// how many events they hold — and deletes the older events of the one
+// partition holding the cutoff through the (stream, ts, uuid) index, hour
+// by hour. De-duplication is the unique index (stream, ts, uuid), which
+// includes the partition key as PostgreSQL requires.
+//
+// event_hours keeps, per stream and hour of event time, the range of
+// positions holding that hour's events. StartPosition reads it; ListEvents
+// reads it (in the same statement) to bound ts to the hours that hold
+// positions after the cursor, so only those partitions are scanned: a
+// connector at the head of its stream touches one or two partitions, and
+// an empty poll none. event_labels keeps counts per hour and label for the
+// dashboard.
+//
+// # Migrations
+//
+// Migrations are numbered files in migrations/ with the same numbers as
+// the SQLite store's, embedded, applied in order by DB.Migrate (by default
+// from Open), each in its own transaction that first takes an advisory lock
+// keyed by the schema, recorded in schema_migrations, forward-only. Several
+// servers starting at once take turns; each migration runs once.
+//
+// The schema is the connection's current schema: add search_path=NAME to
+// the URL to keep Logbook in a schema of its own.
+package postgres

@@ -1,0 +1,697 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+const (
+	// hourNanos is the width of one event_hours bucket.
+	hourNanos = int64(time.Hour)
+	// dayNanos is the width of one events partition.
+	dayNanos = 24 * hourNanos
+)
+
+// Event times must lie in [minTime, maxTime): well inside the range of
+// int64 nanoseconds, so hour and day arithmetic cannot overflow.
+var (
+	minTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// floorDiv divides rounding towards minus infinity, so times before 1970
+// land in the right hour and day.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
+
+func hourOf(ns int64) int64 { return floorDiv(ns, hourNanos) }
+func dayOf(ns int64) int64  { return floorDiv(ns, dayNanos) }
+
+// partitionName is the events partition holding day (days since 1970).
+func partitionName(day int64) string {
+	return "events_d" + time.Unix(day*86400, 0).UTC().Format("20060102")
+}
+
+// partitionDay is the inverse of partitionName.
+func partitionDay(name string) (int64, bool) {
+	s, ok := strings.CutPrefix(name, "events_d")
+	if !ok {
+		return 0, false
+	}
+	t, err := time.Parse("20060102", s)
+	if err != nil {
+		return 0, false
+	}
+	return dayOf(t.UnixNano()), true
+}
+
+// hourSQL is floor(ts / 1h) in integer arithmetic, for ts of any sign.
+const hourSQL = `((ts - ((ts % 3600000000000) + 3600000000000) % 3600000000000) / 3600000000000)`
+
+type streamKey struct {
+	account string
+	feature events.Feature
+}
+
+func checkStream(account string, feature events.Feature) error {
+	if account == "" {
+		return errors.New("account: empty")
+	}
+	if !feature.Valid() {
+		return fmt.Errorf("feature: unknown feature %q", feature)
+	}
+	return nil
+}
+
+// streamID returns the id of a stream, creating the stream if create is
+// set; ok is false when it does not exist and create is not set.
+func (db *DB) streamID(ctx context.Context, account string, feature events.Feature, create bool) (id int64, ok bool, err error) {
+	k := streamKey{account, feature}
+	if v, ok := db.streams.Load(k); ok {
+		return v.(int64), true, nil
+	}
+	if create {
+		// An empty stream row is harmless if the append then fails.
+		_, err = db.pool.Exec(ctx, `INSERT INTO streams (account, feature) VALUES ($1, $2) ON CONFLICT (account, feature) DO NOTHING`,
+			account, string(feature))
+		if err != nil {
+			return 0, false, err
+		}
+	}
+	err = db.pool.QueryRow(ctx, `SELECT id FROM streams WHERE account = $1 AND feature = $2`, account, string(feature)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	db.streams.Store(k, id)
+	return id, true, nil
+}
+
+// ensurePartitions makes the events partitions of days that are not known
+// to exist. Servers serialise this on an advisory lock; a partition is made
+// as a plain table and then attached, which locks the parent only in SHARE
+// UPDATE EXCLUSIVE mode, so appends and pages go on meanwhile.
+func (db *DB) ensurePartitions(ctx context.Context, days []int64) error {
+	var missing []int64
+	for _, d := range days {
+		if _, ok := db.partitions.Load(d); !ok {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('logbook.partitions.' || current_schema()))`); err != nil {
+			return err
+		}
+		for _, d := range missing {
+			name := partitionName(d)
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+				WHERE i.inhparent = 'events'::regclass AND c.relname = $1)`, name).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				continue
+			}
+			ident := pgx.Identifier{name}.Sanitize()
+			if _, err := tx.Exec(ctx, `CREATE TABLE `+ident+` (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+				return fmt.Errorf("create partition %s: %w", name, err)
+			}
+			lo, hi := d*dayNanos, (d+1)*dayNanos
+			if _, err := tx.Exec(ctx, `ALTER TABLE events ATTACH PARTITION `+ident+
+				` FOR VALUES FROM (`+strconv.FormatInt(lo, 10)+`) TO (`+strconv.FormatInt(hi, 10)+`)`); err != nil {
+				return fmt.Errorf("attach partition %s: %w", name, err)
+			}
+			db.log.Info("created events partition", "partition", name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range missing {
+		db.partitions.Store(d, struct{}{})
+	}
+	return nil
+}
+
+// appendSQL inserts a batch after the stream's last position ($2), keeps the
+// first copy of a repeated (ts, uuid), updates the hour and label summaries
+// and raises the stream's counter to the last position used, all in one
+// statement. Positions of skipped duplicates are left unused.
+const appendSQL = `WITH ins AS (
+	INSERT INTO events (stream, seq, ts, uuid, label, v2, v1)
+	SELECT $1, $2 + r.ord, r.ts, r.uuid, r.label, r.v2, r.v1
+	FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::bytea[])
+		WITH ORDINALITY AS r (ts, uuid, label, v2, v1, ord)
+	ORDER BY r.ord
+	ON CONFLICT (stream, ts, uuid) DO NOTHING
+	RETURNING seq, ts, label
+), hrs AS (
+	INSERT INTO event_hours (stream, hour, min_seq, max_seq, n)
+	SELECT $1, ` + hourSQL + `, min(seq), max(seq), count(*) FROM ins GROUP BY 2
+	ON CONFLICT (stream, hour) DO UPDATE SET min_seq = least(event_hours.min_seq, excluded.min_seq),
+		max_seq = greatest(event_hours.max_seq, excluded.max_seq), n = event_hours.n + excluded.n
+), lbl AS (
+	INSERT INTO event_labels (stream, hour, label, n)
+	SELECT $1, ` + hourSQL + `, label, count(*) FROM ins GROUP BY 2, 3
+	ON CONFLICT (stream, hour, label) DO UPDATE SET n = event_labels.n + excluded.n
+), up AS (
+	UPDATE streams SET last_seq = (SELECT max(seq) FROM ins) WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT count(*) FROM ins`
+
+// AppendEvents stores recs in one transaction, skipping records whose UUID
+// and Time the stream already holds. It locks the stream's counter row for
+// the whole transaction, so appends to one stream are serialised and their
+// positions become visible in increasing order (see the package doc).
+func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
+	if err := checkStream(account, feature); err != nil {
+		return 0, fmt.Errorf("append events: %w", err)
+	}
+	for i, r := range recs {
+		switch {
+		case r.UUID == "":
+			return 0, fmt.Errorf("append events: record %d: uuid: empty", i)
+		case len(r.V2) == 0:
+			return 0, fmt.Errorf("append events: record %d (%s): v2: empty", i, r.UUID)
+		case r.Time.IsZero():
+			return 0, fmt.Errorf("append events: record %d (%s): time: zero", i, r.UUID)
+		case r.Time.Before(minTime) || !r.Time.Before(maxTime):
+			return 0, fmt.Errorf("append events: record %d (%s): time: %s is outside the years 1900-2199", i, r.UUID, r.Time.UTC().Format(time.RFC3339))
+		}
+	}
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	n := len(recs)
+	ts, uuids, labels := make([]int64, n), make([]string, n), make([]string, n)
+	v2, v1 := make([][]byte, n), make([][]byte, n)
+	var days []int64
+	for i, r := range recs {
+		ts[i], uuids[i], labels[i], v2[i], v1[i] = r.Time.UnixNano(), r.UUID, r.Label, r.V2, r.V1
+		days = append(days, dayOf(ts[i]))
+	}
+	slices.Sort(days)
+	days = slices.Compact(days)
+
+	stream, _, err := db.streamID(ctx, account, feature, true)
+	if err != nil {
+		return 0, fmt.Errorf("append events: stream: %w", translate(err))
+	}
+	for attempt := 0; ; attempt++ {
+		if err := db.ensurePartitions(ctx, days); err != nil {
+			return 0, fmt.Errorf("append events: %w", err)
+		}
+		var inserted int
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			var last int64
+			if err := tx.QueryRow(ctx, `SELECT last_seq FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1).Scan(&inserted)
+		})
+		if err != nil && pgCode(err) == codeCheckViolation && attempt == 0 {
+			// A partition was dropped (by retention, maybe on another
+			// server) after it was cached: make it again, once.
+			for _, d := range days {
+				db.partitions.Delete(d)
+			}
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("append events: %w", translate(err))
+		}
+		return inserted, nil
+	}
+}
+
+// listSQL reads the next rows of a stream and the stream's counter in one
+// statement, so one snapshot: the rows and the counter agree. It examines
+// only positions in ($3, $7], which bounds the work of one call when the
+// time filter skips most rows. The hours
+// holding positions after $3 bound ts, so only the partitions that can
+// hold such positions are scanned (run-time partition pruning).
+const listSQL = `WITH s AS (
+	SELECT id, last_seq FROM streams WHERE account = $1 AND feature = $2
+), b AS (
+	SELECT min(hour) AS lo, max(hour) AS hi FROM event_hours
+	WHERE stream = (SELECT id FROM s) AND max_seq > $3
+)
+SELECT s.last_seq, e.seq, e.ts, e.data
+FROM s LEFT JOIN LATERAL (
+	SELECT seq, ts, %s AS data FROM events
+	WHERE stream = s.id AND seq > $3 AND seq <= $7
+		AND ts >= greatest($4::bigint, (SELECT lo FROM b) * 3600000000000)
+		AND ts <= least($5::bigint, (SELECT hi FROM b) * 3600000000000 + 3599999999999)
+	ORDER BY seq LIMIT $6
+) e ON true`
+
+var (
+	listV2SQL = fmt.Sprintf(listSQL, "v2")
+	listV1SQL = fmt.Sprintf(listSQL, "coalesce(v1, v2)")
+)
+
+// clampNanos converts t to unix nanoseconds within [minTime, maxTime].
+func clampNanos(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return minTime.UnixNano()
+	case t.After(maxTime):
+		return maxTime.UnixNano()
+	}
+	return t.UnixNano()
+}
+
+// scanBound is the most positions ListEvents examines in one call for a
+// page of limit rows (as in the SQLite store): a time filter that skips
+// most of a stream costs bounded work per call, and the caller continues
+// from ListResult.Last.
+func scanBound(limit int) int { return 10*limit + 1000 }
+
+// ListEvents reads the next rows of a stream in position order, examining
+// the positions in (After, After+scanBound(Limit)]. The time filter is
+// applied by the database. When fewer than Limit rows match, Last is the end
+// of the examined positions: the stream's counter as of the same snapshot
+// (every position up to it was considered; More is false) or, if the
+// counter lies beyond, the end of the window (More is true). All rows' Data
+// share one buffer.
+func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
+	if err := checkStream(q.Account, q.Feature); err != nil {
+		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	}
+	if q.Limit <= 0 {
+		return store.ListResult{}, fmt.Errorf("list events: limit: %d is not positive", q.Limit)
+	}
+	if q.After < 0 {
+		return store.ListResult{}, fmt.Errorf("list events: after: %d is negative", q.After)
+	}
+	res := store.ListResult{Last: q.After}
+	startNS, endNS := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.Start.IsZero() {
+		startNS = clampNanos(q.Start)
+	}
+	if !q.End.IsZero() {
+		endNS = clampNanos(q.End) - 1 // inclusive
+	}
+	if endNS < startNS {
+		return res, nil // nothing can match
+	}
+	query := listV2SQL
+	if q.V1 {
+		query = listV1SQL
+	}
+	window := q.After + int64(scanBound(q.Limit))
+	if window < q.After { // overflow
+		window = math.MaxInt64
+	}
+	rows, err := db.pool.Query(ctx, query, q.Account, string(q.Feature), q.After, startNS, endNS, q.Limit+1, window)
+	if err != nil {
+		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+
+	type span struct{ off, end int }
+	// Pages at the head of a stream are often empty or short: allocate for
+	// a few rows first, and for the whole page once that is exceeded.
+	const few = 32
+	rowSize := int(db.rowSize.Load())
+	var (
+		spans []span
+		out   []store.Row
+		buf   []byte
+		head  int64
+	)
+	for rows.Next() {
+		raw := rows.RawValues()
+		if head, err = int8Value(fds[0], raw[0]); err != nil {
+			return store.ListResult{}, fmt.Errorf("list events: last_seq: %w", err)
+		}
+		if raw[1] == nil {
+			break // the stream has no rows to list
+		}
+		if len(out) == q.Limit {
+			res.More = true // one more matching row exists beyond the page
+			break
+		}
+		seq, err := int8Value(fds[1], raw[1])
+		if err != nil {
+			return store.ListResult{}, fmt.Errorf("list events: seq: %w", err)
+		}
+		ts, err := int8Value(fds[2], raw[2])
+		if err != nil {
+			return store.ListResult{}, fmt.Errorf("list events: ts: %w", err)
+		}
+		data := raw[3]
+		switch len(out) {
+		case 0:
+			n := min(q.Limit, few)
+			spans, out = make([]span, 0, n), make([]store.Row, 0, n)
+			buf = make([]byte, 0, max(rowSize*n, len(data)))
+		case few:
+			n := min(q.Limit, 1024)
+			spans, out = append(make([]span, 0, n), spans...), append(make([]store.Row, 0, n), out...)
+			buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
+		}
+		off := len(buf)
+		if buf, err = appendBytea(buf, fds[3], data); err != nil {
+			return store.ListResult{}, fmt.Errorf("list events: data: %w", err)
+		}
+		spans = append(spans, span{off, len(buf)})
+		out = append(out, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	}
+	for i := range out {
+		out[i].Data = buf[spans[i].off:spans[i].end:spans[i].end]
+	}
+	res.Rows = out
+	switch {
+	case res.More:
+		res.Last = out[len(out)-1].Seq
+	case head > window:
+		// Positions beyond the window were not examined; some may match.
+		res.Last, res.More = window, true
+	default:
+		res.Last = max(q.After, head)
+	}
+	if len(out) > 0 {
+		db.rowSize.Store(int64(len(buf)/len(out) + 16))
+	}
+	return res, nil
+}
+
+// int8Value decodes a bigint column in either wire format.
+func int8Value(fd pgconn.FieldDescription, b []byte) (int64, error) {
+	if b == nil {
+		return 0, errors.New("unexpected NULL")
+	}
+	if fd.Format == pgx.BinaryFormatCode {
+		if len(b) != 8 {
+			return 0, fmt.Errorf("binary int8 of %d bytes", len(b))
+		}
+		return int64(binary.BigEndian.Uint64(b)), nil
+	}
+	return strconv.ParseInt(string(b), 10, 64)
+}
+
+// appendBytea appends a bytea column's bytes in either wire format.
+func appendBytea(dst []byte, fd pgconn.FieldDescription, b []byte) ([]byte, error) {
+	if fd.Format == pgx.BinaryFormatCode {
+		return append(dst, b...), nil
+	}
+	h, ok := strings.CutPrefix(string(b), `\x`)
+	if !ok {
+		return nil, errors.New("bytea text not in hex format")
+	}
+	return hex.AppendDecode(dst, []byte(h))
+}
+
+// StartPosition returns the lowest position recorded for any hour at or
+// after start's hour, minus one; when no such hour exists, the stream's
+// counter (later events get higher positions).
+func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
+	if err := checkStream(account, feature); err != nil {
+		return 0, fmt.Errorf("start position: %w", err)
+	}
+	h := int64(math.MinInt64)
+	if !start.IsZero() {
+		h = hourOf(clampNanos(start))
+	}
+	var pos int64
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(
+			(SELECT min(min_seq) - 1 FROM event_hours WHERE stream = s.id AND hour >= $3),
+			s.last_seq)
+		FROM streams AS s WHERE s.account = $1 AND s.feature = $2`, account, string(feature), h).Scan(&pos)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("start position: %w", err)
+	}
+	return pos, nil
+}
+
+// HeadPosition returns the stream's counter: the highest position given to
+// an event of the stream (0 if none ever was). Retention does not lower it.
+func (db *DB) HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error) {
+	if err := checkStream(account, feature); err != nil {
+		return 0, fmt.Errorf("head position: %w", err)
+	}
+	var pos int64
+	err := db.pool.QueryRow(ctx, `SELECT last_seq FROM streams WHERE account = $1 AND feature = $2`,
+		account, string(feature)).Scan(&pos)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("head position: %w", err)
+	}
+	return pos, nil
+}
+
+// DeleteEventsBefore removes events older than t. Partitions (days) wholly
+// older than t are dropped, which costs the same however many events they
+// hold; the events of the day holding t that are older than t are deleted
+// one (stream, hour) bucket at a time through the (stream, ts, uuid) index.
+// How many were removed comes from event_hours, not from counting rows.
+func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	tns := clampNanos(t)
+	var total int64
+	n, err := db.dropPartitions(ctx, tns)
+	total += n
+	if err != nil {
+		return total, fmt.Errorf("delete events: %w", err)
+	}
+
+	type bucket struct{ stream, hour int64 }
+	rows, err := db.pool.Query(ctx, `SELECT stream, hour FROM event_hours WHERE hour <= $1 ORDER BY hour, stream`, hourOf(tns-1))
+	if err != nil {
+		return total, fmt.Errorf("delete events: %w", err)
+	}
+	buckets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bucket, error) {
+		var b bucket
+		return b, r.Scan(&b.stream, &b.hour)
+	})
+	if err != nil {
+		return total, fmt.Errorf("delete events: %w", err)
+	}
+	for _, b := range buckets {
+		n, err := db.deleteBucket(ctx, b.stream, b.hour, tns)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("delete events: stream %d hour %d: %w", b.stream, b.hour, err)
+		}
+	}
+	if total > 0 {
+		db.log.Info("retention removed events", "n", total, "before", t.UTC())
+	}
+	return total, nil
+}
+
+// dropPartitions drops every events partition wholly before tns, with its
+// summaries, one partition per transaction, and returns how many events
+// they held.
+func (db *DB) dropPartitions(ctx context.Context, tns int64) (int64, error) {
+	rows, err := db.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'events'::regclass`)
+	if err != nil {
+		return 0, err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, err
+	}
+	var days []int64
+	for _, name := range names {
+		if d, ok := partitionDay(name); ok && (d+1)*dayNanos <= tns {
+			days = append(days, d)
+		}
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	var total int64
+	for _, d := range days {
+		var n int64
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			// Dropping takes the events table's exclusive lock first, so
+			// appends in flight finish (summaries included) before the
+			// summaries are read, and none starts until commit.
+			if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{partitionName(d)}.Sanitize()); err != nil {
+				return err
+			}
+			lo, hi := d*24, (d+1)*24
+			if err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM event_hours WHERE hour >= $1 AND hour < $2 RETURNING n)
+				SELECT coalesce(sum(n), 0) FROM gone`, lo, hi).Scan(&n); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `DELETE FROM event_labels WHERE hour >= $1 AND hour < $2`, lo, hi)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("drop partition %s: %w", partitionName(d), err)
+		}
+		db.partitions.Delete(d)
+		db.log.Info("dropped events partition", "partition", partitionName(d), "n", n)
+		total += n
+	}
+	return total, nil
+}
+
+// deleteBucket removes the events of one (stream, hour) bucket with
+// ts < tns and adjusts the summaries. It locks the stream's counter row
+// first, as AppendEvents does, so the two take their locks in one order.
+func (db *DB) deleteBucket(ctx context.Context, stream, hour, tns int64) (int64, error) {
+	lo, hi := hour*hourNanos, (hour+1)*hourNanos
+	cutoff := min(tns, hi)
+	whole := cutoff >= hi
+	var deleted int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM streams WHERE id = $1 FOR UPDATE`, stream); err != nil {
+			return err
+		}
+		if whole {
+			tag, err := tx.Exec(ctx, `DELETE FROM events WHERE stream = $1 AND ts >= $2 AND ts < $3`, stream, lo, cutoff)
+			if err != nil {
+				return err
+			}
+			deleted = tag.RowsAffected()
+			if _, err := tx.Exec(ctx, `DELETE FROM event_hours WHERE stream = $1 AND hour = $2`, stream, hour); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `DELETE FROM event_labels WHERE stream = $1 AND hour = $2`, stream, hour)
+			return err
+		}
+		// Part of the hour stays: take what goes off the label counts.
+		err := tx.QueryRow(ctx, `WITH gone AS (
+				DELETE FROM events WHERE stream = $1 AND ts >= $2 AND ts < $3 RETURNING label
+			), per AS (
+				SELECT label, count(*) AS n FROM gone GROUP BY label
+			), lbl AS (
+				UPDATE event_labels AS l SET n = l.n - per.n FROM per
+				WHERE l.stream = $1 AND l.hour = $4 AND l.label = per.label
+			)
+			SELECT count(*) FROM gone`, stream, lo, cutoff, hour).Scan(&deleted)
+		if err != nil || deleted == 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE event_hours SET n = n - $3 WHERE stream = $1 AND hour = $2`, stream, hour, deleted); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM event_labels WHERE stream = $1 AND hour = $2 AND n <= 0`, stream, hour)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return deleted, nil
+}
+
+// CountEvents reads the per-hour label counts kept at ingestion. An hour
+// that [from, to) covers only in part is counted from its events through
+// the (stream, ts, uuid) index. Both reads share one snapshot.
+func (db *DB) CountEvents(ctx context.Context, account string, feature events.Feature, from, to time.Time) ([]store.LabelCount, error) {
+	if err := checkStream(account, feature); err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	fromNS, toNS := minTime.UnixNano(), maxTime.UnixNano()
+	if !from.IsZero() {
+		fromNS = clampNanos(from)
+	}
+	if !to.IsZero() {
+		toNS = clampNanos(to)
+	}
+	if toNS <= fromNS {
+		return nil, nil
+	}
+	stream, ok, err := db.streamID(ctx, account, feature, false)
+	if err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	firstH, lastH := hourOf(fromNS), hourOf(toNS-1)
+	partial := func(h int64) bool {
+		return h*hourNanos < fromNS || (h+1)*hourNanos > toNS
+	}
+	var out []store.LabelCount
+	err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT hour, label, n FROM event_labels
+			WHERE stream = $1 AND hour BETWEEN $2 AND $3 AND n > 0 ORDER BY hour, label`, stream, firstH, lastH)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var h, n int64
+			var label string
+			if err := rows.Scan(&h, &label, &n); err != nil {
+				return err
+			}
+			if partial(h) {
+				continue
+			}
+			out = append(out, store.LabelCount{Hour: time.Unix(0, h*hourNanos).UTC(), Label: label, N: n})
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		edges := []int64{firstH}
+		if lastH != firstH {
+			edges = append(edges, lastH)
+		}
+		for _, h := range edges {
+			if !partial(h) {
+				continue
+			}
+			rows, err := tx.Query(ctx, `SELECT label, count(*) FROM events
+				WHERE stream = $1 AND ts >= $2 AND ts < $3 GROUP BY label ORDER BY label`,
+				stream, max(fromNS, h*hourNanos), min(toNS, (h+1)*hourNanos))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var label string
+				var n int64
+				if err := rows.Scan(&label, &n); err != nil {
+					return err
+				}
+				out = append(out, store.LabelCount{Hour: time.Unix(0, h*hourNanos).UTC(), Label: label, N: n})
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Hour.Equal(out[j].Hour) {
+			return out[i].Hour.Before(out[j].Hour)
+		}
+		return out[i].Label < out[j].Label
+	})
+	return out, nil
+}

@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+const signingKeyCols = `id, private, created_at, active`
+
+func scanSigningKey(r pgx.Row) (store.SigningKey, error) {
+	var k store.SigningKey
+	var created *int64
+	err := r.Scan(&k.ID, &k.Private, &created, &k.Active)
+	k.CreatedAt = fromNanos(created)
+	return k, err
+}
+
+// AddSigningKey stores k; if k.Active, every other key becomes inactive in
+// the same transaction. ErrConflict if its ID is taken. The table is locked
+// against other writers first, so two servers rotating at once both
+// succeed, one after the other.
+func (db *DB) AddSigningKey(ctx context.Context, k store.SigningKey) error {
+	if err := required("id", k.ID); err != nil {
+		return fmt.Errorf("add signing key: %w", err)
+	}
+	if len(k.Private) == 0 {
+		return errors.New("add signing key: private: empty")
+	}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		if k.Active {
+			if _, err := tx.Exec(ctx, `UPDATE signing_keys SET active = false WHERE active`); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES ($1, $2, $3, $4)`,
+			k.ID, k.Private, nanos(k.CreatedAt), k.Active)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("add signing key: %w", translate(err))
+	}
+	return nil
+}
+
+// SigningKeys lists every signing key by creation time.
+func (db *DB) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	ks, err := list(ctx, db, scanSigningKey, `SELECT `+signingKeyCols+` FROM signing_keys ORDER BY created_at NULLS FIRST, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	return ks, nil
+}
+
+const apiKeyCols = `id, kind, account_uuid, user_uuid, name, hash, created_at, revoked_at`
+
+func scanAPIKey(r pgx.Row) (store.APIKey, error) {
+	var k store.APIKey
+	var created, revoked *int64
+	err := r.Scan(&k.ID, &k.Kind, &k.AccountUUID, &k.UserUUID, &k.Name, &k.Hash, &created, &revoked)
+	k.CreatedAt, k.RevokedAt = fromNanos(created), fromNanos(revoked)
+	return k, err
+}
+
+// CreateAPIKey stores k; ErrConflict if its ID is taken, ErrNotFound if its
+// account does not exist.
+func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	if err := errors.Join(required("id", k.ID), required("kind", k.Kind), required("account", k.AccountUUID)); err != nil {
+		return fmt.Errorf("create api key: %w", err)
+	}
+	if len(k.Hash) == 0 {
+		return errors.New("create api key: hash: empty")
+	}
+	err := db.exec(ctx, false, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		k.ID, k.Kind, k.AccountUUID, k.UserUUID, k.Name, k.Hash, nanos(k.CreatedAt), nanos(k.RevokedAt))
+	if err != nil {
+		return fmt.Errorf("create api key: %w", err)
+	}
+	return nil
+}
+
+// APIKey returns the API key with that ID.
+func (db *DB) APIKey(ctx context.Context, id string) (store.APIKey, error) {
+	k, err := one(ctx, db, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1`, id)
+	if err != nil {
+		return k, fmt.Errorf("api key %s: %w", id, err)
+	}
+	return k, nil
+}
+
+// APIKeys lists an account's keys of one kind (every kind when kind is
+// empty) by creation time.
+func (db *DB) APIKeys(ctx context.Context, account, kind string) ([]store.APIKey, error) {
+	ks, err := list(ctx, db, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys
+		WHERE account_uuid = $1 AND ($2 = '' OR kind = $2) ORDER BY created_at NULLS FIRST, id`, account, kind)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return ks, nil
+}
+
+// UpdateAPIKey replaces the name and revocation time of the key with k.ID.
+func (db *DB) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
+	err := db.exec(ctx, true, `UPDATE api_keys SET name = $1, revoked_at = $2 WHERE id = $3`,
+		k.Name, nanos(k.RevokedAt), k.ID)
+	if err != nil {
+		return fmt.Errorf("update api key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// Setting returns a server-wide value, ErrNotFound if unset.
+func (db *DB) Setting(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	err := db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	if err != nil {
+		return nil, fmt.Errorf("setting %s: %w", name, translate(err))
+	}
+	return v, nil
+}
+
+// InitSetting stores value under name unless one is there, and returns the
+// stored value: the first writer wins. The insert waits for a concurrent
+// insert of the same name to commit and then does nothing; the read that
+// follows is a new statement, with a snapshot that sees the winner.
+func (db *DB) InitSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
+	if err := required("name", name); err != nil {
+		return nil, fmt.Errorf("init setting: %w", err)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	var got []byte
+	err := db.pool.QueryRow(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO NOTHING RETURNING value`, name, value).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&got)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("init setting %s: %w", name, translate(err))
+	}
+	return got, nil
+}

@@ -1,0 +1,349 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options tunes Open. The zero value is the documented default of each field.
+type Options struct {
+	// Logger receives migration, partition and retention messages; nil
+	// discards them.
+	Logger *slog.Logger
+	// MaxConns is the most connections the pool opens; 0 means pgxpool's
+	// default (max(4, NumCPU)), unless the URL sets pool_max_conns.
+	MaxConns int32
+	// SkipMigrate leaves the schema as it is; by default Open applies the
+	// pending migrations (see DB.Migrate).
+	SkipMigrate bool
+	// Now is the clock used to purge old counters and to create the
+	// partitions of the coming days; nil means time.Now.
+	Now func() time.Time
+}
+
+// DB is a Logbook store on one PostgreSQL database (the schema is the
+// first of the connection's search_path). It is safe for concurrent use,
+// and several DBs, in one process or many, may share one database.
+type DB struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+	now  func() time.Time
+
+	// partitions holds the days (unix day numbers) whose events partition
+	// is known to exist. A partition dropped by another server is noticed
+	// when an insert fails, and made again.
+	partitions sync.Map // int64 -> struct{}
+	// streams caches stream ids; a stream is never deleted.
+	streams sync.Map // streamKey -> int64
+
+	rowSize      atomic.Int64 // running estimate of a row's bytes, to size page buffers
+	counterCalls atomic.Int64
+	lastPurge    atomic.Int64 // unix ns of the last counter purge
+}
+
+// Open connects to the database at url (postgres://… or postgresql://…;
+// pgx's parameters such as pool_max_conns, sslmode and search_path are
+// honoured) and, unless opts.SkipMigrate, applies pending migrations.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	if url == "" {
+		return nil, errors.New("open postgres: url is empty")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("open postgres: url: not a valid PostgreSQL connection URL")
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "logbook"
+	}
+	// Times are integers; keep the session's zone out of anything else.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	db := &DB{pool: pool, log: opts.Logger, now: opts.Now}
+	db.rowSize.Store(1024)
+	if !opts.SkipMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Migration is one embedded schema change.
+type Migration struct {
+	Version int
+	Name    string // file name, such as "0001_init.sql"
+	SQL     string
+}
+
+// Migrations returns the embedded migrations in order.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []Migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration %q: name must be NNNN_name.sql", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		ms = append(ms, Migration{Version: v, Name: name, SQL: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migrations %s and %s share a number", ms[i-1].Name, ms[i].Name)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies the migrations not yet recorded in schema_migrations.
+func (db *DB) Migrate(ctx context.Context) error {
+	_, err := db.ApplyMigrations(ctx)
+	return err
+}
+
+// ApplyMigrations applies the migrations not yet recorded in
+// schema_migrations, each in its own transaction, and returns the names of
+// those it applied. Each transaction first takes a transaction-scoped
+// advisory lock keyed by the schema, so servers starting at once take turns
+// and each migration runs once.
+func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	for _, m := range ms {
+		did, err := db.applyMigration(ctx, m)
+		if err != nil {
+			return applied, fmt.Errorf("migrate %s: %w", m.Name, err)
+		}
+		if did {
+			db.log.Info("applied migration", "migration", m.Name)
+			applied = append(applied, m.Name)
+		}
+	}
+	return applied, nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, m Migration) (bool, error) {
+	did := false
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('logbook.migrate.' || current_schema()))`); err != nil {
+			return err
+		}
+		// Under the lock: concurrent CREATE TABLE IF NOT EXISTS can fail.
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer PRIMARY KEY,
+			name       text    NOT NULL,
+			applied_at bigint  NOT NULL
+		)`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		// The simple protocol runs a file of several statements.
+		if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			m.Version, m.Name, time.Now().UnixNano()); err != nil {
+			return err
+		}
+		did = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return did, nil
+}
+
+// PostgreSQL error codes the store translates or handles.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+	codeCheckViolation      = "23514" // also: no partition for a row
+)
+
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// translate maps driver errors to store errors, keeping the driver's text.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.ErrNotFound
+	}
+	switch pgCode(err) {
+	case codeUniqueViolation:
+		return fmt.Errorf("%w (%v)", store.ErrConflict, err)
+	case codeForeignKeyViolation:
+		return fmt.Errorf("%w: a referenced row does not exist (%v)", store.ErrNotFound, err)
+	}
+	return err
+}
+
+// nanos stores a time as unix nanoseconds; the zero time is NULL.
+func nanos(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	n := t.UnixNano()
+	return &n
+}
+
+// fromNanos is the inverse of nanos, always in UTC.
+func fromNanos(n *int64) time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, *n).UTC()
+}
+
+// exec runs one write statement and reports ErrNotFound when it touched no
+// row and mustChange is set.
+func (db *DB) exec(ctx context.Context, mustChange bool, query string, args ...any) error {
+	tag, err := db.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return translate(err)
+	}
+	if mustChange && tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// list runs a read query and scans each row with scan.
+func list[T any](ctx context.Context, db *DB, scan func(pgx.Row) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// one runs a read query expected to return a row.
+func one[T any](ctx context.Context, db *DB, scan func(pgx.Row) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(db.pool.QueryRow(ctx, query, args...))
+	return v, translate(err)
+}
+
+func required(field, value string) error {
+	if value == "" {
+		return fmt.Errorf("%s: empty", field)
+	}
+	return nil
+}
+
+// stmt is one statement of a batch.
+type stmt struct {
+	sql  string
+	args []any
+}
+
+// relaxed runs stmts in one transaction committed with synchronous_commit
+// off, sent as one pipelined batch (one round trip): the change is atomic
+// and consistent, but the last few may be lost if the database server
+// crashes. For bookkeeping done on every request (counters, last use).
+// The result of the last statement is read with last.
+func (db *DB) relaxed(ctx context.Context, last func(br pgx.BatchResults) error, stmts ...stmt) error {
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL synchronous_commit TO OFF`)
+	for _, s := range stmts {
+		b.Queue(s.sql, s.args...)
+	}
+	b.Queue(`COMMIT`)
+	br := db.pool.SendBatch(ctx, b)
+	err := func() error {
+		for i := range 2 + len(stmts) - 1 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("statement %d: %w", i, err)
+			}
+		}
+		if err := last(br); err != nil {
+			return err
+		}
+		_, err := br.Exec()
+		return err
+	}()
+	return errors.Join(err, br.Close())
+}
