@@ -1,0 +1,73 @@
+package stdout
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/forward"
+)
+
+func TestWrite(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		want string
+	}{
+		{"raw bytes", []string{`{"uuid":"A","n":1}`, `{"uuid":"B" ,"n":2}`}, "{\"uuid\":\"A\",\"n\":1}\n{\"uuid\":\"B\" ,\"n\":2}\n"},
+		{"pretty-printed compacted", []string{"{\n  \"uuid\": \"P\"\n}"}, "{\"uuid\":\"P\"}\n"},
+		{"invalid multi-line kept on one line", []string{"{\n\"uuid\":"}, "{ \"uuid\":\n"},
+		{"empty batch", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			s := NewWriter("console", &out)
+			b := forward.Batch{Source: "demo", Feature: events.AuditEvents}
+			for _, r := range tt.in {
+				b.Events = append(b.Events, forward.Event{Data: []byte(r)})
+			}
+			if err := s.Write(t.Context(), b); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, out.String()); diff != "" {
+				t.Errorf("output (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+type failing struct{}
+
+func (failing) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+func TestWriteError(t *testing.T) {
+	s := NewWriter("console", failing{})
+	err := s.Write(t.Context(), forward.Batch{Events: []forward.Event{{Data: []byte(`{}`)}}})
+	var rej *forward.RejectedError
+	if err == nil || errors.As(err, &rej) {
+		t.Errorf("Write to a broken pipe = %v, want a temporary error", err)
+	}
+}
+
+func TestNewRejectsOptions(t *testing.T) {
+	for doc, wantErr := range map[string]string{"": "", "path: x": "path"} {
+		_, err := New(forward.SinkConfig{Name: "console", Type: "stdout", Decode: func(v any) error {
+			dec := yaml.NewDecoder(strings.NewReader(doc))
+			dec.KnownFields(true)
+			if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			return nil
+		}})
+		if (err == nil) != (wantErr == "") || (err != nil && !strings.Contains(err.Error(), wantErr)) {
+			t.Errorf("New(%q) error = %v, want %q", doc, err, wantErr)
+		}
+	}
+}
