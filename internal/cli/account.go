@@ -110,7 +110,17 @@ func renameFields(err error, m map[string]string) error {
 // call it in place of writing the store directly; it returns the account
 // and the token, which is shown once.
 func demoAdmin(ctx context.Context, svc *admin.Service, name string, fill func(store.Account) error) (store.Account, string, error) {
-	a, _, err := svc.CreateAccount(ctx, name, admin.NewUser{Email: "demo@example.com", Name: "Demo Owner"})
+	return demoAdminWithPassword(ctx, svc, name, "", fill)
+}
+
+// demoOwnerEmail is the demo account's owner, who signs in to the web
+// console with the password in <data>/demo.password.
+const demoOwnerEmail = "demo@example.com"
+
+// demoAdminWithPassword is demoAdmin whose owner gets a console password
+// (none when empty).
+func demoAdminWithPassword(ctx context.Context, svc *admin.Service, name, password string, fill func(store.Account) error) (store.Account, string, error) {
+	a, _, err := svc.CreateAccount(ctx, name, admin.NewUser{Email: demoOwnerEmail, Name: "Demo Owner", Password: password})
 	if err != nil {
 		return store.Account{}, "", err
 	}

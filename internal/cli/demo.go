@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -21,6 +22,11 @@ type DemoInfo struct {
 	TokenFile string
 	Token     string // empty when made by an earlier run
 	Events    int
+	// Owner signs in to the web console with the password saved in
+	// PasswordFile; Password is set only on the run that made it.
+	Owner        string
+	PasswordFile string
+	Password     string
 }
 
 // SeedDemo is seedDemo for tests (internal/servertest).
@@ -36,6 +42,7 @@ func SeedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*De
 func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*DemoInfo, error) {
 	st := srv.Store
 	tokenFile := filepath.Join(data, "demo.token")
+	passwordFile := filepath.Join(data, "demo.password")
 	accounts, err := st.Accounts(ctx)
 	if err != nil {
 		return nil, err
@@ -43,7 +50,11 @@ func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*De
 	if len(accounts) > 0 {
 		if _, err := st.AccountByName(ctx, demoAccountName); err == nil {
 			if _, err := os.Stat(tokenFile); err == nil {
-				return &DemoInfo{Account: demoAccountName, TokenFile: tokenFile}, nil
+				info := &DemoInfo{Account: demoAccountName, TokenFile: tokenFile}
+				if _, err := os.Stat(passwordFile); err == nil {
+					info.Owner, info.PasswordFile = demoOwnerEmail, passwordFile
+				}
+				return info, nil
 			}
 		}
 		return nil, nil
@@ -51,7 +62,8 @@ func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*De
 	// Through the admin domain, so the demo's auditevents stream opens with
 	// the create/sa and create/satoken events 1Password emits.
 	n := 0
-	acct, raw, err := demoAdmin(ctx, srv.Admin, demoAccountName, func(a store.Account) (err error) {
+	password := demoPassword()
+	acct, raw, err := demoAdminWithPassword(ctx, srv.Admin, demoAccountName, password, func(a store.Account) (err error) {
 		n, err = simulateInto(ctx, st, simulate.Demo(a.UUID, now), now)
 		return err
 	})
@@ -61,7 +73,36 @@ func seedDemo(ctx context.Context, srv *Server, data string, now time.Time) (*De
 	if err := writeFileAtomic(tokenFile, []byte(raw+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("save %s: %w", tokenFile, err)
 	}
-	return &DemoInfo{Account: acct.Name, TokenFile: tokenFile, Token: raw, Events: n}, nil
+	if err := writeFileAtomic(passwordFile, []byte(password+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("save %s: %w", passwordFile, err)
+	}
+	return &DemoInfo{Account: acct.Name, TokenFile: tokenFile, Token: raw, Events: n,
+		Owner: demoOwnerEmail, PasswordFile: passwordFile, Password: password}, nil
+}
+
+// demoPassword returns a random console password: four groups of five
+// letters and digits without look-alikes (about 100 bits).
+func demoPassword() string {
+	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789" // 31 symbols
+	b := make([]byte, 0, 23)
+	for i := range 20 {
+		if i > 0 && i%5 == 0 {
+			b = append(b, '-')
+		}
+		b = append(b, alphabet[randIntn(len(alphabet))])
+	}
+	return string(b)
+}
+
+// randIntn returns a uniform random int in [0, n) from crypto/rand.
+func randIntn(n int) int {
+	var x [1]byte
+	for {
+		_, _ = rand.Read(x[:])
+		if int(x[0]) < 256-256%n {
+			return int(x[0]) % n
+		}
+	}
 }
 
 // simulateInto runs the simulator up to `to` and appends what arrived by

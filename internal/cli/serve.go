@@ -49,6 +49,9 @@ type serveFlags struct {
 	retention time.Duration
 	logLevel  string
 	logFormat string
+	// consoleListen is the web console's own address; empty: /console/
+	// on --listen.
+	consoleListen string
 }
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -64,6 +67,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&f.retention, "retention", api.DefaultRetention, "how far back the API serves events; older start_time is clamped")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
 	}
@@ -92,7 +96,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer st.Close()
 
-	opts := ServerOptions{Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: f.retention, Logger: log}
+	opts := ServerOptions{Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: f.retention, Logger: log,
+		ConsoleListen: f.consoleListen}
 	var caPath string
 	switch {
 	case f.tls:
@@ -145,6 +150,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 func printBanner(env Env, srv *Server, data, caPath string, demo *DemoInfo) {
 	w := env.Stderr
 	fmt.Fprintf(w, "Logbook is serving the Events API at %s\n", srv.URL)
+	fmt.Fprintf(w, "The web console is at %s\n", srv.ConsoleURL)
 	curlOpts := ""
 	if caPath != "" {
 		fmt.Fprintf(w, "HTTPS certificates come from a local CA: export SSL_CERT_FILE=%s\n", caPath)
@@ -163,6 +169,13 @@ func printBanner(env Env, srv *Server, data, caPath string, demo *DemoInfo) {
 	}
 	fmt.Fprintf(w, "Try it:\n\n  curl -s%s -X POST %s/api/v2/auditevents \\\n    -H \"Authorization: Bearer $(cat %s)\" \\\n    -d '{\"limit\":5,\"start_time\":\"2020-01-01T00:00:00Z\"}'\n\n",
 		curlOpts, srv.URL, tokenFile)
+	switch {
+	case demo.Password != "":
+		fmt.Fprintf(w, "Sign in to the web console as %s with this password, shown once and saved in %s:\n\n  %s\n\n",
+			demo.Owner, demo.PasswordFile, demo.Password)
+	case demo.PasswordFile != "":
+		fmt.Fprintf(w, "Sign in to the web console as %s; the password is in %s.\n\n", demo.Owner, demo.PasswordFile)
+	}
 }
 
 func shellQuote(s string) string {

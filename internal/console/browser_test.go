@@ -1,0 +1,248 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/logbookhq/logbook/internal/servertest"
+	"github.com/logbookhq/logbook/internal/testenv"
+)
+
+// chromiumPath finds the system browser: $LOGBOOK_CHROMIUM, or chromium on
+// the PATH (Debian's package "chromium").
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("LOGBOOK_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	testenv.Unavailable(t, "no Chromium on this machine (apt-get install chromium)")
+	return ""
+}
+
+// artifacts returns the directory screenshots go to: $LOGBOOK_ARTIFACTS/<test>
+// or a temporary one.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("LOGBOOK_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	dir = filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser is a headless Chromium tab for one test.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	dir string
+	n   int
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 860),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first Run starts the browser; it must not carry a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium %s: %v", path, err)
+	}
+	return &browser{t: t, ctx: ctx, dir: artifacts(t)}
+}
+
+// do runs steps with a deadline, failing the test with what was being done.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.shot("failed")
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func run[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.shot("failed")
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// shot saves a full-page PNG named after the step.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	b.n++
+	p := filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.n, name))
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Errorf("save screenshot: %v", err)
+	}
+}
+
+// heading waits for the page whose h1 is text.
+func heading(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(fmt.Sprintf(`//h1[normalize-space()=%q]`, text))
+}
+
+// callAPI posts a one-event reset to an Events API endpoint with a token
+// and returns the status.
+func callAPI(t *testing.T, baseURL, path, token string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "POST", baseURL+path, strings.NewReader(`{"limit":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestBrowserFlow drives the seed's Events Reporting flow (spec §11) in
+// headless Chromium against a real server with the first-run demo: sign
+// in, add an integration, issue a token for item usages only that expires
+// in 30 days, use it, revoke it, and see it refused.
+func TestBrowserFlow(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{Demo: true})
+	pw, err := os.ReadFile(filepath.Join(srv.DataDir, "demo.password"))
+	if err != nil {
+		t.Fatalf("demo password: %v", err)
+	}
+	b := newBrowser(t)
+
+	b.do("open the console", chromedp.Navigate(srv.ConsoleURL), heading("Sign in to the console"))
+	b.shot("signin")
+	b.do("sign in",
+		chromedp.SendKeys(chromedp.ID("email"), "demo@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), strings.TrimSpace(string(pw))),
+		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
+		heading("Integrations"))
+	b.shot("integrations")
+
+	b.do("choose Splunk", chromedp.Click(chromedp.CSS(`a.tile[href$="type=splunk"]`)), heading("Add a Splunk integration"))
+	b.do("name it", chromedp.SendKeys(chromedp.ID("name"), "Splunk Cloud"))
+	b.shot("integration-name")
+	b.do("add integration", chromedp.Click(`//button[normalize-space()="Add Integration"]`), heading("Set up token"))
+
+	checked := run(b, "read the defaults", chromedp.Evaluate[[]bool](
+		`[...document.querySelectorAll('input[name=features]')].map(e => e.checked).concat([document.querySelector('input[name=expires][value=never]').checked])`))
+	if fmt.Sprint(checked) != "[true true true true]" {
+		t.Errorf("features checked and Never chosen by default = %v, want all true", checked)
+	}
+	b.do("fill the token form",
+		chromedp.SendKeys(chromedp.ID("name"), "splunk item usages"),
+		chromedp.Click(chromedp.CSS(`input[name=expires][value="30d"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=features][value=signinattempts]`)),
+		chromedp.Click(chromedp.CSS(`input[name=features][value=auditevents]`)))
+	b.shot("set-up-token")
+	b.do("issue token", chromedp.Click(`//button[normalize-space()="Issue Token"]`), heading("Save your token"))
+	secret := run(b, "read the token", chromedp.Value(chromedp.ID("token")))
+	curl := run(b, "read the curl command", chromedp.Text(chromedp.ID("curl")))
+	b.shot("save-your-token")
+	if strings.Count(secret, ".") != 2 {
+		t.Fatalf("token on the page = %q, want a JWS", secret)
+	}
+	if !strings.Contains(curl, srv.URL+"/api/v2/itemusages") {
+		t.Errorf("curl command = %q, want it to call %s/api/v2/itemusages", curl, srv.URL)
+	}
+
+	if got := callAPI(t, srv.URL, "/api/v2/itemusages", secret); got != http.StatusOK {
+		t.Errorf("itemusages with the new token = %d, want 200", got)
+	}
+	if got := callAPI(t, srv.URL, "/api/v2/signinattempts", secret); got != http.StatusUnauthorized {
+		t.Errorf("signinattempts with an item-usages token = %d, want 401", got)
+	}
+
+	b.do("view details", chromedp.Click(`//a[normalize-space()="View Integration Details"]`), heading("Splunk Cloud"))
+	row := run(b, "read the token row", chromedp.Text(chromedp.CSS(`table.tokens tbody tr`)))
+	b.shot("integration-details")
+	for _, want := range []string{"splunk item usages", "Item usages", "active"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("token row %q lacks %q", row, want)
+		}
+	}
+	if strings.Contains(row, "Sign-in") || strings.Contains(row, "Audit") {
+		t.Errorf("token row %q lists features it does not have", row)
+	}
+	wantExpiry := time.Now().UTC().Add(30 * 24 * time.Hour).Format("Jan 2, 2006")
+	if !strings.Contains(row, wantExpiry) {
+		t.Errorf("token row %q lacks the expiry date %s", row, wantExpiry)
+	}
+
+	b.do("ask to revoke", chromedp.Click(chromedp.CSS(`a[aria-label="Revoke splunk item usages"]`)), heading(`Revoke “splunk item usages”?`))
+	b.shot("revoke-confirm")
+	b.do("revoke", chromedp.Click(`//button[normalize-space()="Revoke Token"]`), heading("Splunk Cloud"),
+		chromedp.WaitVisible(chromedp.CSS(`span.badge.revoked`)))
+	b.shot("revoked")
+	if got := callAPI(t, srv.URL, "/api/v2/itemusages", secret); got != http.StatusUnauthorized {
+		t.Errorf("itemusages with the revoked token = %d, want 401", got)
+	}
+
+	b.do("open activity", chromedp.Click(chromedp.CSS(`nav.sidebar a[href$="/activity"]`)), heading("Activity"),
+		chromedp.WaitVisible(chromedp.CSS(`svg.chart`)))
+	charts := run(b, "count charts", chromedp.Evaluate[int](`document.querySelectorAll('svg.chart rect').length`))
+	events := run(b, "count events", chromedp.Evaluate[int](`document.querySelectorAll('table.events tbody tr').length`))
+	b.shot("activity")
+	if charts == 0 || events == 0 {
+		t.Errorf("activity page has %d bars and %d event rows, want some of each from the demo", charts, events)
+	}
+	b.do("filter audit events", chromedp.SetValue(chromedp.ID("kind"), "auditevents"),
+		chromedp.Click(`//button[normalize-space()="Apply"]`),
+		chromedp.WaitReady(chromedp.CSS(`select#kind option[value=auditevents][selected]`)))
+	kinds := run(b, "read kinds", chromedp.Evaluate[[]string](`[...new Set([...document.querySelectorAll('table.events tbody tr td:nth-child(2)')].map(e => e.textContent))]`))
+	b.shot("activity-audit")
+	if fmt.Sprint(kinds) != "[Audit events]" {
+		t.Errorf("kinds listed with the audit filter = %v, want [Audit events]", kinds)
+	}
+	t.Logf("screenshots in %s", b.dir)
+}

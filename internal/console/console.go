@@ -1,0 +1,414 @@
+package console
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+//go:embed templates static
+var files embed.FS
+
+// DefaultPrefix is where the console is mounted unless Config says otherwise.
+const DefaultPrefix = "/console"
+
+const sessionCookie = "logbook_console"
+
+// Config holds a console's dependencies. Admin and Store are required.
+type Config struct {
+	Admin *admin.Service
+	// Store gives the activity page its events and counts, and keeps the
+	// sign-in failure counters.
+	Store store.Store
+	// PublicURL is the Events API's URL, for the curl command shown with a
+	// new token; "http://127.0.0.1:8080" when empty.
+	PublicURL string
+	// Prefix is the path the console is served under; DefaultPrefix when
+	// empty. The handler answers only below it.
+	Prefix string
+	// Scorecards returns the connector scorecard of each token of an
+	// account, shown on the activity page; the section says it is not
+	// available when nil.
+	Scorecards func(r *http.Request, account string) ([]Scorecard, error)
+	// Now returns the time; time.Now when nil.
+	Now func() time.Time
+	// Logger receives sign-ins and internal errors; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Scorecard is how well one token's connector behaves, as the activity page
+// shows it.
+type Scorecard struct {
+	TokenID   string
+	TokenName string
+	// Grade is a short summary such as "A" or "92%".
+	Grade string
+	Items []ScoreItem
+}
+
+// ScoreItem is one check of a scorecard.
+type ScoreItem struct {
+	Check  string
+	Passed bool
+	Detail string
+}
+
+type handler struct {
+	cfg      Config
+	prefix   string
+	sessions *sessions
+	pages    map[string]*template.Template
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewHandler returns the console's handler. It serves only paths under
+// cfg.Prefix and answers 404 elsewhere.
+func NewHandler(cfg Config) (http.Handler, error) {
+	if cfg.Admin == nil || cfg.Store == nil {
+		return nil, errors.New("console: Admin and Store are required")
+	}
+	h := &handler{cfg: cfg, prefix: strings.TrimSuffix(cfg.Prefix, "/"), log: cfg.Logger, now: cfg.Now}
+	if h.prefix == "" {
+		h.prefix = DefaultPrefix
+	}
+	if h.cfg.PublicURL == "" {
+		h.cfg.PublicURL = "http://127.0.0.1:8080"
+	}
+	h.cfg.PublicURL = strings.TrimSuffix(h.cfg.PublicURL, "/")
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.sessions = newSessions(h.now)
+	if err := h.parseTemplates(); err != nil {
+		return nil, err
+	}
+	return h.routes(), nil
+}
+
+// routes lists every route of the console.
+func (h *handler) routes() http.Handler {
+	p := h.prefix
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(files, "static")
+	mux.Handle("GET "+p+"/static/", http.StripPrefix(p+"/static/", cacheStatic(http.FileServerFS(static))))
+	mux.HandleFunc("GET "+p+"/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, p+"/integrations", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
+	})
+
+	mux.Handle("GET "+p+"/signin", h.public(h.signInPage))
+	mux.Handle("POST "+p+"/signin", h.public(h.signIn))
+	mux.Handle("POST "+p+"/signout", h.authed(h.signOut))
+
+	mux.Handle("GET "+p+"/integrations", h.authed(h.integrations))
+	mux.Handle("GET "+p+"/integrations/new", h.authed(h.newIntegration))
+	mux.Handle("POST "+p+"/integrations", h.authed(h.createIntegration))
+	mux.Handle("GET "+p+"/integrations/{integration}", h.authed(h.integrationDetails))
+	mux.Handle("GET "+p+"/integrations/{integration}/tokens/new", h.authed(h.newToken))
+	mux.Handle("POST "+p+"/integrations/{integration}/tokens", h.authed(h.issueToken))
+	mux.Handle("GET "+p+"/integrations/{integration}/tokens/{token}/saved", h.authed(h.savedToken))
+	mux.Handle("GET "+p+"/integrations/{integration}/tokens/{token}/download", h.authed(h.downloadToken))
+	mux.Handle("GET "+p+"/integrations/{integration}/tokens/{token}/revoke", h.authed(h.confirmRevoke))
+	mux.Handle("POST "+p+"/integrations/{integration}/tokens/{token}/revoke", h.authed(h.revokeToken))
+
+	mux.Handle("GET "+p+"/activity", h.authed(h.activity))
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, nil, &pageError{status: http.StatusForbidden, title: "Request refused",
+			msg: "This form was sent from another site, so it was refused. Go back to the console and try again."})
+	}))
+	return securityHeaders(cop.Handler(mux))
+}
+
+// securityHeaders sets the headers every console response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// call is one request being served.
+type call struct {
+	raw   string // the session cookie's value
+	sess  session
+	actor admin.Actor
+	nonce string // the CSP nonce of inline scripts
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// public serves a page that needs no session.
+func (h *handler) public(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call{nonce: randomString(16)}
+		if ck, err := r.Cookie(sessionCookie); err == nil {
+			if s, ok := h.sessions.get(ck.Value); ok {
+				c.raw, c.sess = ck.Value, s
+			}
+		}
+		if err := fn(w, r, c); err != nil {
+			h.writeError(w, r, c, err)
+		}
+	})
+}
+
+// authed serves a page for a signed-in owner or administrator: others are
+// sent to the sign-in page, and members get a refusal. A POST must carry
+// the session's CSRF token.
+func (h *handler) authed(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call{nonce: randomString(16)}
+		ck, err := r.Cookie(sessionCookie)
+		var ok bool
+		if err == nil {
+			c.sess, ok = h.sessions.get(ck.Value)
+		}
+		if !ok {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, h.prefix+"/signin", http.StatusSeeOther)
+				return
+			}
+			h.writeError(w, r, c, &pageError{status: http.StatusUnauthorized, title: "Signed out",
+				msg: "Your session has ended. Sign in again."})
+			return
+		}
+		c.raw = ck.Value
+		if err := h.loadActor(r, c); err != nil {
+			h.writeError(w, r, c, err)
+			return
+		}
+		if r.Method == http.MethodPost && !sameToken(r.PostFormValue("csrf"), c.sess.csrf) {
+			h.writeError(w, r, c, errCSRF)
+			return
+		}
+		if err := fn(w, r, c); err != nil {
+			h.writeError(w, r, c, err)
+		}
+	})
+}
+
+var errCSRF = &pageError{status: http.StatusForbidden, title: "Request refused",
+	msg: "The form's security token is missing or out of date. Go back, reload the page and try again."}
+
+// loadActor reads the session's user afresh, so a role changed since
+// sign-in takes effect at once.
+func (h *handler) loadActor(r *http.Request, c *call) error {
+	ctx := r.Context()
+	u, err := h.cfg.Store.User(ctx, c.sess.userUUID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.AccountUUID != c.sess.account) {
+		h.sessions.delete(c.raw)
+		return &pageError{status: http.StatusUnauthorized, title: "Signed out", msg: "Your user no longer exists. Sign in again."}
+	}
+	if err != nil {
+		return err
+	}
+	acct, err := h.cfg.Store.Account(ctx, c.sess.account)
+	if err != nil {
+		return fmt.Errorf("session account: %w", err)
+	}
+	if u.Role != store.RoleOwner && u.Role != store.RoleAdmin {
+		return memberRefusal(u)
+	}
+	c.actor = admin.Actor{User: u, Account: acct, Session: events.Session{
+		UUID: c.sess.uuid, LoginTime: c.sess.created.UTC(), DeviceUUID: c.sess.device, IP: clientIP(r),
+	}}
+	return nil
+}
+
+func memberRefusal(u store.User) error {
+	return &pageError{status: http.StatusForbidden, title: "Owners and administrators only",
+		msg: fmt.Sprintf("You are signed in as %s, a %s of this account. Only owners and administrators can set up Events Reporting; ask one of them to give you the administrator role.", u.Email, u.Role)}
+}
+
+// clientIP is the address the request came from. X-Forwarded-For is not
+// trusted: a proxy in front of the console limits sign-ins per its own
+// address.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// pageError is an error shown as a page with a status.
+type pageError struct {
+	status     int
+	title, msg string
+}
+
+func (e *pageError) Error() string { return e.title + ": " + e.msg }
+
+// writeError shows err as a page: admin errors by kind, internal failures
+// as 500 with the detail only in the log.
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	var pe *pageError
+	if !errors.As(err, &pe) {
+		switch admin.KindOf(err) {
+		case admin.ErrNotFound:
+			pe = &pageError{http.StatusNotFound, "Not found", "There is nothing here in your account. It may have been deleted, or belong to another account."}
+		case admin.ErrForbidden:
+			pe = &pageError{http.StatusForbidden, "Not allowed", messageOf(err)}
+		case admin.ErrInvalid, admin.ErrConflict:
+			pe = &pageError{http.StatusBadRequest, "Cannot do that", messageOf(err)}
+		case admin.ErrUnauthenticated:
+			pe = &pageError{http.StatusUnauthorized, "Signed out", "Sign in again."}
+		default:
+			h.log.Error("console", "method", r.Method, "path", r.URL.Path, "err", err)
+			pe = &pageError{http.StatusInternalServerError, "Something went wrong", "The server could not do that. The details are in its log; try again in a moment."}
+		}
+	}
+	if c == nil {
+		c = &call{nonce: randomString(16)}
+	}
+	h.render(w, r, c, pe.status, "error.html", pe.title, "", struct{ Title, Msg string }{pe.title, pe.msg})
+}
+
+// messageOf returns an admin error's message with its field, made readable.
+func messageOf(err error) string {
+	var ae *admin.Error
+	if errors.As(err, &ae) {
+		if ae.Field != "" {
+			return fieldLabel(ae.Field) + ": " + ae.Msg
+		}
+		return ae.Msg
+	}
+	return err.Error()
+}
+
+// fieldLabel names a form field as the page labels it.
+func fieldLabel(field string) string {
+	switch field {
+	case "name":
+		return "Name"
+	case "features":
+		return "Events to Report"
+	case "expires_in":
+		return "Expires After"
+	case "siem":
+		return "SIEM"
+	}
+	return field
+}
+
+// view is what every page template gets.
+type view struct {
+	Title  string
+	Nav    string // the active sidebar entry
+	Prefix string
+	CSRF   string
+	Nonce  string
+	User   *store.User
+	Acct   *store.Account
+	Data   any
+}
+
+func (h *handler) render(w http.ResponseWriter, r *http.Request, c *call, status int, name, title, nav string, data any) {
+	t, ok := h.pages[name]
+	if !ok {
+		panic("console: no template " + name)
+	}
+	v := view{Title: title, Nav: nav, Prefix: h.prefix, Nonce: c.nonce, Data: data}
+	if c.actor.User.UUID != "" {
+		v.User, v.Acct, v.CSRF = &c.actor.User, &c.actor.Account, c.sess.csrf
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		h.log.Error("console: render", "template", name, "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'nonce-"+c.nonce+"'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (h *handler) parseTemplates() error {
+	funcs := template.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("Jan 2, 2006 15:04 UTC")
+		},
+		"whenISO": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"short":   func(t time.Time) string { return t.UTC().Format("Jan 2 15:04:05") },
+		"features": func(fs []events.Feature) string {
+			names := make([]string, len(fs))
+			for i, f := range fs {
+				names[i] = featureTitle(f)
+			}
+			return strings.Join(names, ", ")
+		},
+		"featureTitle": featureTitle,
+		"siemSlug":     siemSlug,
+	}
+	pages, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	h.pages = map[string]*template.Template{}
+	for _, p := range pages {
+		name := strings.TrimPrefix(p, "templates/")
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", p)
+		if err != nil {
+			return fmt.Errorf("console: parse %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	return nil
+}
+
+// featureTitle is a feature as the pages name it.
+func featureTitle(f events.Feature) string {
+	switch f {
+	case events.SignInAttempts:
+		return "Sign-in attempts"
+	case events.ItemUsages:
+		return "Item usages"
+	case events.AuditEvents:
+		return "Audit events"
+	}
+	return string(f)
+}
+
+// siemSlug is the SIEM's name in URLs: "Sumo Logic" → "sumo-logic".
+func siemSlug(siem string) string {
+	return strings.ReplaceAll(strings.ToLower(siem), " ", "-")
+}

@@ -1,0 +1,26 @@
+// Package console serves Logbook's web console: server-rendered pages (no
+// JavaScript needed) where an account's owners and administrators set up
+// Events Reporting the way 1Password's admin console does it (spec §11) —
+// Integrations, the Events Reporting section, a SIEM tile, the integration's
+// name, "Set up token", "Save your token", "View Integration Details" — and
+// an activity page with the account's event counts and latest events.
+//
+// Everything it does goes through internal/admin, so the console, the CLI
+// and the admin API enforce the same rules and emit the same audit events.
+//
+// Security:
+//   - Sign-in checks e-mail and password (argon2id, admin.CheckUserPassword).
+//     Failures are counted per client IP and e-mail in the store's shared
+//     counters; after MaxSignInFailures in a minute the pair is refused
+//     until the minute ends. Members are refused with a page that says why.
+//   - Sessions live in memory, keyed by the SHA-256 of the cookie value (the
+//     raw value is never stored), with an idle and an absolute expiry. A
+//     restart signs everyone out; several servers behind one name need
+//     sticky sessions. The cookie is HttpOnly, SameSite=Lax, Secure over TLS.
+//   - Every POST passes http.CrossOriginProtection and must carry the
+//     session's CSRF token in a hidden field (the sign-in form a
+//     double-submit cookie).
+//   - A token's secret is shown once: it sits in a per-session slot for a few
+//     minutes, the "Save your token" page shows it once, and the download
+//     link serves it once.
+package console

@@ -1,0 +1,143 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+// MaxSignInFailures is how many failed sign-ins one client IP may make for
+// one e-mail address in a minute; further attempts are refused until the
+// minute ends.
+const MaxSignInFailures = 5
+
+const signInCSRFCookie = "logbook_console_signin"
+
+type signInForm struct {
+	Email, Account string
+	NeedAccount    bool
+	CSRF           string
+	Error          string
+}
+
+func (h *handler) signInPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.raw != "" {
+		http.Redirect(w, r, h.prefix+"/integrations", http.StatusSeeOther)
+		return nil
+	}
+	f := signInForm{Email: r.URL.Query().Get("email")}
+	return h.showSignIn(w, r, c, http.StatusOK, f)
+}
+
+// showSignIn renders the form with a fresh double-submit CSRF token.
+func (h *handler) showSignIn(w http.ResponseWriter, r *http.Request, c *call, status int, f signInForm) error {
+	as, err := h.cfg.Store.Accounts(r.Context())
+	if err != nil {
+		return err
+	}
+	f.NeedAccount = len(as) != 1
+	f.CSRF = randomString(24)
+	http.SetCookie(w, &http.Cookie{Name: signInCSRFCookie, Value: f.CSRF, Path: h.prefix + "/signin",
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	h.render(w, r, c, status, "signin.html", "Sign in", "", f)
+	return nil
+}
+
+func (h *handler) signIn(w http.ResponseWriter, r *http.Request, c *call) error {
+	ck, err := r.Cookie(signInCSRFCookie)
+	if err != nil || !sameToken(r.PostFormValue("csrf"), ck.Value) {
+		return errCSRF
+	}
+	ctx := r.Context()
+	f := signInForm{Email: strings.TrimSpace(r.PostFormValue("email")), Account: strings.TrimSpace(r.PostFormValue("account"))}
+	password := r.PostFormValue("password")
+	if f.Email == "" || password == "" {
+		f.Error = "Enter your e-mail address and password."
+		return h.showSignIn(w, r, c, http.StatusBadRequest, f)
+	}
+	ip := clientIP(r)
+	key := "console-signin:" + hashKey(ip+"\x00"+strings.ToLower(f.Email))
+	window := h.now().UTC().Truncate(time.Minute)
+	n, err := h.cfg.Store.IncrCounter(ctx, key, window, 0)
+	if err != nil {
+		return fmt.Errorf("sign-in counter: %w", err)
+	}
+	if n >= MaxSignInFailures {
+		wait := window.Add(time.Minute).Sub(h.now())
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.log.Warn("console sign-in rate-limited", "ip", ip)
+		f.Error = fmt.Sprintf("Too many failed attempts. Wait %d seconds and try again.", int(wait.Seconds())+1)
+		return h.showSignIn(w, r, c, http.StatusTooManyRequests, f)
+	}
+	u, acct, err := h.checkPassword(ctx, f, password)
+	if admin.KindOf(err) == admin.ErrUnauthenticated {
+		if _, err := h.cfg.Store.IncrCounter(ctx, key, window, 1); err != nil {
+			return fmt.Errorf("sign-in counter: %w", err)
+		}
+		h.log.Info("console sign-in failed", "ip", ip)
+		f.Error = "The e-mail address or password is wrong."
+		if f.Account != "" {
+			f.Error = "The account, e-mail address or password is wrong."
+		}
+		return h.showSignIn(w, r, c, http.StatusUnauthorized, f)
+	}
+	if err != nil {
+		return err
+	}
+	if u.Role != store.RoleOwner && u.Role != store.RoleAdmin {
+		h.log.Info("console sign-in refused: member", "user", u.UUID)
+		return memberRefusal(u)
+	}
+	if c.raw != "" {
+		h.sessions.delete(c.raw)
+	}
+	raw := h.sessions.create(&session{uuid: events.NewID(), device: events.NewLowerID(),
+		userUUID: u.UUID, account: acct.UUID, ip: ip})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: raw, Path: h.prefix + "/", HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: signInCSRFCookie, Path: h.prefix + "/signin", MaxAge: -1})
+	h.log.Info("console sign-in", "user", u.UUID, "account", acct.UUID, "ip", ip)
+	http.Redirect(w, r, h.prefix+"/integrations", http.StatusSeeOther)
+	return nil
+}
+
+// checkPassword finds the account (the one named, or the only one) and
+// checks the user's password there. Every failure to find or match is
+// admin.ErrUnauthenticated.
+func (h *handler) checkPassword(ctx context.Context, f signInForm, password string) (store.User, store.Account, error) {
+	var acct store.Account
+	var err error
+	if f.Account != "" {
+		acct, err = h.cfg.Admin.Account(ctx, f.Account)
+	} else {
+		acct, err = h.cfg.Admin.DefaultAccount(ctx)
+	}
+	if k := admin.KindOf(err); k == admin.ErrNotFound || k == admin.ErrInvalid {
+		// Spend the time a real check takes (it checks a dummy hash).
+		_, _ = h.cfg.Admin.CheckUserPassword(ctx, store.Account{}, f.Email, password)
+		return store.User{}, store.Account{}, &admin.Error{Kind: admin.ErrUnauthenticated, Msg: "wrong account"}
+	}
+	if err != nil {
+		return store.User{}, store.Account{}, err
+	}
+	u, err := h.cfg.Admin.CheckUserPassword(ctx, acct, f.Email, password)
+	if err != nil {
+		return store.User{}, store.Account{}, err
+	}
+	return u, acct, nil
+}
+
+func (h *handler) signOut(w http.ResponseWriter, r *http.Request, c *call) error {
+	h.sessions.delete(c.raw)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: h.prefix + "/", MaxAge: -1, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, h.prefix+"/signin", http.StatusSeeOther)
+	return nil
+}
