@@ -250,26 +250,20 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	}
 }
 
-// listSQL reads the next rows of a stream and the stream's counter in one
-// statement, so one snapshot: the rows and the counter agree. It examines
-// only positions in ($3, $7], which bounds the work of one call when the
-// time filter skips most rows. The hours
-// holding positions after $3 bound ts, so only the partitions that can
-// hold such positions are scanned (run-time partition pruning).
-const listSQL = `WITH s AS (
-	SELECT id, last_seq FROM streams WHERE account = $1 AND feature = $2
-), b AS (
-	SELECT min(hour) AS lo, max(hour) AS hi FROM event_hours
-	WHERE stream = (SELECT id FROM s) AND max_seq > $3
-)
-SELECT s.last_seq, e.seq, e.ts, e.data
-FROM s LEFT JOIN LATERAL (
-	SELECT seq, ts, %s AS data FROM events
-	WHERE stream = s.id AND seq > $3 AND seq <= $7
-		AND ts >= greatest($4::bigint, (SELECT lo FROM b) * 3600000000000)
-		AND ts <= least($5::bigint, (SELECT hi FROM b) * 3600000000000 + 3599999999999)
-	ORDER BY seq LIMIT $6
-) e ON true`
+// listBoundsSQL reads, in one snapshot, the stream's id and counter and the
+// hours holding positions in ($3, $4]: the range of event times that the
+// page's positions can have.
+const listBoundsSQL = `SELECT s.id, s.last_seq, min(h.hour), max(h.hour)
+FROM streams AS s LEFT JOIN event_hours AS h ON h.stream = s.id AND h.max_seq > $3 AND h.min_seq <= $4
+WHERE s.account = $1 AND s.feature = $2
+GROUP BY s.id, s.last_seq`
+
+// listSQL reads the rows of positions ($2, $3] matching the time filter.
+// The time bounds let the planner keep only the partitions that can hold
+// them.
+const listSQL = `SELECT seq, ts, %s FROM events
+WHERE stream = $1 AND seq > $2 AND seq <= $3 AND ts >= $4 AND ts <= $5
+ORDER BY seq LIMIT $6`
 
 var (
 	listV2SQL = fmt.Sprintf(listSQL, "v2")
@@ -294,12 +288,11 @@ func clampNanos(t time.Time) int64 {
 func scanBound(limit int) int { return 10*limit + 1000 }
 
 // ListEvents reads the next rows of a stream in position order, examining
-// the positions in (After, After+scanBound(Limit)]. The time filter is
-// applied by the database. When fewer than Limit rows match, Last is the end
-// of the examined positions: the stream's counter as of the same snapshot
-// (every position up to it was considered; More is false) or, if the
-// counter lies beyond, the end of the window (More is true). All rows' Data
-// share one buffer.
+// the positions in (After, min(After+scanBound(Limit), head)]. The time
+// filter is applied by the database. When fewer than Limit rows match,
+// Last is the end of the examined positions, and More is true only if
+// positions beyond it exist (some may match). A poll at the head costs one
+// small query. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
 	if err := checkStream(q.Account, q.Feature); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
@@ -321,15 +314,44 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	if endNS < startNS {
 		return res, nil // nothing can match
 	}
-	query := listV2SQL
-	if q.V1 {
-		query = listV1SQL
-	}
+	// Two statements, two snapshots, made consistent by the ordering
+	// guarantee: every position up to the counter read first (head) was
+	// visible then, so capping the scan at head makes the second statement
+	// see exactly the positions the first one bounded; later commits have
+	// higher positions and are left to the next call.
 	window := q.After + int64(scanBound(q.Limit))
 	if window < q.After { // overflow
 		window = math.MaxInt64
 	}
-	rows, err := db.pool.Query(ctx, query, q.Account, string(q.Feature), q.After, startNS, endNS, q.Limit+1, window)
+	var (
+		stream, head int64
+		loH, hiH     *int64
+	)
+	err := db.pool.QueryRow(ctx, listBoundsSQL, q.Account, string(q.Feature), q.After, window).Scan(&stream, &head, &loH, &hiH)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return res, nil // a stream never written
+	}
+	if err != nil {
+		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	}
+	end := min(window, head)
+	if loH == nil || end <= q.After {
+		// No position after the cursor (at the head), or none in the window.
+		res.Last = max(q.After, end)
+		res.More = head > end
+		return res, nil
+	}
+	startNS = max(startNS, *loH*hourNanos)
+	endNS = min(endNS, *hiH*hourNanos+hourNanos-1)
+	if endNS < startNS {
+		res.Last, res.More = end, head > end
+		return res, nil
+	}
+	query := listV2SQL
+	if q.V1 {
+		query = listV1SQL
+	}
+	rows, err := db.pool.Query(ctx, query, stream, q.After, end, startNS, endNS, q.Limit+1)
 	if err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
@@ -345,29 +367,22 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		spans []span
 		out   []store.Row
 		buf   []byte
-		head  int64
 	)
 	for rows.Next() {
 		raw := rows.RawValues()
-		if head, err = int8Value(fds[0], raw[0]); err != nil {
-			return store.ListResult{}, fmt.Errorf("list events: last_seq: %w", err)
-		}
-		if raw[1] == nil {
-			break // the stream has no rows to list
-		}
 		if len(out) == q.Limit {
 			res.More = true // one more matching row exists beyond the page
 			break
 		}
-		seq, err := int8Value(fds[1], raw[1])
+		seq, err := int8Value(fds[0], raw[0])
 		if err != nil {
 			return store.ListResult{}, fmt.Errorf("list events: seq: %w", err)
 		}
-		ts, err := int8Value(fds[2], raw[2])
+		ts, err := int8Value(fds[1], raw[1])
 		if err != nil {
 			return store.ListResult{}, fmt.Errorf("list events: ts: %w", err)
 		}
-		data := raw[3]
+		data := raw[2]
 		switch len(out) {
 		case 0:
 			n := min(q.Limit, few)
@@ -379,7 +394,7 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
 		}
 		off := len(buf)
-		if buf, err = appendBytea(buf, fds[3], data); err != nil {
+		if buf, err = appendBytea(buf, fds[2], data); err != nil {
 			return store.ListResult{}, fmt.Errorf("list events: data: %w", err)
 		}
 		spans = append(spans, span{off, len(buf)})
@@ -393,14 +408,12 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		out[i].Data = buf[spans[i].off:spans[i].end:spans[i].end]
 	}
 	res.Rows = out
-	switch {
-	case res.More:
+	if res.More {
 		res.Last = out[len(out)-1].Seq
-	case head > window:
-		// Positions beyond the window were not examined; some may match.
-		res.Last, res.More = window, true
-	default:
-		res.Last = max(q.After, head)
+	} else {
+		// Every position up to end was examined; beyond it, unless end is
+		// the head, some may match.
+		res.Last, res.More = end, head > end
 	}
 	if len(out) > 0 {
 		db.rowSize.Store(int64(len(buf)/len(out) + 16))
