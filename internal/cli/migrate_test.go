@@ -52,7 +52,7 @@ func TestMigrate(t *testing.T) {
 		wantUsage bool
 		wantText  string
 	}{
-		{"postgres not built yet", []string{"--data", dir, "--db", "postgres://u:secret@127.0.0.1/test"}, false, "PostgreSQL support is not built yet"},
+		{"postgres unreachable", []string{"--data", dir, "--db", "postgres://u:secret@127.0.0.1:1/test?connect_timeout=2"}, false, "--db postgres://u:xxxxx@127.0.0.1:1"},
 		{"not a URL", []string{"--data", dir, "--db", "mysql://x:secret@h/db"}, true, "--db"},
 		{"stray argument", []string{"--data", dir, "extra"}, true, "unexpected argument"},
 		{"empty data", []string{"--data", ""}, true, "--data"},

@@ -64,6 +64,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "private key `file` for --tls-cert")
 	fs.BoolVar(&f.noDemo, "no-demo", false, "do not create the demo account on an empty database")
+	fs.BoolVar(&f.store.noMigrate, "no-migrate", false, "do not apply pending database migrations at start (run \"logbook migrate\" first)")
 	fs.DurationVar(&f.retention, "retention", api.DefaultRetention, "how far back the API serves events; older start_time is clamped")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")

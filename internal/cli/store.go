@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 )
 
@@ -90,9 +90,11 @@ func (f *storeFlags) openMigrate(ctx context.Context, migrate bool) (store.Store
 		}
 		st = db
 	case "postgres":
-		// SWITCH: PostgreSQL goes here (issue 6), e.g.
-		//   db, err := postgres.Open(ctx, f.db, postgres.Options{Logger: f.log, SkipMigrate: true})
-		return nil, nil, errors.New("--db: PostgreSQL support is not built yet; leave --db empty to use SQLite in --data")
+		db, err := postgres.Open(ctx, f.db, postgres.Options{Logger: f.log, SkipMigrate: true})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--db %s: %w", redactURL(f.db), err)
+		}
+		st = db
 	}
 	if !migrate {
 		return st, nil, nil
