@@ -315,6 +315,7 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	bo := Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}
 	pre := f.budget("introspect/"+so.Account, so.Limits)
 	var in events.Introspection
+	paused := false
 	for {
 		if err := pre.Wait(ctx); err != nil {
 			return nil
@@ -322,6 +323,9 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 		var err error
 		in, err = so.Source.Introspect(ctx)
 		if err == nil {
+			if paused {
+				log.Info("source resumed")
+			}
 			break
 		}
 		if ctx.Err() != nil {
@@ -335,7 +339,15 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 				wait = f.opts.PausedRetry
 				if refresh(so.Source, log) {
 					wait = 0
+				} else if !paused {
+					log.Error("source paused: the API refused the token; other sources go on", "status", 401, "err", err,
+						"retry_every", f.opts.PausedRetry)
 				}
+				paused = true
+				if sleep(ctx, wait) != nil {
+					return nil
+				}
+				continue
 			}
 		}
 		log.Error("introspect", "err", err, "retry_in", wait.Round(time.Millisecond))
