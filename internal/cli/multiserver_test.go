@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/logbookhq/logbook/client"
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/postgres"
+	"github.com/logbookhq/logbook/internal/testenv"
+)
+
+// postgresSchemaURL creates an empty schema logbook_test_<random> in the
+// database of LOGBOOK_TEST_POSTGRES_URL (skipping, or failing under CI,
+// when it is unset), drops it when the test ends, and returns a URL whose
+// search_path selects it.
+func postgresSchemaURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("LOGBOOK_TEST_POSTGRES_URL")
+	if base == "" {
+		testenv.Unavailable(t, "LOGBOOK_TEST_POSTGRES_URL is not set")
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "logbook_test_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	exec := func(sql string) error {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec(`CREATE SCHEMA ` + name); err != nil {
+		testenv.Unavailable(t, "PostgreSQL at LOGBOOK_TEST_POSTGRES_URL: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + name
+}
+
+// TestMigratePostgres: "logbook migrate --db postgres://…" applies the
+// PostgreSQL migrations once, and LOGBOOK_DB selects the same database.
+func TestMigratePostgres(t *testing.T) {
+	url := postgresSchemaURL(t)
+	data := t.TempDir()
+	run := func(args []string, env map[string]string) string {
+		t.Helper()
+		var out bytes.Buffer
+		err := Main(t.Context(), append([]string{"migrate", "--data", data}, args...), Env{
+			Getenv: func(k string) string { return env[k] },
+			Stdout: &out,
+		})
+		if err != nil {
+			t.Fatalf("migrate %v: %v", args, err)
+		}
+		return out.String()
+	}
+	if out := run([]string{"--db", url}, nil); !strings.Contains(out, "applied 0001_init.sql\n") {
+		t.Errorf("first migrate printed %q, want it to name 0001_init.sql", out)
+	}
+	if out := run(nil, map[string]string{"LOGBOOK_DB": url}); strings.Contains(out, "applied") || !strings.Contains(out, "up to date") {
+		t.Errorf("second migrate printed %q, want only that it is up to date", out)
+	}
+}
+
+// multiServer is two servers on one PostgreSQL database, each with its own
+// store handle (connection pool), as two hosts behind a load balancer.
+type multiServer struct {
+	a, b        *Server
+	urlA, urlB  string // where each one's HTTP listener is
+	actor       admin.Actor
+	integration string
+}
+
+const sharedPublicURL = "https://events.logbook.test"
+
+func startMulti(t *testing.T) *multiServer {
+	t.Helper()
+	url := postgresSchemaURL(t)
+	ctx := t.Context()
+	start := func() (*Server, string) {
+		// Each server migrates at start, as serve does; both at once is safe.
+		st, err := postgres.Open(ctx, url, postgres.Options{})
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0", PublicURL: sharedPublicURL})
+		if err != nil {
+			st.Close()
+			t.Fatalf("start server: %v", err)
+		}
+		// The public URL names the load balancer; reach each server's
+		// handler on a listener of its own.
+		hs := httptest.NewServer(srv.Handler)
+		t.Cleanup(func() {
+			hs.Close()
+			if err := srv.Close(); err != nil {
+				t.Errorf("close server: %v", err)
+			}
+			st.Close()
+		})
+		return srv, hs.URL
+	}
+	type started struct {
+		srv *Server
+		url string
+	}
+	ch := make(chan started, 2)
+	for range 2 {
+		go func() { s, u := start(); ch <- started{s, u} }()
+	}
+	s1, s2 := <-ch, <-ch
+	m := &multiServer{a: s1.srv, urlA: s1.url, b: s2.srv, urlB: s2.url}
+
+	acct, _, err := m.a.Admin.CreateAccount(ctx, "Acme", admin.NewUser{Email: "owner@acme.test", Role: store.RoleOwner})
+	if err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	sa, err := m.a.Store.Account(ctx, acct.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.actor, err = m.a.Admin.ActorAs(ctx, sa, ""); err != nil {
+		t.Fatal(err)
+	}
+	in, err := m.a.Admin.CreateIntegration(ctx, m.actor, "Splunk", "Splunk")
+	if err != nil {
+		t.Fatalf("create integration: %v", err)
+	}
+	m.integration = in.UUID
+	return m
+}
+
+// issue issues a token through server s's admin domain.
+func (m *multiServer) issue(t *testing.T, s *Server, name string) admin.Issued {
+	t.Helper()
+	is, err := s.Admin.IssueToken(t.Context(), m.actor, admin.IssueRequest{Integration: m.integration, Name: name})
+	if err != nil {
+		t.Fatalf("issue token: %v", err)
+	}
+	return is
+}
+
+func clientFor(t *testing.T, baseURL, token string) *client.Client {
+	t.Helper()
+	c, err := client.New(baseURL, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// appendItemUsages stores n item usages, timestamped from t0 a second
+// apart, through the given server's store, and returns their UUIDs.
+func appendItemUsages(t *testing.T, s *Server, account string, n int, t0 time.Time) []string {
+	t.Helper()
+	w := ingest.NewWriter(s.Store, account, 0)
+	var ids []string
+	for i := range n {
+		ev := &events.ItemUsage{UUID: events.NewID(), Timestamp: t0.Add(time.Duration(i) * time.Second),
+			UsedVersion: 1, VaultUUID: "v", ItemUUID: "i", Action: "fill", AccountUUID: account,
+			User: events.User{UUID: "u", Name: "Wendy", Email: "wendy@acme.test"}}
+		if err := w.Add(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.UUID)
+	}
+	if err := w.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func wantStatus(t *testing.T, what string, err error, status int) {
+	t.Helper()
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.StatusCode != status {
+		t.Errorf("%s: err = %v, want HTTP %d", what, err, status)
+	}
+}
+
+func TestMultiServer(t *testing.T) {
+	m := startMulti(t)
+	ctx := t.Context()
+	account := m.actor.Account.UUID
+
+	t.Run("CursorAcrossServers", func(t *testing.T) {
+		tok := m.issue(t, m.a, "cursor")
+		ca, cb := clientFor(t, m.urlA, tok.Secret), clientFor(t, m.urlB, tok.Secret)
+		t0 := time.Now().Add(-30 * time.Minute).UTC()
+		want := appendItemUsages(t, m.a, account, 25, t0)
+		start := t0.Add(-time.Minute)
+		// Pages alternate between the servers; each continues the other's
+		// cursor.
+		page, err := ca.ItemUsages(ctx, client.FromReset(events.ResetCursor{Limit: 10, StartTime: &start}))
+		if err != nil {
+			t.Fatalf("first page from A: %v", err)
+		}
+		var got []string
+		for _, ev := range page.Items {
+			got = append(got, ev.UUID)
+		}
+		clients := []*client.Client{cb, ca}
+		for i := 0; page.HasMore; i++ {
+			if i > 10 {
+				t.Fatal("no end of the stream after 10 pages")
+			}
+			if page, err = clients[i%2].ItemUsages(ctx, client.FromCursor(page.Cursor)); err != nil {
+				t.Fatalf("page %d: %v", i+2, err)
+			}
+			for _, ev := range page.Items {
+				got = append(got, ev.UUID)
+			}
+		}
+		// Events appended through B after the end are continued from A.
+		more := appendItemUsages(t, m.b, account, 3, t0.Add(time.Hour))
+		page, err = ca.ItemUsages(ctx, client.FromCursor(page.Cursor))
+		if err != nil {
+			t.Fatalf("page after more events: %v", err)
+		}
+		for _, ev := range page.Items {
+			got = append(got, ev.UUID)
+		}
+		if d := cmp.Diff(append(want, more...), got); d != "" {
+			t.Errorf("events over both servers (-want +got):\n%s", d)
+		}
+	})
+
+	t.Run("RevocationAcrossServers", func(t *testing.T) {
+		tok := m.issue(t, m.a, "revoked")
+		cb := clientFor(t, m.urlB, tok.Secret)
+		if _, err := cb.Introspect(ctx); err != nil {
+			t.Fatalf("introspect on B before revocation: %v", err)
+		}
+		if _, err := m.a.Admin.RevokeToken(ctx, m.actor, tok.ID); err != nil {
+			t.Fatalf("revoke through A: %v", err)
+		}
+		_, err := cb.Introspect(ctx)
+		wantStatus(t, "introspect on B after revocation through A", err, http.StatusUnauthorized)
+		_, err = cb.AuditEvents(ctx, client.Request{})
+		wantStatus(t, "audit events on B after revocation through A", err, http.StatusUnauthorized)
+	})
+
+	t.Run("SharedSigningKeys", func(t *testing.T) {
+		check := func(what string, tok admin.Issued) {
+			t.Helper()
+			for name, url := range map[string]string{"A": m.urlA, "B": m.urlB} {
+				if _, err := clientFor(t, url, tok.Secret).Introspect(ctx); err != nil {
+					t.Errorf("%s: introspect on %s: %v", what, name, err)
+				}
+			}
+		}
+		before := m.issue(t, m.a, "before rotation")
+		check("token issued by A", before)
+		k, err := m.a.Admin.RotateKey(ctx, m.actor)
+		if err != nil {
+			t.Fatalf("rotate on A: %v", err)
+		}
+		after := m.issue(t, m.a, "after rotation")
+		if after.KeyID != k.ID {
+			t.Errorf("token issued after rotation has kid %s, want the new key %s", after.KeyID, k.ID)
+		}
+		check("token signed with A's new key", after)
+		check("token signed before rotation", before)
+		// B issues with the key A made active.
+		fromB := m.issue(t, m.b, "issued by B")
+		if fromB.KeyID != k.ID {
+			t.Errorf("B issued with kid %s, want the active key %s", fromB.KeyID, k.ID)
+		}
+		check("token issued by B after A's rotation", fromB)
+	})
+
+	t.Run("SharedCursorKey", func(t *testing.T) {
+		ka, err := m.a.Store.Setting(ctx, "cursor_key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb, err := m.b.Store.Setting(ctx, "cursor_key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ka, kb) || len(ka) == 0 {
+			t.Errorf("cursor keys differ or are empty: %x, %x", ka, kb)
+		}
+	})
+
+	if _, err := os.Stat("../ratelimit"); err != nil {
+		t.Log("internal/ratelimit does not exist yet: shared rate limits are not tested here")
+	}
+}
