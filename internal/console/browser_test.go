@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/servertest"
+	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
@@ -245,4 +248,44 @@ func TestBrowserFlow(t *testing.T) {
 		t.Errorf("kinds listed with the audit filter = %v, want [Audit events]", kinds)
 	}
 	t.Logf("screenshots in %s", b.dir)
+}
+
+// TestConsoleListen serves the console on its own loopback listener: the
+// main listener no longer has /console/, the console's has it (and / leads
+// there).
+func TestConsoleListen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "logbook.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := cli.StartServer(t.Context(), cli.ServerOptions{Store: st, Listen: "127.0.0.1:0", ConsoleListen: ":0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	u, err := url.Parse(srv.ConsoleURL)
+	if err != nil || u.Hostname() != "127.0.0.1" || u.Host == strings.TrimPrefix(srv.URL, "http://") {
+		t.Fatalf("ConsoleURL = %q, want its own port on 127.0.0.1", srv.ConsoleURL)
+	}
+	tests := []struct {
+		url  string
+		want int
+	}{
+		{srv.URL + "/console/signin", http.StatusNotFound},
+		{srv.ConsoleURL + "signin", http.StatusOK},
+		{strings.TrimSuffix(srv.ConsoleURL, "console/"), http.StatusOK}, // redirected to sign-in
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s = %d, want %d", tt.url, resp.StatusCode, tt.want)
+		}
+	}
 }
