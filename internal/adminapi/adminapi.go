@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/sandbox"
 )
 
 // Prefix is where the admin API is mounted.
@@ -34,6 +35,10 @@ type Config struct {
 	Admin *admin.Service
 	// Logger gets failed requests (5xx in detail); discarded when nil.
 	Logger *slog.Logger
+	// Scenarios, when set, serves /scenario.
+	Scenarios *sandbox.Sandbox
+	// Scorecard, when set, serves /tokens/{token}/scorecard.
+	Scorecard ScorecardFunc
 }
 
 type handler struct {
@@ -73,6 +78,11 @@ func (h *handler) routes() []route {
 		{"GET", "/tokens", h.listTokens},
 		{"PATCH", "/tokens/{token}", h.renameToken},
 		{"POST", "/tokens/{token}/revoke", h.revokeToken},
+		{"GET", "/tokens/{token}/scorecard", h.tokenScorecard},
+
+		{"GET", "/scenario", h.getScenario},
+		{"PUT", "/scenario", h.putScenario},
+		{"DELETE", "/scenario", h.deleteScenario},
 
 		{"GET", "/signing-keys", h.listSigningKeys},
 		{"POST", "/signing-keys/rotate", h.rotateSigningKey},

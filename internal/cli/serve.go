@@ -68,8 +68,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&f.retention, "retention", api.DefaultRetention, "how far back the API serves events; older start_time is clamped")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
+	var sb sandboxFlags
+	sb.register(fs)
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
 	if err := parseFlags(fs, env, args, false); err != nil {
+		return err
+	}
+	var sbo ServerOptions
+	if err := sb.apply(&sbo); err != nil {
 		return err
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
@@ -97,7 +103,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer st.Close()
 
-	opts := ServerOptions{Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: f.retention, Logger: log,
+	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: f.retention, Logger: log,
 		ConsoleListen: f.consoleListen}
 	var caPath string
 	switch {
@@ -135,6 +141,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	printBanner(env, srv, f.store.data, caPath, demo)
+	if err := reportScenario(env, srv, f.store.data); err != nil {
+		log.Warn("scenario", "err", err)
+	}
 	log.Info("serving", "url", srv.URL, "aud", srv.Audience)
 
 	go retentionLoop(ctx, srv, f.retention, log)

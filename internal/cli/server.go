@@ -18,6 +18,7 @@ import (
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/console"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/token"
 )
@@ -43,6 +44,8 @@ type ServerOptions struct {
 	// IngestMaxBody bounds an ingestion request's body;
 	// ingest.DefaultMaxBody when zero.
 	IngestMaxBody int64
+	// Sandbox configures rate limits, scenarios and scorecards.
+	Sandbox SandboxOptions
 }
 
 // Server is a running Logbook server.
@@ -59,6 +62,11 @@ type Server struct {
 	// listener's.
 	ConsoleURL string
 
+	// Scenarios runs sandbox scenarios; Scorecards tracks connectors.
+	Scenarios  *sandbox.Sandbox
+	Scorecards *sandbox.Tracker
+
+	sandbox    *sandboxParts
 	console    http.Handler
 	consoleSrv *http.Server
 	srv        *http.Server
@@ -129,15 +137,21 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("cursor key: %w", err)
 	}
+	sb, err := newSandboxParts(ctx, o, tokens)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	apiHandler := api.NewHandler(api.Config{
 		Store: o.Store, Tokens: tokens, CursorKey: key,
 		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
+		Guard: sb.guard(), Observe: sb.observe,
 	})
-	mux.Handle("/api/", apiHandler)
+	mux.Handle("/api/", sb.sandbox.Middleware(apiHandler))
 	mux.Handle(ingest.Prefix, ingest.NewHandler(ingest.Config{Store: o.Store, MaxBody: o.IngestMaxBody, Now: o.Now, Logger: o.Logger}))
 	adm := admin.New(o.Store, tokens, admin.Config{Now: o.Now, Logger: o.Logger})
-	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: adm, Logger: o.Logger}))
+	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: adm, Logger: o.Logger,
+		Scenarios: sb.sandbox, Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now))}))
 	consoleHandler, err := console.NewHandler(console.Config{Admin: adm, Store: o.Store, PublicURL: publicURL,
 		Now: o.Now, Logger: o.Logger})
 	if err != nil {
@@ -153,6 +167,7 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	})
 	return &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
 		ConsoleURL: publicURL + console.DefaultPrefix + "/", console: consoleHandler,
+		Scenarios: sb.sandbox, Scorecards: sb.tracker, sandbox: sb,
 		done: make(chan error, 1), log: o.Logger}, nil
 }
 
@@ -172,6 +187,7 @@ func (s *Server) Close() error {
 		if serr := <-s.done; serr != nil {
 			s.closeErr = serr
 		}
+		s.sandbox.close(s.log)
 	})
 	return s.closeErr
 }
@@ -241,4 +257,18 @@ func (s *Server) startConsole(o ServerOptions) error {
 		}
 	}()
 	return nil
+}
+
+func retentionOr(d time.Duration) time.Duration {
+	if d <= 0 {
+		return api.DefaultRetention
+	}
+	return d
+}
+
+func nowOr(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
 }
