@@ -21,12 +21,11 @@ var errEnough = errors.New("enough")
 func generate(verb string, d *Data, account string, now time.Time) ([]events.Wire, error) {
 	end := now.Add(-d.age)
 	spread := d.spread
+	// About 18 events per person per working day at intensity 1.
+	intensity := max(1, float64(d.Events)*3/(200*18*max(spread.Hours()/24, 1.0/24)))
 	var out []events.Wire
-	for try := 0; try < 4; try++ {
+	for try := 0; try < 3; try++ {
 		out = out[:0]
-		days := spread.Hours() / 24
-		// About 18 events per person per working day at intensity 1.
-		intensity := max(1, float64(d.Events)*3/(200*18*max(days, 1.0/24)))
 		sim := simulate.New(simulate.Config{Seed: d.Seed, Start: end.Add(-spread), AccountUUID: account, Users: 200, Intensity: intensity})
 		err := sim.Run(end, func(it simulate.Item) error {
 			if d.kind != "" && it.Feature != d.kind {
@@ -51,10 +50,10 @@ func generate(verb string, d *Data, account string, now time.Time) ([]events.Wir
 		if err != nil && !errors.Is(err, errEnough) {
 			return nil, err
 		}
-		spread *= 4
+		intensity *= 4
 	}
 	if len(out) < d.Events {
-		return nil, fmt.Errorf("the simulator made only %d events; widen spread", len(out))
+		return nil, fmt.Errorf("the simulator made only %d events in %s; widen spread", len(out), spread)
 	}
 	if verb == "unicode" {
 		// What the sandbox serves must pass the sandbox's own ingestion.

@@ -37,6 +37,8 @@ type Options struct {
 	Listen string
 	// Logger receives the server's logs; discarded when nil.
 	Logger *slog.Logger
+	// Sandbox configures rate limits, scenarios and scorecards.
+	Sandbox cli.SandboxOptions
 }
 
 // Server is a running test server.
@@ -64,7 +66,7 @@ func Start(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	srv, err := cli.StartServer(ctx, cli.ServerOptions{Store: st, Listen: o.Listen, Retention: o.Retention, Logger: o.Logger, Now: o.Now})
+	srv, err := cli.StartServer(ctx, cli.ServerOptions{Store: st, Listen: o.Listen, Retention: o.Retention, Logger: o.Logger, Now: o.Now, Sandbox: o.Sandbox})
 	if err != nil {
 		st.Close()
 		t.Fatalf("start server: %v", err)
