@@ -16,9 +16,18 @@
 //
 // A rotated file is renamed to <path>.<UTC time>[.gz] and a new file is
 // started.
+//
+// A crash (even SIGKILL) in the middle of a write can leave a torn last
+// line, or with gzip a torn last member. That batch was never confirmed,
+// so the forwarder sends it again; when the sink opens the file it first
+// cuts the torn tail off, so the file holds only whole lines. With gzip
+// every batch is one complete gzip member (concatenated members are one
+// valid gzip stream) and opening the file reads it through once to find
+// the end of the last complete member; use max_size to bound that work.
 package file
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -45,7 +54,7 @@ type Sink struct {
 	gzip     bool
 
 	f    *os.File
-	gz   *gzip.Writer
+	gz   *gzip.Writer // reused for each batch's member
 	size int64 // bytes written to the current file (uncompressed with gzip)
 	buf  bytes.Buffer
 	now  func() time.Time
@@ -102,22 +111,109 @@ func (s *Sink) open() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(s.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(s.path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o640)
 	if err != nil {
 		return err
 	}
-	info, err := f.Stat()
+	size, err := s.repair(f)
 	if err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("repair %s: %w", s.path, err)
 	}
-	s.f, s.size = f, info.Size()
-	if s.gzip {
-		// Each open starts a new gzip member; concatenated members are a
-		// valid gzip stream.
-		s.gz = gzip.NewWriter(f)
-	}
+	s.f, s.size = f, size
 	return nil
+}
+
+// repair cuts a torn tail left by a crash during a write: everything after
+// the last newline (plain) or after the last complete gzip member. It
+// returns the size the sink counts for the file (uncompressed with gzip).
+func (s *Sink) repair(f *os.File) (int64, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	end := info.Size()
+	if end == 0 {
+		return 0, nil
+	}
+	var keep, size int64
+	if s.gzip {
+		keep, size, err = completeMembers(f)
+	} else {
+		keep, err = lastNewline(f, end)
+		size = keep
+	}
+	if err != nil {
+		return 0, err
+	}
+	if keep < end {
+		if err := f.Truncate(keep); err != nil {
+			return 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+	}
+	return size, nil
+}
+
+// lastNewline returns the offset just after the last '\n' before end (0
+// when there is none).
+func lastNewline(f *os.File, end int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for pos := end; pos > 0; {
+		n := min(int64(len(buf)), pos)
+		pos -= n
+		if _, err := f.ReadAt(buf[:n], pos); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return pos + int64(i) + 1, nil
+		}
+	}
+	return 0, nil
+}
+
+// counter counts the bytes read through it and keeps the first read
+// error other than EOF, so that a failing disk is not taken for a torn
+// member.
+type counter struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// completeMembers reads the gzip members of f in turn and returns the
+// offset after the last one that decompressed completely, and the
+// uncompressed size up to there.
+func completeMembers(f *os.File) (keep, size int64, err error) {
+	c := &counter{r: io.NewSectionReader(f, 0, 1<<62)}
+	br := bufio.NewReaderSize(c, 64<<10)
+	zr := new(gzip.Reader)
+	for {
+		if _, err := br.Peek(1); err == io.EOF {
+			return keep, size, nil
+		}
+		if err := zr.Reset(br); err != nil {
+			return keep, size, c.err // a torn header, unless reading failed
+		}
+		zr.Multistream(false)
+		n, err := io.Copy(io.Discard, zr)
+		if err != nil {
+			return keep, size, c.err // a torn member, unless reading failed
+		}
+		keep = c.n - int64(br.Buffered())
+		size += n
+	}
 }
 
 // Write implements forward.Sink.
@@ -164,17 +260,22 @@ func (s *Sink) Write(ctx context.Context, b forward.Batch) error {
 }
 
 func (s *Sink) writeSync(p []byte) error {
-	var w io.Writer = s.f
-	if s.gz != nil {
-		w = s.gz
-	}
-	if _, err := w.Write(p); err != nil {
-		return err
-	}
-	if s.gz != nil {
-		if err := s.gz.Flush(); err != nil {
+	if s.gzip {
+		// One complete member per batch, so that a torn write is found
+		// and cut off at the next open.
+		if s.gz == nil {
+			s.gz = gzip.NewWriter(s.f)
+		} else {
+			s.gz.Reset(s.f)
+		}
+		if _, err := s.gz.Write(p); err != nil {
 			return err
 		}
+		if err := s.gz.Close(); err != nil {
+			return err
+		}
+	} else if _, err := s.f.Write(p); err != nil {
+		return err
 	}
 	return s.f.Sync()
 }
@@ -183,14 +284,7 @@ func (s *Sink) closeFile() error {
 	if s.f == nil {
 		return nil
 	}
-	var err error
-	if s.gz != nil {
-		err = s.gz.Close()
-		s.gz = nil
-	}
-	if e := s.f.Sync(); err == nil {
-		err = e
-	}
+	err := s.f.Sync()
 	if e := s.f.Close(); err == nil {
 		err = e
 	}

@@ -267,3 +267,68 @@ func TestWriteCancelled(t *testing.T) {
 		t.Errorf("a cancelled Write created the file (%v)", err)
 	}
 }
+
+// TestTornTail: a crash in the middle of a write leaves a torn last line
+// (or gzip member); the next open cuts it off, so the repeated batch
+// follows whole lines and the gzip stream stays valid.
+func TestTornTail(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gzip=%v", gz), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.ndjson")
+			s, err := Open("archive", Options{Path: path, Gzip: gz})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				if err := s.Write(t.Context(), batch(evs(i*2, 2)...)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Simulate the kill: half of the next batch's bytes, no Close.
+			torn := []byte(lines(evs(4, 2)...))
+			if gz {
+				var z bytes.Buffer
+				zw := gzip.NewWriter(&z)
+				zw.Write(torn)
+				zw.Close()
+				torn = z.Bytes()
+			}
+			f, err := os.OpenFile(s.Path(), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write(torn[:len(torn)/2-5]) // inside the first line (or member)
+			f.Close()
+
+			s2, err := Open("archive", Options{Path: path, Gzip: gz})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s2.Write(t.Context(), batch(evs(4, 2)...)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s2.Close(); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(s2.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gz {
+				zr, err := gzip.NewReader(bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if data, err = io.ReadAll(zr); err != nil {
+					t.Fatalf("gzip stream after the repair: %v", err)
+				}
+			}
+			if diff := cmp.Diff(lines(evs(0, 6)...), string(data)); diff != "" {
+				t.Errorf("content (-want +got):\n%s", diff)
+			}
+			if s2.size != int64(len(lines(evs(0, 6)...))) {
+				t.Errorf("size counted %d, want %d", s2.size, len(lines(evs(0, 6)...)))
+			}
+		})
+	}
+}
