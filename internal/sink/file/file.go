@@ -55,7 +55,7 @@ type Sink struct {
 
 	f    *os.File
 	gz   *gzip.Writer // reused for each batch's member
-	size int64 // bytes written to the current file (uncompressed with gzip)
+	size int64        // bytes written to the current file (uncompressed with gzip)
 	buf  bytes.Buffer
 	now  func() time.Time
 }
