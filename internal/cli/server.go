@@ -153,7 +153,7 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: adm, Logger: o.Logger,
 		Scenarios: sb.sandbox, Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now))}))
 	consoleHandler, err := console.NewHandler(console.Config{Admin: adm, Store: o.Store, PublicURL: publicURL,
-		Now: o.Now, Logger: o.Logger})
+		Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now)), Now: o.Now, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

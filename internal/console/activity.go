@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -60,10 +61,17 @@ type activityView struct {
 	Charts     []chart
 	Events     []eventRow
 	Scanned    bool // the scan limit was reached before enough rows matched
-	Scorecards []Scorecard
+	Scorecards []scorecardView
 	// NoScorecards is set when the server has no scorecard source.
 	NoScorecards bool
 	ScoreError   string
+}
+
+// scorecardView is one token's scorecard with the integration it belongs to.
+type scorecardView struct {
+	sandbox.Scorecard
+	Integration string
+	LastUsed    time.Time
 }
 
 // readFilter reads the query's filters; a bad value names the field.
@@ -147,14 +155,47 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 		v.Events = v.Events[:f.Rows]
 	}
 
-	if h.cfg.Scorecards == nil {
+	if h.cfg.Scorecard == nil {
 		v.NoScorecards = true
-	} else if v.Scorecards, err = h.cfg.Scorecards(r, acct); err != nil {
+	} else if v.Scorecards, err = h.scorecards(ctx, c); err != nil {
 		h.log.Error("console: scorecards", "account", acct, "err", err)
 		v.ScoreError = "The scorecards could not be read; the server's log has the details."
 	}
 	h.render(w, r, c, http.StatusOK, "activity.html", "Activity", "activity", v)
 	return nil
+}
+
+// scorecards returns the scorecard of every token of the account that has
+// been used, most recently used first.
+func (h *handler) scorecards(ctx context.Context, c *call) ([]scorecardView, error) {
+	ts, err := h.cfg.Admin.Tokens(ctx, c.actor, "")
+	if err != nil {
+		return nil, err
+	}
+	ins, err := h.cfg.Admin.Integrations(ctx, c.actor, true)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, in := range ins {
+		names[in.UUID] = in.Name
+	}
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].LastUsedAt.After(ts[j].LastUsedAt) })
+	var out []scorecardView
+	for _, t := range ts {
+		if t.LastUsedAt.IsZero() {
+			continue
+		}
+		sc, err := h.cfg.Scorecard(ctx, c.actor.Account.UUID, t.ID)
+		if err != nil {
+			return nil, fmt.Errorf("scorecard of token %s: %w", t.ID, err)
+		}
+		if sc.TokenName == "" {
+			sc.TokenName = t.Name
+		}
+		out = append(out, scorecardView{Scorecard: sc, Integration: names[t.IntegrationUUID], LastUsed: t.LastUsedAt})
+	}
+	return out, nil
 }
 
 // latest returns up to limit of the newest events of one stream with a

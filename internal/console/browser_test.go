@@ -239,6 +239,10 @@ func TestBrowserFlow(t *testing.T) {
 	if charts == 0 || events == 0 {
 		t.Errorf("activity page has %d bars and %d event rows, want some of each from the demo", charts, events)
 	}
+	score := run(b, "read scorecards", chromedp.Text(chromedp.CSS(`section[aria-labelledby=scorecards]`)))
+	if !strings.Contains(score, "splunk item usages") || !strings.Contains(score, "Item usages") {
+		t.Errorf("scorecards section lacks the used token and its stream:\n%s", score)
+	}
 	b.do("filter audit events", chromedp.SetValue(chromedp.ID("kind"), "auditevents"),
 		chromedp.Click(`//button[normalize-space()="Apply"]`),
 		chromedp.WaitReady(chromedp.CSS(`select#kind option[value=auditevents][selected]`)))

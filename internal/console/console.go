@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -38,32 +40,18 @@ type Config struct {
 	// Prefix is the path the console is served under; DefaultPrefix when
 	// empty. The handler answers only below it.
 	Prefix string
-	// Scorecards returns the connector scorecard of each token of an
-	// account, shown on the activity page; the section says it is not
-	// available when nil.
-	Scorecards func(r *http.Request, account string) ([]Scorecard, error)
+	// Scorecard returns the connector scorecard of token id of account
+	// (internal/sandbox), shown per token on the activity page; the section
+	// says it is not available when nil.
+	Scorecard ScorecardFunc
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
 	// Logger receives sign-ins and internal errors; discarded when nil.
 	Logger *slog.Logger
 }
 
-// Scorecard is how well one token's connector behaves, as the activity page
-// shows it.
-type Scorecard struct {
-	TokenID   string
-	TokenName string
-	// Grade is a short summary such as "A" or "92%".
-	Grade string
-	Items []ScoreItem
-}
-
-// ScoreItem is one check of a scorecard.
-type ScoreItem struct {
-	Check  string
-	Passed bool
-	Detail string
-}
+// ScorecardFunc returns the scorecard of the token id of account.
+type ScorecardFunc func(ctx context.Context, account, id string) (sandbox.Scorecard, error)
 
 type handler struct {
 	cfg      Config
