@@ -44,7 +44,7 @@ func buildChart(id, title string, counts []store.LabelCount, from time.Time, ste
 	var total int64
 	for _, c := range counts {
 		i := int(c.Hour.Sub(from) / step)
-		if i < 0 || i >= n {
+		if c.Hour.Before(from) || i >= n {
 			continue
 		}
 		label := c.Label
