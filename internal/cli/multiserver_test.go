@@ -102,6 +102,13 @@ const sharedPublicURL = "https://events.logbook.test"
 
 func startMulti(t *testing.T) *multiServer {
 	t.Helper()
+	return startMultiWith(t, SandboxOptions{}, nil)
+}
+
+// startMultiWith starts the two servers with the given sandbox options
+// (rate limits) and clock (nil: time.Now).
+func startMultiWith(t *testing.T, so SandboxOptions, now func() time.Time) *multiServer {
+	t.Helper()
 	url := postgresSchemaURL(t)
 	ctx := t.Context()
 	start := func() (*Server, string) {
@@ -110,7 +117,8 @@ func startMulti(t *testing.T) *multiServer {
 		if err != nil {
 			t.Fatalf("open store: %v", err)
 		}
-		srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0", PublicURL: sharedPublicURL})
+		srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0", PublicURL: sharedPublicURL,
+			Sandbox: so, Now: now})
 		if err != nil {
 			st.Close()
 			t.Fatalf("start server: %v", err)
@@ -309,40 +317,54 @@ func TestMultiServer(t *testing.T) {
 			t.Errorf("cursor keys differ or are empty: %x, %x", ka, kb)
 		}
 	})
+}
 
-	// StartServer does not take rate limits yet (the wiring is in
-	// progress elsewhere): check the sharing one level down, with one
-	// limiter per server over that server's own store handle, as the
-	// server's Guard will use them.
-	t.Run("RateLimitsShared", func(t *testing.T) {
-		now := time.Date(2026, 11, 26, 12, 0, 30, 0, time.UTC)
-		clock := func() time.Time { return now }
-		limits := []ratelimit.Limit{{N: 5, Per: time.Minute}}
-		la := ratelimit.New(ratelimit.Config{Limits: limits, Counter: ratelimit.StoreCounter{Store: m.a.Store}, Now: clock})
-		lb := ratelimit.New(ratelimit.Config{Limits: limits, Counter: ratelimit.StoreCounter{Store: m.b.Store}, Now: clock})
-		acct := "rl-" + events.NewID()
-		var got []bool
-		for i := range 8 {
-			l := la
-			if i%2 == 1 {
-				l = lb
+// TestMultiServerRateLimits: requests to two servers count against one
+// limit per account, kept in PostgreSQL (the default) or in Redis.
+func TestMultiServerRateLimits(t *testing.T) {
+	tests := []struct {
+		name  string
+		redis bool
+	}{
+		{"postgres", false},
+		{"redis", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			so := SandboxOptions{RateLimits: []ratelimit.Limit{{N: 5, Per: time.Hour}}}
+			if tt.redis {
+				so.RedisURL = os.Getenv("LOGBOOK_TEST_REDIS_URL")
+				if so.RedisURL == "" {
+					testenv.Unavailable(t, "LOGBOOK_TEST_REDIS_URL is not set")
+				}
 			}
-			d, err := l.Allow(ctx, acct)
-			if err != nil {
-				t.Fatalf("request %d: %v", i, err)
+			// One instant for every request: no window boundary falls
+			// between them.
+			at := time.Now().UTC()
+			m := startMultiWith(t, so, func() time.Time { return at })
+			tok := m.issue(t, m.a, "limited")
+			clients := []*client.Client{clientFor(t, m.urlA, tok.Secret), clientFor(t, m.urlB, tok.Secret)}
+			start := at.Add(-time.Hour)
+			var got []int
+			for i := range 8 {
+				_, err := clients[i%2].ItemUsages(t.Context(), client.FromReset(events.ResetCursor{Limit: 10, StartTime: &start}))
+				var ce *client.Error
+				switch {
+				case err == nil:
+					got = append(got, http.StatusOK)
+				case errors.As(err, &ce):
+					got = append(got, ce.StatusCode)
+					if ce.StatusCode == http.StatusTooManyRequests && ce.RetryAfter <= 0 {
+						t.Errorf("request %d: 429 without Retry-After", i)
+					}
+				default:
+					t.Fatalf("request %d: %v", i, err)
+				}
 			}
-			got = append(got, d.Allowed)
-		}
-		want := []bool{true, true, true, true, true, false, false, false}
-		if d := cmp.Diff(want, got); d != "" {
-			t.Errorf("allowed, alternating servers, limit 5 per minute (-want +got):\n%s", d)
-		}
-		if d, err := lb.Allow(ctx, "rl-other-"+events.NewID()); err != nil || !d.Allowed {
-			t.Errorf("another account on B: allowed %v, err %v; want allowed", d.Allowed, err)
-		}
-		now = now.Add(time.Minute) // the next window starts afresh on both
-		if d, err := la.Allow(ctx, acct); err != nil || !d.Allowed {
-			t.Errorf("next window on A: allowed %v, err %v; want allowed", d.Allowed, err)
-		}
-	})
+			want := []int{200, 200, 200, 200, 200, 429, 429, 429}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("statuses, alternating servers A and B, limit 5 (-want +got):\n%s", d)
+			}
+		})
+	}
 }
