@@ -161,6 +161,9 @@ func TestBrowserFlow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo password: %v", err)
 	}
+	if fi, err := os.Stat(filepath.Join(srv.DataDir, "demo.password")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("demo.password mode = %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
 	b := newBrowser(t)
 
 	b.do("open the console", chromedp.Navigate(srv.ConsoleURL), heading("Sign in to the console"))
