@@ -161,8 +161,10 @@ func TestBrowserFlow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo password: %v", err)
 	}
-	if fi, err := os.Stat(filepath.Join(srv.DataDir, "demo.password")); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("demo.password mode = %v (%v), want 0600", fi.Mode().Perm(), err)
+	if fi, err := os.Stat(filepath.Join(srv.DataDir, "demo.password")); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("demo.password mode = %v, want 0600", fi.Mode().Perm())
 	}
 	b := newBrowser(t)
 
