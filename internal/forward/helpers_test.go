@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,4 +63,14 @@ func fileSize(t testing.TB, path string) int64 {
 		t.Fatal(err)
 	}
 	return info.Size()
+}
+
+// cpuTime is the CPU time of the process so far (user and system), for
+// benchmarks on a shared machine where wall time swings with other work.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -44,22 +44,25 @@ func ScanEvent(data []byte) (Event, error) {
 		if err != nil {
 			return ev, err
 		}
-		switch string(data[ks+1 : ke-1]) {
-		case "uuid":
+		switch key := data[ks+1 : ke-1]; {
+		case string(key) == "uuid":
 			s, err := unquote(data[i:end])
 			if err != nil {
 				return ev, errors.New("event: uuid is not a string")
 			}
 			ev.UUID = s
 			found++
-		case "timestamp":
-			s, err := unquote(data[i:end])
-			if err != nil {
-				return ev, errors.New("event: timestamp is not a string")
-			}
-			t, err := time.Parse(time.RFC3339Nano, s)
-			if err != nil {
-				return ev, errors.New("event: timestamp is not RFC 3339")
+		case string(key) == "timestamp":
+			v := data[i:end]
+			t, ok := parseTime(v)
+			if !ok {
+				s, err := unquote(v)
+				if err != nil {
+					return ev, errors.New("event: timestamp is not a string")
+				}
+				if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+					return ev, errors.New("event: timestamp is not RFC 3339")
+				}
 			}
 			ev.Time = t
 			found++
@@ -67,6 +70,58 @@ func ScanEvent(data []byte) (Event, error) {
 		i = end
 	}
 	return ev, nil
+}
+
+// parseTime reads the common form of a timestamp, a quoted
+// "YYYY-MM-DDTHH:MM:SS[.fraction]Z", without allocating. It reports false
+// for anything else (offsets, escapes, out-of-range fields), which the
+// caller hands to time.Parse.
+func parseTime(b []byte) (time.Time, bool) {
+	if len(b) < 22 || b[0] != '"' || b[len(b)-1] != '"' || b[len(b)-2] != 'Z' {
+		return time.Time{}, false
+	}
+	b = b[1 : len(b)-2]
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(s []byte) (int, bool) {
+		n := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(b[0:4])
+	month, ok2 := num(b[5:7])
+	day, ok3 := num(b[8:10])
+	hour, ok4 := num(b[11:13])
+	minute, ok5 := num(b[14:16])
+	sec, ok6 := num(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if frac := b[19:]; len(frac) > 0 {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return time.Time{}, false
+		}
+		n, ok := num(frac[1:])
+		if !ok {
+			return time.Time{}, false
+		}
+		for range 10 - len(frac) {
+			n *= 10
+		}
+		nsec = n
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day { // 31 April and the like: let time.Parse say no
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // unquote decodes a JSON string, quickly when it has no escapes.
