@@ -301,3 +301,63 @@ func jsonKind(kind string) string {
 	}
 	return "a number"
 }
+
+// nextItems returns up to n undecoded events. NDJSON lines are returned
+// raw; an array's elements are read with the streaming decoder. The error
+// is io.EOF at the end, or a *FieldError for unreadable input.
+func (d *Decoder) nextItems(n int) ([]item, error) {
+	if d.mode == 0 {
+		c, err := d.skipSpace()
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, d.fail(0, "body", "read: %v", err)
+		}
+		if c != '[' && c != '{' {
+			return nil, d.fail(0, "body", "must be a JSON array of events or NDJSON (one event object per line), not %q…", c)
+		}
+		if c == '[' {
+			if d.kind == "" {
+				return nil, d.fail(1, "kind", "a JSON array needs the kind of its events (--kind)")
+			}
+			d.mode = '['
+			d.dec = json.NewDecoder(d.r)
+			if _, err := d.dec.Token(); err != nil {
+				return nil, d.fail(0, "body", "not valid JSON: %v", err)
+			}
+		} else {
+			d.mode = '{'
+		}
+	}
+	var items []item
+	for len(items) < n {
+		if d.mode == '[' {
+			if !d.dec.More() {
+				if _, err := d.dec.Token(); err != nil {
+					return items, d.fail(d.line+1, "body", "not valid JSON after element %d: %v", d.line, err)
+				}
+				return items, io.EOF
+			}
+			var raw json.RawMessage
+			if err := d.dec.Decode(&raw); err != nil {
+				return items, d.fail(d.line+1, "body", "not valid JSON: %v", err)
+			}
+			d.line++
+			items = append(items, item{d.line, raw})
+			continue
+		}
+		line, err := d.readLine()
+		if err == io.EOF {
+			return items, io.EOF
+		}
+		if err != nil {
+			return items, err
+		}
+		d.line++
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			items = append(items, item{d.line, append([]byte(nil), line...)})
+		}
+	}
+	return items, nil
+}

@@ -147,37 +147,20 @@ func (h *handler) refuse(w http.ResponseWriter, status int, errs []FieldError) {
 
 // DecodeAll reads every event of kind from r and returns their wires, or,
 // if any event is invalid, up to MaxErrors field errors and no wires.
+// Events are decoded on every core; see decodeItems.
 func DecodeAll(r io.Reader, kind events.Feature) ([]events.Wire, []FieldError) {
-	d := NewDecoder(r, kind)
-	var wires []events.Wire
-	var errs []FieldError
-	for len(errs) < MaxErrors {
-		ev, err := d.Next()
-		if err == io.EOF {
-			break
-		}
-		var inv *Invalid
-		var fe *FieldError
-		switch {
-		case errors.As(err, &inv):
-			errs = append(errs, inv.Errors...)
-			if d.fatal != nil {
-				return nil, capErrors(errs)
-			}
-			continue
-		case errors.As(err, &fe):
-			return nil, capErrors(append(errs, *fe))
-		case err != nil:
-			return nil, capErrors(append(errs, FieldError{Field: "body", Reason: err.Error()}))
-		}
-		if len(errs) == 0 {
-			wires = append(wires, ev.Wire)
-		}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, []FieldError{{Field: "body", Reason: "read: " + err.Error()}}
 	}
-	if len(errs) > 0 {
-		return nil, capErrors(errs)
+	items, fe := splitBody(body)
+	if fe != nil {
+		return nil, []FieldError{*fe}
 	}
-	return wires, nil
+	if len(items) > 0 && kind == "" && body[skipWS(body, 0)] == '[' {
+		return nil, []FieldError{{Line: 1, Field: "kind", Reason: "a JSON array needs the kind of its events (--kind)"}}
+	}
+	return decodeItems(items, kind)
 }
 
 func capErrors(errs []FieldError) []FieldError {

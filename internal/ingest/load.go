@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -20,28 +19,56 @@ import (
 func Load(ctx context.Context, st store.EventStore, account string, kind events.Feature, r io.Reader, progress func(read int)) (Result, error) {
 	w := NewWriter(st, account, DefaultBatch)
 	d := NewDecoder(r, kind)
-	for {
-		ev, err := d.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var inv *Invalid
-			if errors.As(err, &inv) && len(inv.Errors) > 0 {
-				err = inv.Errors[0]
-				if len(inv.Errors) > 1 {
-					err = fmt.Errorf("%w (and %d more problems on that line)", err, len(inv.Errors)-1)
+	// Chunks of lines are decoded on every core while the previous chunk
+	// is appended.
+	type chunk struct {
+		wires []events.Wire
+		err   error
+	}
+	chunks := make(chan chunk, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(chunks)
+		for {
+			items, err := d.nextItems(loadChunk)
+			var c chunk
+			if len(items) > 0 {
+				var errs []FieldError
+				c.wires, errs = decodeItems(items, d.kind)
+				if len(errs) > 0 {
+					c.wires, c.err = nil, firstError(errs, items)
 				}
 			}
-			if flushErr := w.Flush(ctx); flushErr != nil {
-				return loadResult(w), flushErr
+			if c.err == nil && err != nil && err != io.EOF {
+				c.err = err
 			}
-			return loadResult(w), err
+			if len(c.wires) > 0 || c.err != nil {
+				select {
+				case chunks <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if c.err != nil || err != nil {
+				return
+			}
 		}
-		if err := w.AddWire(ctx, ev.Wire); err != nil {
-			return loadResult(w), err
+	}()
+	for c := range chunks {
+		for _, wire := range c.wires {
+			if err := w.AddWire(ctx, wire); err != nil {
+				return loadResult(w), err
+			}
 		}
-		if progress != nil && w.Added%DefaultBatch == 0 {
+		if c.err != nil {
+			// Keep what came before the bad event, as documented.
+			if err := w.Flush(ctx); err != nil {
+				return loadResult(w), err
+			}
+			return loadResult(w), c.err
+		}
+		if progress != nil {
 			progress(w.Added)
 		}
 	}
@@ -52,6 +79,23 @@ func Load(ctx context.Context, st store.EventStore, account string, kind events.
 		progress(w.Added)
 	}
 	return loadResult(w), nil
+}
+
+// loadChunk is how many lines Load decodes at once.
+const loadChunk = 4096
+
+func firstError(errs []FieldError, items []item) error {
+	var err error = errs[0]
+	n := 0
+	for _, e := range errs {
+		if e.Line == errs[0].Line {
+			n++
+		}
+	}
+	if n > 1 {
+		err = fmt.Errorf("%w (and %d more problems on that line)", err, n-1)
+	}
+	return err
 }
 
 func loadResult(w *Writer) Result {

@@ -1,0 +1,164 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/servertest"
+	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlite"
+)
+
+// template is a mix of simulated events (all three kinds) of one kind per
+// batch, whose uuids are replaced to make every batch new.
+type template struct {
+	kind  events.Feature
+	evs   []json.RawMessage
+	uuids []string
+}
+
+func templates(b *testing.B) []template {
+	var out []template
+	for _, k := range events.AllFeatures {
+		evs := simulated(b, k, 1000, 9)
+		t := template{kind: k, evs: evs}
+		for _, e := range evs {
+			var h struct{ UUID string }
+			_ = json.Unmarshal(e, &h)
+			t.uuids = append(t.uuids, h.UUID)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// batch renders t as NDJSON with fresh uuids.
+func (t template) batch(buf *bytes.Buffer) {
+	buf.Reset()
+	for i, e := range t.evs {
+		buf.Write(bytes.Replace(e, []byte(t.uuids[i]), []byte(events.NewID()), 1))
+		buf.WriteByte('\n')
+	}
+}
+
+// BenchmarkIngestHTTP posts batches of 1,000 new events (NDJSON) to a real
+// server on SQLite, de-duplication on, from one client and from two at
+// once (so that one batch's decoding overlaps another's append). Batches
+// are rendered before the clock starts.
+func BenchmarkIngestHTTP(b *testing.B) {
+	for _, clients := range []int{1, 2} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			srv := servertest.Start(b, servertest.Options{})
+			key := newKey(b, srv)
+			tpls := templates(b)
+			var bodies [][]byte
+			var kinds []events.Feature
+			for i := 0; i < 60; i++ {
+				var buf bytes.Buffer
+				tpls[i%len(tpls)].batch(&buf)
+				bodies = append(bodies, buf.Bytes())
+				kinds = append(kinds, tpls[i%len(tpls)].kind)
+			}
+			var next atomic.Int64
+			post := func() {
+				// Past 60 batches they repeat (all duplicates): run with
+				// -benchtime 30x to measure new events only.
+				i := int(next.Add(1)-1) % len(bodies)
+				req, _ := http.NewRequest("POST", srv.URL+ingest.Prefix+string(kinds[i]), bytes.NewReader(bodies[i]))
+				req.Header.Set("Authorization", "Bearer "+key)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Errorf("%d %s", resp.StatusCode, body)
+				}
+			}
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for c := 0; c < clients; c++ {
+					wg.Go(post)
+				}
+				wg.Wait()
+			}
+			reportRates(b, b.N*clients*1000, cpuTime()-cpu0)
+		})
+	}
+}
+
+// BenchmarkIngestFile loads NDJSON (the simulator's envelope lines) into
+// SQLite through ingest.Load, as logbook ingest does.
+func BenchmarkIngestFile(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	acct := events.NewID()
+	if err := st.CreateAccount(ctx, store.Account{UUID: acct, Name: "B", CreatedAt: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	tpls := templates(b)
+	var file, buf bytes.Buffer
+	for i := 0; i < 30; i++ { // 30,000 events per file
+		t := tpls[i%len(tpls)]
+		t.batch(&buf)
+		for _, line := range bytes.SplitAfter(buf.Bytes(), []byte("\n")) {
+			if len(line) > 1 {
+				file.WriteString(`{"kind":"` + string(t.kind) + `","event":`)
+				file.Write(bytes.TrimSuffix(line, []byte("\n")))
+				file.WriteString("}\n")
+			}
+		}
+	}
+	data := file.Bytes()
+	b.SetBytes(int64(len(data)))
+	n := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		// The first pass stores 30,000 events; later passes find them all
+		// duplicates, which costs the store the same unique-index probes.
+		res, err := ingest.Load(ctx, st, acct, "", bytes.NewReader(data), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += res.Accepted + res.Duplicates
+	}
+	reportRates(b, n, cpuTime()-cpu0)
+}
+
+// BenchmarkDecode measures decoding, validation and re-encoding alone.
+func BenchmarkDecode(b *testing.B) {
+	for _, t := range templates(b) {
+		b.Run(string(t.kind), func(b *testing.B) {
+			var buf bytes.Buffer
+			t.batch(&buf)
+			b.SetBytes(int64(buf.Len()))
+			cpu0 := cpuTime()
+			for b.Loop() {
+				wires, errs := ingest.DecodeAll(bytes.NewReader(buf.Bytes()), t.kind)
+				if len(errs) > 0 || len(wires) != 1000 {
+					b.Fatal(errs)
+				}
+			}
+			reportRates(b, 1000*b.N, cpuTime()-cpu0)
+		})
+	}
+}
