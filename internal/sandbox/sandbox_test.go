@@ -491,3 +491,72 @@ func TestScorecardPersists(t *testing.T) {
 func readExample(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join("..", "..", "examples", "scenarios", name+".yaml"))
 }
+
+// TestAdminAPI: PUT, GET and DELETE /admin/api/v1/scenario and GET
+// /tokens/{id}/scorecard over HTTP with an admin key.
+func TestAdminAPI(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	srv := b.srv
+	u := store.User{UUID: events.NewID(), AccountUUID: srv.Account, Name: "Owner", Email: "owner@example.com", Role: store.RoleOwner, CreatedAt: time.Now().UTC()}
+	if err := srv.Store.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	acct, _ := srv.Store.Account(ctx, srv.Account)
+	actor, err := srv.Admin.ActorAs(ctx, acct, u.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := srv.Admin.CreateAPIKey(ctx, actor, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, srv.URL+"/admin/api/v1"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key.Secret)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		data, _ := io.ReadAll(r.Body)
+		return r.StatusCode, string(data)
+	}
+	if code, body := call("GET", "/scenario", ""); code != 404 {
+		t.Errorf("GET with none loaded: %d %s", code, body)
+	}
+	if code, body := call("PUT", "/scenario", "steps:\n  - status_429: {count: 0}\n    slow: {delay: 1s}\n"); code != 400 || !strings.Contains(body, `"field": "steps[0]"`) {
+		t.Errorf("PUT invalid: %d %s", code, body)
+	}
+	if code, body := call("PUT", "/scenario", "account: Other\nsteps:\n  - status_500: {}\n"); code != 400 || !strings.Contains(body, `"field": "account"`) {
+		t.Errorf("PUT for another account: %d %s", code, body)
+	}
+	if code, body := call("PUT", "/scenario", "name: api\nsteps:\n  - status_500: {count: 1}\n"); code != 200 || !strings.Contains(body, `"name": "api"`) {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	if got := b.statuses(2); got[0] != 500 || got[1] != 200 {
+		t.Errorf("after PUT: %v", got)
+	}
+	code, body := call("GET", "/scenario", "")
+	var st sandbox.Status
+	_ = json.Unmarshal([]byte(body), &st)
+	if code != 200 || st.Requests != 2 || len(st.Fired) != 1 || st.Account != srv.Account {
+		t.Errorf("GET: %d %s", code, body)
+	}
+	if code, body := call("DELETE", "/scenario", ""); code != 204 {
+		t.Errorf("DELETE: %d %s", code, body)
+	}
+	if _, ok := srv.Scenarios.Current(); ok {
+		t.Error("scenario still loaded after DELETE")
+	}
+	tok := tokenID(t, srv, srv.Token)
+	code, body = call("GET", "/tokens/"+tok.ID+"/scorecard", "")
+	var sc sandbox.Scorecard
+	_ = json.Unmarshal([]byte(body), &sc)
+	if code != 200 || sc.TokenID != tok.ID || sc.Requests != 2 || sc.ServerErrors != 1 {
+		t.Errorf("scorecard: %d %s", code, body)
+	}
+	if code, _ := call("GET", "/tokens/NOSUCHTOKEN/scorecard", ""); code != 404 {
+		t.Errorf("unknown token's scorecard: %d", code)
+	}
+}
