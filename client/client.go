@@ -205,6 +205,12 @@ func (c *Client) APIVersion() int { return c.version }
 
 // do sends one request and returns the body of a 2xx reply, or a *Error.
 func (c *Client) do(ctx context.Context, method, path string, body any) ([]byte, error) {
+	return c.doInto(ctx, method, path, body, nil)
+}
+
+// doInto is do reading the reply into buf's storage (grown when too
+// small).
+func (c *Client) doInto(ctx context.Context, method, path string, body any, buf []byte) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -228,7 +234,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any) ([]byte,
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := readBody(resp)
+	data, err := readBody(resp, buf)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, newError(resp, data, time.Now())
 	}
@@ -238,17 +244,28 @@ func (c *Client) do(ctx context.Context, method, path string, body any) ([]byte,
 	return data, nil
 }
 
-func readBody(resp *http.Response) ([]byte, error) {
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n <= maxBody {
-		buf.Grow(int(n) + bytes.MinRead)
+func readBody(resp *http.Response, buf []byte) ([]byte, error) {
+	buf = buf[:0]
+	if n := resp.ContentLength; n > 0 && n <= maxBody && int64(cap(buf)) < n+1 {
+		buf = make([]byte, 0, n+1) // +1: see EOF without growing
 	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return buf.Bytes(), err
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > maxBody {
+				return nil, fmt.Errorf("reply larger than %d bytes", maxBody)
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if len(buf) > maxBody {
+				return nil, fmt.Errorf("reply larger than %d bytes", maxBody)
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
-	if n > maxBody {
-		return nil, fmt.Errorf("reply larger than %d bytes", maxBody)
-	}
-	return buf.Bytes(), nil
 }

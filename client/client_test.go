@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -319,6 +320,58 @@ func TestRawPageKeepsBytes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("RawPage mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestRawPageInto: a buffer large enough is reused (the items alias it);
+// a small one is replaced; chunked replies without Content-Length are
+// read whole.
+func TestRawPageInto(t *testing.T) {
+	t.Parallel()
+	b := setup(t, false)
+	page := `{"cursor":"c1","has_more":false,"items":[{"uuid":"A","timestamp":"2024-12-02T11:54:19Z"},{"uuid":"B"}]}`
+	chunked := false
+	b.handler = func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+		if chunked {
+			for i := 0; i < len(page); i += 7 {
+				io.WriteString(w, page[i:min(i+7, len(page))])
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		io.WriteString(w, page)
+	}
+	c, _ := client.New(b.srv.URL, "tok")
+	want := events.RawPage{Cursor: "c1", Items: []json.RawMessage{json.RawMessage(`{"uuid":"A","timestamp":"2024-12-02T11:54:19Z"}`), json.RawMessage(`{"uuid":"B"}`)}}
+	for _, tt := range []struct {
+		name    string
+		buf     []byte
+		chunked bool
+		reused  bool
+	}{
+		{"nil buffer", nil, false, false},
+		{"large buffer reused", make([]byte, 0, 4096), false, true},
+		{"small buffer replaced", make([]byte, 0, 8), false, false},
+		{"chunked into a large buffer", make([]byte, 0, 4096), true, true},
+		{"chunked into a small buffer", make([]byte, 1, 8), true, false},
+	} {
+		b.mu.Lock()
+		chunked = tt.chunked
+		b.mu.Unlock()
+		got, used, err := c.RawPageInto(t.Context(), events.AuditEvents, client.Request{}, tt.buf)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: page (-want +got):\n%s", tt.name, diff)
+		}
+		if string(used) != page {
+			t.Errorf("%s: buffer holds %q, want the reply", tt.name, used)
+		}
+		if reused := cap(tt.buf) > 0 && &used[:1][0] == &tt.buf[:1][0]; reused != tt.reused {
+			t.Errorf("%s: buffer reused = %v, want %v", tt.name, reused, tt.reused)
+		}
 	}
 }
 

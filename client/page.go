@@ -71,18 +71,29 @@ func (c *Client) Introspect(ctx context.Context) (events.Introspection, error) {
 // cursor, a boolean has_more and an array of objects); the events are not
 // decoded.
 func (c *Client) RawPage(ctx context.Context, feature events.Feature, req Request) (events.RawPage, error) {
+	p, _, err := c.RawPageInto(ctx, feature, req, nil)
+	return p, err
+}
+
+// RawPageInto is RawPage reading the reply into buf's storage (a new
+// buffer when buf is too small) instead of a fresh allocation. It returns
+// the buffer it used, which the page's items alias: pass that buffer to a
+// later call only once nothing uses those items any more. A forwarder
+// recycling a few buffers saves allocating and zeroing a buffer of the
+// page's size per request.
+func (c *Client) RawPageInto(ctx context.Context, feature events.Feature, req Request, buf []byte) (events.RawPage, []byte, error) {
 	if !feature.Valid() {
-		return events.RawPage{}, fmt.Errorf("raw page: unknown feature %q", feature)
+		return events.RawPage{}, buf, fmt.Errorf("raw page: unknown feature %q", feature)
 	}
-	data, err := c.do(ctx, "POST", fmt.Sprintf("/api/v%d/%s", c.version, feature), req.body())
+	data, err := c.doInto(ctx, "POST", fmt.Sprintf("/api/v%d/%s", c.version, feature), req.body(), buf)
 	if err != nil {
-		return events.RawPage{}, fmt.Errorf("%s: %w", feature, err)
+		return events.RawPage{}, buf, fmt.Errorf("%s: %w", feature, err)
 	}
 	p, err := SplitPage(data)
 	if err != nil {
-		return events.RawPage{}, fmt.Errorf("%s: malformed page: %w", feature, err)
+		return events.RawPage{}, data, fmt.Errorf("%s: malformed page: %w", feature, err)
 	}
-	return p, nil
+	return p, data, nil
 }
 
 func page[T any](ctx context.Context, c *Client, feature events.Feature, req Request) (events.Page[T], error) {

@@ -187,7 +187,10 @@ type clientSource struct {
 	token string
 }
 
-var _ forward.Refresher = (*clientSource)(nil)
+var (
+	_ forward.Refresher      = (*clientSource)(nil)
+	_ forward.BufferedSource = (*clientSource)(nil)
+)
 
 func (s *clientSource) client() *client.Client {
 	s.mu.Lock()
@@ -204,6 +207,12 @@ func (s *clientSource) Page(ctx context.Context, f events.Feature, r forward.Req
 	req := client.Request{Cursor: r.Cursor, Reset: events.ResetCursor{Limit: r.Limit, StartTime: r.Start, EndTime: r.End}}
 	p, err := s.client().RawPage(ctx, f, req)
 	return p, sourceError(err)
+}
+
+func (s *clientSource) PageInto(ctx context.Context, f events.Feature, r forward.Request, buf []byte) (events.RawPage, []byte, error) {
+	req := client.Request{Cursor: r.Cursor, Reset: events.ResetCursor{Limit: r.Limit, StartTime: r.Start, EndTime: r.End}}
+	p, buf, err := s.client().RawPageInto(ctx, f, req, buf)
+	return p, buf, sourceError(err)
 }
 
 // Refresh implements forward.Refresher: it re-reads token_file and

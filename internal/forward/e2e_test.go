@@ -32,6 +32,11 @@ func (s clientSource) Page(ctx context.Context, f events.Feature, r forward.Requ
 	return p, srcErr(err)
 }
 
+func (s clientSource) PageInto(ctx context.Context, f events.Feature, r forward.Request, buf []byte) (events.RawPage, []byte, error) {
+	p, buf, err := s.c.RawPageInto(ctx, f, client.Request{Cursor: r.Cursor, Reset: events.ResetCursor{Limit: r.Limit, StartTime: r.Start, EndTime: r.End}}, buf)
+	return p, buf, srcErr(err)
+}
+
 func srcErr(err error) error {
 	var ce *client.Error
 	if errors.As(err, &ce) {

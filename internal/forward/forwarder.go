@@ -24,6 +24,15 @@ type Source interface {
 	Page(ctx context.Context, feature events.Feature, req Request) (events.RawPage, error)
 }
 
+// BufferedSource is a Source that can read a page into a buffer the
+// forwarder hands back once the page was delivered (events.RawPage items
+// alias it), so that a stream reuses a few buffers instead of allocating
+// and zeroing one per page. PageInto returns the buffer it used (buf, or a
+// larger one).
+type BufferedSource interface {
+	PageInto(ctx context.Context, feature events.Feature, req Request, buf []byte) (events.RawPage, []byte, error)
+}
+
 // Refresher is implemented by a Source whose credential can change while
 // the forwarder runs, such as a token file an operator replaces after a
 // revocation. After a 401 the forwarder calls Refresh; when it reports a
@@ -418,6 +427,14 @@ type fetched struct {
 	req  Request
 	page events.RawPage
 	evs  []Event
+	buf  []byte // the reply, which page and evs alias
+}
+
+// recycled is the storage of a delivered page, for a later one: a stream
+// has at most three pages in hand (fetching, queued, delivering).
+type recycled struct {
+	buf []byte
+	evs []Event
 }
 
 func (s *stream) run(ctx context.Context) error {
@@ -435,10 +452,11 @@ func (s *stream) run(ctx context.Context) error {
 	}
 	s.f.update(s.status, func(ss *streamStatus) { ss.newest = st.Newest; ss.current = st.Saved })
 	pages := make(chan fetched, 1)
+	free := make(chan recycled, 3)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fetchErr := make(chan error, 1)
-	go func() { fetchErr <- s.fetchLoop(ctx, st, pages) }()
+	go func() { fetchErr <- s.fetchLoop(ctx, st, pages, free) }()
 	for p := range pages {
 		if err := s.deliver(ctx, p); err != nil {
 			cancel()
@@ -471,6 +489,12 @@ func (s *stream) run(ctx context.Context) error {
 		}
 		now := time.Now()
 		s.f.update(s.status, func(ss *streamStatus) { ss.current = now; ss.newest = st.Newest })
+		// Every sink confirmed or spooled (copied) the page: its storage
+		// can take another one.
+		select {
+		case free <- recycled{p.buf, p.evs}:
+		default:
+		}
 	}
 	err = <-fetchErr
 	if ctx.Err() != nil {
@@ -481,16 +505,25 @@ func (s *stream) run(ctx context.Context) error {
 
 // fetchLoop fetches pages in order, one ahead of delivery, and closes
 // pages when the stream ends (ctx, or drained with Once or an end time).
-func (s *stream) fetchLoop(ctx context.Context, st State, pages chan<- fetched) error {
+func (s *stream) fetchLoop(ctx context.Context, st State, pages chan<- fetched, free <-chan recycled) error {
 	defer close(pages)
 	req := Request{Cursor: st.Cursor, Limit: s.so.Limit, Start: st.StartTime, End: st.EndTime}
 	bounded := s.f.opts.Once || st.EndTime != nil
 	for {
-		page, err := s.fetch(ctx, req)
+		var r recycled
+		select {
+		case r = <-free:
+		default:
+		}
+		page, buf, err := s.fetch(ctx, req, r.buf)
 		if err != nil {
 			return err
 		}
-		evs := make([]Event, len(page.Items))
+		evs := r.evs[:0]
+		if cap(evs) < len(page.Items) {
+			evs = make([]Event, len(page.Items))
+		}
+		evs = evs[:len(page.Items)]
 		for i, raw := range page.Items {
 			ev, err := ScanEvent(raw)
 			if err != nil {
@@ -500,7 +533,7 @@ func (s *stream) fetchLoop(ctx context.Context, st State, pages chan<- fetched) 
 		}
 		s.f.m.eventsIn.WithLabelValues(s.so.Name, string(s.feature)).Add(float64(len(evs)))
 		select {
-		case pages <- fetched{req: req, page: page, evs: evs}:
+		case pages <- fetched{req: req, page: page, evs: evs, buf: buf}:
 		case <-ctx.Done():
 			return nil
 		}
@@ -520,22 +553,31 @@ func (s *stream) fetchLoop(ctx context.Context, st State, pages chan<- fetched) 
 
 // fetch gets one page, waiting for the budget and retrying temporary
 // failures forever; a 401 or 400 pauses the stream and retries slowly.
-func (s *stream) fetch(ctx context.Context, req Request) (events.RawPage, error) {
+func (s *stream) fetch(ctx context.Context, req Request, buf []byte) (events.RawPage, []byte, error) {
 	name, ft := s.so.Name, string(s.feature)
+	bs, buffered := s.so.Source.(BufferedSource)
 	for {
 		if err := s.budget.Wait(ctx); err != nil {
-			return events.RawPage{}, err
+			return events.RawPage{}, buf, err
 		}
-		page, err := s.so.Source.Page(ctx, s.feature, req)
+		var (
+			page events.RawPage
+			err  error
+		)
+		if buffered {
+			page, buf, err = bs.PageInto(ctx, s.feature, req, buf)
+		} else {
+			page, err = s.so.Source.Page(ctx, s.feature, req)
+		}
 		if err == nil {
 			s.f.m.requests.WithLabelValues(name, ft, "200").Inc()
 			s.backoff.Reset()
 			s.setPaused("")
 			s.f.update(s.status, func(ss *streamStatus) { ss.polled = true })
-			return page, nil
+			return page, buf, nil
 		}
 		if ctx.Err() != nil {
-			return events.RawPage{}, ctx.Err()
+			return events.RawPage{}, buf, ctx.Err()
 		}
 		var se *SourceError
 		code := 0
@@ -572,7 +614,7 @@ func (s *stream) fetch(ctx context.Context, req Request) (events.RawPage, error)
 			s.log.Warn("fetch page", "err", err, "retry_in", wait.Round(time.Millisecond))
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return events.RawPage{}, err
+			return events.RawPage{}, buf, err
 		}
 	}
 }
