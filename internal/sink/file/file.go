@@ -3,8 +3,8 @@
 // the server pretty-printed them), with rotation by size and optional gzip.
 //
 // Confirmed means written and fsynced: Write returns nil only after the
-// batch's lines are on disk (for gzip, after the compressed stream was
-// flushed and the file fsynced). A crash after the fsync but before the
+// batch's lines are on disk (for gzip, after the batch's gzip member was
+// completed and the file fsynced). A crash after the fsync but before the
 // forwarder saved its cursor repeats that batch.
 //
 // Options:
