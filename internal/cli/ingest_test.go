@@ -77,3 +77,21 @@ func TestIngestCommands(t *testing.T) {
 		t.Errorf("unknown token: %v", err)
 	}
 }
+
+// TestServeScenarioFlag: a bad scenario stops serve before it starts, with
+// the file and the YAML path in the message.
+func TestServeScenarioFlag(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bad.yaml")
+	_ = os.WriteFile(file, []byte("steps:\n  - status_429: {retry_after: soon}\n"), 0o600)
+	_, _, err := runCLI(t, "", "serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--scenario", file)
+	if err == nil || !strings.Contains(err.Error(), "--scenario "+file+": steps[0].status_429.retry_after:") {
+		t.Errorf("serve with a bad scenario: %v", err)
+	}
+	for _, args := range [][]string{{"--rate-per-minute", "-1"}, {"--spin-window", "0s"}, {"--ingest-max-body", "10"}} {
+		_, _, err := runCLI(t, "", append([]string{"serve", "--data", filepath.Join(dir, "data")}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("serve %v: %v, want an error naming the flag", args, err)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/servertest"
 	"github.com/logbookhq/logbook/internal/store"
@@ -558,5 +559,44 @@ func TestAdminAPI(t *testing.T) {
 	}
 	if code, _ := call("GET", "/tokens/NOSUCHTOKEN/scorecard", ""); code != 404 {
 		t.Errorf("unknown token's scorecard: %d", code)
+	}
+}
+
+// TestRateLimitEndToEnd: serve's limiter answers the client package with a
+// 429 it can read, and the scorecard counts it.
+func TestRateLimitEndToEnd(t *testing.T) {
+	clk := newClock()
+	srv := servertest.Start(t, servertest.Options{Now: clk.Now, Sandbox: cli.SandboxOptions{
+		RateLimits: []ratelimit.Limit{{N: 2, Per: time.Minute}, {N: 100, Per: time.Hour}}}})
+	c, err := client.New(srv.URL, srv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	var retry time.Duration
+	for i := 0; i < 3; i++ {
+		_, err := c.RawPage(context.Background(), events.AuditEvents, client.FromReset(events.ResetCursor{}))
+		var ce *client.Error
+		switch {
+		case err == nil:
+			got = append(got, 200)
+		case errors.As(err, &ce):
+			got = append(got, ce.StatusCode)
+			retry = ce.RetryAfter
+		default:
+			t.Fatal(err)
+		}
+	}
+	wantRetry := clk.Now().Truncate(time.Minute).Add(time.Minute).Sub(clk.Now())
+	wantRetry = (wantRetry + time.Second - 1).Truncate(time.Second)
+	if diff := cmp.Diff([]int{200, 200, 429}, got); diff != "" || retry != max(wantRetry, time.Second) {
+		t.Errorf("statuses (-want +got):\n%s\nRetry-After %s, want %s", diff, retry, wantRetry)
+	}
+	if err := srv.Scorecards.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := sandbox.Report(context.Background(), srv.Store, tokenID(t, srv, srv.Token), time.Time{})
+	if err != nil || sc.TooMany.Received != 1 {
+		t.Errorf("scorecard 429s = %+v, %v; want 1", sc.TooMany, err)
 	}
 }
