@@ -110,6 +110,9 @@ func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.L
 		Sinks: sinks, StateDir: stateDir, SpoolMaxBytes: cfg.SpoolMaxBytes, DeadLetterDir: cfg.DeadLetterDir,
 		Once: once, OnceDrainTimeout: cfg.OnceDrainTimeout, BackoffInitial: cfg.BackoffInitial, BackoffMax: cfg.BackoffMax,
 		PausedRetry: cfg.PausedRetry, Logger: log, Registerer: reg,
+		// In the main state directory even for a backfill, so that the
+		// live forwarder and its backfills share each account's budget.
+		BudgetDir: filepath.Join(cfg.StateDir, "budget"),
 	}
 	for _, sc := range cfg.Sources {
 		so, err := sourceOptions(sc)

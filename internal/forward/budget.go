@@ -34,6 +34,7 @@ type Budget struct {
 	minute  ring
 	hour    ring
 	blocked time.Time
+	file    *budgetFile // when shared with other processes
 }
 
 // NewBudget returns a budget with the given limits.
@@ -44,6 +45,9 @@ func NewBudget(l Limits) *Budget {
 
 // Wait blocks until a request may be sent, and records it.
 func (b *Budget) Wait(ctx context.Context) error {
+	if b.file != nil {
+		return b.waitShared(ctx)
+	}
 	for {
 		b.mu.Lock()
 		now := time.Now()
@@ -72,6 +76,11 @@ func (b *Budget) Wait(ctx context.Context) error {
 
 // Block stops every request until t.
 func (b *Budget) Block(t time.Time) {
+	if b.file != nil {
+		// Also kept in memory below, so that this process honours it even
+		// if the file cannot be written.
+		_ = b.file.block(t)
+	}
 	b.mu.Lock()
 	if t.After(b.blocked) {
 		b.blocked = t

@@ -1,7 +1,11 @@
 package forward
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -111,4 +115,90 @@ sinks:
 
 func errorsJoin(a, b error) error {
 	return &ConfigError{Errs: append(a.(*ConfigError).Errs, b.(*ConfigError).Errs...)}
+}
+
+// TestSharedBudget: two budgets on one file (as a live forwarder and a
+// backfill in two processes would be) stay together within the limits,
+// and a Block by one delays the other.
+func TestSharedBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "acct.budget")
+		l := Limits{PerMinute: 10, PerHour: 40}
+		var times []time.Time
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 2 {
+			b, err := OpenSharedBudget(path, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			wg.Go(func() {
+				for range 25 {
+					if err := b.Wait(t.Context()); err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					times = append(times, time.Now())
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+		for i := 10; i < len(times); i++ {
+			if d := times[i].Sub(times[i-10]); d < time.Minute {
+				t.Errorf("requests %d and %d (of both budgets) are %v apart, want at least a minute", i-10, i, d)
+			}
+		}
+		if d := times[40].Sub(times[0]); d < time.Hour {
+			t.Errorf("request 41 came %v after the first, want an hour (per_hour 40)", d)
+		}
+
+		a, err := OpenSharedBudget(path, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := OpenSharedBudget(path, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		time.Sleep(3 * time.Hour) // fake time: let the windows empty
+		a.Block(time.Now().Add(30 * time.Minute))
+		start := time.Now()
+		if err := b.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d < 30*time.Minute {
+			t.Errorf("the other budget waited %v after a Block of 30m", d)
+		}
+	})
+}
+
+// TestSharedBudgetCompacts: the log stays bounded.
+func TestSharedBudgetCompacts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "acct.budget")
+		b, err := OpenSharedBudget(path, Limits{PerMinute: 1000, PerHour: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		for range 1000 {
+			if err := b.Wait(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Minute) // fake time: the hour limit allows it
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if max := int64(8 + 8*(2*100+64)); info.Size() > max {
+			t.Errorf("log is %d bytes after 1000 requests, want at most %d", info.Size(), max)
+		}
+	})
 }

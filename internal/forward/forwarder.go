@@ -2,9 +2,12 @@ package forward
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -131,6 +134,11 @@ type Options struct {
 	Logger      *slog.Logger
 	// Registerer receives the metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// BudgetDir, when set, keeps each account's request budget in a file
+	// there, shared with every other forwarder process using the same
+	// directory (a backfill beside the live forwarder). Empty: budgets
+	// are kept in memory, per process.
+	BudgetDir string
 }
 
 // Forwarder runs every stream of every source into every sink.
@@ -227,6 +235,7 @@ func (f *Forwarder) Ready() error {
 // Run forwards until ctx ends (or, with Once, until every stream is
 // drained). It closes the sinks before returning.
 func (f *Forwarder) Run(ctx context.Context) error {
+	defer f.closeBudgets()
 	defer func() {
 		for _, w := range f.workers {
 			if err := w.sink.Close(); err != nil {
@@ -289,15 +298,35 @@ func (f *Forwarder) drain(ctx context.Context) {
 	}
 }
 
-func (f *Forwarder) budget(key string, l Limits) *Budget {
+func (f *Forwarder) budget(key string, l Limits) (*Budget, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	b, ok := f.budgets[key]
-	if !ok {
-		b = NewBudget(l)
-		f.budgets[key] = b
+	if ok {
+		return b, nil
 	}
-	return b
+	if f.opts.BudgetDir == "" {
+		b = NewBudget(l)
+	} else {
+		if err := os.MkdirAll(f.opts.BudgetDir, 0o700); err != nil {
+			return nil, fmt.Errorf("budget directory: %w", err)
+		}
+		sum := sha256.Sum256([]byte(key))
+		var err error
+		if b, err = OpenSharedBudget(filepath.Join(f.opts.BudgetDir, hex.EncodeToString(sum[:8])+".budget"), l); err != nil {
+			return nil, err
+		}
+	}
+	f.budgets[key] = b
+	return b, nil
+}
+
+func (f *Forwarder) closeBudgets() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.budgets {
+		b.Close()
+	}
 }
 
 func (f *Forwarder) status(source string, feature events.Feature) *streamStatus {
@@ -322,7 +351,10 @@ func (f *Forwarder) update(st *streamStatus, fn func(*streamStatus)) {
 func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	log := f.log.With("source", so.Name)
 	bo := Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}
-	pre := f.budget("introspect/"+so.Account, so.Limits)
+	pre, err := f.budget("introspect/"+so.Account, so.Limits)
+	if err != nil {
+		return err
+	}
 	var in events.Introspection
 	paused := false
 	for {
@@ -387,7 +419,10 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	if in.AccountUUID != "" {
 		key += "/" + in.AccountUUID
 	}
-	b := f.budget(key, so.Limits)
+	b, err := f.budget(key, so.Limits)
+	if err != nil {
+		return err
+	}
 	log.Info("source ready", "features", events.JoinFeatures(features), "budget", key)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(features))
@@ -403,7 +438,7 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	}
 	wg.Wait()
 	close(errs)
-	var err error
+	err = nil
 	for e := range errs {
 		err = errors.Join(err, e)
 	}
