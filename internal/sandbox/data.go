@@ -21,14 +21,19 @@ var errEnough = errors.New("enough")
 func generate(verb string, d *Data, account string, now time.Time) ([]events.Wire, error) {
 	end := now.Add(-d.age)
 	spread := d.spread
-	// About 18 events per person per working day at intensity 1.
-	intensity := max(1, float64(d.Events)*3/(200*18*max(spread.Hours()/24, 1.0/24)))
+	// About 18 events per person per working day at intensity 1; audit
+	// events do not grow with intensity, so when one organisation's
+	// activity falls short, more organisations (further seeds) are
+	// simulated over the same span.
+	intensity := min(max(1, float64(d.Events)*3/(200*18*max(spread.Hours()/24, 1.0/24))), 50)
 	var out []events.Wire
-	for try := 0; try < 3; try++ {
-		out = out[:0]
-		sim := simulate.New(simulate.Config{Seed: d.Seed, Start: end.Add(-spread), AccountUUID: account, Users: 200, Intensity: intensity})
+	for round := int64(0); len(out) < d.Events && round < 200; round++ {
+		sim := simulate.New(simulate.Config{Seed: d.Seed + round*7919, Start: end.Add(-spread), AccountUUID: account, Users: 200, Intensity: intensity})
 		err := sim.Run(end, func(it simulate.Item) error {
 			if d.kind != "" && it.Feature != d.kind {
+				return nil
+			}
+			if it.Time().Before(end.Add(-spread)) || it.Time().After(end) {
 				return nil
 			}
 			if verb == "unicode" {
@@ -44,13 +49,9 @@ func generate(verb string, d *Data, account string, now time.Time) ([]events.Wir
 			}
 			return nil
 		})
-		if len(out) == d.Events {
-			break
-		}
 		if err != nil && !errors.Is(err, errEnough) {
 			return nil, err
 		}
-		intensity *= 4
 	}
 	if len(out) < d.Events {
 		return nil, fmt.Errorf("the simulator made only %d events in %s; widen spread", len(out), spread)
