@@ -309,6 +309,7 @@ func TestForwardBackfill(t *testing.T) {
 	ids := b.appendAt(t, b.base, 40)
 	b.mustRun(t, "forward", "--config", b.cfg, "--once")
 	live := b.cursorFile(t)
+	before := budgetRequests(t, b)
 
 	from, to := b.base.Add(10*time.Second), b.base.Add(20*time.Second)
 	b.mustRun(t, "forward", "backfill", "--config", b.cfg, "--source", "demo", "--feature", "auditevents",
@@ -318,6 +319,9 @@ func TestForwardBackfill(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(live), string(b.cursorFile(t))); diff != "" {
 		t.Errorf("the backfill moved the live cursor (-before +after):\n%s", diff)
+	}
+	if after := budgetRequests(t, b); after <= before || before == 0 {
+		t.Errorf("the shared budget logged %d requests after the live run and %d after the backfill; want the backfill's requests added to the live ones", before, after)
 	}
 	// Running the same job again finds it done: nothing more.
 	b.mustRun(t, "forward", "backfill", "--config", b.cfg, "--source", "demo", "--feature", "auditevents",
@@ -385,6 +389,25 @@ func TestForwardRereadsTokenFile(t *testing.T) {
 	if s := logs.String(); strings.Contains(s, b.srv.Token) || strings.Contains(s, fresh) {
 		t.Error("the logs contain a token")
 	}
+}
+
+// budgetRequests counts the requests logged in the shared budget files of
+// the state directory (8 bytes of header, 8 per request).
+func budgetRequests(t *testing.T, b *fwdBundle) int64 {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(b.dir, "forward-state", "budget", "*.budget"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, f := range files {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += (info.Size() - 8) / 8
+	}
+	return n
 }
 
 func revokeAll(t *testing.T, srv *servertest.Server) {
