@@ -198,7 +198,7 @@ func TestRevokedTokenPausesOneSource(t *testing.T) {
 	soB := b.source(t, b.srv.Token)
 	soB.Name = "b"
 	for _, so := range []*forward.SourceOptions{&soA, &soB} {
-		so.PollInterval = 5 * time.Millisecond
+		so.PollInterval = 20 * time.Millisecond
 		so.Limits = forward.Limits{PerMinute: 1 << 20, PerHour: 1 << 20}
 	}
 
