@@ -2,9 +2,11 @@ package forward_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -53,16 +55,15 @@ func TestCrashRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	for _, withNATS := range []bool{false, true} {
-		name := "file"
-		if withNATS {
-			name = "file+nats"
-		}
-		t.Run(name, func(t *testing.T) { crashRestart(t, withNATS) })
+	for _, tt := range []struct {
+		name           string
+		gzip, withNATS bool
+	}{{"file", false, false}, {"file-gzip", true, false}, {"file+nats", false, true}} {
+		t.Run(tt.name, func(t *testing.T) { crashRestart(t, tt.gzip, tt.withNATS) })
 	}
 }
 
-func crashRestart(t *testing.T, withNATS bool) {
+func crashRestart(t *testing.T, gz, withNATS bool) {
 	const (
 		limit   = 250
 		streams = 2 // auditevents and signinattempts carry events
@@ -88,7 +89,8 @@ sinks:
   - name: archive
     type: file
     path: ./events.ndjson
-`, limit, b.srv.URL, time.Now().Add(-24*time.Hour).UTC().Format(time.RFC3339))
+    gzip: %v
+`, limit, b.srv.URL, time.Now().Add(-24*time.Hour).UTC().Format(time.RFC3339), gz)
 	var js jetstream.JetStream
 	var streamName string
 	if withNATS {
@@ -107,6 +109,9 @@ sinks:
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "events.ndjson")
+	if gz {
+		out += ".gz"
+	}
 
 	rng := rand.New(rand.NewPCG(20261126, 5))
 	midway := 0
@@ -216,7 +221,8 @@ func natsStream(t *testing.T) (jetstream.JetStream, string) {
 }
 
 // wholeLines counts the complete lines of path: a kill can leave a torn
-// last line, which the file sink cuts off when it opens the file again.
+// last line (or gzip member), which the file sink cuts off when it opens
+// the file again.
 func wholeLines(t *testing.T, path string) int {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -225,6 +231,13 @@ func wholeLines(t *testing.T, path string) int {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.HasSuffix(path, ".gz") && len(data) > 0 {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return 0
+		}
+		data, _ = io.ReadAll(zr) // what decompressed before a torn member
 	}
 	return bytes.Count(data, []byte{'\n'})
 }

@@ -2,11 +2,14 @@ package forward_test
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,7 +75,8 @@ func appendEvents(t testing.TB, srv *servertest.Server, n int) map[string]bool {
 	return uuids
 }
 
-// readUUIDs returns how many times each uuid appears in the NDJSON files.
+// readUUIDs returns how many times each uuid appears in the NDJSON files
+// (gzipped when the name ends in .gz).
 func readUUIDs(t testing.TB, paths ...string) map[string]int {
 	t.Helper()
 	got := map[string]int{}
@@ -84,7 +88,15 @@ func readUUIDs(t testing.TB, paths ...string) map[string]int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc := bufio.NewScanner(f)
+		var r io.Reader = f
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			r = zr
+		}
+		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			var ev struct {
@@ -97,7 +109,7 @@ func readUUIDs(t testing.TB, paths ...string) map[string]int {
 		}
 		f.Close()
 		if err := sc.Err(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", p, err)
 		}
 	}
 	return got
