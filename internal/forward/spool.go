@@ -254,8 +254,12 @@ func (d *deadLetters) write(sink string, b Batch, rej []Rejection) error {
 		}
 	}
 	path := filepath.Join(d.dir, sink+".ndjson")
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
+		return fmt.Errorf("dead letters: %w", err)
+	}
+	if err := cutTornLine(f); err != nil {
+		f.Close()
 		return fmt.Errorf("dead letters: %w", err)
 	}
 	if _, err := f.Write(buf.Bytes()); err != nil {
@@ -267,4 +271,29 @@ func (d *deadLetters) write(sink string, b Batch, rej []Rejection) error {
 		return fmt.Errorf("dead letters: %w", err)
 	}
 	return f.Close()
+}
+
+// cutTornLine truncates f after its last newline when a crash in the
+// middle of an append left a partial line (the events of that write were
+// not confirmed, so they are written again).
+func cutTornLine(f *os.File) error {
+	info, err := f.Stat()
+	if err != nil || info.Size() == 0 {
+		return err
+	}
+	buf := make([]byte, 4096)
+	for end := info.Size(); end > 0; {
+		n := min(int64(len(buf)), end)
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if keep := end - n + int64(i) + 1; keep < info.Size() {
+				return f.Truncate(keep)
+			}
+			return nil
+		}
+		end -= n
+	}
+	return f.Truncate(0)
 }
