@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -372,7 +373,10 @@ func (s *Sink) Write(ctx context.Context, b forward.Batch) error {
 	var rejected []forward.Rejection
 	for i, ev := range b.Events {
 		m := natsgo.NewMsg(subject)
-		m.Data = ev.Data
+		// A copy: the client keeps the message for its own retries (no
+		// responders) and Write may return before every PubAck, while
+		// the forwarder reuses the page's buffer once it is delivered.
+		m.Data = bytes.Clone(ev.Data)
 		opts := popts
 		if ev.UUID != "" {
 			opts = append(opts[:len(opts):len(opts)], jetstream.WithMsgID(ev.UUID))
