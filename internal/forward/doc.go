@@ -60,5 +60,8 @@
 //     cancelled.
 //   - The same batch may come again after an error or a crash.
 //   - Event.Data holds the event exactly as the Events API sent it (one JSON
-//     object); do not modify it, copy it if you keep it after Write returns.
+//     object); do not modify it. It aliases the page's reply buffer, which
+//     the forwarder reuses for a later page once this one is delivered: copy
+//     anything that may outlive Write, including what a client library keeps
+//     for its own retries after Write returned an error.
 package forward
