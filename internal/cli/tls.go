@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/logbookhq/logbook/internal/atomicfile"
 )
 
 // localTLS returns a server certificate signed by a local CA, both kept in
@@ -133,37 +135,5 @@ func writePEM(path, typ string, der []byte, mode os.FileMode) error {
 	return writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), mode)
 }
 
-// writeFileAtomic writes data to path through a temporary file that is
-// fsynced and renamed, so path holds the old or the new content, never a
-// part, and has mode from the start.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
-}
+// writeFileAtomic writes a file whole, with its final mode from the start.
+var writeFileAtomic = atomicfile.WriteFile

@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/atomicfile"
 )
 
 // State is the saved position of one stream.
@@ -76,7 +76,7 @@ func (d *DirCheckpoint) Save(st State) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(d.file(st.Source, st.Feature), append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteFile(d.file(st.Source, st.Feature), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save cursor: %w", err)
 	}
 	return nil
@@ -107,53 +107,4 @@ func (d *DirCheckpoint) All() ([]State, error) {
 		return out[i].Feature < out[j].Feature
 	})
 	return out, nil
-}
-
-// WriteFileAtomic replaces path with data: it writes a temporary file in
-// the same directory, fsyncs it, renames it over path and fsyncs the
-// directory, so that a crash leaves either the old or the new content.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return SyncDir(dir)
-}
-
-// SyncDir fsyncs a directory so that renames and creations in it survive a
-// crash.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !strings.Contains(err.Error(), "invalid argument") {
-		return err
-	}
-	return nil
 }

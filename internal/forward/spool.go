@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/atomicfile"
 )
 
 // spool is a bounded on-disk FIFO of batches for one sink. Each batch is
@@ -100,7 +101,7 @@ func (s *spool) tryPut(b Batch) (bool, error) {
 	name := fmt.Sprintf("%020d.batch", s.seq)
 	s.size += int64(len(data)) // reserve
 	s.mu.Unlock()
-	if err := WriteFileAtomic(filepath.Join(s.dir, name), data, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(s.dir, name), data, 0o600); err != nil {
 		s.mu.Lock()
 		s.size -= int64(len(data))
 		s.mu.Unlock()

@@ -42,6 +42,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logbookhq/logbook/internal/atomicfile"
 	"github.com/logbookhq/logbook/internal/forward"
 )
 
@@ -305,7 +306,7 @@ func (s *Sink) rotate() error {
 	if err := os.Rename(s.path, dst); err != nil {
 		return err
 	}
-	if err := forward.SyncDir(filepath.Dir(s.path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(s.path)); err != nil {
 		return err
 	}
 	if s.maxFiles > 0 {
