@@ -1,38 +1,26 @@
 package elastic
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/logbookhq/logbook/internal/sink/sinktest"
 )
 
 // sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
 // way the configuration file hands it to New.
 func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
 	t.Helper()
-	return forward.SinkConfig{
-		Name: "es",
-		Type: "elasticsearch",
-		Decode: func(v any) error {
-			dec := yaml.NewDecoder(strings.NewReader(doc))
-			dec.KnownFields(true)
-			return dec.Decode(v)
-		},
-		Dir:    t.TempDir(),
-		Getenv: func(k string) string { return env[k] },
-	}
+	return sinktest.Config(t, "es", "elasticsearch", doc, env)
 }
 
 var testEnv = map[string]string{"ES_PASSWORD": "s3cret-pw", "ES_API_KEY": "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="}
@@ -50,28 +38,7 @@ func newTestSink(t testing.TB, doc string) *Sink {
 // loadBatch reads the sample audit events (from the Cribl pack fixture).
 func loadBatch(t testing.TB) forward.Batch {
 	t.Helper()
-	f, err := os.Open("testdata/auditevents.ndjson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := forward.Batch{Source: "demo", Feature: events.AuditEvents}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var head struct {
-			UUID      string    `json:"uuid"`
-			Timestamp time.Time `json:"timestamp"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
-			t.Fatal(err)
-		}
-		b.Events = append(b.Events, forward.Event{UUID: head.UUID, Time: head.Timestamp, Data: bytes.Clone(sc.Bytes())})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return sinktest.AuditBatch(t)
 }
 
 func keys(b forward.Batch, index string) []string {

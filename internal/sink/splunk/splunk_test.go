@@ -1,22 +1,18 @@
 package splunk
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/logbookhq/logbook/internal/sink/sinktest"
 )
 
 const testToken = "0f2a6c3e-5b1d-4e8f-9a7c-1d2e3f4a5b6c"
@@ -25,17 +21,7 @@ const testToken = "0f2a6c3e-5b1d-4e8f-9a7c-1d2e3f4a5b6c"
 // way the configuration file hands it to New.
 func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
 	t.Helper()
-	return forward.SinkConfig{
-		Name: "hec",
-		Type: "splunk_hec",
-		Decode: func(v any) error {
-			dec := yaml.NewDecoder(strings.NewReader(doc))
-			dec.KnownFields(true)
-			return dec.Decode(v)
-		},
-		Dir:    t.TempDir(),
-		Getenv: func(k string) string { return env[k] },
-	}
+	return sinktest.Config(t, "hec", "splunk_hec", doc, env)
 }
 
 func newTestSink(t testing.TB, doc string) *Sink {
@@ -51,28 +37,7 @@ func newTestSink(t testing.TB, doc string) *Sink {
 // loadBatch reads the sample audit events (from the Cribl pack fixture).
 func loadBatch(t testing.TB) forward.Batch {
 	t.Helper()
-	f, err := os.Open("testdata/auditevents.ndjson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := forward.Batch{Source: "demo", Feature: events.AuditEvents}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var head struct {
-			UUID      string    `json:"uuid"`
-			Timestamp time.Time `json:"timestamp"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
-			t.Fatal(err)
-		}
-		b.Events = append(b.Events, forward.Event{UUID: head.UUID, Time: head.Timestamp, Data: bytes.Clone(sc.Bytes())})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return sinktest.AuditBatch(t)
 }
 
 func eventsOf(got []hecEvent) []string {

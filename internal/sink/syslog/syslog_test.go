@@ -1,12 +1,8 @@
 package syslog
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,27 +10,17 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/logbookhq/logbook/internal/sink/sinktest"
 )
 
 // sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
 // way the configuration file hands it to New.
 func sinkConfig(t testing.TB, doc string) forward.SinkConfig {
 	t.Helper()
-	return forward.SinkConfig{
-		Name: "syslog",
-		Type: "syslog",
-		Decode: func(v any) error {
-			dec := yaml.NewDecoder(strings.NewReader(doc))
-			dec.KnownFields(true)
-			return dec.Decode(v)
-		},
-		Dir:    t.TempDir(),
-		Getenv: func(string) string { return "" },
-	}
+	return sinktest.Config(t, "syslog", "syslog", doc, nil)
 }
 
 func newTestSink(t testing.TB, doc string) *Sink {
@@ -50,28 +36,7 @@ func newTestSink(t testing.TB, doc string) *Sink {
 // loadBatch reads the sample audit events (from the Cribl pack fixture).
 func loadBatch(t testing.TB) forward.Batch {
 	t.Helper()
-	f, err := os.Open("testdata/auditevents.ndjson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := forward.Batch{Source: "demo", Feature: events.AuditEvents}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var head struct {
-			UUID      string    `json:"uuid"`
-			Timestamp time.Time `json:"timestamp"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &head); err != nil {
-			t.Fatal(err)
-		}
-		b.Events = append(b.Events, forward.Event{UUID: head.UUID, Time: head.Timestamp, Data: bytes.Clone(sc.Bytes())})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return sinktest.AuditBatch(t)
 }
 
 func TestFormat(t *testing.T) {
