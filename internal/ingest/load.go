@@ -10,14 +10,14 @@ import (
 )
 
 // Load reads events from r (a JSON array or NDJSON, as Decoder does) and
-// appends them to account's streams in batches of DefaultBatch. It stops
+// appends them to account's streams in batches of loadBatch. It stops
 // at the first invalid event with an error naming its line and field;
 // batches already appended stay, and because duplicates are skipped (and
 // events without uuid get one derived from their content) loading the
 // fixed file again stores only what is missing. progress, when set, is
 // called after each batch with the number of events read so far.
 func Load(ctx context.Context, st store.EventStore, account string, kind events.Feature, r io.Reader, progress func(read int)) (Result, error) {
-	w := NewWriter(st, account, DefaultBatch)
+	w := NewWriter(st, account, loadBatch)
 	d := NewDecoder(r, kind)
 	// Chunks of lines are decoded on every core while the previous chunk
 	// is appended.
@@ -105,3 +105,7 @@ func loadResult(w *Writer) Result {
 	}
 	return Result{Accepted: w.Inserted, Duplicates: w.Added - pending - w.Inserted}
 }
+
+// loadBatch is the number of events per transaction when loading files:
+// larger than DefaultBatch, since nobody waits on each commit.
+const loadBatch = 5000
