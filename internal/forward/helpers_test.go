@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/benchrate"
 	"github.com/logbookhq/logbook/internal/servertest"
 )
 
@@ -65,12 +65,5 @@ func fileSize(t testing.TB, path string) int64 {
 	return info.Size()
 }
 
-// cpuTime is the CPU time of the process so far (user and system), for
-// benchmarks on a shared machine where wall time swings with other work.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+// cpuTime is the CPU time of the process so far.
+var cpuTime = benchrate.CPU

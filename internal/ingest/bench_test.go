@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/benchrate"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/servertest"
 	"github.com/logbookhq/logbook/internal/store"
@@ -88,7 +89,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 					b.Errorf("%d %s", resp.StatusCode, body)
 				}
 			}
-			cpu0 := cpuTime()
+			meter := benchrate.Start()
 			b.ResetTimer()
 			for b.Loop() {
 				var wg sync.WaitGroup
@@ -97,7 +98,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 				}
 				wg.Wait()
 			}
-			reportRates(b, b.N*clients*1000, cpuTime()-cpu0)
+			meter.Report(b, b.N*clients*1000)
 		})
 	}
 }
@@ -138,7 +139,7 @@ func BenchmarkIngestFile(b *testing.B) {
 	}
 	b.SetBytes(int64(len(data[0])))
 	n, pass := 0, 0
-	cpu0 := cpuTime()
+	meter := benchrate.Start()
 	for b.Loop() {
 		res, err := ingest.Load(ctx, st, acct, "", bytes.NewReader(data[pass%files]), nil)
 		if err != nil {
@@ -150,7 +151,7 @@ func BenchmarkIngestFile(b *testing.B) {
 		pass++
 		n += res.Accepted + res.Duplicates
 	}
-	reportRates(b, n, cpuTime()-cpu0)
+	meter.Report(b, n)
 }
 
 // BenchmarkDecode measures decoding, validation and re-encoding alone.
@@ -160,14 +161,14 @@ func BenchmarkDecode(b *testing.B) {
 			var buf bytes.Buffer
 			t.batch(&buf)
 			b.SetBytes(int64(buf.Len()))
-			cpu0 := cpuTime()
+			meter := benchrate.Start()
 			for b.Loop() {
 				wires, errs := ingest.DecodeAll(bytes.NewReader(buf.Bytes()), t.kind)
 				if len(errs) > 0 || len(wires) != 1000 {
 					b.Fatal(errs)
 				}
 			}
-			reportRates(b, 1000*b.N, cpuTime()-cpu0)
+			meter.Report(b, 1000*b.N)
 		})
 	}
 }

@@ -1,132 +1,18 @@
 package sqlite_test
 
 import (
-	"fmt"
 	"testing"
-	"time"
 
-	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/storetest"
 )
 
-// eventJSON is a realistic item usage in its v2 rendering (about 700 bytes).
-const eventJSON = `{"uuid":%q,"timestamp":%q,"used_version":3,"vault_uuid":"jaaoq3iyxo5rapnglm5pqfqnl4","item_uuid":"qmf2byvrnvgbtmktnjvpy4c6fy","action":"fill","account_uuid":"GRXJAN4BY5DPROISKYL55IRCPY","user":{"uuid":"4HCGRGYCTRQFBMGVEGTABYDU2V","name":"Wendy Appleseed","email":"wendy.appleseed@acme.example"},"client":{"app_name":"1Password Browser Extension","app_version":"81053012","platform_name":"Chrome","platform_version":"134.0.6998.89","os_name":"MacOSX","os_version":"15.3.2","ip_address":"203.0.113.42"},"location":{"country":"CA","region":"Ontario","city":"Toronto","latitude":43.6532,"longitude":-79.3832}}`
-
-// batch makes n records with random event IDs (as the API's: 26
-// characters of base32, so index inserts land all over the index), one
-// second apart.
-func batch(n int, t0 time.Time) []store.Record {
-	rs := make([]store.Record, n)
-	for i := range rs {
-		id := events.NewID()
-		ts := t0.Add(time.Duration(i) * time.Second)
-		rs[i] = store.Record{UUID: id, Time: ts, Label: "fill",
-			V2: fmt.Appendf(nil, eventJSON, id, ts.Format(time.RFC3339Nano))}
-	}
-	return rs
-}
-
-// BenchmarkAppend appends 1,000-event batches to one stream with
-// de-duplication on (every uuid checked against the stream's unique index),
-// committed durably (synchronous=FULL).
+// BenchmarkAppend: 1,000-event batches, de-duplication on, synchronous=FULL.
 func BenchmarkAppend(b *testing.B) {
-	for _, dupEvery := range []int{0, 10} {
-		name := "new"
-		if dupEvery > 0 {
-			name = fmt.Sprintf("1in%dduplicate", dupEvery)
-		}
-		b.Run(name, func(b *testing.B) {
-			db := openTemp(b)
-			ctx := b.Context()
-			t0 := time.Now().Add(-24 * time.Hour)
-			var prev []store.Record
-			i, n := 0, 0
-			cpu0 := cpuTime()
-			for b.Loop() {
-				rs := batch(1000, t0.Add(time.Duration(i)*time.Minute))
-				if dupEvery > 0 && prev != nil {
-					for j := 0; j < len(rs); j += dupEvery {
-						rs[j] = prev[j]
-					}
-				}
-				got, err := db.AppendEvents(ctx, "acct", events.ItemUsages, rs)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n += got
-				prev = rs
-				i++
-			}
-			reportRates(b, n, cpuTime()-cpu0)
-		})
-	}
+	storetest.BenchAppend(b, func(b *testing.B) store.Store { return openTemp(b) })
 }
 
-// BenchmarkList reads 1,000-row pages from a stream of 100,000 events.
+// BenchmarkList: 1,000-row pages from a stream of 100,000 events.
 func BenchmarkList(b *testing.B) {
-	db := openTemp(b)
-	ctx := b.Context()
-	t0 := time.Now().Add(-48 * time.Hour)
-	const total = 100_000
-	for i := range total / 1000 {
-		if _, err := db.AppendEvents(ctx, "acct", events.ItemUsages, batch(1000, t0.Add(time.Duration(i)*1000*time.Second))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Run("at-head", func(b *testing.B) {
-		// A connector polling a drained stream: empty pages.
-		b.ReportAllocs()
-		head, err := db.HeadPosition(ctx, "acct", events.ItemUsages)
-		if err != nil {
-			b.Fatal(err)
-		}
-		q := store.ListQuery{Account: "acct", Feature: events.ItemUsages, Limit: 1000, After: head}
-		for b.Loop() {
-			res, err := db.ListEvents(ctx, q)
-			if err != nil || len(res.Rows) != 0 || res.More {
-				b.Fatalf("at head: %d rows, More %v, err %v", len(res.Rows), res.More, err)
-			}
-		}
-	})
-	for _, tt := range []struct {
-		name  string
-		start time.Time
-		v1    bool
-	}{
-		{"v2", time.Time{}, false},
-		{"v1", time.Time{}, true},
-		{"v2-start-filter", t0, false},
-	} {
-		b.Run(tt.name, func(b *testing.B) {
-			b.ReportAllocs()
-			q := store.ListQuery{Account: "acct", Feature: events.ItemUsages, Limit: 1000, Start: tt.start, V1: tt.v1}
-			n := 0
-			cpu0 := cpuTime()
-			for b.Loop() {
-				res, err := db.ListEvents(ctx, q)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(res.Rows) != 1000 {
-					b.Fatalf("page of %d rows, want 1000", len(res.Rows))
-				}
-				n += len(res.Rows)
-				q.After = res.Last
-				if !res.More {
-					q.After = 0
-				}
-			}
-			reportRates(b, n, cpuTime()-cpu0)
-		})
-	}
-}
-
-// reportRates reports n events as events per wall-clock second and per CPU
-// second of the process (which includes the benchmark's own generation of
-// records; a steadier number than wall time on a shared machine).
-func reportRates(b *testing.B, n int, cpu time.Duration) {
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
-	if cpu > 0 {
-		b.ReportMetric(float64(n)/cpu.Seconds(), "events/cpu-s")
-	}
+	storetest.BenchList(b, func(b *testing.B) store.Store { return openTemp(b) })
 }

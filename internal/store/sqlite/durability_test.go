@@ -14,6 +14,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/storetest"
 )
 
 // TestSynchronousStaysFull checks that the relaxed commits of counters and
@@ -29,7 +30,7 @@ func TestSynchronousStaysFull(t *testing.T) {
 		{"IncrCounter", func() error { _, err := db.IncrCounter(ctx, "k", time.Now(), 1); return err }},
 		{"TouchToken (not found)", func() error { db.TouchToken(ctx, "nosuch", time.Now()); return nil }},
 		{"DeleteEventsBefore", func() error {
-			if _, err := db.AppendEvents(ctx, "a", events.AuditEvents, batch(10, time.Now().Add(-time.Hour))); err != nil {
+			if _, err := db.AppendEvents(ctx, "a", events.AuditEvents, storetest.Records(10, time.Now().Add(-time.Hour))); err != nil {
 				return err
 			}
 			_, err := db.DeleteEventsBefore(ctx, time.Now())

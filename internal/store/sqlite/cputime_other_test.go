@@ -1,8 +1,0 @@
-//go:build !unix
-
-package sqlite_test
-
-import "time"
-
-// cpuTime is unknown here; the CPU metric is left out.
-func cpuTime() time.Duration { return 0 }
