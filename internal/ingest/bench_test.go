@@ -58,7 +58,7 @@ func (t template) batch(buf *bytes.Buffer) {
 // once (so that one batch's decoding overlaps another's append). Batches
 // are rendered before the clock starts.
 func BenchmarkIngestHTTP(b *testing.B) {
-	for _, clients := range []int{1, 2} {
+	for _, clients := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			srv := servertest.Start(b, servertest.Options{})
 			key := newKey(b, srv)
