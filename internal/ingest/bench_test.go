@@ -65,7 +65,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 			tpls := templates(b)
 			var bodies [][]byte
 			var kinds []events.Feature
-			for i := 0; i < 60; i++ {
+			for i := 0; i < 120; i++ {
 				var buf bytes.Buffer
 				tpls[i%len(tpls)].batch(&buf)
 				bodies = append(bodies, buf.Bytes())
@@ -73,8 +73,8 @@ func BenchmarkIngestHTTP(b *testing.B) {
 			}
 			var next atomic.Int64
 			post := func() {
-				// Past 60 batches they repeat (all duplicates): run with
-				// -benchtime 30x to measure new events only.
+				// Past 120 batches they repeat (all duplicates): run with
+				// -benchtime 30x (120 requests with 4 clients) to measure new events only.
 				i := int(next.Add(1)-1) % len(bodies)
 				req, _ := http.NewRequest("POST", srv.URL+ingest.Prefix+string(kinds[i]), bytes.NewReader(bodies[i]))
 				req.Header.Set("Authorization", "Bearer "+key)
