@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -171,7 +168,7 @@ func NewSink(name string, o Options, auth Auth, logger *slog.Logger) (*Sink, err
 		req.SetBasicAuth(auth.Username, auth.Password)
 		authz = req.Header.Get("Authorization")
 	}
-	tlsConf, err := tlsConfig(o.CAFile, o.InsecureSkipVerify)
+	tlsConf, err := forward.TLSConfig(o.CAFile, o.InsecureSkipVerify)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -205,23 +202,6 @@ func checkIndexTemplate(t string) error {
 		return errors.New("must not start with _, - or +")
 	}
 	return nil
-}
-
-func tlsConfig(caFile string, insecure bool) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure}
-	if caFile == "" {
-		return c, nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("ca_file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("ca_file: %s holds no PEM certificate", caFile)
-	}
-	c.RootCAs = pool
-	return c, nil
 }
 
 // Name returns the configured name.

@@ -32,15 +32,12 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -137,18 +134,11 @@ func Open(name string, o Options, token string) (*Sink, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if o.CAFile != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
+		c, err := forward.TLSConfig(o.CAFile, false)
+		if err != nil {
+			errs = append(errs, err)
 		}
-		pem, err := os.ReadFile(o.CAFile)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("ca_file: %w", err))
-		case !pool.AppendCertsFromPEM(pem):
-			errs = append(errs, fmt.Errorf("ca_file: no PEM certificate in %s", o.CAFile))
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		tr.TLSClientConfig = c
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -5,8 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -168,7 +165,7 @@ func NewSink(name string, o Options, token string, logger *slog.Logger) (*Sink, 
 	case o.MaxRequestBytes == 0:
 		o.MaxRequestBytes = DefaultMaxRequestBytes
 	}
-	tlsConf, err := tlsConfig(o.CAFile, o.InsecureSkipVerify)
+	tlsConf, err := forward.TLSConfig(o.CAFile, o.InsecureSkipVerify)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -188,23 +185,6 @@ func NewSink(name string, o Options, token string, logger *slog.Logger) (*Sink, 
 		client:  &http.Client{Transport: tr, Timeout: o.Timeout},
 		log:     logger,
 	}, nil
-}
-
-func tlsConfig(caFile string, insecure bool) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure}
-	if caFile == "" {
-		return c, nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("ca_file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("ca_file: %s holds no PEM certificate", caFile)
-	}
-	c.RootCAs = pool
-	return c, nil
 }
 
 func newGUID() string {

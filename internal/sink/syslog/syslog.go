@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -203,20 +202,13 @@ func headerField(v string, max int) error {
 }
 
 func tlsConfig(o Options, host string) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName, InsecureSkipVerify: o.InsecureSkipVerify}
+	c, err := forward.TLSConfig(o.CAFile, o.InsecureSkipVerify)
+	if err != nil {
+		return nil, err
+	}
+	c.ServerName = o.ServerName
 	if c.ServerName == "" {
 		c.ServerName = host
-	}
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file: %s holds no PEM certificate", o.CAFile)
-		}
-		c.RootCAs = pool
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
 		return nil, errors.New("cert_file, key_file: give both or neither")
