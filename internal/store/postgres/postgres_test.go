@@ -98,50 +98,15 @@ func TestStressPools(t *testing.T) {
 func TestConcurrentMigrate(t *testing.T) {
 	url := freshSchema(t)
 	const n = 4
-	dbs := make([]*postgres.DB, n)
+	dbs := make([]storetest.Migrator, n)
 	for i := range dbs {
 		dbs[i] = open(t, url, postgres.Options{SkipMigrate: true})
-	}
-	type result struct {
-		applied []string
-		err     error
-	}
-	results := make(chan result, n)
-	start := make(chan struct{})
-	for _, db := range dbs {
-		go func() {
-			<-start
-			applied, err := db.ApplyMigrations(t.Context())
-			results <- result{applied, err}
-		}()
-	}
-	close(start)
-	count := map[string]int{}
-	for range n {
-		r := <-results
-		if r.err != nil {
-			t.Fatalf("ApplyMigrations: %v", r.err)
-		}
-		for _, name := range r.applied {
-			count[name]++
-		}
 	}
 	ms, err := postgres.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{}
-	for _, m := range ms {
-		want[m.Name] = 1
-	}
-	if d := cmp.Diff(want, count); d != "" {
-		t.Errorf("applications per migration (-want +got):\n%s", d)
-	}
-	for i, db := range dbs {
-		if _, err := db.Accounts(t.Context()); err != nil {
-			t.Errorf("handle %d after migration: %v", i, err)
-		}
-	}
+	storetest.ConcurrentMigrate(t, dbs, ms)
 }
 
 // TestMigrationNumbersMatchSQLite: the two stores keep one numbering.

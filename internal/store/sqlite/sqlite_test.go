@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/store/storetest"
@@ -67,7 +65,7 @@ func TestFilePermissions(t *testing.T) {
 func TestConcurrentMigrate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "logbook.db")
 	const n = 4
-	dbs := make([]*sqlite.DB, n)
+	dbs := make([]storetest.Migrator, n)
 	for i := range dbs {
 		db, err := sqlite.Open(t.Context(), path, sqlite.Options{SkipMigrate: true})
 		if err != nil {
@@ -76,47 +74,11 @@ func TestConcurrentMigrate(t *testing.T) {
 		defer db.Close()
 		dbs[i] = db
 	}
-	type result struct {
-		applied []string
-		err     error
-	}
-	results := make(chan result, n)
-	start := make(chan struct{})
-	for _, db := range dbs {
-		go func() {
-			<-start
-			applied, err := db.ApplyMigrations(t.Context())
-			results <- result{applied, err}
-		}()
-	}
-	close(start)
-	count := map[string]int{}
-	for range n {
-		r := <-results
-		if r.err != nil {
-			t.Fatalf("ApplyMigrations: %v", r.err)
-		}
-		for _, name := range r.applied {
-			count[name]++
-		}
-	}
 	ms, err := sqlite.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{}
-	for _, m := range ms {
-		want[m.Name] = 1
-	}
-	if d := cmp.Diff(want, count); d != "" {
-		t.Errorf("applications per migration (-want +got):\n%s", d)
-	}
-	// Every handle sees the schema.
-	for i, db := range dbs {
-		if _, err := db.Accounts(t.Context()); err != nil {
-			t.Errorf("handle %d after migration: %v", i, err)
-		}
-	}
+	storetest.ConcurrentMigrate(t, dbs, ms)
 }
 
 func TestOpenRefusesURIs(t *testing.T) {
