@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -22,7 +21,7 @@ func scanAccount(r pgx.Row) (store.Account, error) {
 
 // CreateAccount stores a; ErrConflict if its UUID or name is taken.
 func (db *DB) CreateAccount(ctx context.Context, a store.Account) error {
-	if err := errors.Join(required("uuid", a.UUID), required("name", a.Name)); err != nil {
+	if err := a.Validate(); err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
 	err := db.exec(ctx, false, `INSERT INTO accounts (`+accountCols+`) VALUES ($1, $2, $3)`,
@@ -73,7 +72,7 @@ func scanUser(r pgx.Row) (store.User, error) {
 // CreateUser stores u; ErrConflict if its UUID, or its e-mail within the
 // account, is taken; ErrNotFound if the account does not exist.
 func (db *DB) CreateUser(ctx context.Context, u store.User) error {
-	if err := errors.Join(required("uuid", u.UUID), required("account", u.AccountUUID)); err != nil {
+	if err := u.Validate(); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
 	err := db.exec(ctx, false, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,

@@ -73,16 +73,6 @@ type streamKey struct {
 	feature events.Feature
 }
 
-func checkStream(account string, feature events.Feature) error {
-	if account == "" {
-		return errors.New("account: empty")
-	}
-	if !feature.Valid() {
-		return fmt.Errorf("feature: unknown feature %q", feature)
-	}
-	return nil
-}
-
 // streamID returns the id of a stream, creating the stream if create is
 // set; ok is false when it does not exist and create is not set.
 func (db *DB) streamID(ctx context.Context, account string, feature events.Feature, create bool) (id int64, ok bool, err error) {
@@ -190,18 +180,14 @@ SELECT count(*) FROM ins`
 // the whole transaction, so appends to one stream are serialised and their
 // positions become visible in increasing order (see the package doc).
 func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
-	if err := checkStream(account, feature); err != nil {
+	if err := store.CheckStream(account, feature); err != nil {
+		return 0, fmt.Errorf("append events: %w", err)
+	}
+	if err := store.CheckRecords(recs); err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
 	}
 	for i, r := range recs {
-		switch {
-		case r.UUID == "":
-			return 0, fmt.Errorf("append events: record %d: uuid: empty", i)
-		case len(r.V2) == 0:
-			return 0, fmt.Errorf("append events: record %d (%s): v2: empty", i, r.UUID)
-		case r.Time.IsZero():
-			return 0, fmt.Errorf("append events: record %d (%s): time: zero", i, r.UUID)
-		case r.Time.Before(minTime) || !r.Time.Before(maxTime):
+		if r.Time.Before(minTime) || !r.Time.Before(maxTime) {
 			return 0, fmt.Errorf("append events: record %d (%s): time: %s is outside the years 1900-2199", i, r.UUID, r.Time.UTC().Format(time.RFC3339))
 		}
 	}
@@ -294,7 +280,7 @@ func scanBound(limit int) int { return 10*limit + 1000 }
 // positions beyond it exist (some may match). A poll at the head costs one
 // small query. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
-	if err := checkStream(q.Account, q.Feature); err != nil {
+	if err := store.CheckStream(q.Account, q.Feature); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
 	if q.Limit <= 0 {
@@ -451,7 +437,7 @@ func appendBytea(dst []byte, fd pgconn.FieldDescription, b []byte) ([]byte, erro
 // after start's hour, minus one; when no such hour exists, the stream's
 // counter (later events get higher positions).
 func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
-	if err := checkStream(account, feature); err != nil {
+	if err := store.CheckStream(account, feature); err != nil {
 		return 0, fmt.Errorf("start position: %w", err)
 	}
 	h := int64(math.MinInt64)
@@ -472,7 +458,7 @@ func (db *DB) StartPosition(ctx context.Context, account string, feature events.
 // HeadPosition returns the stream's counter: the highest position given to
 // an event of the stream (0 if none ever was). Retention does not lower it.
 func (db *DB) HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error) {
-	if err := checkStream(account, feature); err != nil {
+	if err := store.CheckStream(account, feature); err != nil {
 		return 0, fmt.Errorf("head position: %w", err)
 	}
 	var pos int64
@@ -624,7 +610,7 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, tns int64) (int64,
 // that [from, to) covers only in part is counted from its events through
 // the (stream, ts, uuid) index. Both reads share one snapshot.
 func (db *DB) CountEvents(ctx context.Context, account string, feature events.Feature, from, to time.Time) ([]store.LabelCount, error) {
-	if err := checkStream(account, feature); err != nil {
+	if err := store.CheckStream(account, feature); err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
 	}
 	fromNS, toNS := minTime.UnixNano(), maxTime.UnixNano()

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -26,7 +25,7 @@ func scanIntegration(r pgx.Row) (store.Integration, error) {
 // CreateIntegration stores in; ErrConflict if its UUID is taken, ErrNotFound
 // if its account does not exist.
 func (db *DB) CreateIntegration(ctx context.Context, in store.Integration) error {
-	if err := errors.Join(required("uuid", in.UUID), required("account", in.AccountUUID)); err != nil {
+	if err := in.Validate(); err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
 	err := db.exec(ctx, false, `INSERT INTO integrations (`+integrationCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -91,12 +90,8 @@ func scanToken(r pgx.Row) (store.Token, error) {
 // CreateToken stores t; ErrConflict if its ID is taken, ErrNotFound if its
 // integration does not exist.
 func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
-	if err := errors.Join(required("id", t.ID), required("integration", t.IntegrationUUID),
-		required("account", t.AccountUUID)); err != nil {
+	if err := t.Validate(); err != nil {
 		return fmt.Errorf("create token: %w", err)
-	}
-	if len(t.Hash) == 0 {
-		return errors.New("create token: hash: empty")
 	}
 	err := db.exec(ctx, false, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		t.ID, t.IntegrationUUID, t.AccountUUID, t.Name, events.JoinFeatures(t.Features), t.KeyID, t.Hash,

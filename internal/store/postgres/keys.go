@@ -25,11 +25,8 @@ func scanSigningKey(r pgx.Row) (store.SigningKey, error) {
 // against other writers first, so two servers rotating at once both
 // succeed, one after the other.
 func (db *DB) AddSigningKey(ctx context.Context, k store.SigningKey) error {
-	if err := required("id", k.ID); err != nil {
+	if err := k.Validate(); err != nil {
 		return fmt.Errorf("add signing key: %w", err)
-	}
-	if len(k.Private) == 0 {
-		return errors.New("add signing key: private: empty")
 	}
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN EXCLUSIVE MODE`); err != nil {
@@ -72,11 +69,8 @@ func scanAPIKey(r pgx.Row) (store.APIKey, error) {
 // CreateAPIKey stores k; ErrConflict if its ID is taken, ErrNotFound if its
 // account does not exist.
 func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
-	if err := errors.Join(required("id", k.ID), required("kind", k.Kind), required("account", k.AccountUUID)); err != nil {
+	if err := k.Validate(); err != nil {
 		return fmt.Errorf("create api key: %w", err)
-	}
-	if len(k.Hash) == 0 {
-		return errors.New("create api key: hash: empty")
 	}
 	err := db.exec(ctx, false, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		k.ID, k.Kind, k.AccountUUID, k.UserUUID, k.Name, k.Hash, nanos(k.CreatedAt), nanos(k.RevokedAt))
@@ -131,7 +125,7 @@ func (db *DB) Setting(ctx context.Context, name string) ([]byte, error) {
 // insert of the same name to commit and then does nothing; the read that
 // follows is a new statement, with a snapshot that sees the winner.
 func (db *DB) InitSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
-	if err := required("name", name); err != nil {
+	if err := store.Required("name", name); err != nil {
 		return nil, fmt.Errorf("init setting: %w", err)
 	}
 	if value == nil {

@@ -274,13 +274,6 @@ func one[T any](ctx context.Context, db *DB, scan func(pgx.Row) (T, error), quer
 	return v, translate(err)
 }
 
-func required(field, value string) error {
-	if value == "" {
-		return fmt.Errorf("%s: empty", field)
-	}
-	return nil
-}
-
 // stmt is one statement of a batch.
 type stmt struct {
 	sql  string

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/logbookhq/logbook/internal/store"
@@ -55,13 +54,6 @@ func one[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error), q
 	return v, translate(err)
 }
 
-func required(field, value string) error {
-	if value == "" {
-		return fmt.Errorf("%s: empty", field)
-	}
-	return nil
-}
-
 const accountCols = `uuid, name, created_at`
 
 func scanAccount(r rowScanner) (store.Account, error) {
@@ -74,7 +66,7 @@ func scanAccount(r rowScanner) (store.Account, error) {
 
 // CreateAccount stores a; ErrConflict if its UUID or name is taken.
 func (db *DB) CreateAccount(ctx context.Context, a store.Account) error {
-	if err := errors.Join(required("uuid", a.UUID), required("name", a.Name)); err != nil {
+	if err := a.Validate(); err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
 	err := db.exec(ctx, false, `INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?)`,
@@ -125,7 +117,7 @@ func scanUser(r rowScanner) (store.User, error) {
 // CreateUser stores u; ErrConflict if its UUID, or its e-mail within the
 // account, is taken; ErrNotFound if the account does not exist.
 func (db *DB) CreateUser(ctx context.Context, u store.User) error {
-	if err := errors.Join(required("uuid", u.UUID), required("account", u.AccountUUID)); err != nil {
+	if err := u.Validate(); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
 	err := db.exec(ctx, false, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/logbookhq/logbook/internal/store"
 )
 
 // counterRetention is how long counters are kept after their window
@@ -100,7 +102,7 @@ func (db *DB) relaxed(ctx context.Context, fn func(e execer) error) error {
 // window and returns the new value. Now and then it drops windows that
 // started more than two days before now.
 func (db *DB) IncrCounter(ctx context.Context, key string, window time.Time, delta int64) (int64, error) {
-	if err := required("key", key); err != nil {
+	if err := store.Required("key", key); err != nil {
 		return 0, fmt.Errorf("incr counter: %w", err)
 	}
 	now := db.now()

@@ -66,16 +66,6 @@ func (db *DB) lookupStream(c *sqlite3.Conn, account string, feature events.Featu
 	return 0, false, st.Err()
 }
 
-func checkStream(account string, feature events.Feature) error {
-	if account == "" {
-		return errors.New("account: empty")
-	}
-	if !feature.Valid() {
-		return fmt.Errorf("feature: unknown feature %q", feature)
-	}
-	return nil
-}
-
 type hourAgg struct{ min, max, n int64 }
 
 type labelKey struct {
@@ -87,18 +77,11 @@ type labelKey struct {
 // synchronous=FULL, skipping records whose UUID and Time the stream already
 // holds.
 func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
-	if err := checkStream(account, feature); err != nil {
+	if err := store.CheckStream(account, feature); err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
 	}
-	for i, r := range recs {
-		switch {
-		case r.UUID == "":
-			return 0, fmt.Errorf("append events: record %d: uuid: empty", i)
-		case len(r.V2) == 0:
-			return 0, fmt.Errorf("append events: record %d (%s): v2: empty", i, r.UUID)
-		case r.Time.IsZero():
-			return 0, fmt.Errorf("append events: record %d (%s): time: zero", i, r.UUID)
-		}
+	if err := store.CheckRecords(recs); err != nil {
+		return 0, fmt.Errorf("append events: %w", err)
 	}
 	if len(recs) == 0 {
 		return 0, nil
@@ -240,7 +223,7 @@ func createStream(c *sqlite3.Conn, account string, feature events.Feature) (int6
 // the page does not fill, it returns what it found, Last is the last
 // position examined and More is true. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
-	if err := checkStream(q.Account, q.Feature); err != nil {
+	if err := store.CheckStream(q.Account, q.Feature); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
 	if q.Limit <= 0 {
@@ -359,7 +342,7 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 // after start's hour, minus one; when no such hour exists, the stream's head
 // (later events get higher positions).
 func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
-	if err := checkStream(account, feature); err != nil {
+	if err := store.CheckStream(account, feature); err != nil {
 		return 0, fmt.Errorf("start position: %w", err)
 	}
 	var pos int64
@@ -397,7 +380,7 @@ func (db *DB) StartPosition(ctx context.Context, account string, feature events.
 
 // HeadPosition returns the highest position of the stream.
 func (db *DB) HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error) {
-	if err := checkStream(account, feature); err != nil {
+	if err := store.CheckStream(account, feature); err != nil {
 		return 0, fmt.Errorf("head position: %w", err)
 	}
 	var pos int64
@@ -573,7 +556,7 @@ func execArgs(c *sqlite3.Conn, query string, args ...int64) error {
 // that [from, to) covers only in part is counted from its events, found
 // through its position range in event_hours.
 func (db *DB) CountEvents(ctx context.Context, account string, feature events.Feature, from, to time.Time) ([]store.LabelCount, error) {
-	if err := checkStream(account, feature); err != nil {
+	if err := store.CheckStream(account, feature); err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
 	}
 	// Open ends become hour-aligned extremes, so hour arithmetic cannot

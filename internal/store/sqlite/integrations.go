@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,7 +24,7 @@ func scanIntegration(r rowScanner) (store.Integration, error) {
 // CreateIntegration stores in; ErrConflict if its UUID is taken, ErrNotFound
 // if its account does not exist.
 func (db *DB) CreateIntegration(ctx context.Context, in store.Integration) error {
-	if err := errors.Join(required("uuid", in.UUID), required("account", in.AccountUUID)); err != nil {
+	if err := in.Validate(); err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
 	err := db.exec(ctx, false, `INSERT INTO integrations (`+integrationCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -90,12 +89,8 @@ func scanToken(r rowScanner) (store.Token, error) {
 // CreateToken stores t; ErrConflict if its ID is taken, ErrNotFound if its
 // integration does not exist.
 func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
-	if err := errors.Join(required("id", t.ID), required("integration", t.IntegrationUUID),
-		required("account", t.AccountUUID)); err != nil {
+	if err := t.Validate(); err != nil {
 		return fmt.Errorf("create token: %w", err)
-	}
-	if len(t.Hash) == 0 {
-		return errors.New("create token: hash: empty")
 	}
 	err := db.exec(ctx, false, `INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.IntegrationUUID, t.AccountUUID, t.Name, events.JoinFeatures(t.Features), t.KeyID, t.Hash,

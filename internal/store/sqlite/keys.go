@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/logbookhq/logbook/internal/store"
@@ -22,11 +21,8 @@ func scanSigningKey(r rowScanner) (store.SigningKey, error) {
 // AddSigningKey stores k; if k.Active, every other key becomes inactive in
 // the same transaction. ErrConflict if its ID is taken.
 func (db *DB) AddSigningKey(ctx context.Context, k store.SigningKey) error {
-	if err := required("id", k.ID); err != nil {
+	if err := k.Validate(); err != nil {
 		return fmt.Errorf("add signing key: %w", err)
-	}
-	if len(k.Private) == 0 {
-		return errors.New("add signing key: private: empty")
 	}
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
 		if k.Active {
@@ -66,11 +62,8 @@ func scanAPIKey(r rowScanner) (store.APIKey, error) {
 // CreateAPIKey stores k; ErrConflict if its ID is taken, ErrNotFound if its
 // account does not exist.
 func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
-	if err := errors.Join(required("id", k.ID), required("kind", k.Kind), required("account", k.AccountUUID)); err != nil {
+	if err := k.Validate(); err != nil {
 		return fmt.Errorf("create api key: %w", err)
-	}
-	if len(k.Hash) == 0 {
-		return errors.New("create api key: hash: empty")
 	}
 	err := db.exec(ctx, false, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Kind, k.AccountUUID, k.UserUUID, k.Name, k.Hash, nanos(k.CreatedAt), nanos(k.RevokedAt))
@@ -124,7 +117,7 @@ func (db *DB) Setting(ctx context.Context, name string) ([]byte, error) {
 // stored value. The insert and the read share one write transaction, so of
 // several callers (in this process or another) the first wins.
 func (db *DB) InitSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
-	if err := required("name", name); err != nil {
+	if err := store.Required("name", name); err != nil {
 		return nil, fmt.Errorf("init setting: %w", err)
 	}
 	if value == nil {
