@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/localca"
 )
 
 const serveUsage = `
@@ -116,7 +117,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		if h, _, err := net.SplitHostPort(f.listen); err == nil && h != "" {
 			hosts = append(hosts, h)
 		}
-		if opts.TLS, caPath, err = localTLS(f.store.data, hosts); err != nil {
+		if opts.TLS, caPath, err = localca.Ensure(f.store.data, hosts); err != nil {
 			return fmt.Errorf("--tls: %w", err)
 		}
 	case f.tlsCert != "":

@@ -2,14 +2,7 @@ package syslog
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logbookhq/logbook/internal/localca"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
@@ -86,13 +80,15 @@ func startRsyslogd(t *testing.T) *rsyslogd {
 	r := &rsyslogd{dir: t.TempDir(), udpPort: freeUDPPort(t), tcpPort: freeTCPPort(t), tls: gtlsInstalled(), owner: t}
 	if r.tls {
 		r.tlsPort = freeTCPPort(t)
-		writeCerts(t, r.dir)
+		if _, _, err := localca.Ensure(r.dir, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var conf strings.Builder
 	fmt.Fprintf(&conf, "global(workDirectory=%q maxMessageSize=\"64k\"", r.dir)
 	if r.tls {
 		fmt.Fprintf(&conf, "\n  defaultNetstreamDriverCAFile=%q defaultNetstreamDriverCertFile=%q defaultNetstreamDriverKeyFile=%q",
-			filepath.Join(r.dir, "ca.pem"), filepath.Join(r.dir, "server.pem"), filepath.Join(r.dir, "server.key"))
+			filepath.Join(r.dir, localca.CAFile), filepath.Join(r.dir, localca.CertFile), filepath.Join(r.dir, localca.KeyFile))
 	}
 	conf.WriteString(")\n")
 	conf.WriteString(`module(load="imudp")
@@ -222,58 +218,4 @@ func (r *rsyslogd) messages(t *testing.T, file string, n int) []received {
 		return len(got) >= n
 	}, "%d messages in %s", n, file)
 	return got
-}
-
-// writeCerts makes a CA and a server certificate for 127.0.0.1 in dir.
-func writeCerts(t *testing.T, dir string) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "logbook test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, typ string, b []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("ca.pem", "CERTIFICATE", caDER)
-	write("server.pem", "CERTIFICATE", der)
-	write("server.key", "PRIVATE KEY", keyDER)
 }
