@@ -54,7 +54,9 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		if cur == "" || next.After != st.After {
 			cur = h.codec.encode(next)
 		}
-		h.writePage(w, cur, res)
+		// Observe before the page goes out, so that what the observer records
+		// (the scorecard's drained-at time, say) happens before the client
+		// can send its next request.
 		if h.Observe != nil {
 			s := Served{Items: len(res.Rows), HasMore: res.More}
 			if len(res.Rows) > 0 {
@@ -62,6 +64,7 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 			}
 			h.Observe(call, s)
 		}
+		h.writePage(w, cur, res)
 		return nil
 	}
 }

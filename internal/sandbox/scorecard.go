@@ -135,42 +135,45 @@ func (t *Tracker) Guard(next func(http.ResponseWriter, *http.Request, api.Call) 
 		if next == nil {
 			return false
 		}
-		rec := &statusRecorder{ResponseWriter: w}
-		answered := next(rec, r, call)
-		if answered {
+		// The answer is recorded as its header is written, before the
+		// client can see it and send its next request.
+		rec := &statusRecorder{ResponseWriter: w, onStatus: func(status int, h http.Header) {
 			t.mu.Lock()
+			defer t.mu.Unlock()
 			switch {
-			case rec.status == http.StatusTooManyRequests:
+			case status == http.StatusTooManyRequests:
 				ts.delta[m429]++
-				secs, _ := strconv.ParseInt(rec.Header().Get("Retry-After"), 10, 64)
+				secs, _ := strconv.ParseInt(h.Get("Retry-After"), 10, 64)
 				if secs > 0 {
 					ts.retryAt = now.Add(time.Duration(secs) * time.Second)
 				}
-			case rec.status >= 500:
+			case status >= 500:
 				ts.delta[m5xx]++
 			}
-			t.mu.Unlock()
-		}
-		return answered
+		}}
+		return next(rec, r, call)
 	}
 }
 
-// statusRecorder notes the status a guard answered with.
+// statusRecorder tells onStatus the status a guard answers with, before
+// the header goes out.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(status int, h http.Header)
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		r.onStatus(code, r.Header())
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
 	}
 	return r.ResponseWriter.Write(b)
 }
