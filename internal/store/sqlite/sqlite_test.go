@@ -4,7 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/ncruces/go-sqlite3"
+
+	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/store/storetest"
@@ -103,4 +107,42 @@ func TestStressTwoHandles(t *testing.T) {
 		stores = append(stores, db)
 	}
 	storetest.Stress(t, stores)
+}
+
+// TestPageSize checks that a new database gets 16 KB pages and that a file
+// made with another page size keeps it and still works.
+func TestPageSize(t *testing.T) {
+	ctx := t.Context()
+	db := openTemp(t)
+	if got, err := sqlite.WriterPragma(ctx, db, "page_size"); err != nil || got != 16384 {
+		t.Errorf("new database: page_size %d, %v; want 16384", got, err)
+	}
+
+	path := filepath.Join(t.TempDir(), "old.db")
+	c, err := sqlite3.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Exec(`PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE unrelated (x)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	old, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if got, err := sqlite.WriterPragma(ctx, old, "page_size"); err != nil || got != 4096 {
+		t.Errorf("existing database: page_size %d, %v; want 4096 kept", got, err)
+	}
+	recs := storetest.Records(50, time.Now().Add(-time.Hour))
+	if n, err := old.AppendEvents(ctx, "acct", events.AuditEvents, recs); err != nil || n != 50 {
+		t.Fatalf("append to existing database: %d, %v", n, err)
+	}
+	res, err := old.ListEvents(ctx, store.ListQuery{Account: "acct", Feature: events.AuditEvents, Limit: 100})
+	if err != nil || len(res.Rows) != 50 {
+		t.Fatalf("list from existing database: %d rows, %v", len(res.Rows), err)
+	}
 }
