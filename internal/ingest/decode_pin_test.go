@@ -337,6 +337,13 @@ var pinCases = []pinCase{
 			"line 1: client: is required",
 		}},
 
+	{name: "empty array element", kind: sia, body: "[,]",
+		want: []string{`line 1: body: not valid JSON: want a value, not ","`}},
+	{name: "empty element after event", kind: sia, body: "[" + compactEvent(sia) + ",]",
+		want: []string{`line 2: body: not valid JSON: want a value, not "]"`}},
+	{name: "empty element between events", kind: sia, body: "[" + compactEvent(sia) + ", ," + compactEvent(sia) + "]",
+		want: []string{`line 2: body: not valid JSON: want a value, not ","`}},
+
 	// Envelopes.
 	{name: "envelope", kind: ae, body: envelope("auditevents", compactEvent(ae)), same: compactEvent(ae)},
 	{name: "envelope, no route kind", kind: "", body: envelope("itemusages", compactEvent(iu)), same: envelope("itemusages", compactEvent(iu))},

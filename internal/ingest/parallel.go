@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -81,6 +82,10 @@ func splitArray(b []byte, i int) ([]item, *FieldError) {
 		end, ok := valueEnd(b, i)
 		if !ok {
 			return nil, &FieldError{Line: n, Field: "body", Reason: "not valid JSON: the array ends inside this element"}
+		}
+		if end == i {
+			// [,] or [{…},]: there is no value to decode.
+			return nil, &FieldError{Line: n, Field: "body", Reason: "not valid JSON: want a value, not " + strconv.Quote(string(b[i]))}
 		}
 		items = append(items, item{n, b[i:end]})
 		i = skipWS(b, end)
