@@ -386,6 +386,10 @@ var pinCases = []pinCase{
 	{name: "envelope trailing data", kind: ae, body: envelope("auditevents", compactEvent(ae)) + "x",
 		want: []string{"line 1: body: not valid JSON: invalid character 'x' after top-level value after offset 550"}},
 	{name: "envelope in array", kind: ae, body: "[" + envelope("auditevents", compactEvent(ae)) + "]"},
+	{name: "unknown route kind", kind: "logins", body: compactEvent(ae),
+		want: []string{`line 1: body: line 1: kind: unknown kind "logins"`}},
+	{name: "unknown route kind, envelope", kind: "logins", body: envelope("auditevents", compactEvent(ae)),
+		want: []string{"line 1: kind: auditevents event sent as logins"}},
 	{name: "no kind anywhere", kind: "", body: compactEvent(ae),
 		want: []string{"line 1: kind: is required: give --kind, or send {\"kind\":…,\"event\":…} lines"}},
 
