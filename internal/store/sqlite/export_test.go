@@ -23,3 +23,21 @@ func WriterPragma(ctx context.Context, db *DB, name string) (int64, error) {
 	})
 	return v, err
 }
+
+// OpenCheckpointing opens path with the WAL checkpoint thresholds given
+// (in frames) and done called after each background checkpoint.
+func OpenCheckpointing(ctx context.Context, path string, background, inline int, done func(nLog, nCkpt int, err error)) (*DB, error) {
+	return open(ctx, path, Options{}, &checkpointer{background: background, inline: inline, checkpointed: done})
+}
+
+// WALFrames returns the number of frames in the WAL now, by a PASSIVE
+// checkpoint on the writer that copies nothing (NOOP).
+func WALFrames(ctx context.Context, db *DB) (int, error) {
+	var n int
+	err := rawConn(ctx, db.writer, func(c *sqlite3.Conn) error {
+		var err error
+		n, _, err = c.WALCheckpoint("main", sqlite3.CHECKPOINT_NOOP)
+		return err
+	})
+	return n, err
+}

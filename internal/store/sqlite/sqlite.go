@@ -50,6 +50,7 @@ type DB struct {
 	now    func() time.Time
 	writer *sql.DB // exactly one connection: every write goes through it
 	reader *sql.DB // query_only connections
+	ckpt   *checkpointer
 
 	streams sync.Map // streamKey -> int64, filled after commit only
 
@@ -62,6 +63,11 @@ type DB struct {
 // opts.SkipMigrate, applies pending migrations. A new file and its directory
 // are created with permissions 0600 and 0700.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	return open(ctx, path, opts, &checkpointer{background: walBackgroundPages, inline: walInlinePages})
+}
+
+// open is Open with the checkpointer's settings.
+func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite: path is empty")
 	}
@@ -99,8 +105,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	dsn := "file:" + uriEscape(abs) + "?modeof=" + uriEscape(abs)
 
 	busy := opts.BusyTimeout
+	ckpt.log = opts.Logger
 	writer, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
-		return initConn(c, busy, false)
+		if err := initConn(c, busy, false); err != nil {
+			return err
+		}
+		c.WALHook(ckpt.hook) // replaces the automatic checkpoint
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
@@ -115,10 +126,15 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if err := ckpt.start(dsn, busy); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: checkpointer: %w", path, err)
+	}
 	reader, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
 		return initConn(c, busy, true)
 	})
 	if err != nil {
+		ckpt.close()
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -127,7 +143,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 
-	db := &DB{path: path, log: opts.Logger, now: opts.Now, writer: writer, reader: reader}
+	db := &DB{path: path, log: opts.Logger, now: opts.Now, writer: writer, reader: reader, ckpt: ckpt}
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {
 		if err := db.Migrate(ctx); err != nil {
@@ -178,9 +194,6 @@ func initConn(c *sqlite3.Conn, busy time.Duration, readOnly bool) error {
 			`PRAGMA page_size = 16384`,
 			`PRAGMA journal_mode = WAL`,
 			`PRAGMA synchronous = FULL`,
-			// Checkpoint every 16 MB of WAL rather than 4 MB: fewer
-			// syncs of the database file during ingestion.
-			`PRAGMA wal_autocheckpoint = 4000`,
 		)
 	}
 	for _, p := range pragmas {
@@ -196,7 +209,7 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes every connection.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	return errors.Join(db.reader.Close(), db.writer.Close(), db.ckpt.close())
 }
 
 // Migration is one embedded schema change.
