@@ -9,7 +9,7 @@ import (
 )
 
 // Meter measures CPU time from its start.
-type Meter struct{ cpu0 time.Duration }
+type Meter struct{ cpu0, excluded time.Duration }
 
 // Start returns a Meter started now.
 func Start() Meter { return Meter{cpu0: processCPU()} }
@@ -19,9 +19,19 @@ func Start() Meter { return Meter{cpu0: processCPU()} }
 // not tell).
 func (m Meter) Report(b *testing.B, n int) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
-	if cpu := processCPU() - m.cpu0; cpu > 0 {
+	if cpu := processCPU() - m.cpu0 - m.excluded; cpu > 0 {
 		b.ReportMetric(float64(n)/cpu.Seconds(), "events/cpu-s")
 	}
+}
+
+// Exclude runs prep, the making of a benchmark's input, with the
+// benchmark's timer stopped and its CPU time left out of the rate.
+func (m *Meter) Exclude(b *testing.B, prep func()) {
+	b.StopTimer()
+	c0 := processCPU()
+	prep()
+	m.excluded += processCPU() - c0
+	b.StartTimer()
 }
 
 // CPU returns the CPU time (user and system) the process has used.
