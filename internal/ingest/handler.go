@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -100,7 +99,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		h.tooLarge(w, r)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.MaxBody), r.ContentLength)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		h.tooLarge(w, r)
@@ -110,7 +109,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		h.refuse(w, http.StatusBadRequest, []FieldError{{Field: "body", Reason: "read: " + err.Error()}})
 		return
 	}
-	wires, errs := DecodeAll(bytes.NewReader(body), f)
+	wires, errs := DecodeBytes(body, f)
 	if len(errs) > 0 {
 		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "errors", len(errs), "first", errs[0].Error())
 		h.refuse(w, http.StatusBadRequest, errs)
@@ -153,6 +152,12 @@ func DecodeAll(r io.Reader, kind events.Feature) ([]events.Wire, []FieldError) {
 	if err != nil {
 		return nil, []FieldError{{Field: "body", Reason: "read: " + err.Error()}}
 	}
+	return DecodeBytes(body, kind)
+}
+
+// DecodeBytes is DecodeAll of a body already in memory. The wires may
+// share memory with body.
+func DecodeBytes(body []byte, kind events.Feature) ([]events.Wire, []FieldError) {
 	items, fe := splitBody(body)
 	if fe != nil {
 		return nil, []FieldError{*fe}
@@ -161,6 +166,27 @@ func DecodeAll(r io.Reader, kind events.Feature) ([]events.Wire, []FieldError) {
 		return nil, []FieldError{{Line: 1, Field: "kind", Reason: "a JSON array needs the kind of its events (--kind)"}}
 	}
 	return decodeItems(items, kind)
+}
+
+// readBody reads a request body into one buffer sized from its declared
+// length (the caller has already refused lengths above its limit), so a
+// large batch is not copied again and again as io.ReadAll grows it.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	if length <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, length+1) // one byte more, to see the end
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case err == nil: // more than declared: read on
+		rest, err := io.ReadAll(r)
+		return append(buf, rest...), err
+	case err == io.ErrUnexpectedEOF && int64(n) == length:
+		return buf[:n], nil
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return buf[:n], fmt.Errorf("body ended after %d of %d bytes: %w", n, length, io.ErrUnexpectedEOF)
+	}
+	return buf[:n], err
 }
 
 func capErrors(errs []FieldError) []FieldError {
