@@ -54,9 +54,11 @@ func (t template) batch(buf *bytes.Buffer) {
 }
 
 // BenchmarkIngestHTTP posts batches of 1,000 new events (NDJSON) to a real
-// server on SQLite, de-duplication on, from one client and from two at
-// once (so that one batch's decoding overlaps another's append). Batches
-// are rendered before the clock starts.
+// server on SQLite, de-duplication on, from 1, 2 or 4 clients that each
+// post their next batch as soon as the last is answered (so one batch's
+// decoding overlaps another's append). b.N is the number of batches per
+// client. Batches are rendered before the clock starts; past 120 they
+// repeat (duplicates only), so run with -benchtime Nx, N*clients <= 120.
 func BenchmarkIngestHTTP(b *testing.B) {
 	for _, clients := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
@@ -71,33 +73,43 @@ func BenchmarkIngestHTTP(b *testing.B) {
 				bodies = append(bodies, buf.Bytes())
 				kinds = append(kinds, tpls[i%len(tpls)].kind)
 			}
+			if b.N*clients > len(bodies) {
+				b.Logf("%d batches of %d are repeats", b.N*clients-len(bodies), b.N*clients)
+			}
 			var next atomic.Int64
-			post := func() {
-				// Past 120 batches they repeat (all duplicates): run with
-				// -benchtime 30x (120 requests with 4 clients) to measure new events only.
+			post := func() error {
 				i := int(next.Add(1)-1) % len(bodies)
-				req, _ := http.NewRequest("POST", srv.URL+ingest.Prefix+string(kinds[i]), bytes.NewReader(bodies[i]))
+				req, err := http.NewRequest("POST", srv.URL+ingest.Prefix+string(kinds[i]), bytes.NewReader(bodies[i]))
+				if err != nil {
+					return err
+				}
 				req.Header.Set("Authorization", "Bearer "+key)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
-					b.Error(err)
-					return
+					return err
 				}
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != 200 {
-					b.Errorf("%d %s", resp.StatusCode, body)
+					return fmt.Errorf("%d %s", resp.StatusCode, body)
 				}
+				return nil
 			}
 			meter := benchrate.Start()
 			b.ResetTimer()
-			for b.Loop() {
-				var wg sync.WaitGroup
-				for c := 0; c < clients; c++ {
-					wg.Go(post)
-				}
-				wg.Wait()
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Go(func() {
+					for range b.N {
+						if err := post(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
 			}
+			wg.Wait()
+			b.StopTimer()
 			meter.Report(b, b.N*clients*1000)
 		})
 	}
