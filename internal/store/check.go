@@ -39,14 +39,22 @@ func CheckStream(account string, feature events.Feature) error {
 // CheckRecords validates records given to AppendEvents.
 func CheckRecords(recs []Record) error {
 	for i, r := range recs {
-		switch {
-		case r.UUID == "":
-			return fmt.Errorf("record %d: uuid: empty", i)
-		case len(r.V2) == 0:
-			return fmt.Errorf("record %d (%s): v2: empty", i, r.UUID)
-		case r.Time.IsZero():
-			return fmt.Errorf("record %d (%s): time: zero", i, r.UUID)
+		if err := CheckRecord(i, r); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// CheckRecord validates the record at index i of an append.
+func CheckRecord(i int, r Record) error {
+	switch {
+	case r.UUID == "":
+		return fmt.Errorf("record %d: uuid: empty", i)
+	case len(r.V2) == 0:
+		return fmt.Errorf("record %d (%s): v2: empty", i, r.UUID)
+	case r.Time.IsZero():
+		return fmt.Errorf("record %d (%s): time: zero", i, r.UUID)
 	}
 	return nil
 }

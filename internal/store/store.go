@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"iter"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
@@ -102,6 +103,14 @@ type EventStore interface {
 	// lets PostgreSQL partition events by time. It is atomic: all new
 	// records or none, durable on return.
 	AppendEvents(ctx context.Context, account string, feature events.Feature, recs []Record) (inserted int, err error)
+	// AppendEventsSeq is AppendEvents of the records recs yields, which a
+	// store may append as they come, while its transaction is open, so
+	// that the caller's producing them (decoding a request, say) overlaps
+	// the store's work. If recs yields an error, or a record fails the
+	// checks of AppendEvents, nothing of the call is stored and the error
+	// is returned (wrapped). A store may hold its write lock while recs
+	// runs: produce records without waiting on anything else.
+	AppendEventsSeq(ctx context.Context, account string, feature events.Feature, recs iter.Seq2[Record, error]) (inserted int, err error)
 	// ListEvents returns the next rows of a stream.
 	ListEvents(ctx context.Context, q ListQuery) (ListResult, error)
 	// StartPosition returns a position before every event of the stream

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"sort"
@@ -234,6 +235,21 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		}
 		return inserted, nil
 	}
+}
+
+// AppendEventsSeq collects the records and appends them with AppendEvents:
+// here an append is one statement over arrays of the whole batch, and a
+// transaction held open while records are produced would hold the stream's
+// counter lock as long.
+func (db *DB) AppendEventsSeq(ctx context.Context, account string, feature events.Feature, recs iter.Seq2[store.Record, error]) (int, error) {
+	var all []store.Record
+	for r, err := range recs {
+		if err != nil {
+			return 0, fmt.Errorf("append events: record %d: %w", len(all), err)
+		}
+		all = append(all, r)
+	}
+	return db.AppendEvents(ctx, account, feature, all)
 }
 
 // listBoundsSQL reads, in one snapshot, the stream's id and counter and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"sort"
 	"time"
@@ -86,6 +87,25 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	if len(recs) == 0 {
 		return 0, nil
 	}
+	return db.appendSeq(ctx, account, feature, func(yield func(store.Record, error) bool) {
+		for _, r := range recs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	})
+}
+
+// AppendEventsSeq is AppendEvents of records inserted as recs yields them,
+// holding the write transaction meanwhile.
+func (db *DB) AppendEventsSeq(ctx context.Context, account string, feature events.Feature, recs iter.Seq2[store.Record, error]) (int, error) {
+	if err := store.CheckStream(account, feature); err != nil {
+		return 0, fmt.Errorf("append events: %w", err)
+	}
+	return db.appendSeq(ctx, account, feature, recs)
+}
+
+func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feature, recs iter.Seq2[store.Record, error]) (int, error) {
 	var inserted int
 	var newStream int64
 	err := rawConn(ctx, db.writer, func(c *sqlite3.Conn) (err error) {
@@ -116,7 +136,15 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		hours := map[int64]*hourAgg{}
 		labels := map[labelKey]int64{}
 		ins.BindInt64(1, stream)
-		for _, r := range recs {
+		i := 0
+		for r, err := range recs {
+			if err == nil {
+				err = store.CheckRecord(i, r)
+			}
+			if err != nil {
+				return err
+			}
+			i++
 			ts := r.Time.UnixNano()
 			ins.BindText(2, r.UUID)
 			ins.BindInt64(3, ts)

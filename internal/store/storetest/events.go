@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"iter"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -193,6 +196,62 @@ func testAppendInvalid(t *testing.T, s store.Store) {
 	must(t, "HeadPosition", err)
 	if head != 0 {
 		t.Errorf("HeadPosition after a cancelled append = %d, want 0", head)
+	}
+}
+
+// seqOf yields rs, then err if it is not nil.
+func seqOf(rs []store.Record, err error) iter.Seq2[store.Record, error] {
+	return func(yield func(store.Record, error) bool) {
+		for _, r := range rs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+		if err != nil {
+			yield(store.Record{}, err)
+		}
+	}
+}
+
+func testAppendSeq(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	acct := newID()
+	first := recs("a", 10, base, time.Second)
+	mustAppend(t, s, acct, events.AuditEvents, first)
+	head, err := s.HeadPosition(ctx, acct, events.AuditEvents)
+	must(t, "HeadPosition", err)
+
+	// A producer's error: nothing stored, the error returned, positions
+	// unchanged.
+	boom := errors.New("boom")
+	more := recs("b", 50, base.Add(time.Hour), time.Second)
+	if n, err := s.AppendEventsSeq(ctx, acct, events.AuditEvents, seqOf(more, boom)); !errors.Is(err, boom) || n != 0 {
+		t.Errorf("AppendEventsSeq with a failing producer = %d, %v; want 0 and the producer's error", n, err)
+	}
+	// An invalid record after valid ones: nothing stored.
+	bad := append(slices.Clone(more[:20]), store.Record{UUID: "x", Time: base})
+	if _, err := s.AppendEventsSeq(ctx, acct, events.AuditEvents, seqOf(bad, nil)); err == nil || !strings.Contains(err.Error(), "v2") {
+		t.Errorf("AppendEventsSeq with an invalid record: err = %v, want one naming v2", err)
+	}
+	if h, err := s.HeadPosition(ctx, acct, events.AuditEvents); err != nil || h != head {
+		t.Errorf("HeadPosition after refused sequences = %d, %v; want %d", h, err, head)
+	}
+	if n := len(drain(t, s, store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 100})); n != len(first) {
+		t.Errorf("%d events stored after refused sequences, want %d", n, len(first))
+	}
+
+	// A good sequence with five repeats of stored events: appended in
+	// order, repeats skipped and counted out.
+	withDups := append(slices.Clone(first[:5]), more...)
+	n, err := s.AppendEventsSeq(ctx, acct, events.AuditEvents, seqOf(withDups, nil))
+	if err != nil || n != len(more) {
+		t.Fatalf("AppendEventsSeq = %d, %v; want %d", n, err, len(more))
+	}
+	rows := drain(t, s, store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 7})
+	diff(t, "rows", rowsOf(rows), wantOf(append(slices.Clone(first), more...)))
+	// An empty sequence stores nothing.
+	if n, err := s.AppendEventsSeq(ctx, acct, events.AuditEvents, seqOf(nil, nil)); err != nil || n != 0 {
+		t.Errorf("empty AppendEventsSeq = %d, %v", n, err)
 	}
 }
 

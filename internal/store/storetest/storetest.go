@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 	t.Run("AppendAndList", func(t *testing.T) { testAppendAndList(t, open(t)) })
 	t.Run("AppendInvalid", func(t *testing.T) { testAppendInvalid(t, open(t)) })
+	t.Run("AppendSeq", func(t *testing.T) { testAppendSeq(t, open(t)) })
 	t.Run("V1Rendering", func(t *testing.T) { testV1Rendering(t, open(t)) })
 	t.Run("Dedup", func(t *testing.T) { testDedup(t, open(t)) })
 	t.Run("StreamIsolation", func(t *testing.T) { testStreamIsolation(t, open(t)) })
