@@ -1,9 +1,8 @@
 package events
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -21,73 +20,111 @@ type Wire struct {
 }
 
 // Encode renders a *SignInAttempt, *ItemUsage or *AuditEvent (or the value
-// types) in both API versions. The v1 rendering is derived from the v2 bytes
-// when the difference is only v2's trailing top-level fields, which is the
-// common case, so most events are marshalled once.
+// types) in both API versions, byte for byte as json.Marshal renders the
+// event and its V1() copy. V2 and V1 share one allocation of the exact
+// size; V1 is nil when it would equal V2. The v1 rendering is derived from
+// the v2 bytes when the difference is only v2's trailing top-level fields,
+// which is the common case, so most events are rendered once. A nil pointer
+// or a value of another type is an error, as are the values json.Marshal
+// refuses (NaN or infinite coordinates, times outside years 0 to 9999).
 func Encode(ev any) (Wire, error) {
-	var (
-		w      Wire
-		v2     any
-		v1     func() any
-		v2only bool   // v1 would differ by more than trailing fields
-		cut    string // first trailing v2-only key present, if any
-	)
 	switch e := ev.(type) {
 	case *SignInAttempt:
-		return Encode(*e)
-	case *ItemUsage:
-		return Encode(*e)
-	case *AuditEvent:
-		return Encode(*e)
+		if e == nil {
+			break
+		}
+		return encodeSignIn(e)
 	case SignInAttempt:
-		w = Wire{Feature: SignInAttempts, UUID: e.UUID, Time: e.Timestamp, Label: e.Category}
-		v2, v1 = e, func() any { return e.V1() }
-		v2only = e.TargetUser.v1() != &e.TargetUser
-		if e.AccountUUID != "" {
-			cut = "account_uuid"
+		return encodeSignIn(&e)
+	case *ItemUsage:
+		if e == nil {
+			break
 		}
+		return encodeItemUsage(e)
 	case ItemUsage:
-		w = Wire{Feature: ItemUsages, UUID: e.UUID, Time: e.Timestamp, Label: e.Action}
-		v2, v1 = e, func() any { return e.V1() }
-		v2only = e.User.v1() != &e.User
-		if e.AccountUUID != "" {
-			cut = "account_uuid"
+		return encodeItemUsage(&e)
+	case *AuditEvent:
+		if e == nil {
+			break
 		}
+		return encodeAudit(e)
 	case AuditEvent:
-		w = Wire{Feature: AuditEvents, UUID: e.UUID, Time: e.Timestamp, Label: e.Action + "/" + e.ObjectType}
-		v2, v1 = e, func() any { return e.V1() }
-		v2only = e.ActorDetails.v1() != e.ActorDetails || e.ObjectDetails.v1() != e.ObjectDetails || e.AuxDetails.v1() != e.AuxDetails
-		switch {
-		case e.ActorType != "":
-			cut = "actor_type"
-		case e.ActorAccountUUID != "":
-			cut = "actor_account_uuid"
-		case e.AccountUUID != "":
-			cut = "account_uuid"
-		}
-	default:
-		return Wire{}, fmt.Errorf("encode: %T is not an event", ev)
+		return encodeAudit(&e)
 	}
-	var err error
-	if w.V2, err = json.Marshal(v2); err != nil {
+	return Wire{}, fmt.Errorf("encode: %T is not an event", ev)
+}
+
+func encodeSignIn(e *SignInAttempt) (Wire, error) {
+	w := Wire{Feature: SignInAttempts, UUID: e.UUID, Time: e.Timestamp, Label: e.Category}
+	buf := scratch.Get().(*[]byte)
+	b, cut, err := e.appendJSON((*buf)[:0], false)
+	n := len(b)
+	if err == nil && e.TargetUser.hasV2() {
+		b, _, err = e.appendJSON(b, true)
+		cut = n // v1 follows v2 already
+	}
+	return w.finish(buf, b, n, cut, err)
+}
+
+func encodeItemUsage(e *ItemUsage) (Wire, error) {
+	w := Wire{Feature: ItemUsages, UUID: e.UUID, Time: e.Timestamp, Label: e.Action}
+	buf := scratch.Get().(*[]byte)
+	b, cut, err := e.appendJSON((*buf)[:0], false)
+	n := len(b)
+	if err == nil && e.User.hasV2() {
+		b, _, err = e.appendJSON(b, true)
+		cut = n
+	}
+	return w.finish(buf, b, n, cut, err)
+}
+
+func encodeAudit(e *AuditEvent) (Wire, error) {
+	w := Wire{Feature: AuditEvents, UUID: e.UUID, Time: e.Timestamp, Label: e.Action + "/" + e.ObjectType}
+	buf := scratch.Get().(*[]byte)
+	b, cut, err := e.appendJSON((*buf)[:0], false)
+	n := len(b)
+	if err == nil && (e.ActorDetails.hasV2() || e.ObjectDetails.hasV2() || e.AuxDetails.hasV2()) {
+		b, _, err = e.appendJSON(b, true)
+		cut = n
+	}
+	return w.finish(buf, b, n, cut, err)
+}
+
+// finish completes w from b, the scratch buffer *buf after rendering: its
+// first n bytes are the v2 rendering. If cut is n, the v1 rendering
+// follows them; if cut is below n, v1 is v2's first cut bytes, closed (cut
+// is where v2's trailing v2-only fields begin); if cut is -1, v1 equals
+// v2. V2 and V1 are copied out of the scratch buffer, which is returned to
+// the pool, into one allocation of the exact size.
+func (w Wire) finish(buf *[]byte, b []byte, n, cut int, err error) (Wire, error) {
+	if err != nil {
+		putScratch(buf, b)
 		return Wire{}, fmt.Errorf("encode %s %s: %w", w.Feature, w.UUID, err)
 	}
-	switch {
-	case v2only:
-		if w.V1, err = json.Marshal(v1()); err != nil {
-			return Wire{}, fmt.Errorf("encode %s %s: %w", w.Feature, w.UUID, err)
-		}
-	case cut != "":
-		// The v2-only fields close the object. Quotes inside JSON strings
-		// are escaped, so `,"key":` can only be the top-level key.
-		i := bytes.LastIndex(w.V2, []byte(`,"`+cut+`":`))
-		if i < 0 {
-			return Wire{}, fmt.Errorf("encode %s %s: %s not found", w.Feature, w.UUID, cut)
-		}
-		w.V1 = append(w.V2[:i:i], '}')
+	if cut >= 0 && cut < n {
+		b = append(b, b[:cut]...)
+		b = append(b, '}')
 	}
-	if string(w.V1) == string(w.V2) {
-		w.V1 = nil
+	out := make([]byte, len(b))
+	copy(out, b)
+	putScratch(buf, b)
+	// The capacity of each part ends where it does, so that appending to
+	// one cannot overwrite the other.
+	w.V2 = out[:n:n]
+	if len(out) > n {
+		w.V1 = out[n:]
 	}
 	return w, nil
+}
+
+// scratch holds the buffers events are rendered into, so that an event
+// costs one allocation of the size it needs.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func putScratch(buf *[]byte, b []byte) {
+	if cap(b) > 64<<10 { // an outsized event; do not keep its buffer
+		return
+	}
+	*buf = b[:0]
+	scratch.Put(buf)
 }
