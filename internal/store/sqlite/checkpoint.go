@@ -36,6 +36,9 @@ type checkpointer struct {
 	stop         chan struct{}
 	wg           sync.WaitGroup
 	conn         *sqlite3.Conn
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // start opens the checkpointer's connection to dsn and starts it.
@@ -90,11 +93,15 @@ func (k *checkpointer) hook(c *sqlite3.Conn, schema string, pages int) error {
 	return nil // the commit has happened whatever a checkpoint did
 }
 
-// close stops the checkpointer and closes its connection.
+// close stops the checkpointer and closes its connection; calls after the
+// first return the first's result.
 func (k *checkpointer) close() error {
-	close(k.stop)
-	k.wg.Wait()
-	return k.conn.Close()
+	k.closeOnce.Do(func() {
+		close(k.stop)
+		k.wg.Wait()
+		k.closeErr = k.conn.Close()
+	})
+	return k.closeErr
 }
 
 func isBusy(err error) bool {

@@ -91,3 +91,17 @@ func TestInlineCheckpointBoundsWAL(t *testing.T) {
 		t.Errorf("WAL reached %d frames; want at most %d", most, inline+200)
 	}
 }
+
+// TestCloseTwice: closing a DB again is harmless.
+func TestCloseTwice(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
