@@ -33,141 +33,231 @@ func (e FieldError) Error() string {
 	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
 }
 
-// checker gathers the field errors of one event.
+// checker gathers the field errors of one event. Its methods take a
+// field's path as its parent's path ("" at the top) and its name, joined
+// only when the field is wrong.
 type checker struct {
 	line int
 	errs []FieldError
 }
 
-func (c *checker) fail(field, format string, args ...any) {
+func (c *checker) fail(parent, name, format string, args ...any) {
+	field := name
+	if parent != "" {
+		field = parent + "." + name
+	}
 	c.errs = append(c.errs, FieldError{Line: c.line, Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
 // text checks a free string: at most MaxFieldLen bytes of valid UTF-8.
-func (c *checker) text(field, v string, required bool) {
+func (c *checker) text(parent, name, v string, required bool) {
 	switch {
 	case v == "" && required:
-		c.fail(field, "is required")
+		c.fail(parent, name, "is required")
 	case len(v) > MaxFieldLen:
-		c.fail(field, "is %d bytes long, more than %d", len(v), MaxFieldLen)
+		c.fail(parent, name, "is %d bytes long, more than %d", len(v), MaxFieldLen)
 	case !utf8.ValidString(v):
-		c.fail(field, "is not valid UTF-8")
+		c.fail(parent, name, "is not valid UTF-8")
 	}
 }
 
+// idChars tells, for each byte, the cases of id it may appear in: the
+// digits 2–7 in both, letters in their own.
+var idChars = func() (t [256]uint8) {
+	for c := '2'; c <= '7'; c++ {
+		t[c] = upperID | lowerID
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = upperID
+		t[c+'a'-'A'] = lowerID
+	}
+	return t
+}()
+
+const (
+	upperID = 1 << iota
+	lowerID
+)
+
+// idCase returns the cases (upperID, lowerID) s is an id of: as
+// events.ValidUpperID and events.ValidLowerID tell, in one pass.
+func idCase(s string) uint8 {
+	if len(s) != events.IDLen {
+		return 0
+	}
+	cases := uint8(upperID | lowerID)
+	for i := 0; i < len(s); i++ {
+		cases &= idChars[s[i]]
+	}
+	return cases
+}
+
 // upperID checks an event, user, session or account id.
-func (c *checker) upperID(field, v string, required bool) {
+func (c *checker) upperID(parent, name, v string, required bool) {
 	switch {
 	case v == "":
 		if required {
-			c.fail(field, "is required")
+			c.fail(parent, name, "is required")
 		}
-	case !events.ValidUpperID(v):
-		c.fail(field, "%s is not a 26-character upper-case base32 id", quote(v))
+	case idCase(v)&upperID == 0:
+		c.fail(parent, name, "%s is not a 26-character upper-case base32 id", quote(v))
 	}
 }
 
 // lowerID checks a vault, item or device id.
-func (c *checker) lowerID(field, v string, required bool) {
+func (c *checker) lowerID(parent, name, v string, required bool) {
 	switch {
 	case v == "":
 		if required {
-			c.fail(field, "is required")
+			c.fail(parent, name, "is required")
 		}
-	case !events.ValidLowerID(v):
-		c.fail(field, "%s is not a 26-character lower-case base32 id", quote(v))
+	case idCase(v)&lowerID == 0:
+		c.fail(parent, name, "%s is not a 26-character lower-case base32 id", quote(v))
 	}
 }
 
 // anyID checks an id that may be of either case (audit object and aux
 // uuids name users as well as vaults and items).
-func (c *checker) anyID(field, v string) {
-	if v != "" && !events.ValidID(v) {
-		c.fail(field, "%s is not a 26-character base32 id", quote(v))
+func (c *checker) anyID(name, v string) {
+	if v != "" && idCase(v) == 0 {
+		c.fail("", name, "%s is not a 26-character base32 id", quote(v))
 	}
 }
 
-func (c *checker) enum(field, v string, list []string, required bool) {
+func (c *checker) enum(parent, name, v string, list []string, required bool) {
 	switch {
 	case v == "":
 		if required {
-			c.fail(field, "is required")
+			c.fail(parent, name, "is required")
 		}
 	case !events.In(v, list):
-		c.fail(field, "%s is not one of %s", quote(v), strings.Join(list, ", "))
+		c.fail(parent, name, "%s is not one of %s", quote(v), strings.Join(list, ", "))
 	}
 }
 
-func (c *checker) ip(field, v string, required bool) {
+func (c *checker) ip(parent, name, v string, required bool) {
 	switch {
 	case v == "":
 		if required {
-			c.fail(field, "is required")
+			c.fail(parent, name, "is required")
 		}
 	default:
 		if _, err := netip.ParseAddr(v); err != nil {
-			c.fail(field, "%s is not an IP address", quote(v))
+			c.fail(parent, name, "%s is not an IP address", quote(v))
 		}
 	}
 }
 
 // stamp parses an RFC 3339 timestamp and returns it in UTC.
-func (c *checker) stamp(field, v string) time.Time {
+func (c *checker) stamp(parent, name, v string) time.Time {
+	if t, ok := parseUTCStamp(v); ok {
+		return t
+	}
 	if v == "" {
-		c.fail(field, "is required")
+		c.fail(parent, name, "is required")
 		return time.Time{}
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		c.fail(field, "%s is not an RFC 3339 timestamp", quote(v))
+		c.fail(parent, name, "%s is not an RFC 3339 timestamp", quote(v))
 		return time.Time{}
 	}
 	if t.Year() < 2000 || t.Year() > 9999 {
-		c.fail(field, "%s is outside the years 2000–9999", quote(v))
+		c.fail(parent, name, "%s is outside the years 2000–9999", quote(v))
 		return time.Time{}
 	}
 	return t.UTC()
 }
 
+// parseUTCStamp parses the form events are written in,
+// 2006-01-02T15:04:05Z with up to 9 digits of fraction, for the years
+// 2000–9999, as time.Parse does; ok is false for anything else, which
+// may still be a valid timestamp.
+func parseUTCStamp(v string) (t time.Time, ok bool) {
+	if len(v) < 20 || len(v) > 30 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' || v[len(v)-1] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			d := s[i] - '0'
+			if d > 9 {
+				return -1
+			}
+			n = n*10 + int(d)
+		}
+		return n
+	}
+	year, month, day := num(v[0:4]), num(v[5:7]), num(v[8:10])
+	hour, minute, sec := num(v[11:13]), num(v[14:16]), num(v[17:19])
+	nsec := 0
+	if frac := v[19 : len(v)-1]; frac != "" {
+		if frac[0] != '.' || len(frac) == 1 {
+			return time.Time{}, false
+		}
+		if nsec = num(frac[1:]); nsec < 0 {
+			return time.Time{}, false
+		}
+		for range 10 - len(frac) {
+			nsec *= 10
+		}
+	}
+	if year < 2000 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+func daysIn(month, year int) int {
+	if month == 2 {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + (month+month/8)%2
+}
+
 func (c *checker) user(field string, u *events.User, required bool) {
 	if u == nil {
 		if required {
-			c.fail(field, "is required")
+			c.fail("", field, "is required")
 		}
 		return
 	}
-	c.upperID(field+".uuid", u.UUID, required)
-	c.text(field+".name", u.Name, false)
-	c.text(field+".email", u.Email, false)
+	c.upperID(field, "uuid", u.UUID, required)
+	c.text(field, "name", u.Name, false)
+	c.text(field, "email", u.Email, false)
 	if u.Email != "" && !strings.Contains(u.Email, "@") {
-		c.fail(field+".email", "%s is not an e-mail address", quote(u.Email))
+		c.fail(field, "email", "%s is not an e-mail address", quote(u.Email))
 	}
-	c.enum(field+".user_type", u.UserType, events.UserTypes, false)
-	c.upperID(field+".user_account_uuid", u.UserAccountUUID, false)
+	c.enum(field, "user_type", u.UserType, events.UserTypes, false)
+	c.upperID(field, "user_account_uuid", u.UserAccountUUID, false)
 }
 
 func (c *checker) client(field string, cl *events.Client) {
-	c.text(field+".app_name", cl.AppName, true)
-	c.text(field+".app_version", cl.AppVersion, false)
-	c.text(field+".platform_name", cl.PlatformName, false)
-	c.text(field+".platform_version", cl.PlatformVersion, false)
-	c.text(field+".os_name", cl.OSName, false)
-	c.text(field+".os_version", cl.OSVersion, false)
-	c.ip(field+".ip_address", cl.IPAddress, true)
+	c.text(field, "app_name", cl.AppName, true)
+	c.text(field, "app_version", cl.AppVersion, false)
+	c.text(field, "platform_name", cl.PlatformName, false)
+	c.text(field, "platform_version", cl.PlatformVersion, false)
+	c.text(field, "os_name", cl.OSName, false)
+	c.text(field, "os_version", cl.OSVersion, false)
+	c.ip(field, "ip_address", cl.IPAddress, true)
 }
 
 func (c *checker) location(field string, l *events.Location) {
 	if l == nil {
 		return
 	}
-	c.text(field+".country", l.Country, false)
-	c.text(field+".region", l.Region, false)
-	c.text(field+".city", l.City, false)
+	c.text(field, "country", l.Country, false)
+	c.text(field, "region", l.Region, false)
+	c.text(field, "city", l.City, false)
 	if math.IsNaN(l.Latitude) || l.Latitude < -90 || l.Latitude > 90 {
-		c.fail(field+".latitude", "%v is not between -90 and 90", l.Latitude)
+		c.fail(field, "latitude", "%v is not between -90 and 90", l.Latitude)
 	}
 	if math.IsNaN(l.Longitude) || l.Longitude < -180 || l.Longitude > 180 {
-		c.fail(field+".longitude", "%v is not between -180 and 180", l.Longitude)
+		c.fail(field, "longitude", "%v is not between -180 and 180", l.Longitude)
 	}
 }
 
@@ -236,34 +326,34 @@ type auditIn struct {
 }
 
 func (in *signInIn) check(c *checker) events.SignInAttempt {
-	c.upperID("uuid", in.UUID, false)
-	c.upperID("session_uuid", in.SessionUUID, true)
-	ts := c.stamp("timestamp", in.Timestamp)
-	c.text("country", in.Country, true)
-	c.enum("category", in.Category, events.SignInCategories, true)
+	c.upperID("", "uuid", in.UUID, false)
+	c.upperID("", "session_uuid", in.SessionUUID, true)
+	ts := c.stamp("", "timestamp", in.Timestamp)
+	c.text("", "country", in.Country, true)
+	c.enum("", "category", in.Category, events.SignInCategories, true)
 	if types, ok := events.SignInTypesByCategory[in.Category]; ok {
 		if in.Type == "" {
-			c.fail("type", "is required")
+			c.fail("", "type", "is required")
 		} else if !events.In(in.Type, types) {
 			if events.In(in.Type, events.SignInTypes) {
-				c.fail("type", "%s does not belong to category %s (want one of %s)", quote(in.Type), in.Category, strings.Join(types, ", "))
+				c.fail("", "type", "%s does not belong to category %s (want one of %s)", quote(in.Type), in.Category, strings.Join(types, ", "))
 			} else {
-				c.fail("type", "%s is not a sign-in type", quote(in.Type))
+				c.fail("", "type", "%s is not a sign-in type", quote(in.Type))
 			}
 		}
 	}
 	if in.Details != nil {
-		c.text("details.value", in.Details.Value, false)
+		c.text("details", "value", in.Details.Value, false)
 	}
 	c.user("target_user", in.TargetUser, true)
 	if in.Client == nil {
-		c.fail("client", "is required")
+		c.fail("", "client", "is required")
 		in.Client = &events.Client{}
 	} else {
 		c.client("client", in.Client)
 	}
 	c.location("location", in.Location)
-	c.upperID("account_uuid", in.AccountUUID, false)
+	c.upperID("", "account_uuid", in.AccountUUID, false)
 	ev := events.SignInAttempt{UUID: in.UUID, SessionUUID: in.SessionUUID, Timestamp: ts, Country: in.Country,
 		Category: in.Category, Type: in.Type, Details: in.Details, Client: *in.Client, Location: in.Location,
 		AccountUUID: in.AccountUUID}
@@ -274,29 +364,29 @@ func (in *signInIn) check(c *checker) events.SignInAttempt {
 }
 
 func (in *itemUsageIn) check(c *checker) events.ItemUsage {
-	c.upperID("uuid", in.UUID, false)
-	ts := c.stamp("timestamp", in.Timestamp)
+	c.upperID("", "uuid", in.UUID, false)
+	ts := c.stamp("", "timestamp", in.Timestamp)
 	v := 0
 	switch {
 	case in.UsedVersion == nil:
-		c.fail("used_version", "is required")
+		c.fail("", "used_version", "is required")
 	case *in.UsedVersion < 0:
-		c.fail("used_version", "%d is negative", *in.UsedVersion)
+		c.fail("", "used_version", "%d is negative", *in.UsedVersion)
 	default:
 		v = *in.UsedVersion
 	}
-	c.lowerID("vault_uuid", in.VaultUUID, true)
-	c.lowerID("item_uuid", in.ItemUUID, true)
+	c.lowerID("", "vault_uuid", in.VaultUUID, true)
+	c.lowerID("", "item_uuid", in.ItemUUID, true)
 	c.user("user", in.User, true)
 	if in.Client == nil {
-		c.fail("client", "is required")
+		c.fail("", "client", "is required")
 		in.Client = &events.Client{}
 	} else {
 		c.client("client", in.Client)
 	}
 	c.location("location", in.Location)
-	c.enum("action", in.Action, events.ItemUsageActions, false)
-	c.upperID("account_uuid", in.AccountUUID, false)
+	c.enum("", "action", in.Action, events.ItemUsageActions, false)
+	c.upperID("", "account_uuid", in.AccountUUID, false)
 	ev := events.ItemUsage{UUID: in.UUID, Timestamp: ts, UsedVersion: v, VaultUUID: in.VaultUUID, ItemUUID: in.ItemUUID,
 		Client: *in.Client, Location: in.Location, Action: in.Action, AccountUUID: in.AccountUUID}
 	if in.User != nil {
@@ -305,43 +395,58 @@ func (in *itemUsageIn) check(c *checker) events.ItemUsage {
 	return ev
 }
 
+// auditActions is events.AuditActions as a set: the list is long.
+var auditActions = func() map[string]bool {
+	m := make(map[string]bool, len(events.AuditActions))
+	for _, a := range events.AuditActions {
+		m[a] = true
+	}
+	return m
+}()
+
 func (in *auditIn) check(c *checker) events.AuditEvent {
-	c.upperID("uuid", in.UUID, false)
-	ts := c.stamp("timestamp", in.Timestamp)
-	c.upperID("actor_uuid", in.ActorUUID, true)
+	c.upperID("", "uuid", in.UUID, false)
+	ts := c.stamp("", "timestamp", in.Timestamp)
+	c.upperID("", "actor_uuid", in.ActorUUID, true)
 	c.user("actor_details", in.ActorDetails, false)
-	if _, ok := events.AuditCatalog[in.ObjectType]; !ok {
+	acts, catalogued := events.AuditCatalog[in.ObjectType]
+	if !catalogued {
 		// The catalogue is the authority: it has miguser, which the 1.4.1
 		// enumeration lacks.
-		c.enum("object_type", in.ObjectType, events.AuditObjectTypes, true)
+		c.enum("", "object_type", in.ObjectType, events.AuditObjectTypes, true)
 	}
-	c.enum("action", in.Action, events.AuditActions, true)
-	if acts, ok := events.AuditCatalog[in.ObjectType]; ok && in.Action != "" && events.In(in.Action, events.AuditActions) && !events.In(in.Action, acts) {
-		c.fail("action", "%s is not an action on object_type %s (want one of %s)", quote(in.Action), in.ObjectType, strings.Join(acts, ", "))
+	knownAction := auditActions[in.Action]
+	switch {
+	case in.Action == "":
+		c.fail("", "action", "is required")
+	case !knownAction:
+		c.fail("", "action", "%s is not one of %s", quote(in.Action), strings.Join(events.AuditActions, ", "))
+	case catalogued && !events.In(in.Action, acts):
+		c.fail("", "action", "%s is not an action on object_type %s (want one of %s)", quote(in.Action), in.ObjectType, strings.Join(acts, ", "))
 	}
 	if in.ObjectUUID != nil {
 		c.anyID("object_uuid", *in.ObjectUUID)
 	}
 	c.user("object_details", in.ObjectDetails, false)
 	if in.AuxID < 0 {
-		c.fail("aux_id", "%d is negative", in.AuxID)
+		c.fail("", "aux_id", "%d is negative", in.AuxID)
 	}
 	c.anyID("aux_uuid", in.AuxUUID)
 	c.user("aux_details", in.AuxDetails, false)
-	c.text("aux_info", in.AuxInfo, false)
+	c.text("", "aux_info", in.AuxInfo, false)
 	var sess *events.Session
 	if in.Session != nil {
 		s := in.Session
-		c.upperID("session.uuid", s.UUID, true)
-		lt := c.stamp("session.login_time", s.LoginTime)
-		c.lowerID("session.device_uuid", s.DeviceUUID, false)
-		c.ip("session.ip", s.IP, true)
+		c.upperID("session", "uuid", s.UUID, true)
+		lt := c.stamp("session", "login_time", s.LoginTime)
+		c.lowerID("session", "device_uuid", s.DeviceUUID, false)
+		c.ip("session", "ip", s.IP, true)
 		sess = &events.Session{UUID: s.UUID, LoginTime: lt, DeviceUUID: s.DeviceUUID, IP: s.IP}
 	}
 	c.location("location", in.Location)
-	c.enum("actor_type", in.ActorType, events.UserTypes, false)
-	c.upperID("actor_account_uuid", in.ActorAccountUUID, false)
-	c.upperID("account_uuid", in.AccountUUID, false)
+	c.enum("", "actor_type", in.ActorType, events.UserTypes, false)
+	c.upperID("", "actor_account_uuid", in.ActorAccountUUID, false)
+	c.upperID("", "account_uuid", in.AccountUUID, false)
 	return events.AuditEvent{UUID: in.UUID, Timestamp: ts, ActorUUID: in.ActorUUID, ActorDetails: in.ActorDetails,
 		Action: in.Action, ObjectType: in.ObjectType, ObjectUUID: in.ObjectUUID, ObjectDetails: in.ObjectDetails,
 		AuxID: in.AuxID, AuxUUID: in.AuxUUID, AuxDetails: in.AuxDetails, AuxInfo: in.AuxInfo, Session: sess,

@@ -3,7 +3,10 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -294,6 +297,84 @@ func FuzzDecoder(f *testing.F) {
 			if !events.ValidUpperID(w.UUID) || !json.Valid(w.V2) {
 				t.Fatalf("bad wire %+v", w)
 			}
+		}
+	})
+}
+
+// stampByTimeParse is checker.stamp without its fast path.
+func stampByTimeParse(v string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil || t.Year() < 2000 || t.Year() > 9999 {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+func TestParseUTCStamp(t *testing.T) {
+	for _, v := range []string{
+		"2025-07-28T19:32:38Z", "2025-07-28T19:32:38.4Z", "2025-07-28T19:32:38.440749123Z", "2000-01-01T00:00:00Z",
+		"9999-12-31T23:59:59.999999999Z", "2024-02-29T12:00:00Z", "2025-04-30T00:00:00.000Z", "2025-12-31T00:00:00Z",
+	} {
+		got, ok := parseUTCStamp(v)
+		want, _ := stampByTimeParse(v)
+		if !ok || got != want {
+			t.Errorf("parseUTCStamp(%q) = %v, %v; want %v", v, got, ok, want)
+		}
+	}
+	for _, v := range []string{
+		"", "2025-07-28T19:32:38", "2025-07-28T19:32:38.Z", "2025-07-28T19:32:38.1234567891Z", "2025-07-28t19:32:38Z",
+		"2025-07-28T19:32:38z", "1999-12-31T23:59:59Z", "2025-02-29T00:00:00Z", "2025-04-31T00:00:00Z", "2025-13-01T00:00:00Z",
+		"2025-00-01T00:00:00Z", "2025-01-00T00:00:00Z", "2025-01-01T24:00:00Z", "2025-01-01T00:60:00Z", "2025-01-01T00:00:60Z",
+		"2025-07-28T19:32:38+00:00", "2025-07-28 19:32:38Z", "+025-07-28T19:32:38Z", "2025-07-28T19:32:38,5Z", "2025-07-28T1:032:38Z",
+	} {
+		if got, ok := parseUTCStamp(v); ok {
+			t.Errorf("parseUTCStamp(%q) = %v, want no fast result", v, got)
+		}
+	}
+	// Dates and times around every limit: the fast path takes exactly
+	// what time.Parse takes, to the same time.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		v := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", 1999+rng.IntN(3)*400+rng.IntN(3), rng.IntN(14), rng.IntN(33), rng.IntN(25), rng.IntN(61), rng.IntN(61))
+		if n := rng.IntN(11); n > 0 {
+			v += "." + fmt.Sprintf("%09d", rng.IntN(1e9))[:n-1]
+		}
+		v += "Z"
+		got, ok := parseUTCStamp(v)
+		want, wantOK := stampByTimeParse(v)
+		if ok != wantOK || ok && !reflect.DeepEqual(got, want) {
+			t.Fatalf("parseUTCStamp(%q) = %v, %v; time.Parse: %v, %v", v, got, ok, want, wantOK)
+		}
+	}
+}
+
+// FuzzParseUTCStamp: what parseUTCStamp parses, time.Parse parses to the
+// same time, down to its representation.
+func FuzzParseUTCStamp(f *testing.F) {
+	for _, v := range []string{"2025-07-28T19:32:38.4407491Z", "2024-02-29T00:00:00Z", "2000-01-01T00:00:00.000000001Z"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got, ok := parseUTCStamp(v)
+		if !ok {
+			return
+		}
+		want, wantOK := stampByTimeParse(v)
+		if !wantOK || !reflect.DeepEqual(got, want) {
+			t.Fatalf("parseUTCStamp(%q) = %#v; time.Parse: %#v, %v", v, got, want, wantOK)
+		}
+	})
+}
+
+// FuzzIDCase: idCase agrees with events' id checks.
+func FuzzIDCase(f *testing.F) {
+	for _, v := range []string{"BBBBBBBBBBBBBBBBBBBBBBBBBB", "jaqxqf5qylslqiitnduawrndc5", "22222222222222222222222222", "jaqxqf5qylslqiitnduawrndC5", "1AAAAAAAAAAAAAAAAAAAAAAAAA", ""} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		c := idCase(v)
+		if c&upperID != 0 != events.ValidUpperID(v) || c&lowerID != 0 != events.ValidLowerID(v) || (c != 0) != events.ValidID(v) {
+			t.Fatalf("idCase(%q) = %b; ValidUpperID %v, ValidLowerID %v, ValidID %v", v, c, events.ValidUpperID(v), events.ValidLowerID(v), events.ValidID(v))
 		}
 	})
 }
