@@ -109,13 +109,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		h.refuse(w, http.StatusBadRequest, []FieldError{{Field: "body", Reason: "read: " + err.Error()}})
 		return
 	}
-	wires, errs := DecodeBytes(body, f)
+	res, errs, err := appendBody(r.Context(), h.Store, key.AccountUUID, f, body)
 	if len(errs) > 0 {
 		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "errors", len(errs), "first", errs[0].Error())
 		h.refuse(w, http.StatusBadRequest, errs)
 		return
 	}
-	res, err := Append(r.Context(), h.Store, key.AccountUUID, f, wires)
 	if err != nil {
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			return

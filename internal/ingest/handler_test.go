@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -224,6 +225,55 @@ func TestIngestInvalidBatchStoresNothing(t *testing.T) {
 	}
 	if head, err := srv.Store.HeadPosition(context.Background(), srv.Account, events.SignInAttempts); err != nil || head != 0 {
 		t.Errorf("head position %d, %v; want nothing stored", head, err)
+	}
+}
+
+// TestIngestLateInvalidStoresNothing: a batch is appended while it is
+// decoded, so events before a bad one may already be in the open
+// transaction; a bad event late in a large batch must still leave nothing
+// stored, and every bad event is reported in line order.
+func TestIngestLateInvalidStoresNothing(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	key := newKey(t, srv)
+	url := srv.URL + ingest.Prefix + "itemusages"
+	evs := simulated(t, events.ItemUsages, 1000, 4)
+	bad := []int{999, 500, 130} // the last line, and lines in other pieces
+	for _, i := range bad {
+		var m map[string]any
+		_ = json.Unmarshal(evs[i], &m)
+		m["vault_uuid"] = "not-a-vault"
+		evs[i], _ = json.Marshal(m)
+	}
+	for name, body := range map[string][]byte{"ndjson": ndjsonBody(evs), "array": arrayBody(evs)} {
+		r := post(t, url, key, body)
+		if r.status != 400 {
+			t.Fatalf("%s: status %d, want 400: %s", name, r.status, r.body)
+		}
+		var got ingest.Refusal
+		if err := json.Unmarshal(r.body, &got); err != nil {
+			t.Fatal(err)
+		}
+		var lines []int
+		for _, e := range got.Errors {
+			if e.Field != "vault_uuid" {
+				t.Errorf("%s: error %v, want vault_uuid", name, e)
+			}
+			lines = append(lines, e.Line)
+		}
+		if want := []int{131, 501, 1000}; !slices.Equal(lines, want) {
+			t.Errorf("%s: errors on lines %v, want %v", name, lines, want)
+		}
+		if head, err := srv.Store.HeadPosition(context.Background(), srv.Account, events.ItemUsages); err != nil || head != 0 {
+			t.Errorf("%s: head position %d, %v; want nothing stored", name, head, err)
+		}
+	}
+	// The same batch made good is stored whole.
+	evs = simulated(t, events.ItemUsages, 1000, 4)
+	if r := post(t, url, key, ndjsonBody(evs)); string(r.body) != `{"accepted":1000,"duplicates":0}` {
+		t.Fatalf("good batch: %d %s", r.status, r.body)
+	}
+	if got := fetchAll(t, srv, events.ItemUsages); !slices.Equal(compact(t, got), compact(t, evs)) {
+		t.Errorf("stored %d events, not the batch's 1000 in order", len(got))
 	}
 }
 

@@ -1,0 +1,118 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+// pieceLen is how many events a decoding goroutine takes at a time in
+// appendBody: small, so the store can start on the first piece soon.
+const pieceLen = 64
+
+// errInvalid stops an append when an event of the batch is invalid.
+var errInvalid = errors.New("the batch holds an invalid event")
+
+// piece is a run of a batch's events, decoded by one goroutine.
+type piece struct {
+	items []item
+	wires []events.Wire
+	errs  []FieldError
+	done  chan struct{}
+}
+
+// appendBody decodes a batch and appends it to the stream of (account,
+// kind) in one transaction, all or nothing. The events are decoded on
+// every core in pieces while the store appends the pieces already decoded
+// (store.AppendEventsSeq), so that decoding overlaps the store's work
+// instead of preceding it. If an event is invalid, the append is abandoned
+// (nothing is stored), the rest is still decoded, and the field errors are
+// returned: the first MaxErrors in line order.
+func appendBody(ctx context.Context, st store.EventStore, account string, kind events.Feature, body []byte) (Result, []FieldError, error) {
+	items, fe := splitBody(body)
+	if fe != nil {
+		return Result{}, []FieldError{*fe}, nil
+	}
+	if len(items) == 0 {
+		return Result{}, nil, nil
+	}
+	pieces := make([]piece, (len(items)+pieceLen-1)/pieceLen)
+	for i := range pieces {
+		lo := i * pieceLen
+		pieces[i] = piece{items: items[lo:min(lo+pieceLen, len(items))], done: make(chan struct{})}
+	}
+
+	// Workers take pieces in order, so they finish roughly in order.
+	decodeCtx, stop := context.WithCancel(ctx)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(pieces)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(pieces) || decodeCtx.Err() != nil {
+					return
+				}
+				p := &pieces[i]
+				p.wires = make([]events.Wire, len(p.items))
+				for j, it := range p.items {
+					var errs []FieldError
+					p.wires[j], errs = decodeItem(it, kind)
+					p.errs = append(p.errs, errs...)
+				}
+				close(p.done)
+			}
+		})
+	}
+	defer func() { stop(); wg.Wait() }()
+
+	total := 0
+	recs := func(yield func(store.Record, error) bool) {
+		for i := range pieces {
+			p := &pieces[i]
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+				yield(store.Record{}, ctx.Err())
+				return
+			}
+			if len(p.errs) > 0 {
+				yield(store.Record{}, errInvalid)
+				return
+			}
+			for _, w := range p.wires {
+				total++
+				if !yield(store.Record{UUID: w.UUID, Time: w.Time, Label: w.Label, V2: w.V2, V1: w.V1}, nil) {
+					return
+				}
+			}
+		}
+	}
+	n, err := st.AppendEventsSeq(ctx, account, kind, recs)
+	switch {
+	case errors.Is(err, errInvalid):
+		// Decode the rest to report every problem (up to MaxErrors).
+		var errs []FieldError
+		for i := range pieces {
+			select {
+			case <-pieces[i].done:
+			case <-ctx.Done():
+				return Result{}, nil, ctx.Err()
+			}
+			errs = append(errs, pieces[i].errs...)
+			if len(errs) >= MaxErrors {
+				break
+			}
+		}
+		return Result{}, capErrors(errs), nil
+	case err != nil:
+		return Result{}, nil, fmt.Errorf("append %d %s: %w", len(items), kind, err)
+	}
+	return Result{Accepted: n, Duplicates: total - n}, nil, nil
+}
