@@ -159,7 +159,8 @@ func decodeItem(it item, kind events.Feature) (events.Wire, []FieldError) {
 }
 
 // parseItem decodes and checks one event, returning an events.SignInAttempt,
-// events.ItemUsage or events.AuditEvent, or the event's field errors.
+// events.ItemUsage or events.AuditEvent (or a pointer to one) for
+// events.Encode, or the event's field errors.
 //
 // The hand-written reader (read.go) takes the events it can vouch for:
 // well-formed JSON of the event's shape, which go-json-experiment would

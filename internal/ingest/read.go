@@ -72,29 +72,32 @@ func (r *reader) event(line int, kind events.Feature) (any, []FieldError) {
 	var ev any
 	switch kind {
 	case events.SignInAttempts:
-		var b signInBox
-		if r.signIn(&b); r.bad {
+		b := new(signInBox)
+		if r.signIn(b); r.bad {
 			return nil, nil
 		}
-		e := b.in.check(&c)
+		e := &b.ev
+		*e = b.in.check(&c)
 		e.UUID = strings.Clone(e.UUID)
 		e.Category = canonical(e.Category, events.SignInCategories)
 		ev = e
 	case events.ItemUsages:
-		var b itemUsageBox
-		if r.itemUsage(&b); r.bad {
+		b := new(itemUsageBox)
+		if r.itemUsage(b); r.bad {
 			return nil, nil
 		}
-		e := b.in.check(&c)
+		e := &b.ev
+		*e = b.in.check(&c)
 		e.UUID = strings.Clone(e.UUID)
 		e.Action = canonical(e.Action, events.ItemUsageActions)
 		ev = e
 	case events.AuditEvents:
-		var b auditBox
-		if r.audit(&b); r.bad {
+		b := new(auditBox)
+		if r.audit(b); r.bad {
 			return nil, nil
 		}
-		e := b.in.check(&c)
+		e := &b.ev
+		*e = b.in.check(&c)
 		e.UUID = strings.Clone(e.UUID)
 		ev = e
 	default:
@@ -119,10 +122,11 @@ func canonical(s string, list []string) string {
 	return s
 }
 
-// The boxes hold an event's input shape and what its pointers point to,
-// so that reading one event allocates once.
+// The boxes hold an event, its input shape and what their pointers point
+// to, so that reading one event allocates once.
 
 type signInBox struct {
+	ev      events.SignInAttempt
 	in      signInIn
 	details events.Details
 	user    events.User
@@ -131,6 +135,7 @@ type signInBox struct {
 }
 
 type itemUsageBox struct {
+	ev      events.ItemUsage
 	in      itemUsageIn
 	version int
 	user    events.User
@@ -139,6 +144,7 @@ type itemUsageBox struct {
 }
 
 type auditBox struct {
+	ev         events.AuditEvent
 	in         auditIn
 	objectUUID string
 	users      [3]events.User

@@ -56,6 +56,9 @@ func sameAsJSONv2(t *testing.T, data string, kind events.Feature) bool {
 	if !reflect.DeepEqual(wantErrs, errs) {
 		t.Fatalf("errors (-jsonv2 +read):\n%s\ninput: %q", cmp.Diff(wantErrs, errs), data)
 	}
+	if v := reflect.ValueOf(ev); v.Kind() == reflect.Pointer {
+		ev = v.Elem().Interface()
+	}
 	if !reflect.DeepEqual(wantEv, ev) {
 		t.Fatalf("event (-jsonv2 +read):\n%s\ninput: %q", cmp.Diff(wantEv, ev), data)
 	}
