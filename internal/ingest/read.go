@@ -11,7 +11,8 @@ import (
 // A hand-written reader of the three event shapes, for the common case of
 // a well-formed event: it costs a fraction of go-json-experiment's
 // reflection-based decoding and makes one string of the event, of which
-// every field is a substring.
+// the fields are substrings (but for those with escapes, and the uuid,
+// which outlives the event in its Wire).
 //
 // It is strict and gives up rather than report: on anything but
 // well-formed JSON of the event's shape (a syntax error, invalid UTF-8, an
