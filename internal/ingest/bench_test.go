@@ -53,66 +53,76 @@ func (t template) batch(buf *bytes.Buffer) {
 	}
 }
 
-// BenchmarkIngestHTTP posts batches of 1,000 new events (NDJSON) to a real
-// server on SQLite, de-duplication on, from 1, 2 or 4 clients that each
-// post their next batch as soon as the last is answered (so one batch's
-// decoding overlaps another's append). b.N is the number of batches per
-// client. Batches are rendered before the clock starts; past 120 they
-// repeat (duplicates only), so run with -benchtime Nx, N*clients <= 120.
+// BenchmarkIngestHTTP posts batches of 1,000 or 5,000 new events (NDJSON)
+// to a real server on SQLite, de-duplication on, from 1, 2 or 4 clients
+// that each post their next batch as soon as the last is answered. b.N is
+// the number of batches per client. Batches are rendered before the clock
+// starts, 120,000 events in all; past those they repeat (duplicates only),
+// so run batch=1000 with -benchtime 30x and batch=5000 with -benchtime 6x.
 func BenchmarkIngestHTTP(b *testing.B) {
-	for _, clients := range []int{1, 2, 4} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			srv := servertest.Start(b, servertest.Options{})
-			key := newKey(b, srv)
-			tpls := templates(b)
-			var bodies [][]byte
-			var kinds []events.Feature
-			for i := 0; i < 120; i++ {
-				var buf bytes.Buffer
-				tpls[i%len(tpls)].batch(&buf)
-				bodies = append(bodies, buf.Bytes())
-				kinds = append(kinds, tpls[i%len(tpls)].kind)
-			}
-			if b.N*clients > len(bodies) {
-				b.Logf("%d batches of %d are repeats", b.N*clients-len(bodies), b.N*clients)
-			}
-			var next atomic.Int64
-			post := func() error {
-				i := int(next.Add(1)-1) % len(bodies)
-				req, err := http.NewRequest("POST", srv.URL+ingest.Prefix+string(kinds[i]), bytes.NewReader(bodies[i]))
-				if err != nil {
-					return err
+	for _, size := range []int{1000, 5000} {
+		for _, clients := range []int{1, 2, 4} {
+			b.Run(fmt.Sprintf("batch=%d/clients=%d", size, clients), func(b *testing.B) {
+				benchIngestHTTP(b, size, clients)
+			})
+		}
+	}
+}
+
+func benchIngestHTTP(b *testing.B, size, clients int) {
+	srv := servertest.Start(b, servertest.Options{})
+	key := newKey(b, srv)
+	tpls := templates(b)
+	var bodies [][]byte
+	var kinds []events.Feature
+	for i := 0; i < 120_000/size; i++ {
+		var buf, part bytes.Buffer
+		t := tpls[i%len(tpls)]
+		for range size / len(t.evs) {
+			t.batch(&part)
+			buf.Write(part.Bytes())
+		}
+		bodies = append(bodies, buf.Bytes())
+		kinds = append(kinds, t.kind)
+	}
+	if b.N*clients > len(bodies) {
+		b.Logf("%d batches of %d are repeats", b.N*clients-len(bodies), b.N*clients)
+	}
+	var next atomic.Int64
+	post := func() error {
+		i := int(next.Add(1)-1) % len(bodies)
+		req, err := http.NewRequest("POST", srv.URL+ingest.Prefix+string(kinds[i]), bytes.NewReader(bodies[i]))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%d %s", resp.StatusCode, body)
+		}
+		return nil
+	}
+	meter := benchrate.Start()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for range b.N {
+				if err := post(); err != nil {
+					b.Error(err)
+					return
 				}
-				req.Header.Set("Authorization", "Bearer "+key)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					return err
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					return fmt.Errorf("%d %s", resp.StatusCode, body)
-				}
-				return nil
 			}
-			meter := benchrate.Start()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			for range clients {
-				wg.Go(func() {
-					for range b.N {
-						if err := post(); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			meter.Report(b, b.N*clients*1000)
 		})
 	}
+	wg.Wait()
+	b.StopTimer()
+	meter.Report(b, b.N*clients*size)
 }
 
 // BenchmarkIngestFile loads NDJSON (the simulator's envelope lines) into

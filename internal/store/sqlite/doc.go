@@ -16,15 +16,20 @@
 //
 // # Schema
 //
-// Events live in one table keyed by position (seq), with a small integer
-// stream id per (account, feature). De-duplication is a unique index on
-// (stream, ts, uuid): keyed by time first, inserts stay near the end of the
-// index however large it grows. event_hours keeps per stream and hour of
+// Each stream (account, feature), known by a small integer id, has its
+// events in a table of its own, events_<id>, keyed by position (seq), so a
+// page is one range of one table and an append touches two B-trees: the
+// table and the de-duplication index on (ts, uuid). Keyed by time first,
+// inserts stay near the end of that index however large it grows. (Until
+// migration 0002 all streams shared one table, which needed a third index
+// on the stream.) Positions come from one high-water mark
+// (positions.last_seq) for all streams and are never reused, even after
+// retention has emptied a stream. event_hours keeps per stream and hour of
 // event time the range of positions holding that hour's events;
 // StartPosition, retention and partial-hour counts read it instead of
-// scanning events. event_labels keeps counts per hour and label
-// for the dashboard. Positions come from a high-water mark (positions.last_seq)
-// and are never reused, even after retention has emptied a stream.
+// scanning events. event_labels keeps counts per hour and label for the
+// dashboard. New files use 16 KB pages, and WAL checkpoints run in the
+// background (checkpoint.go).
 //
 // Migrations are numbered files in migrations/, embedded, applied in order
 // by DB.Migrate (by default from Open), each in its own transaction,

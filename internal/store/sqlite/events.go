@@ -127,15 +127,14 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		if err != nil {
 			return err
 		}
-		ins, _, err := c.Prepare(`INSERT INTO events (stream, uuid, ts, label, v2, v1, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (stream, ts, uuid) DO NOTHING`)
+		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (ts, uuid) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
 		hours := map[int64]*hourAgg{}
 		labels := map[labelKey]int64{}
-		ins.BindInt64(1, stream)
 		i := 0
 		for r, err := range recs {
 			if err == nil {
@@ -146,17 +145,17 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			}
 			i++
 			ts := r.Time.UnixNano()
-			ins.BindText(2, r.UUID)
-			ins.BindInt64(3, ts)
-			ins.BindText(4, r.Label)
-			ins.BindBlob(5, r.V2)
+			ins.BindText(1, r.UUID)
+			ins.BindInt64(2, ts)
+			ins.BindText(3, r.Label)
+			ins.BindBlob(4, r.V2)
 			if r.V1 == nil {
-				ins.BindNull(6)
+				ins.BindNull(5)
 			} else {
-				ins.BindBlob(6, r.V1)
+				ins.BindBlob(5, r.V1)
 			}
 			seq := last + 1
-			ins.BindInt64(7, seq)
+			ins.BindInt64(6, seq)
 			if err := ins.Exec(); err != nil {
 				return err
 			}
@@ -243,7 +242,10 @@ func createStream(c *sqlite3.Conn, account string, feature events.Feature) (int6
 	id := st.ColumnInt64(0)
 	for st.Step() {
 	}
-	return id, st.Err()
+	if err := st.Err(); err != nil {
+		return 0, err
+	}
+	return id, c.Exec(eventsTableDDL(id))
 }
 
 // ListEvents reads the next rows of a stream in position order. It examines
@@ -277,19 +279,18 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		if err != nil || !ok {
 			return err
 		}
-		query := `SELECT seq, ts, v2 FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?`
+		data := "v2"
 		if q.V1 {
-			query = `SELECT seq, ts, coalesce(v1, v2) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?`
+			data = "coalesce(v1, v2)"
 		}
-		st, _, err := c.Prepare(query)
+		st, _, err := c.Prepare(`SELECT seq, ts, ` + data + ` FROM ` + eventsTable(stream) + ` WHERE seq > ? ORDER BY seq LIMIT ?`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		bound := scanBound(q.Limit)
-		st.BindInt64(1, stream)
-		st.BindInt64(2, q.After)
-		st.BindInt64(3, int64(bound))
+		st.BindInt64(1, q.After)
+		st.BindInt64(2, int64(bound))
 
 		type span struct{ off, end int }
 		// Pages at the head of a stream are often empty or short: allocate
@@ -383,7 +384,7 @@ func (db *DB) StartPosition(ctx context.Context, account string, feature events.
 		// the hours read.
 		st, _, err := c.Prepare(`SELECT coalesce(
 			(SELECT min(min_seq) - 1 FROM event_hours WHERE stream = ?1 AND hour >= ?2),
-			(SELECT max(seq) FROM events WHERE stream = ?1),
+			(SELECT max(seq) FROM ` + eventsTable(stream) + `),
 			0)`)
 		if err != nil {
 			return err
@@ -417,12 +418,11 @@ func (db *DB) HeadPosition(ctx context.Context, account string, feature events.F
 		if err != nil || !ok {
 			return err
 		}
-		st, _, err := c.Prepare(`SELECT coalesce(max(seq), 0) FROM events WHERE stream = ?`)
+		st, _, err := c.Prepare(`SELECT coalesce(max(seq), 0) FROM ` + eventsTable(stream))
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		st.BindInt64(1, stream)
 		if st.Step() {
 			pos = st.ColumnInt64(0)
 		}
@@ -499,16 +499,15 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 		whole := cutoff >= hi
 		if !whole {
 			// Part of the hour stays: count what goes, per label.
-			st, _, err := c.Prepare(`SELECT label, count(*) FROM events
-				WHERE stream = ? AND seq BETWEEN ? AND ? AND ts >= ? AND ts < ? GROUP BY label`)
+			st, _, err := c.Prepare(`SELECT label, count(*) FROM ` + eventsTable(stream) + `
+				WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ? GROUP BY label`)
 			if err != nil {
 				return err
 			}
-			st.BindInt64(1, stream)
-			st.BindInt64(2, minSeq)
-			st.BindInt64(3, maxSeq)
-			st.BindInt64(4, lo)
-			st.BindInt64(5, cutoff)
+			st.BindInt64(1, minSeq)
+			st.BindInt64(2, maxSeq)
+			st.BindInt64(3, lo)
+			st.BindInt64(4, cutoff)
 			counts := map[string]int64{}
 			for st.Step() {
 				counts[st.ColumnText(0)] = st.ColumnInt64(1)
@@ -534,16 +533,15 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 				}
 			}
 		}
-		del, _, err := c.Prepare(`DELETE FROM events WHERE stream = ? AND seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`)
+		del, _, err := c.Prepare(`DELETE FROM ` + eventsTable(stream) + ` WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`)
 		if err != nil {
 			return err
 		}
 		defer del.Close()
-		del.BindInt64(1, stream)
-		del.BindInt64(2, minSeq)
-		del.BindInt64(3, maxSeq)
-		del.BindInt64(4, lo)
-		del.BindInt64(5, cutoff)
+		del.BindInt64(1, minSeq)
+		del.BindInt64(2, maxSeq)
+		del.BindInt64(3, lo)
+		del.BindInt64(4, cutoff)
 		if err := del.Exec(); err != nil {
 			return err
 		}
@@ -667,7 +665,7 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 // scanning only the bucket's position range.
 func countHour(c *sqlite3.Conn, stream, h, lo, hi int64) ([]store.LabelCount, error) {
 	st, _, err := c.Prepare(`SELECT e.label, count(*) FROM event_hours AS b
-		JOIN events AS e ON e.stream = b.stream AND e.seq BETWEEN b.min_seq AND b.max_seq
+		JOIN ` + eventsTable(stream) + ` AS e ON e.seq BETWEEN b.min_seq AND b.max_seq
 		WHERE b.stream = ? AND b.hour = ? AND e.ts >= ? AND e.ts < ?
 		GROUP BY e.label ORDER BY e.label`)
 	if err != nil {

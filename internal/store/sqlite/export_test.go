@@ -41,3 +41,14 @@ func WALFrames(ctx context.Context, db *DB) (int, error) {
 	})
 	return n, err
 }
+
+// ApplyMigration applies one migration, for upgrade tests.
+func ApplyMigration(ctx context.Context, db *DB, m Migration) (bool, error) {
+	return db.applyMigration(ctx, m)
+}
+
+// ExecWriter runs SQL on the writing connection, for tests.
+func ExecWriter(ctx context.Context, db *DB, query string, args ...any) error {
+	_, err := db.writer.ExecContext(ctx, query, args...)
+	return err
+}

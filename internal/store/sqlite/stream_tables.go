@@ -1,0 +1,69 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+)
+
+// Each stream's events live in a table of their own, events_<stream id>
+// (migration 0002), created with the stream.
+
+// eventsTable is the name of a stream's events table; ids are integers, so
+// the name is safe to put in SQL text.
+func eventsTable(stream int64) string { return "events_" + strconv.FormatInt(stream, 10) }
+
+// eventsTableDDL creates a stream's events table and its de-duplication
+// index if they do not exist. Keyed by time first, inserts land near the
+// end of the index (new events are recent) however large it grows.
+func eventsTableDDL(stream int64) string {
+	t := eventsTable(stream)
+	return `CREATE TABLE IF NOT EXISTS ` + t + ` (
+	seq   INTEGER PRIMARY KEY,
+	uuid  TEXT NOT NULL,
+	ts    INTEGER NOT NULL,
+	label TEXT NOT NULL,
+	v2    BLOB NOT NULL,
+	v1    BLOB -- NULL: same as v2
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ` + t + `_ts_uuid ON ` + t + ` (ts, uuid)`
+}
+
+// goSteps are the parts of migrations that SQL alone cannot do, run after
+// the migration's SQL in its transaction.
+var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	2: streamTablesStep,
+}
+
+// streamTablesStep moves each stream's rows from events_shared to its own
+// table, positions unchanged, and drops events_shared.
+func streamTablesStep(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM streams ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, eventsTableDDL(id)); err != nil {
+			return fmt.Errorf("stream %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+eventsTable(id)+` (seq, uuid, ts, label, v2, v1)
+			SELECT seq, uuid, ts, label, v2, v1 FROM events_shared WHERE stream = ? ORDER BY seq`, id); err != nil {
+			return fmt.Errorf("stream %d: %w", id, err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `DROP TABLE events_shared`)
+	return err
+}
