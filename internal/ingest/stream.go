@@ -16,6 +16,11 @@ import (
 // appendBody: small, so the store can start on the first piece soon.
 const pieceLen = 64
 
+// decodeSlots bounds how many pieces are decoded at once across all
+// requests: one core short of all, so that decoding the next requests does
+// not slow the store's writer, which is the bottleneck of ingestion.
+var decodeSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
+
 // errInvalid stops an append when an event of the batch is invalid.
 var errInvalid = errors.New("the batch holds an invalid event")
 
@@ -60,12 +65,14 @@ func appendBody(ctx context.Context, st store.EventStore, account string, kind e
 					return
 				}
 				p := &pieces[i]
+				decodeSlots <- struct{}{}
 				p.wires = make([]events.Wire, len(p.items))
 				for j, it := range p.items {
 					var errs []FieldError
 					p.wires[j], errs = decodeItem(it, kind)
 					p.errs = append(p.errs, errs...)
 				}
+				<-decodeSlots
 				close(p.done)
 			}
 		})
