@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/logbookhq/logbook/events"
-	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -188,6 +187,7 @@ type eventSink interface {
 type storeSink struct {
 	st      store.EventStore
 	account string
+	batch   int // events per append
 	pending map[events.Feature][]store.Record
 	batches chan storeBatch
 	done    chan struct{}
@@ -203,8 +203,15 @@ type storeBatch struct {
 	ack     chan error // a flush marker: answered when every earlier batch is written
 }
 
+// backfillBatch is the number of events per append of the simulator's
+// store sink: as for file loading, nobody waits on each commit, and a
+// commit's sync costs less per event in larger transactions (backfill went
+// from 49-51k to 56-59k events/s with 5,000 instead of 1,000). Live mode flushes
+// what it has at each tick.
+const backfillBatch = 5000
+
 func newStoreSink(ctx context.Context, st store.EventStore, account string) *storeSink {
-	s := &storeSink{st: st, account: account, pending: map[events.Feature][]store.Record{},
+	s := &storeSink{st: st, account: account, batch: backfillBatch, pending: map[events.Feature][]store.Record{},
 		batches: make(chan storeBatch, 4), done: make(chan struct{})}
 	go s.write(ctx)
 	return s
@@ -239,10 +246,10 @@ func (s *storeSink) add(ctx context.Context, it simulate.Item) error {
 	}
 	recs := s.pending[w.Feature]
 	if recs == nil {
-		recs = make([]store.Record, 0, ingest.DefaultBatch)
+		recs = make([]store.Record, 0, s.batch)
 	}
 	recs = append(recs, store.Record{UUID: w.UUID, Time: w.Time, Label: w.Label, V2: w.V2, V1: w.V1})
-	if len(recs) < ingest.DefaultBatch {
+	if len(recs) < s.batch {
 		s.pending[w.Feature] = recs
 		return nil
 	}
