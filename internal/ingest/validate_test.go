@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -123,19 +122,15 @@ func TestSimulatedEventsValidate(t *testing.T) {
 	if err != nil || len(want) < 100 {
 		t.Fatalf("simulate: %d events, %v", len(want), err)
 	}
-	d := NewDecoder(&buf, "")
-	for i := 0; ; i++ {
-		ev, err := d.Next()
-		if err == io.EOF {
-			if i != len(want) {
-				t.Fatalf("decoded %d events, want %d", i, len(want))
-			}
-			break
-		}
-		if err != nil {
-			t.Fatalf("event %d: %v", i+1, err)
-		}
-		if diff := cmp.Diff(want[i], ev.Wire); diff != "" {
+	got, errs := DecodeAll(&buf, "")
+	if len(errs) > 0 {
+		t.Fatalf("event %d: %v", errs[0].Line, errs[0])
+	}
+	if len(got) != len(want) {
+		t.Fatalf("decoded %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if diff := cmp.Diff(want[i], got[i]); diff != "" {
 			t.Fatalf("event %d (-want +got):\n%s", i+1, diff)
 		}
 	}
