@@ -219,7 +219,8 @@ func parseItemJSONv2(it item, kind events.Feature) (any, []FieldError) {
 			ev = in.check(&c)
 		}
 	default:
-		// As the Decoder reported it.
+		// An unknown route kind cannot reach here from the handler; the
+		// wording is pinned (decode_pin_test.go) as it has always been.
 		fe := FieldError{Line: it.line, Field: "kind", Reason: fmt.Sprintf("unknown kind %q", kind)}
 		return nil, []FieldError{{Line: it.line, Field: "body", Reason: fe.Error()}}
 	}
