@@ -44,6 +44,10 @@ type Config struct {
 	// (internal/sandbox), shown per token on the activity page; the section
 	// says it is not available when nil.
 	Scorecard ScorecardFunc
+	// MaxPasswordChecks bounds the sign-in password checks (argon2id, 19
+	// MiB each) running at once; GOMAXPROCS when zero. A few more wait,
+	// and sign-ins beyond those get 503 with Retry-After.
+	MaxPasswordChecks int
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
 	// Logger receives sign-ins and internal errors; discarded when nil.
@@ -58,13 +62,25 @@ type handler struct {
 	prefix   string
 	sessions *sessions
 	pages    map[string]*template.Template
+	checks   *checkSlots
 	log      *slog.Logger
 	now      func() time.Time
+	// checkHook, when set (by tests), is called as each password check
+	// starts (true) and ends (false).
+	checkHook func(start bool)
 }
 
 // NewHandler returns the console's handler. It serves only paths under
 // cfg.Prefix and answers 404 elsewhere.
 func NewHandler(cfg Config) (http.Handler, error) {
+	h, err := newHandler(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return h.routes(), nil
+}
+
+func newHandler(cfg Config) (*handler, error) {
 	if cfg.Admin == nil || cfg.Store == nil {
 		return nil, errors.New("console: Admin and Store are required")
 	}
@@ -83,10 +99,11 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		h.now = time.Now
 	}
 	h.sessions = newSessions(h.now)
+	h.checks = newCheckSlots(cfg.MaxPasswordChecks)
 	if err := h.parseTemplates(); err != nil {
 		return nil, err
 	}
-	return h.routes(), nil
+	return h, nil
 }
 
 // routes lists every route of the console.

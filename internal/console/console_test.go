@@ -58,6 +58,13 @@ type testBundle struct {
 // integration of its own.
 func setup(t *testing.T) *testBundle {
 	t.Helper()
+	return setupWith(t, nil)
+}
+
+// setupWith is setup with hook called as each password check starts and
+// ends (console.NewHandlerWithCheckHook); nil for none.
+func setupWith(t *testing.T, hook func(start bool)) *testBundle {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
 	if err != nil {
@@ -105,7 +112,7 @@ func setup(t *testing.T) *testBundle {
 	}
 	b.other = oin.UUID
 
-	h, err := console.NewHandler(console.Config{Admin: adm, Store: st, PublicURL: "https://events.test", Now: clk.Now})
+	h, err := console.NewHandlerWithCheckHook(console.Config{Admin: adm, Store: st, PublicURL: "https://events.test", Now: clk.Now}, hook)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,14 @@
 //
 // Security:
 //   - Sign-in checks e-mail and password (argon2id, admin.CheckUserPassword).
-//     Failures are counted per client IP and e-mail in the store's shared
-//     counters; after MaxSignInFailures in a minute the pair is refused
-//     until the minute ends. Members are refused with a page that says why.
+//     Attempts are counted per client IP and e-mail in the store's shared
+//     counters before the password is checked (a right password gives its
+//     count back), so attempts sent at once are limited like others; after
+//     MaxSignInFailures in a minute the pair is refused until the minute
+//     ends. At most Config.MaxPasswordChecks checks (GOMAXPROCS) run at
+//     once server-wide, a few more wait, and the rest get 503 with
+//     Retry-After, so parallel sign-ins cannot take the server's memory.
+//     Members are refused with a page that says why.
 //   - Sessions live in memory, keyed by the SHA-256 of the cookie value (the
 //     raw value is never stored), with an idle and an absolute expiry. A
 //     restart signs everyone out; several servers behind one name need

@@ -2,8 +2,10 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +17,9 @@ import (
 
 // MaxSignInFailures is how many failed sign-ins one client IP may make for
 // one e-mail address in a minute; further attempts are refused until the
-// minute ends.
+// minute ends. Each attempt is counted before its password is checked and
+// uncounted when the password is right, so attempts sent at once are
+// limited too.
 const MaxSignInFailures = 5
 
 const signInCSRFCookie = "logbook_console_signin"
@@ -65,22 +69,34 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request, c *call) error 
 	ip := clientIP(r)
 	key := "console-signin:" + hashKey(ip+"\x00"+strings.ToLower(f.Email))
 	window := h.now().UTC().Truncate(time.Minute)
-	n, err := h.cfg.Store.IncrCounter(ctx, key, window, 0)
+	// Reserve the attempt before checking it, so that attempts sent at
+	// once cannot all pass a count read before any of them failed.
+	n, err := h.cfg.Store.IncrCounter(ctx, key, window, 1)
 	if err != nil {
 		return fmt.Errorf("sign-in counter: %w", err)
 	}
-	if n >= MaxSignInFailures {
+	if n > MaxSignInFailures {
 		wait := window.Add(time.Minute).Sub(h.now())
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		h.log.Warn("console sign-in rate-limited", "ip", ip)
 		f.Error = fmt.Sprintf("Too many failed attempts. Wait %d seconds and try again.", int(wait.Seconds())+1)
 		return h.showSignIn(w, r, c, http.StatusTooManyRequests, f)
 	}
-	u, acct, err := h.checkPassword(ctx, f, password)
-	if admin.KindOf(err) == admin.ErrUnauthenticated {
-		if _, err := h.cfg.Store.IncrCounter(ctx, key, window, 1); err != nil {
-			return fmt.Errorf("sign-in counter: %w", err)
+	u, acct, err := h.limitedCheck(ctx, f, password)
+	if admin.KindOf(err) != admin.ErrUnauthenticated {
+		// Not a failure (right password, busy server or store error):
+		// give the reservation back, even if the client has gone.
+		if _, rerr := h.cfg.Store.IncrCounter(context.WithoutCancel(ctx), key, window, -1); rerr != nil {
+			return errors.Join(err, fmt.Errorf("sign-in counter: %w", rerr))
 		}
+	}
+	if errors.Is(err, errChecksBusy) {
+		w.Header().Set("Retry-After", "1")
+		h.log.Warn("console sign-in refused: password checks busy", "ip", ip)
+		f.Error = "The server is busy checking other sign-ins. Try again in a moment."
+		return h.showSignIn(w, r, c, http.StatusServiceUnavailable, f)
+	}
+	if admin.KindOf(err) == admin.ErrUnauthenticated {
 		h.log.Info("console sign-in failed", "ip", ip)
 		f.Error = "The e-mail address or password is wrong."
 		if f.Account != "" {
@@ -108,10 +124,55 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request, c *call) error 
 	return nil
 }
 
+// errChecksBusy is limitedCheck's refusal when the queue is full.
+var errChecksBusy = errors.New("password checks busy")
+
+// checkSlots bounds the password checks running at once server-wide: each
+// argon2id check holds 19 MiB and a core for tens of milliseconds, so
+// unbounded parallel sign-ins would take the server's memory. run holds
+// one token per running check; admit one per running or waiting check,
+// so that at most cap(admit)-cap(run) wait.
+type checkSlots struct {
+	run, admit chan struct{}
+}
+
+func newCheckSlots(n int) *checkSlots {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return &checkSlots{run: make(chan struct{}, n), admit: make(chan struct{}, n+checkQueue(n))}
+}
+
+// checkQueue is how many checks may wait for a slot: a second's worth at
+// the usual 50-100 ms a check, at least 4.
+func checkQueue(n int) int { return max(4, 2*n) }
+
+// limitedCheck is checkPassword in a check slot: errChecksBusy at once
+// when the queue is full, the context's error if it ends while waiting.
+func (h *handler) limitedCheck(ctx context.Context, f signInForm, password string) (store.User, store.Account, error) {
+	select {
+	case h.checks.admit <- struct{}{}:
+	default:
+		return store.User{}, store.Account{}, errChecksBusy
+	}
+	defer func() { <-h.checks.admit }()
+	select {
+	case h.checks.run <- struct{}{}:
+	case <-ctx.Done():
+		return store.User{}, store.Account{}, ctx.Err()
+	}
+	defer func() { <-h.checks.run }()
+	return h.checkPassword(ctx, f, password)
+}
+
 // checkPassword finds the account (the one named, or the only one) and
 // checks the user's password there. Every failure to find or match is
 // admin.ErrUnauthenticated.
 func (h *handler) checkPassword(ctx context.Context, f signInForm, password string) (store.User, store.Account, error) {
+	if h.checkHook != nil {
+		h.checkHook(true)
+		defer h.checkHook(false)
+	}
 	var acct store.Account
 	var err error
 	if f.Account != "" {
