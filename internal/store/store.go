@@ -242,6 +242,9 @@ type APIKey struct {
 	Hash        []byte // SHA-256 of the secret
 	CreatedAt   time.Time
 	RevokedAt   time.Time
+	// LastUsedAt is set by TouchAPIKey only; CreateAPIKey and
+	// UpdateAPIKey leave it as stored.
+	LastUsedAt time.Time
 }
 
 // KeyStore keeps signing keys, API keys and server settings.
@@ -253,7 +256,12 @@ type KeyStore interface {
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	APIKey(ctx context.Context, id string) (APIKey, error)
 	APIKeys(ctx context.Context, account, kind string) ([]APIKey, error)
+	// UpdateAPIKey replaces the name and revocation time of the key k.ID;
+	// ErrNotFound if there is none.
 	UpdateAPIKey(ctx context.Context, k APIKey) error
+	// TouchAPIKey sets the key's LastUsedAt to at unless it is already at
+	// or after at; ErrNotFound if there is no key with that id.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 
 	// Setting returns a server-wide value, ErrNotFound if unset.
 	Setting(ctx context.Context, name string) ([]byte, error)

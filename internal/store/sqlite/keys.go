@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -51,11 +52,14 @@ func (db *DB) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 
 const apiKeyCols = `id, kind, account_uuid, user_uuid, name, hash, created_at, revoked_at`
 
+// apiKeyReadCols are apiKeyCols and what only TouchAPIKey writes.
+const apiKeyReadCols = apiKeyCols + `, last_used_at`
+
 func scanAPIKey(r rowScanner) (store.APIKey, error) {
 	var k store.APIKey
-	var created, revoked sql.NullInt64
-	err := r.Scan(&k.ID, &k.Kind, &k.AccountUUID, &k.UserUUID, &k.Name, &k.Hash, &created, &revoked)
-	k.CreatedAt, k.RevokedAt = fromNanos(created), fromNanos(revoked)
+	var created, revoked, used sql.NullInt64
+	err := r.Scan(&k.ID, &k.Kind, &k.AccountUUID, &k.UserUUID, &k.Name, &k.Hash, &created, &revoked, &used)
+	k.CreatedAt, k.RevokedAt, k.LastUsedAt = fromNanos(created), fromNanos(revoked), fromNanos(used)
 	return k, err
 }
 
@@ -75,7 +79,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 
 // APIKey returns the API key with that ID.
 func (db *DB) APIKey(ctx context.Context, id string) (store.APIKey, error) {
-	k, err := one(ctx, db, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = ?`, id)
+	k, err := one(ctx, db, scanAPIKey, `SELECT `+apiKeyReadCols+` FROM api_keys WHERE id = ?`, id)
 	if err != nil {
 		return k, fmt.Errorf("api key %s: %w", id, err)
 	}
@@ -85,7 +89,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (store.APIKey, error) {
 // APIKeys lists an account's keys of one kind (every kind when kind is
 // empty) by creation time.
 func (db *DB) APIKeys(ctx context.Context, account, kind string) ([]store.APIKey, error) {
-	ks, err := list(ctx, db, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys
+	ks, err := list(ctx, db, scanAPIKey, `SELECT `+apiKeyReadCols+` FROM api_keys
 		WHERE account_uuid = ? AND (? = '' OR kind = ?) ORDER BY created_at, id`, account, kind, kind)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
@@ -99,6 +103,27 @@ func (db *DB) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
 		k.Name, nanos(k.RevokedAt), k.ID)
 	if err != nil {
 		return fmt.Errorf("update api key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// TouchAPIKey sets LastUsedAt to at unless it is already at or after it.
+// Like TouchToken it commits with synchronous=NORMAL: a power cut may lose
+// the latest touches.
+func (db *DB) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	var n int64
+	err := db.relaxed(ctx, func(c execer) error {
+		var err error
+		n, err = c.execChanges(`UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+			at.UnixNano(), id, at.UnixNano())
+		return err
+	})
+	if err == nil && n == 0 {
+		// Already as late, or no such key.
+		_, err = db.APIKey(ctx, id)
+	}
+	if err != nil {
+		return fmt.Errorf("touch api key %s: %w", id, err)
 	}
 	return nil
 }

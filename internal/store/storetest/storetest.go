@@ -337,6 +337,35 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	wantErr(t, "UpdateAPIKey(unknown)", err, store.ErrNotFound)
 	err = s.CreateAPIKey(ctx, admin)
 	wantErr(t, "CreateAPIKey(same id)", err, store.ErrConflict)
+
+	// Last use: only TouchAPIKey sets it, never backwards.
+	used := base.Add(2 * time.Hour)
+	must(t, "TouchAPIKey", s.TouchAPIKey(ctx, ingest.ID, used))
+	must(t, "TouchAPIKey(earlier)", s.TouchAPIKey(ctx, ingest.ID, used.Add(-time.Minute)))
+	must(t, "TouchAPIKey(same time)", s.TouchAPIKey(ctx, ingest.ID, used))
+	ingest.LastUsedAt = used
+	got, err = s.APIKey(ctx, ingest.ID)
+	must(t, "APIKey after touch", err)
+	diff(t, "APIKey after touch", got, ingest)
+	list, err = s.APIKeys(ctx, acme.UUID, "ingest")
+	must(t, "APIKeys(ingest) after touch", err)
+	diff(t, "APIKeys(ingest) after touch", list, []store.APIKey{ingest})
+	ingest.Name = "renamed"
+	ingest.LastUsedAt = time.Time{} // UpdateAPIKey leaves the stored last use
+	must(t, "UpdateAPIKey after touch", s.UpdateAPIKey(ctx, ingest))
+	ingest.LastUsedAt = used
+	got, err = s.APIKey(ctx, ingest.ID)
+	must(t, "APIKey after update", err)
+	diff(t, "APIKey after update", got, ingest)
+	later := used.Add(time.Minute)
+	must(t, "TouchAPIKey(later)", s.TouchAPIKey(ctx, ingest.ID, later))
+	got, err = s.APIKey(ctx, ingest.ID)
+	must(t, "APIKey after a later touch", err)
+	if !got.LastUsedAt.Equal(later) {
+		t.Errorf("LastUsedAt after a later touch = %v, want %v", got.LastUsedAt, later)
+	}
+	err = s.TouchAPIKey(ctx, newID(), base)
+	wantErr(t, "TouchAPIKey(unknown)", err, store.ErrNotFound)
 }
 
 func testSettings(t *testing.T, s store.Store) {
