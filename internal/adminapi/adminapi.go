@@ -1,6 +1,6 @@
 // Package adminapi serves Logbook's admin HTTP API under /admin/api/v1:
-// JSON over the operations of internal/admin (users, admin keys,
-// integrations, tokens, signing keys), authenticated by an admin API key
+// JSON over the operations of internal/admin (users, admin keys, ingest
+// keys, integrations, tokens, signing keys), authenticated by an admin API key
 // (Authorization: Bearer lba_…), never by an Events API token. The OpenAPI 3
 // document describing it is served at /admin/api/v1/openapi.json; a test
 // keeps it in step with the routes below.
@@ -79,6 +79,10 @@ func (h *handler) routes() []route {
 		{"PATCH", "/tokens/{token}", h.renameToken},
 		{"POST", "/tokens/{token}/revoke", h.revokeToken},
 		{"GET", "/tokens/{token}/scorecard", h.tokenScorecard},
+
+		{"GET", "/ingest-keys", h.listIngestKeys},
+		{"POST", "/ingest-keys", h.createIngestKey},
+		{"POST", "/ingest-keys/{key}/revoke", h.revokeIngestKey},
 
 		{"GET", "/scenario", h.getScenario},
 		{"PUT", "/scenario", h.putScenario},

@@ -20,6 +20,7 @@ import (
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/adminapi"
 	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/token"
@@ -74,6 +75,7 @@ func setup(t *testing.T) *testBundle {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.NewHandler(api.Config{Store: st, Tokens: tokens, CursorKey: bytes.Repeat([]byte{7}, 32), Now: clk.Now}))
 	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: svc}))
+	mux.Handle(ingest.Prefix, ingest.NewHandler(ingest.Config{Store: st, Now: clk.Now}))
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -208,6 +208,41 @@ func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request, a admin.Ac
 	return nil
 }
 
+func (h *handler) listIngestKeys(w http.ResponseWriter, r *http.Request, a admin.Actor) error {
+	ks, err := h.Admin.IngestKeys(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(ks))
+	return nil
+}
+
+type createIngestKeyRequest struct {
+	Name string `json:"name"`
+}
+
+func (h *handler) createIngestKey(w http.ResponseWriter, r *http.Request, a admin.Actor) error {
+	var req createIngestKeyRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	k, err := h.Admin.CreateIngestKey(r.Context(), a, req.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, k)
+	return nil
+}
+
+func (h *handler) revokeIngestKey(w http.ResponseWriter, r *http.Request, a admin.Actor) error {
+	k, err := h.Admin.RevokeIngestKey(r.Context(), a, r.PathValue("key"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, k)
+	return nil
+}
+
 func (h *handler) listSigningKeys(w http.ResponseWriter, r *http.Request, a admin.Actor) error {
 	ks, err := h.Admin.SigningKeys(r.Context(), a)
 	if err != nil {

@@ -48,6 +48,7 @@ func TestAdminScripts(t *testing.T) {
 			"events":      scriptEvents,
 			"admin":       scriptAdmin,
 			"audit":       scriptAudit,
+			"post":        scriptPost,
 		},
 	})
 }
@@ -114,6 +115,18 @@ func scriptEvents(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: events TOKENFILE PATH STATUS")
 	}
 	status, raw := scriptDo(ts, args[0], "POST", args[1], `{"limit":100,"start_time":"2000-01-01T00:00:00Z"}`)
+	if fmt.Sprint(status) != args[2] {
+		ts.Fatalf("POST %s = %d %s, want %s", args[1], status, raw, args[2])
+	}
+}
+
+// scriptPost posts the contents of BODYFILE to PATH with the bearer in
+// KEYFILE and checks the status: post KEYFILE PATH STATUS BODYFILE.
+func scriptPost(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 {
+		ts.Fatalf("usage: post KEYFILE PATH STATUS BODYFILE")
+	}
+	status, raw := scriptDo(ts, args[0], "POST", args[1], ts.ReadFile(args[3]))
 	if fmt.Sprint(status) != args[2] {
 		ts.Fatalf("POST %s = %d %s, want %s", args[1], status, raw, args[2])
 	}

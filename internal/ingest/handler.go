@@ -95,6 +95,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		writeStatus(w, http.StatusInternalServerError)
 		return
 	}
+	if err := MarkUsed(r.Context(), h.Store, key, h.Now()); err != nil {
+		// Losing a last-use time is not worth failing the request for.
+		h.Logger.Warn("ingest key last use", "err", err)
+	}
 	if r.ContentLength > h.MaxBody {
 		h.tooLarge(w, r)
 		return

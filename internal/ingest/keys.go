@@ -26,6 +26,10 @@ const (
 	keyLen    = len(keyPrefix) + events.IDLen + 43
 )
 
+// KeyPrefix is how every ingest key begins; KeyPrefix + a key's id is how
+// lists show it, enough to tell which key a leaked string is.
+const KeyPrefix = keyPrefix
+
 // ErrBadKey is returned for a missing, malformed, unknown, revoked or
 // foreign key; callers answer 401 whatever the cause.
 var ErrBadKey = errors.New("ingest key is missing, unknown or revoked")
@@ -81,4 +85,22 @@ func Authenticate(ctx context.Context, st store.KeyStore, raw string, now time.T
 		return store.APIKey{}, ErrBadKey
 	}
 	return k, nil
+}
+
+// usedEvery bounds how often a key's last use is written: a pipeline
+// posting several batches a second costs one write a minute.
+const usedEvery = time.Minute
+
+// MarkUsed records that k, as Authenticate returned it, was used at now,
+// unless its stored last use is less than a minute old. Authenticate reads
+// the key afresh on every request, so the stored time is the bound on every
+// server sharing the store.
+func MarkUsed(ctx context.Context, st store.KeyStore, k store.APIKey, now time.Time) error {
+	if now.Sub(k.LastUsedAt) < usedEvery {
+		return nil
+	}
+	if err := st.TouchAPIKey(ctx, k.ID, now.UTC()); err != nil {
+		return fmt.Errorf("record last use of ingest key %s: %w", k.ID, err)
+	}
+	return nil
 }

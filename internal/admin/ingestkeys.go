@@ -1,0 +1,170 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/store"
+)
+
+// Ingest keys (internal/ingest) open the ingestion API of one account.
+// Owners and administrators make, list and revoke them. 1Password has no
+// such credential, so their audit events are those of the nearest one, a
+// service account token: create/satoken and trevoke/satoken, with the
+// key's id (upper-cased) as object_uuid and aux_info "ingest key: NAME",
+// which no token event carries.
+
+// NewIngestKey is a newly made ingest key: Secret is shown once.
+type NewIngestKey struct {
+	IngestKey
+	Secret string `json:"key"`
+}
+
+// CreateIngestKey makes an ingest key for the actor's account and records
+// create/satoken.
+func (s *Service) CreateIngestKey(ctx context.Context, a Actor, name string) (NewIngestKey, error) {
+	if err := a.mustManage("manage ingest keys"); err != nil {
+		return NewIngestKey{}, err
+	}
+	name, err := cleanName("name", name, 100)
+	if err != nil {
+		return NewIngestKey{}, err
+	}
+	raw, k, err := ingest.CreateKey(ctx, s.st, a.Account.UUID, name, s.now())
+	if err != nil {
+		return NewIngestKey{}, err
+	}
+	if err := s.audit(ctx, a, ingestKeyAudit("create", k)); err != nil {
+		// A key nobody can see in the audit trail must not stay usable.
+		k.RevokedAt = s.now().UTC()
+		if rerr := s.st.UpdateAPIKey(ctx, k); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("revoke unaudited ingest key %s: %w", k.ID, rerr))
+		}
+		return NewIngestKey{}, err
+	}
+	s.log.Info("ingest key created", "account", a.Account.UUID, "key", k.ID, "by", a.User.UUID)
+	return NewIngestKey{IngestKey: ingestKeyView(k, s.now()), Secret: raw}, nil
+}
+
+// IngestKeys lists the ingest keys of the actor's account, oldest first,
+// revoked ones included.
+func (s *Service) IngestKeys(ctx context.Context, a Actor) ([]IngestKey, error) {
+	if err := a.mustManage("manage ingest keys"); err != nil {
+		return nil, err
+	}
+	ks, err := s.st.APIKeys(ctx, a.Account.UUID, ingest.KeyKind)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := make([]IngestKey, len(ks))
+	for i, k := range ks {
+		out[i] = ingestKeyView(k, now)
+	}
+	return out, nil
+}
+
+// RevokeIngestKey revokes an ingest key of the actor's account, named by
+// its id, its listed prefix (lbi_ + id), the whole key, or its name when
+// no other key of the account has it, and records trevoke/satoken. Every
+// server reads the key on every request, so its very next request gets
+// 401. Revoking a revoked key changes nothing.
+func (s *Service) RevokeIngestKey(ctx context.Context, a Actor, ref string) (IngestKey, error) {
+	if err := a.mustManage("manage ingest keys"); err != nil {
+		return IngestKey{}, err
+	}
+	k, err := s.ingestKey(ctx, a, ref)
+	if err != nil {
+		return IngestKey{}, err
+	}
+	if !k.RevokedAt.IsZero() {
+		return ingestKeyView(k, s.now()), nil
+	}
+	k.RevokedAt = s.now().UTC()
+	if err := s.st.UpdateAPIKey(ctx, k); err != nil {
+		return IngestKey{}, err
+	}
+	if err := s.audit(ctx, a, ingestKeyAudit("trevoke", k)); err != nil {
+		return IngestKey{}, err
+	}
+	s.log.Info("ingest key revoked", "account", a.Account.UUID, "key", k.ID, "by", a.User.UUID)
+	return ingestKeyView(k, s.now()), nil
+}
+
+// ingestKey finds an ingest key of the actor's account; see
+// RevokeIngestKey for what ref may be.
+func (s *Service) ingestKey(ctx context.Context, a Actor, ref string) (store.APIKey, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return store.APIKey{}, invalidf("key", "is required")
+	}
+	id := ref
+	if rest, ok := strings.CutPrefix(ref, ingest.KeyPrefix); ok && len(rest) >= events.IDLen {
+		id = rest[:events.IDLen] // the prefix as listed, or the whole key
+	}
+	if events.ValidID(id) {
+		k, err := s.st.APIKey(ctx, strings.ToLower(id))
+		if err == nil && k.Kind == ingest.KeyKind && k.AccountUUID == a.Account.UUID {
+			return k, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.APIKey{}, err
+		}
+	}
+	ks, err := s.st.APIKeys(ctx, a.Account.UUID, ingest.KeyKind)
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	var found []store.APIKey
+	for _, k := range ks {
+		if k.Name == ref {
+			found = append(found, k)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return store.APIKey{}, notFoundf("key", "no ingest key %q", shorten(ref))
+	case 1:
+		return found[0], nil
+	}
+	return store.APIKey{}, invalidf("key", "%d ingest keys are named %q; use the key id", len(found), ref)
+}
+
+// shorten keeps an echoed reference short: it may be a whole secret key.
+func shorten(ref string) string {
+	if len(ref) > len(ingest.KeyPrefix)+events.IDLen {
+		return ref[:len(ingest.KeyPrefix)+events.IDLen] + "…"
+	}
+	return ref
+}
+
+func ingestKeyAudit(action string, k store.APIKey) auditEntry {
+	return auditEntry{action, "satoken", strings.ToUpper(k.ID), "ingest key: " + k.Name}
+}
+
+// IngestKey is an ingest key as shown: never its secret.
+type IngestKey struct {
+	ID string `json:"id"`
+	// Prefix is how the key begins (lbi_ + id), to tell which key a
+	// leaked string is.
+	Prefix     string    `json:"prefix"`
+	Name       string    `json:"name"`
+	Status     string    `json:"status"` // active or revoked
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"` // to the minute
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+}
+
+func ingestKeyView(k store.APIKey, now time.Time) IngestKey {
+	status := StatusActive
+	if !k.RevokedAt.IsZero() && !now.Before(k.RevokedAt) {
+		status = StatusRevoked
+	}
+	return IngestKey{ID: k.ID, Prefix: ingest.KeyPrefix + k.ID, Name: k.Name, Status: status,
+		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+}
