@@ -19,7 +19,7 @@ func (b *testBundle) ingestOne(t *testing.T, key string) int {
 	t.Helper()
 	w, err := events.Encode(&events.AuditEvent{UUID: events.NewID(), Timestamp: b.clock.Now().Add(-time.Hour),
 		ActorUUID: events.NewID(), Action: "create", ObjectType: "vault", ObjectUUID: events.Str(events.NewID()),
-		Session: &events.Session{UUID: events.NewID(), LoginTime: b.clock.Now().Add(-2 * time.Hour), DeviceUUID: events.NewLowerID(), IP: "192.0.2.1"},
+		Session:   &events.Session{UUID: events.NewID(), LoginTime: b.clock.Now().Add(-2 * time.Hour), DeviceUUID: events.NewLowerID(), IP: "192.0.2.1"},
 		ActorType: "user", AccountUUID: b.acme.UUID})
 	if err != nil {
 		t.Fatal(err)
