@@ -134,6 +134,10 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("GET "+p+"/integrations/{integration}/tokens/{token}/revoke", h.authed(h.confirmRevoke))
 	mux.Handle("POST "+p+"/integrations/{integration}/tokens/{token}/revoke", h.authed(h.revokeToken))
 
+	mux.Handle("GET "+p+"/ingest-keys", h.authed(h.ingestKeys))
+	mux.Handle("GET "+p+"/ingest-keys/{key}/revoke", h.authed(h.confirmRevokeIngestKey))
+	mux.Handle("POST "+p+"/ingest-keys/{key}/revoke", h.authed(h.revokeIngestKey))
+
 	mux.Handle("GET "+p+"/activity", h.authed(h.activity))
 
 	cop := http.NewCrossOriginProtection()
