@@ -124,7 +124,8 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request, c *call) error 
 	return nil
 }
 
-// errChecksBusy is limitedCheck's refusal when the queue is full.
+// errChecksBusy is limitedCheck's refusal when the queue is full, or when
+// the request ends while it waits.
 var errChecksBusy = errors.New("password checks busy")
 
 // checkSlots bounds the password checks running at once server-wide: each
@@ -148,7 +149,7 @@ func newCheckSlots(n int) *checkSlots {
 func checkQueue(n int) int { return max(4, 2*n) }
 
 // limitedCheck is checkPassword in a check slot: errChecksBusy at once
-// when the queue is full, the context's error if it ends while waiting.
+// when the queue is full, or if the context ends while it waits.
 func (h *handler) limitedCheck(ctx context.Context, f signInForm, password string) (store.User, store.Account, error) {
 	select {
 	case h.checks.admit <- struct{}{}:
@@ -159,7 +160,8 @@ func (h *handler) limitedCheck(ctx context.Context, f signInForm, password strin
 	select {
 	case h.checks.run <- struct{}{}:
 	case <-ctx.Done():
-		return store.User{}, store.Account{}, ctx.Err()
+		// The client left (or gave up) before a slot was free.
+		return store.User{}, store.Account{}, errChecksBusy
 	}
 	defer func() { <-h.checks.run }()
 	return h.checkPassword(ctx, f, password)

@@ -181,9 +181,10 @@ func TestSignInMemoryBounded(t *testing.T) {
 	t.Logf("50 parallel sign-ins: %d checked (401), %d busy (503), at most %d at once; heap %d MiB before, peak +%d MiB; peak RSS %d -> %d MiB",
 		got[http.StatusUnauthorized], got[http.StatusServiceUnavailable], cc.maxInFlight.Load(),
 		before>>20, growth>>20, hwmBefore>>20, peakRSS()>>20)
-	// Each check holds 19 MiB; allow twice that per slot for garbage not
-	// yet collected, plus some slack.
-	if limit := 2*19<<20*procs + 32<<20; growth > limit {
+	// Each check holds 19 MiB; allow three times that per slot for garbage
+	// not yet collected (the GC lets the heap reach twice what is live),
+	// plus some slack. Unbounded, 50 checks took 951 MiB.
+	if limit := 3*19<<20*procs + 32<<20; growth > limit {
 		t.Errorf("heap grew by %d MiB during the sign-ins, want under %d MiB", growth>>20, limit>>20)
 	}
 }
