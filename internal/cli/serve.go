@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/localca"
 )
 
@@ -28,6 +26,10 @@ On an empty data directory it creates the database and, unless --no-demo, a
 demo account with an integration, a token with all three features (printed
 once and saved with mode 0600 in <data>/demo.token) and several days of
 realistic events, then prints a curl command to try.
+
+The API serves the last --serve-window of events (120 days by default, as
+1Password); older events stay in the store, only not served. Nothing is
+ever deleted unless --delete-after is given.
 
 Examples:
   logbook serve                                  # http://127.0.0.1:8080, data in ./data
@@ -47,7 +49,7 @@ type serveFlags struct {
 	tlsCert   string
 	tlsKey    string
 	noDemo    bool
-	retention time.Duration
+	retention retentionFlags
 	logLevel  string
 	logFormat string
 	// consoleListen is the web console's own address; empty: /console/
@@ -66,7 +68,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "private key `file` for --tls-cert")
 	fs.BoolVar(&f.noDemo, "no-demo", false, "do not create the demo account on an empty database")
 	fs.BoolVar(&f.store.noMigrate, "no-migrate", false, "do not apply pending database migrations at start (run \"logbook migrate\" first)")
-	fs.DurationVar(&f.retention, "retention", api.DefaultRetention, "how far back the API serves events; older start_time is clamped")
+	f.retention.register(fs)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
 	var sb sandboxFlags
@@ -85,8 +87,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if f.tls && f.tlsCert != "" {
 		return usagef("--tls makes its own certificate; drop it or --tls-cert/--tls-key")
 	}
-	if f.retention < time.Hour {
-		return usagef("--retention: %s is shorter than an hour", f.retention)
+	window, deleteAfter, err := f.retention.resolve(env)
+	if err != nil {
+		return err
 	}
 	if f.publicURL != "" {
 		if _, err := audienceOf(f.publicURL); err != nil {
@@ -104,7 +107,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer st.Close()
 
-	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: f.retention, Logger: log,
+	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: window, Logger: log,
 		ConsoleListen: f.consoleListen}
 	var caPath string
 	switch {
@@ -147,7 +150,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	log.Info("serving", "url", srv.URL, "aud", srv.Audience)
 
-	go retentionLoop(ctx, srv, f.retention, log)
+	reportServeWindow(ctx, st, time.Now(), window, log)
+	if deleteAfter > 0 {
+		log.Warn("events older than --delete-after are deleted at start and every hour", "delete_after", formatSpan(deleteAfter))
+		go deletionLoop(ctx, st, deleteAfter, log)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -204,28 +211,6 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 		return nil, usagef("--tls-cert/--tls-key: %v", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}
-
-// retentionLoop drops events older than the retention once an hour.
-func retentionLoop(ctx context.Context, srv *Server, retention time.Duration, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		n, err := srv.Store.DeleteEventsBefore(ctx, time.Now().Add(-retention))
-		switch {
-		case errors.Is(err, context.Canceled):
-			return
-		case err != nil:
-			log.Error("retention", "err", err)
-		case n > 0:
-			log.Info("retention dropped old events", "events", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func newLogger(env Env, level, format string) (*slog.Logger, error) {
