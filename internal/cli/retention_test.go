@@ -219,5 +219,3 @@ func equalCounts(a, b map[events.Feature]int64) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-
