@@ -190,11 +190,12 @@ func deletionLoop(ctx context.Context, st store.Store, deleteAfter time.Duration
 	}
 }
 
-// warnOutsideWindow tells, on stderr, how many events of account are older
-// than the default serving window, after simulate or ingest stored some:
-// logbook serve keeps them but does not serve them unless its window is
-// widened, and the message says by how much.
-func warnOutsideWindow(ctx context.Context, env Env, st store.Store, account string, now time.Time) {
+// warnOutsideWindow tells, on stderr, how many events of an account are
+// older than the default serving window, after simulate or ingest stored
+// some: logbook serve keeps them but does not serve them unless its window
+// is widened, and the message says to what.
+func warnOutsideWindow(ctx context.Context, env Env, st store.EventStore, account, name string, now time.Time) {
+	ctx = context.WithoutCancel(ctx) // an interrupted run stored events too
 	window := api.DefaultRetention
 	var n int64
 	oldest := now
@@ -214,6 +215,7 @@ func warnOutsideWindow(ctx context.Context, env Env, st store.Store, account str
 		return
 	}
 	days := int(now.Sub(oldest)/(24*time.Hour)) + 1
-	fmt.Fprintf(env.Stderr, "Note: %d events of this account are older than %s, logbook serve's default serving window: they are stored but not served. To serve them, start the server with --serve-window %dd. Nothing is deleted unless the server runs with --delete-after.\n",
-		n, formatSpan(window), days)
+	fmt.Fprintf(env.Stderr, "Note: %d events in account %q are older than %s, the default serving window of logbook serve: "+
+		"they are stored but not served. To serve them, start the server with --serve-window %dd. "+
+		"Nothing is deleted unless the server runs with --delete-after.\n", n, name, formatSpan(window), days)
 }
