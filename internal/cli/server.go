@@ -59,8 +59,8 @@ type Server struct {
 	// ListenURL is the URL of the listener itself (127.0.0.1 for an
 	// unspecified host), which may differ from URL.
 	ListenURL string
-	Store    store.Store
-	Tokens   *token.Service
+	Store     store.Store
+	Tokens    *token.Service
 	// Admin is the admin domain service the admin API (/admin/api/v1) uses.
 	Admin   *admin.Service
 	Handler http.Handler
