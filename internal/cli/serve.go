@@ -21,10 +21,17 @@ Runs the Events API: POST /api/v1|v2/{signinattempts,itemusages,auditevents},
 GET /api/auth/introspect and /api/v2/auth/introspect, exactly as 1Password
 serves them, so existing connectors work against it unchanged.
 
-On an empty data directory it creates the database and, unless --no-demo, a
-demo account with an integration, a token with all three features (printed
-once and saved with mode 0600 in <data>/demo.token) and several days of
-realistic events, then prints a curl command to try.
+On an empty data directory it creates the database and a demo account with
+an integration, a token with all three features (printed once and saved with
+mode 0600 in <data>/demo.token) and several days of realistic events, then
+prints a curl command to try. The demo is not made with --no-demo, nor when
+--listen is not a loopback address (its token never expires) unless --demo;
+serve then prints the commands that make a first account and token.
+
+The public URL (--public-url, or on the first start the listener's) is
+recorded in <data>/public-url and kept: --listen does not change it, so
+tokens keep working. Changing --public-url is announced at start; tokens
+issued for earlier public URLs keep working (see docs/admin.md).
 
 The API serves the last --serve-window of events (120 days by default, as
 1Password); older events stay in the store, only not served. Nothing is
@@ -62,7 +69,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "serve", serveUsage)
 	f.store.register(fs)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "`address` to listen on")
-	fs.StringVar(&f.publicURL, "public-url", "", "`URL` clients reach the server at; its host:port goes into tokens' aud (default: from --listen)")
+	fs.StringVar(&f.publicURL, "public-url", "", "`URL` clients reach the server at; its host:port goes into tokens' aud. Recorded in <data>/public-url and kept by later starts; tokens for earlier public URLs stay valid (default: the recorded one, or on the first start the listener's)")
 	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a certificate from a local CA made in the data directory")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "private key `file` for --tls-cert")
