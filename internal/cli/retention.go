@@ -25,7 +25,7 @@ import (
 type spanFlag struct {
 	d     time.Duration
 	set   bool
-	canBe bool // "off" allowed
+	offOK bool // "off" allowed
 }
 
 func (s *spanFlag) String() string {
@@ -37,7 +37,7 @@ func (s *spanFlag) String() string {
 
 func (s *spanFlag) Set(v string) error {
 	s.set = true
-	if s.canBe && (v == "off" || v == "0") {
+	if s.offOK && (v == "off" || v == "0") {
 		s.d = 0
 		return nil
 	}
@@ -72,7 +72,7 @@ type retentionFlags struct {
 func (f *retentionFlags) register(fs *flag.FlagSet) {
 	f.window.d = api.DefaultRetention
 	f.retention.d = api.DefaultRetention
-	f.deleteAfter.canBe = true
+	f.deleteAfter.offOK = true
 	fs.Var(&f.window, "serve-window", "how far back the Events API serves events (`span` such as 120d or 2160h): an older start_time is clamped to it; older events stay stored, only not served")
 	fs.Var(&f.retention, "retention", "deprecated: the old name of --serve-window, and means only that (the `span` served); it never deletes anything (see --delete-after)")
 	fs.Var(&f.deleteAfter, "delete-after", "delete events older than this `span` (such as 400d) at start and then every hour, logging at warn how many per account and stream (default off: nothing is ever deleted)")
