@@ -137,7 +137,7 @@ func (s *Service) DefaultAccount(ctx context.Context) (store.Account, error) {
 	case 1:
 		return as[0], nil
 	case 0:
-		return store.Account{}, notFoundf("account", "there is no account yet (create one with logbook account create, or run logbook serve once)")
+		return store.Account{}, notFoundf("account", "there is no account yet; create one with: logbook account create --name NAME --owner-email EMAIL")
 	}
 	names := make([]string, len(as))
 	for i, a := range as {
@@ -172,7 +172,7 @@ func (s *Service) ActorAs(ctx context.Context, account store.Account, email stri
 			}
 		}
 		if u.UUID == "" {
-			return Actor{}, notFoundf("as", "account %q has no owner; add one with logbook user add --role owner", account.Name)
+			return Actor{}, notFoundf("as", "account %q has no owner yet; add the first with: logbook user add --account %q --role owner --email EMAIL", account.Name, account.Name)
 		}
 	}
 	return Actor{User: u, Account: account, Session: LocalSession(s.now())}, nil

@@ -80,6 +80,7 @@ func runIngest(ctx context.Context, env Env, args []string) error {
 	el := time.Since(start)
 	fmt.Fprintf(env.Stderr, "Ingested %d events (%d duplicates) into %s in %s (%.0f events/s).\n",
 		total.Accepted, total.Duplicates, acct.Name, el.Round(time.Millisecond), float64(total.Accepted+total.Duplicates)/el.Seconds())
+	warnOutsideWindow(ctx, env, st, acct.UUID, acct.Name, time.Now())
 	return nil
 }
 

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+
+	"github.com/logbookhq/logbook/internal/admin"
 )
 
 const keysUsage = `
@@ -12,9 +14,14 @@ Usage: logbook keys list [--json] [flags]
 Signing keys are the server's ES256 keys that sign Events API tokens,
 identified by kid. "rotate" makes a new active key: new tokens are signed
 with it, and older keys keep verifying the tokens they signed until those
-expire or are revoked. Keys are server-wide; any owner or administrator
-may rotate them.
+expire or are revoked. Keys are server-wide: the commands need no
+account. With --as EMAIL (and --account) they act as that user, who must
+be an owner or administrator of the account.
 `
+
+// actsAsUser reports whether a server-wide command is to act as a user of
+// an account (--as or --account given) rather than as the operator.
+func (f *adminFlags) actsAsUser() bool { return f.as != "" || f.account != "" }
 
 func init() {
 	extraCommands = append(extraCommands, command{"keys", "list and rotate token signing keys", runKeys})
@@ -33,8 +40,14 @@ func keysList(ctx context.Context, env Env, args []string) error {
 	if _, err := f.parse(fs, env, args, 0); err != nil {
 		return err
 	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		ks, err := s.svc.SigningKeys(ctx, s.actor)
+	return f.runWith(ctx, f.actsAsUser(), func(s *adminCtx) error {
+		var ks []admin.SigningKey
+		var err error
+		if f.actsAsUser() {
+			ks, err = s.svc.SigningKeys(ctx, s.actor)
+		} else {
+			ks, err = s.svc.ServerSigningKeys(ctx)
+		}
 		if err != nil {
 			return err
 		}
@@ -54,8 +67,14 @@ func keysRotate(ctx context.Context, env Env, args []string) error {
 	if _, err := f.parse(fs, env, args, 0); err != nil {
 		return err
 	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		k, err := s.svc.RotateKey(ctx, s.actor)
+	return f.runWith(ctx, f.actsAsUser(), func(s *adminCtx) error {
+		var k admin.SigningKey
+		var err error
+		if f.actsAsUser() {
+			k, err = s.svc.RotateKey(ctx, s.actor)
+		} else {
+			k, err = s.svc.ServerRotateKey(ctx)
+		}
 		if err != nil {
 			return err
 		}

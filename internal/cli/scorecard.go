@@ -34,7 +34,7 @@ func runScorecard(ctx context.Context, env Env, args []string) error {
 	var retention time.Duration
 	fs := newFlagSet(env, "scorecard", scorecardUsage)
 	sf.register(fs)
-	fs.StringVar(&account, "account", "", "account `NAME|UUID` (default: the only account)")
+	fs.StringVar(&account, "account", "", "look for the token in this account only (`NAME|UUID`; default: every account)")
 	fs.StringVar(&name, "token-name", "", "the token's `name`")
 	fs.StringVar(&id, "token", "", "the token's `id` (jti)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -50,11 +50,7 @@ func runScorecard(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	acct, err := resolveAccount(ctx, st, account)
-	if err != nil {
-		return err
-	}
-	toks, err := st.AccountTokens(ctx, acct.UUID)
+	toks, where, err := tokensOf(ctx, st, account)
 	if err != nil {
 		return err
 	}
@@ -66,9 +62,9 @@ func runScorecard(ctx context.Context, env Env, args []string) error {
 	}
 	switch {
 	case len(match) == 0 && id != "":
-		return fmt.Errorf("not found: --token: no token %q in account %s", id, acct.Name)
+		return fmt.Errorf("not found: --token: no token %q in %s", id, where)
 	case len(match) == 0:
-		return fmt.Errorf("not found: --token-name: no token named %q in account %s", name, acct.Name)
+		return fmt.Errorf("not found: --token-name: no token named %q in %s", name, where)
 	case len(match) > 1:
 		ids := make([]string, len(match))
 		for i, t := range match {

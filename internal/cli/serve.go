@@ -3,17 +3,14 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/localca"
 )
 
@@ -24,10 +21,21 @@ Runs the Events API: POST /api/v1|v2/{signinattempts,itemusages,auditevents},
 GET /api/auth/introspect and /api/v2/auth/introspect, exactly as 1Password
 serves them, so existing connectors work against it unchanged.
 
-On an empty data directory it creates the database and, unless --no-demo, a
-demo account with an integration, a token with all three features (printed
-once and saved with mode 0600 in <data>/demo.token) and several days of
-realistic events, then prints a curl command to try.
+On an empty data directory it creates the database and a demo account with
+an integration, a token with all three features (printed once and saved with
+mode 0600 in <data>/demo.token) and several days of realistic events, then
+prints a curl command to try. The demo is not made with --no-demo, nor when
+--listen is not a loopback address (its token never expires) unless --demo;
+serve then prints the commands that make a first account and token.
+
+The public URL (--public-url, or on the first start the listener's) is
+recorded in <data>/public-url and kept: --listen does not change it, so
+tokens keep working. Changing --public-url is announced at start; tokens
+issued for earlier public URLs keep working (see docs/admin.md).
+
+The API serves the last --serve-window of events (120 days by default, as
+1Password); older events stay in the store, only not served. Nothing is
+ever deleted unless --delete-after is given.
 
 Examples:
   logbook serve                                  # http://127.0.0.1:8080, data in ./data
@@ -47,7 +55,8 @@ type serveFlags struct {
 	tlsCert   string
 	tlsKey    string
 	noDemo    bool
-	retention time.Duration
+	demo      bool
+	retention retentionFlags
 	logLevel  string
 	logFormat string
 	// consoleListen is the web console's own address; empty: /console/
@@ -60,13 +69,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "serve", serveUsage)
 	f.store.register(fs)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "`address` to listen on")
-	fs.StringVar(&f.publicURL, "public-url", "", "`URL` clients reach the server at; its host:port goes into tokens' aud (default: from --listen)")
+	fs.StringVar(&f.publicURL, "public-url", "", "`URL` clients reach the server at; its host:port goes into tokens' aud. Recorded in <data>/public-url and kept by later starts; tokens for earlier public URLs stay valid (default: the recorded one, or on the first start the listener's)")
 	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a certificate from a local CA made in the data directory")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "private key `file` for --tls-cert")
 	fs.BoolVar(&f.noDemo, "no-demo", false, "do not create the demo account on an empty database")
+	fs.BoolVar(&f.demo, "demo", false, "create the demo account on an empty database even when --listen is not a loopback address (it is not made there by default: its token never expires)")
 	fs.BoolVar(&f.store.noMigrate, "no-migrate", false, "do not apply pending database migrations at start (run \"logbook migrate\" first)")
-	fs.DurationVar(&f.retention, "retention", api.DefaultRetention, "how far back the API serves events; older start_time is clamped")
+	f.retention.register(fs)
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
 	var sb sandboxFlags
@@ -85,8 +95,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if f.tls && f.tlsCert != "" {
 		return usagef("--tls makes its own certificate; drop it or --tls-cert/--tls-key")
 	}
-	if f.retention < time.Hour {
-		return usagef("--retention: %s is shorter than an hour", f.retention)
+	window, deleteAfter, err := f.retention.resolve(env)
+	if err != nil {
+		return err
+	}
+	if f.demo && f.noDemo {
+		return usagef("--demo and --no-demo contradict each other; give one")
 	}
 	if f.publicURL != "" {
 		if _, err := audienceOf(f.publicURL); err != nil {
@@ -104,14 +118,21 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer st.Close()
 
-	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: f.retention, Logger: log,
+	// The public URL is the one recorded in <data>/public-url: --listen
+	// never changes it, only --public-url does.
+	pub, err := choosePublicURL(f.store.data, f.publicURL, f.tls || f.tlsCert != "")
+	if err != nil {
+		return err
+	}
+	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen,
+		PublicURL: pub.url, EarlierPublicURLs: pub.earlier, Retention: window, Logger: log,
 		ConsoleListen: f.consoleListen}
 	var caPath string
 	switch {
 	case f.tls:
 		hosts := []string{}
-		if f.publicURL != "" {
-			u, _ := url.Parse(f.publicURL)
+		if pub.url != "" {
+			u, _ := url.Parse(pub.url)
 			hosts = append(hosts, u.Hostname())
 		}
 		if h, _, err := net.SplitHostPort(f.listen); err == nil && h != "" {
@@ -130,24 +151,43 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	// token issue reads this to put the same aud into tokens it makes.
-	if err := writeFileAtomic(filepath.Join(f.store.data, "public-url"), []byte(srv.URL+"\n"), 0o600); err != nil {
+	if err := writePublicURLs(f.store.data, srv.URL, pub.earlier); err != nil {
 		log.Warn("could not record the public URL", "err", err)
 	}
+	if pub.changedFrom != "" {
+		warnPublicURLChange(ctx, st, f.store.data, pub.changedFrom, srv.URL, log)
+	}
 
+	accounts, err := st.Accounts(ctx)
+	if err != nil {
+		srv.Close()
+		return err
+	}
 	var demo *DemoInfo
-	if !f.noDemo {
+	loopback := isLoopback(f.listen)
+	switch {
+	case f.noDemo:
+	case !loopback && !f.demo:
+		if len(accounts) == 0 {
+			fmt.Fprintf(env.Stderr, "No demo account: --listen %s is not a loopback address, and the demo's token never expires. Give --demo to make it anyway.\n", f.listen)
+		}
+	default:
 		if demo, err = seedDemo(ctx, srv, f.store.data, time.Now()); err != nil {
 			srv.Close()
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	printBanner(env, srv, f.store.data, caPath, demo)
+	printBanner(env, srv, f.store, caPath, demo, demo == nil && len(accounts) == 0)
 	if err := reportScenario(env, srv, f.store.data); err != nil {
 		log.Warn("scenario", "err", err)
 	}
 	log.Info("serving", "url", srv.URL, "aud", srv.Audience)
 
-	go retentionLoop(ctx, srv, f.retention, log)
+	reportServeWindow(ctx, st, time.Now(), window, log)
+	if deleteAfter > 0 {
+		log.Warn("events older than --delete-after are deleted at start and every hour", "delete_after", formatSpan(deleteAfter))
+		go deletionLoop(ctx, st, deleteAfter, log)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -158,9 +198,16 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 }
 
-func printBanner(env Env, srv *Server, data, caPath string, demo *DemoInfo) {
+// printBanner tells where the server is, how to try it, and, on a server
+// with no account (nextSteps), what to do first.
+func printBanner(env Env, srv *Server, sf storeFlags, caPath string, demo *DemoInfo, nextSteps bool) {
 	w := env.Stderr
-	fmt.Fprintf(w, "Logbook is serving the Events API at %s\n", srv.URL)
+	reach := reachableURL(srv)
+	fmt.Fprintf(w, "Logbook is serving the Events API at %s\n", reach)
+	if reach != srv.URL {
+		fmt.Fprintf(w, "Its public URL, whose host:port is its tokens' aud, stays %s (recorded in %s); --listen does not change it, --public-url does.\n",
+			srv.URL, filepath.Join(sf.data, "public-url"))
+	}
 	fmt.Fprintf(w, "The web console is at %s\n", srv.ConsoleURL)
 	curlOpts := ""
 	if caPath != "" {
@@ -168,6 +215,23 @@ func printBanner(env Env, srv *Server, data, caPath string, demo *DemoInfo) {
 		curlOpts = " --cacert " + shellQuote(caPath)
 	}
 	if demo == nil {
+		if nextSteps {
+			where := ""
+			if sf.data != "./data" {
+				where += " --data " + shellQuote(sf.data)
+			}
+			if sf.db != "" {
+				where += " --db URL"
+			}
+			fmt.Fprintf(w, "\nThere is no account yet. Next, in another terminal:\n\n"+
+				"  logbook account create%s --name NAME --owner-email EMAIL\n"+
+				"  logbook token issue%s --name NAME --save token.txt\n\n"+
+				"token issue makes an integration \"Logbook CLI\" for the token (or give --integration, made with\n"+
+				"logbook integration create). Then try:\n\n"+
+				"  curl -s%s -X POST %s/api/v2/auditevents -H \"Authorization: Bearer $(cat token.txt)\" -d '{\"limit\":5}'\n\n",
+				where, where, curlOpts, reach)
+			return
+		}
 		fmt.Fprintln(w)
 		return
 	}
@@ -179,7 +243,7 @@ func printBanner(env Env, srv *Server, data, caPath string, demo *DemoInfo) {
 		fmt.Fprintf(w, "\nDemo account %q. Its token is in %s.\n", demo.Account, demo.TokenFile)
 	}
 	fmt.Fprintf(w, "Try it:\n\n  curl -s%s -X POST %s/api/v2/auditevents \\\n    -H \"Authorization: Bearer $(cat %s)\" \\\n    -d '{\"limit\":5,\"start_time\":\"2020-01-01T00:00:00Z\"}'\n\n",
-		curlOpts, srv.URL, tokenFile)
+		curlOpts, reach, tokenFile)
 	switch {
 	case demo.Password != "":
 		fmt.Fprintf(w, "Sign in to the web console as %s with this password, shown once and saved in %s:\n\n  %s\n\n",
@@ -206,28 +270,6 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
-// retentionLoop drops events older than the retention once an hour.
-func retentionLoop(ctx context.Context, srv *Server, retention time.Duration, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		n, err := srv.Store.DeleteEventsBefore(ctx, time.Now().Add(-retention))
-		switch {
-		case errors.Is(err, context.Canceled):
-			return
-		case err != nil:
-			log.Error("retention", "err", err)
-		case n > 0:
-			log.Info("retention dropped old events", "events", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func newLogger(env Env, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -246,9 +288,8 @@ func newLogger(env Env, level, format string) (*slog.Logger, error) {
 // readPublicURL returns the public URL the last serve recorded in data, or
 // the default one.
 func readPublicURL(data string) string {
-	b, err := os.ReadFile(filepath.Join(data, "public-url"))
-	if err != nil || strings.TrimSpace(string(b)) == "" {
-		return "http://127.0.0.1:8080"
+	if u, _ := readPublicURLs(data); u != "" {
+		return u
 	}
-	return strings.TrimSpace(string(b))
+	return "http://127.0.0.1:8080"
 }

@@ -31,6 +31,9 @@ type ServerOptions struct {
 	// PublicURL is the URL clients use; its host[:port] is the tokens'
 	// audience. Empty: derived from the listener.
 	PublicURL string
+	// EarlierPublicURLs are public URLs the server had before: tokens
+	// whose aud is one of theirs are accepted too.
+	EarlierPublicURLs []string
 	// TLS, when set, serves HTTPS.
 	TLS *tls.Config
 	// Retention bounds what the API serves; api.DefaultRetention when zero.
@@ -53,8 +56,11 @@ type Server struct {
 	// URL is the public URL, Audience the aud of its tokens.
 	URL      string
 	Audience string
-	Store    store.Store
-	Tokens   *token.Service
+	// ListenURL is the URL of the listener itself (127.0.0.1 for an
+	// unspecified host), which may differ from URL.
+	ListenURL string
+	Store     store.Store
+	Tokens    *token.Service
 	// Admin is the admin domain service the admin API (/admin/api/v1) uses.
 	Admin   *admin.Service
 	Handler http.Handler
@@ -99,6 +105,7 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
+	s.ListenURL = defaultPublicURL(ln.Addr(), o.TLS != nil)
 	s.srv = &http.Server{
 		Handler:           s.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -127,7 +134,13 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 }
 
 func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Server, error) {
-	tokens := token.New(o.Store, aud, token.Config{Now: o.Now, Logger: o.Logger})
+	var earlier []string
+	for _, u := range o.EarlierPublicURLs {
+		if a, err := audienceOf(u); err == nil && a != aud {
+			earlier = append(earlier, a)
+		}
+	}
+	tokens := token.New(o.Store, aud, token.Config{Now: o.Now, Logger: o.Logger, AlsoAccept: earlier})
 	if err := tokens.EnsureKey(ctx); err != nil {
 		return nil, err
 	}

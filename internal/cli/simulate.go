@@ -365,6 +365,7 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 		}
 		ws = newStoreSink(ctx, st, acct)
 		defer ws.close()
+		defer warnOutsideWindow(ctx, env, st, acct, f.account, clock.now()) // runs before ws.close, after the last flush
 		sink, where = ws, fmt.Sprintf("account %q (%s) in %s", f.account, acct, f.store.describe())
 	}
 
@@ -418,6 +419,11 @@ func simulationAccount(ctx context.Context, st store.AccountStore, name, uuid st
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("account %q: %w", name, err)
+	}
+	if _, err := st.Account(ctx, uuid); err == nil {
+		// The seed's account uuid is another account's (same seed, another
+		// --account): this one gets a uuid of its own.
+		uuid = events.NewID()
 	}
 	if err := st.CreateAccount(ctx, store.Account{UUID: uuid, Name: name, CreatedAt: now.UTC()}); err != nil {
 		return "", fmt.Errorf("create account %q: %w", name, err)

@@ -7,17 +7,20 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/store"
 )
 
 const tokenUsage = `
 Usage: logbook token issue --name NAME [--features LIST] [--expires-in D] [--integration NAME|UUID] [--save FILE] [flags]
-       logbook token list [--integration NAME|UUID] [--json] [flags]
+       logbook token list [--account NAME|UUID] [--integration NAME|UUID] [--json] [flags]
        logbook token rename ID|NAME --name NEW [flags]
        logbook token revoke ID|NAME [flags]
 
 Events API bearer tokens. "issue" prints only the token on stdout, so
 TOKEN=$(logbook token issue ...) works; it is shown once and only its hash
-is kept. --save FILE also writes it to FILE with mode 0600.
+is kept. --save FILE also writes it to FILE with mode 0600. "list" shows
+the tokens of every account (with an ACCOUNT column when there are
+several), or of one with --account, and each token's integration.
 
   --features    any of signinattempts,itemusages,auditevents (default: all)
   --expires-in  never (default), 30d, 90d, 180d, or a duration such as 12h or 2w
@@ -136,13 +139,74 @@ func tokenList(ctx context.Context, env Env, args []string) error {
 	if _, err := f.parse(fs, env, args, 0); err != nil {
 		return err
 	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		ts, err := s.svc.Tokens(ctx, s.actor, integration)
+	if f.as != "" {
+		// As a user of one account: what their role lets them see.
+		return f.run(ctx, env, func(s *adminCtx) error {
+			ts, err := s.svc.Tokens(ctx, s.actor, integration)
+			if err != nil {
+				return err
+			}
+			ins, err := s.svc.Integrations(ctx, s.actor, true)
+			if err != nil {
+				return err
+			}
+			names := map[string]string{}
+			for _, in := range ins {
+				names[in.UUID] = in.Name
+			}
+			lt := make([]admin.ListedToken, len(ts))
+			for i, t := range ts {
+				lt[i] = admin.ListedToken{Token: t, AccountUUID: s.actor.Account.UUID, AccountName: s.actor.Account.Name,
+					IntegrationName: names[t.IntegrationUUID]}
+			}
+			return printListedTokens(env, &f, lt, false)
+		})
+	}
+	// The operator's view: one account with --account, else all of them.
+	return f.runWith(ctx, false, func(s *adminCtx) error {
+		var accounts []store.Account
+		if f.account != "" {
+			a, err := s.svc.Account(ctx, f.account)
+			if err != nil {
+				return err
+			}
+			accounts = []store.Account{a}
+		}
+		ts, err := s.svc.ServerTokens(ctx, accounts, integration)
 		if err != nil {
 			return err
 		}
-		return printTokens(env, &f, ts)
+		many := accounts == nil
+		if many {
+			all, err := s.svc.Accounts(ctx)
+			if err != nil {
+				return err
+			}
+			many = len(all) > 1
+		}
+		return printListedTokens(env, &f, ts, many)
 	})
+}
+
+// printListedTokens prints tokens with their integration, and their
+// account too when byAccount.
+func printListedTokens(env Env, f *adminFlags, ts []admin.ListedToken, byAccount bool) error {
+	header := []string{"ID", "NAME", "INTEGRATION", "FEATURES", "STATUS", "ISSUED", "EXPIRES", "LAST USED"}
+	if byAccount {
+		header = append([]string{"ACCOUNT"}, header...)
+	}
+	return f.print(env, ts, header, func(i int) []string {
+		t := ts[i]
+		exp := "never"
+		if !t.ExpiresAt.IsZero() {
+			exp = when(t.ExpiresAt)
+		}
+		row := []string{t.ID, t.Name, t.IntegrationName, events.JoinFeatures(t.Features), t.Status, when(t.IssuedAt), exp, when(t.LastUsedAt)}
+		if byAccount {
+			row = append([]string{t.AccountName}, row...)
+		}
+		return row
+	}, len(ts))
 }
 
 func tokenRename(ctx context.Context, env Env, args []string) error {
@@ -200,4 +264,30 @@ func tokenRevoke(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "Revoked token %q (%s); its next request gets 401.\n", t.Name, t.ID)
 		return nil
 	})
+}
+
+// tokensOf returns the tokens of the account ref names, or of every
+// account when ref is empty, and words where they were looked for.
+func tokensOf(ctx context.Context, st store.Store, ref string) ([]store.Token, string, error) {
+	if ref != "" {
+		a, err := resolveAccount(ctx, st, ref)
+		if err != nil {
+			return nil, "", err
+		}
+		ts, err := st.AccountTokens(ctx, a.UUID)
+		return ts, "account " + a.Name, err
+	}
+	as, err := st.Accounts(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var ts []store.Token
+	for _, a := range as {
+		more, err := st.AccountTokens(ctx, a.UUID)
+		if err != nil {
+			return nil, "", err
+		}
+		ts = append(ts, more...)
+	}
+	return ts, "any account", nil
 }

@@ -55,17 +55,52 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 		}
 		n.Password = pw
 	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		u, err := s.svc.AddUser(ctx, s.actor, n)
+	return f.runWith(ctx, false, func(s *adminCtx) error {
+		acct, err := f.pickAccount(ctx, s)
+		if err != nil {
+			return err
+		}
+		var u admin.User
+		first := false
+		if f.as == "" {
+			// An account that simulate or ingest made has no owner yet:
+			// the operator adds the first one.
+			has, err := s.svc.HasOwner(ctx, acct)
+			if err != nil {
+				return err
+			}
+			first = !has
+		}
+		if first {
+			u, err = s.svc.AddFirstOwner(ctx, acct, n)
+		} else {
+			var actor admin.Actor
+			if actor, err = s.svc.ActorAs(ctx, acct, f.as); err != nil {
+				return err
+			}
+			u, err = s.svc.AddUser(ctx, actor, n)
+		}
 		if err != nil {
 			return renameFields(err, map[string]string{"password": "--password-stdin"})
 		}
 		if f.json {
 			return printJSON(env.Stdout, u)
 		}
-		fmt.Fprintf(env.Stdout, "Added %s (%s) to %s as %s.\n", u.Email, u.UUID, s.actor.Account.Name, u.Role)
+		fmt.Fprintf(env.Stdout, "Added %s (%s) to %s as %s.\n", u.Email, u.UUID, acct.Name, u.Role)
+		if first {
+			fmt.Fprintf(env.Stderr, "%s is the first owner of %s. Next, a token: logbook token issue --account %s --name NAME\n",
+				u.Email, acct.Name, shellQuote(acct.Name))
+		}
 		return nil
 	})
+}
+
+// pickAccount resolves --account, or the only account.
+func (f *adminFlags) pickAccount(ctx context.Context, s *adminCtx) (store.Account, error) {
+	if f.account != "" {
+		return s.svc.Account(ctx, f.account)
+	}
+	return s.svc.DefaultAccount(ctx)
 }
 
 func userList(ctx context.Context, env Env, args []string) error {

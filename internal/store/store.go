@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
@@ -120,11 +122,39 @@ type EventStore interface {
 	// HeadPosition returns the highest position of the stream (0 if empty).
 	HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error)
 	// DeleteEventsBefore removes events whose timestamp is before t, for
-	// retention, and returns how many were removed.
-	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
+	// retention, and returns how many were removed from each stream (only
+	// streams that lost events, ordered by account then feature). On an
+	// error it returns what was removed before it.
+	DeleteEventsBefore(ctx context.Context, t time.Time) ([]StreamCount, error)
 	// CountEvents returns counts of events in a stream grouped by Label and
 	// by hour of the event timestamp, for t in [from, to).
 	CountEvents(ctx context.Context, account string, feature events.Feature, from, to time.Time) ([]LabelCount, error)
+}
+
+// StreamCount is a number of events of one stream.
+type StreamCount struct {
+	Account string
+	Feature events.Feature
+	N       int64
+}
+
+// TotalCount adds up the counts of cs.
+func TotalCount(cs []StreamCount) int64 {
+	var n int64
+	for _, c := range cs {
+		n += c.N
+	}
+	return n
+}
+
+// SortStreamCounts orders cs by account, then feature.
+func SortStreamCounts(cs []StreamCount) {
+	slices.SortFunc(cs, func(a, b StreamCount) int {
+		if c := strings.Compare(a.Account, b.Account); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.Feature), string(b.Feature))
+	})
 }
 
 // LabelCount is the number of events with one label in one hour.

@@ -71,6 +71,11 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives key-management messages; discarded when nil.
 	Logger *slog.Logger
+	// AlsoAccept lists audiences besides the service's own that Verify
+	// accepts: those of public URLs the server had before, so that the
+	// tokens issued for them keep working. Tokens are only issued for the
+	// service's own audience.
+	AlsoAccept []string
 }
 
 // Service issues and verifies tokens for one audience (host[:port]).
@@ -89,6 +94,8 @@ type Service struct {
 	verified map[[32]byte]Claims
 	// used holds when each token's last use was last written.
 	used map[string]time.Time
+	// alsoAccept holds Config.AlsoAccept.
+	alsoAccept map[string]bool
 }
 
 // New returns a Service for tokens whose aud is audience.
@@ -97,6 +104,12 @@ func New(st Stores, audience string, cfg Config) *Service {
 		keys: map[string]*ecdsa.PrivateKey{}, verified: map[[32]byte]Claims{}, used: map[string]time.Time{}}
 	if s.issuer == "" {
 		s.issuer = DefaultIssuer
+	}
+	if len(cfg.AlsoAccept) > 0 {
+		s.alsoAccept = map[string]bool{}
+		for _, a := range cfg.AlsoAccept {
+			s.alsoAccept[a] = true
+		}
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -320,7 +333,7 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 		}
 	}
 	now := s.now()
-	if len(c.Audience) != 1 || c.Audience[0] != s.audience {
+	if len(c.Audience) != 1 || (c.Audience[0] != s.audience && !s.alsoAccept[c.Audience[0]]) {
 		return Verified{}, fmt.Errorf("%w: aud %q, want %q", ErrAudience, c.Audience, s.audience)
 	}
 	if c.ExpiresAt != 0 && !now.Before(time.Unix(c.ExpiresAt, 0)) {

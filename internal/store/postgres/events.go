@@ -491,52 +491,78 @@ func (db *DB) HeadPosition(ctx context.Context, account string, feature events.F
 // hold; the events of the day holding t that are older than t are deleted
 // one (stream, hour) bucket at a time through the (stream, ts, uuid) index.
 // How many were removed comes from event_hours, not from counting rows.
-func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.StreamCount, error) {
 	tns := clampNanos(t)
-	var total int64
-	n, err := db.dropPartitions(ctx, tns)
-	total += n
-	if err != nil {
-		return total, fmt.Errorf("delete events: %w", err)
+	removed := map[int64]int64{}
+	counts := func() ([]store.StreamCount, error) {
+		if len(removed) == 0 {
+			return nil, nil
+		}
+		rows, err := db.pool.Query(ctx, `SELECT id, account, feature FROM streams`)
+		if err != nil {
+			return nil, err
+		}
+		var out []store.StreamCount
+		var id int64
+		var account, feature string
+		_, err = pgx.ForEachRow(rows, []any{&id, &account, &feature}, func() error {
+			if n := removed[id]; n > 0 {
+				out = append(out, store.StreamCount{Account: account, Feature: events.Feature(feature), N: n})
+			}
+			return nil
+		})
+		store.SortStreamCounts(out)
+		return out, err
+	}
+	fail := func(err error) ([]store.StreamCount, error) {
+		out, cerr := counts()
+		return out, fmt.Errorf("delete events: %w", errors.Join(err, cerr))
+	}
+	if err := db.dropPartitions(ctx, tns, removed); err != nil {
+		return fail(err)
 	}
 
 	type bucket struct{ stream, hour int64 }
 	rows, err := db.pool.Query(ctx, `SELECT stream, hour FROM event_hours WHERE hour <= $1 ORDER BY hour, stream`, hourOf(tns-1))
 	if err != nil {
-		return total, fmt.Errorf("delete events: %w", err)
+		return fail(err)
 	}
 	buckets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bucket, error) {
 		var b bucket
 		return b, r.Scan(&b.stream, &b.hour)
 	})
 	if err != nil {
-		return total, fmt.Errorf("delete events: %w", err)
+		return fail(err)
 	}
 	for _, b := range buckets {
 		n, err := db.deleteBucket(ctx, b.stream, b.hour, tns)
-		total += n
+		removed[b.stream] += n
 		if err != nil {
-			return total, fmt.Errorf("delete events: stream %d hour %d: %w", b.stream, b.hour, err)
+			return fail(fmt.Errorf("stream %d hour %d: %w", b.stream, b.hour, err))
 		}
 	}
-	if total > 0 {
+	out, err := counts()
+	if err != nil {
+		return out, fmt.Errorf("delete events: %w", err)
+	}
+	if total := store.TotalCount(out); total > 0 {
 		db.log.Info("retention removed events", "n", total, "before", t.UTC())
 	}
-	return total, nil
+	return out, nil
 }
 
 // dropPartitions drops every events partition wholly before tns, with its
-// summaries, one partition per transaction, and returns how many events
-// they held.
-func (db *DB) dropPartitions(ctx context.Context, tns int64) (int64, error) {
+// summaries, one partition per transaction, and adds the events they held
+// to removed, by stream.
+func (db *DB) dropPartitions(ctx context.Context, tns int64, removed map[int64]int64) error {
 	rows, err := db.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'events'::regclass`)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return 0, err
+		return err
 	}
 	var days []int64
 	for _, name := range names {
@@ -545,9 +571,8 @@ func (db *DB) dropPartitions(ctx context.Context, tns int64) (int64, error) {
 		}
 	}
 	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
-	var total int64
 	for _, d := range days {
-		var n int64
+		gone := map[int64]int64{}
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			// Dropping takes the events table's exclusive lock first, so
 			// appends in flight finish (summaries included) before the
@@ -556,21 +581,33 @@ func (db *DB) dropPartitions(ctx context.Context, tns int64) (int64, error) {
 				return err
 			}
 			lo, hi := d*24, (d+1)*24
-			if err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM event_hours WHERE hour >= $1 AND hour < $2 RETURNING n)
-				SELECT coalesce(sum(n), 0) FROM gone`, lo, hi).Scan(&n); err != nil {
+			rows, err := tx.Query(ctx, `WITH gone AS (DELETE FROM event_hours WHERE hour >= $1 AND hour < $2 RETURNING stream, n)
+				SELECT stream, sum(n)::bigint FROM gone GROUP BY stream`, lo, hi)
+			if err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `DELETE FROM event_labels WHERE hour >= $1 AND hour < $2`, lo, hi)
+			var stream, n int64
+			if _, err := pgx.ForEachRow(rows, []any{&stream, &n}, func() error {
+				gone[stream] = n
+				return nil
+			}); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `DELETE FROM event_labels WHERE hour >= $1 AND hour < $2`, lo, hi)
 			return err
 		})
 		if err != nil {
-			return total, fmt.Errorf("drop partition %s: %w", partitionName(d), err)
+			return fmt.Errorf("drop partition %s: %w", partitionName(d), err)
 		}
 		db.partitions.Delete(d)
+		var n int64
+		for stream, k := range gone {
+			removed[stream] += k
+			n += k
+		}
 		db.log.Info("dropped events partition", "partition", partitionName(d), "n", n)
-		total += n
 	}
-	return total, nil
+	return nil
 }
 
 // deleteBucket removes the events of one (stream, hour) bucket with

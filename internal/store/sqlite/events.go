@@ -438,11 +438,12 @@ func (db *DB) HeadPosition(ctx context.Context, account string, feature events.F
 // per transaction so appends are not held up for long. It reads the buckets
 // from event_hours and deletes by position range, never scanning the whole
 // table.
-func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.StreamCount, error) {
 	tns := t.UnixNano()
 	cut := hourOf(tns) // buckets below cut are wholly older than t
 	type bucket struct{ stream, hour, min, max int64 }
 	var buckets []bucket
+	names := map[int64]store.StreamCount{}
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
 		st, _, err := c.Prepare(`SELECT stream, hour, min_seq, max_seq FROM event_hours WHERE hour <= ? ORDER BY hour, stream`)
 		if err != nil {
@@ -453,26 +454,50 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error
 		for st.Step() {
 			buckets = append(buckets, bucket{st.ColumnInt64(0), st.ColumnInt64(1), st.ColumnInt64(2), st.ColumnInt64(3)})
 		}
-		return st.Err()
+		if err := st.Err(); err != nil {
+			return err
+		}
+		ss, _, err := c.Prepare(`SELECT id, account, feature FROM streams`)
+		if err != nil {
+			return err
+		}
+		defer ss.Close()
+		for ss.Step() {
+			names[ss.ColumnInt64(0)] = store.StreamCount{Account: ss.ColumnText(1), Feature: events.Feature(ss.ColumnText(2))}
+		}
+		return ss.Err()
 	})
 	if err != nil {
-		return 0, fmt.Errorf("delete events: %w", err)
+		return nil, fmt.Errorf("delete events: %w", err)
 	}
-	var total int64
+	removed := map[int64]int64{}
+	counts := func() []store.StreamCount {
+		var out []store.StreamCount
+		for id, n := range removed {
+			if n > 0 {
+				sc := names[id]
+				sc.N = n
+				out = append(out, sc)
+			}
+		}
+		store.SortStreamCounts(out)
+		return out
+	}
 	for _, b := range buckets {
 		if err := ctx.Err(); err != nil {
-			return total, fmt.Errorf("delete events: %w", err)
+			return counts(), fmt.Errorf("delete events: %w", err)
 		}
 		n, err := db.deleteBucket(ctx, b.stream, b.hour, b.min, b.max, tns)
 		if err != nil {
-			return total, fmt.Errorf("delete events: stream %d hour %d: %w", b.stream, b.hour, err)
+			return counts(), fmt.Errorf("delete events: stream %d hour %d: %w", b.stream, b.hour, err)
 		}
-		total += n
+		removed[b.stream] += n
 	}
-	if total > 0 {
+	out := counts()
+	if total := store.TotalCount(out); total > 0 {
 		db.log.Info("retention removed events", "n", total, "before", t.UTC())
 	}
-	return total, nil
+	return out, nil
 }
 
 // deleteBucket removes the events of one hour bucket with ts < tns and

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logbookhq/logbook/events"
+)
+
+// serveUntil runs `logbook serve args...` in-process until a line of its
+// standard error matches until, and returns everything it wrote up to
+// there and a stop that cancels it like SIGTERM. The server goes on
+// running (its later output is discarded) until stop.
+func serveUntil(t *testing.T, until *regexp.Regexp, args ...string) (out string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Main(ctx, append([]string{"serve"}, args...), Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: pw})
+		pw.Close()
+		done <- err
+	}()
+	var b strings.Builder
+	sc := bufio.NewScanner(pr)
+	found := false
+	for sc.Scan() {
+		b.WriteString(sc.Text() + "\n")
+		if until.MatchString(sc.Text()) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		cancel()
+		t.Fatalf("serve stopped before printing a line matching %q:\n%s\n(err %v)", until, b.String(), <-done)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop within 30s of cancellation")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return b.String(), stop
+}
+
+// retentionBackends are the stores the retention tests run on: SQLite in
+// the test's data directory, and PostgreSQL (a fresh schema) when
+// LOGBOOK_TEST_POSTGRES_URL is set.
+var retentionBackends = []struct {
+	name string
+	db   func(t *testing.T) []string
+}{
+	{"sqlite", func(*testing.T) []string { return nil }},
+	{"postgres", func(t *testing.T) []string { return []string{"--db", postgresSchemaURL(t)} }},
+}
+
+// storedPerStream counts the events of account Old in each stream of the
+// store the flags select.
+func storedPerStream(t *testing.T, data string, db []string) map[events.Feature]int64 {
+	t.Helper()
+	sf := storeFlags{data: data}
+	if len(db) == 2 {
+		sf.db = db[1]
+	}
+	st, err := sf.open(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := st.AccountByName(t.Context(), "Old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[events.Feature]int64{}
+	for _, f := range events.AllFeatures {
+		cs, err := st.CountEvents(t.Context(), a.UUID, f, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			got[f] += c.N
+		}
+	}
+	return got
+}
+
+// loadOldHistory simulates two days of events 200 days ago into account
+// Old, as a user loading last year's history does, and returns how many
+// each stream holds.
+func loadOldHistory(t *testing.T, data string, db []string) map[events.Feature]int64 {
+	t.Helper()
+	start := time.Now().Add(-200 * 24 * time.Hour).UTC().Truncate(time.Hour).Format(time.RFC3339)
+	args := append([]string{"simulate", "--data", data, "--account", "Old", "--seed", "3", "--start", start, "--backfill", "2d"}, db...)
+	if err := Main(t.Context(), args, Env{}); err != nil {
+		t.Fatal(err)
+	}
+	before := storedPerStream(t, data, db)
+	for _, f := range events.AllFeatures {
+		if before[f] == 0 {
+			t.Fatalf("the simulation stored no %s", f)
+		}
+	}
+	return before
+}
+
+// TestServeKeepsOldEvents: a server started over events older than its
+// serving window deletes none of them (13.1); it says they are kept but
+// not served.
+func TestServeKeepsOldEvents(t *testing.T) {
+	for _, b := range retentionBackends {
+		t.Run(b.name, func(t *testing.T) {
+			data := t.TempDir()
+			db := b.db(t)
+			before := loadOldHistory(t, data, db)
+			// The line serve logs once it has looked at old events, at
+			// start; the old hourly pass logged "retention dropped".
+			out, stop := serveUntil(t, regexp.MustCompile(`serving window are kept|retention dropped`),
+				append([]string{"--data", data, "--listen", "127.0.0.1:0", "--no-demo"}, db...)...)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			for _, v := range before {
+				n += v
+			}
+			if want := "events=" + itoa(n) + " serve_window=120d"; !strings.Contains(out, want) {
+				t.Errorf("serve output lacks %q:\n%s", want, out)
+			}
+			if after := storedPerStream(t, data, db); !equalCounts(after, before) {
+				t.Errorf("events after serve = %v, want %v (nothing deleted)", after, before)
+			}
+		})
+	}
+}
+
+// TestServeDeleteAfter: with --delete-after the server deletes older
+// events at start and logs, at warn, how many per account and stream.
+func TestServeDeleteAfter(t *testing.T) {
+	for _, b := range retentionBackends {
+		t.Run(b.name, func(t *testing.T) {
+			data := t.TempDir()
+			db := b.db(t)
+			before := loadOldHistory(t, data, db)
+			out, stop := serveUntil(t, regexp.MustCompile(`deletion pass done`),
+				append([]string{"--data", data, "--listen", "127.0.0.1:0", "--no-demo", "--delete-after", "150d"}, db...)...)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range events.AllFeatures {
+				re := regexp.MustCompile(`level=WARN msg="deleted events older than --delete-after" account=Old account_uuid=\S+ feature=` +
+					string(f) + ` events=` + itoa(before[f]) + ` `)
+				if !re.MatchString(out) {
+					t.Errorf("serve output lacks a warn line for %d %s (%s):\n%s", before[f], f, re, out)
+				}
+			}
+			if after := storedPerStream(t, data, db); !equalCounts(after, map[events.Feature]int64{}) {
+				t.Errorf("events after --delete-after 150d = %v, want none", after)
+			}
+		})
+	}
+}
+
+// TestServeRetentionFlags: --retention is the deprecated name of the
+// serving window; mistakes are usage errors.
+func TestServeRetentionFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--serve-window", "1m"},
+		{"--serve-window", "soon"},
+		{"--delete-after", "30m"},
+		{"--delete-after", "-3d"},
+		{"--serve-window", "100d", "--retention", "200d"},
+	} {
+		err := Main(context.Background(), append([]string{"serve", "--data", t.TempDir()}, args...), Env{})
+		if _, ok := err.(*UsageError); !ok {
+			t.Errorf("serve %v: error %v, want a usage error", args, err)
+		}
+	}
+	var f retentionFlags
+	fs := newFlagSet(Env{Stderr: io.Discard}, "serve", "")
+	f.register(fs)
+	var stderr strings.Builder
+	if err := parseFlags(fs, Env{}, []string{"--retention", "400d"}, false); err != nil {
+		t.Fatal(err)
+	}
+	window, del, err := f.resolve(Env{Stderr: &stderr})
+	if err != nil || window != 400*24*time.Hour || del != 0 {
+		t.Errorf("--retention 400d: window %v, delete after %v, err %v; want 400d, off", window, del, err)
+	}
+	if !strings.Contains(stderr.String(), "deprecated; it sets the serving window only (--serve-window 400d) and deletes nothing") {
+		t.Errorf("--retention warning = %q", stderr.String())
+	}
+}
+
+func equalCounts(a, b map[events.Feature]int64) bool {
+	for _, f := range events.AllFeatures {
+		if a[f] != b[f] {
+			return false
+		}
+	}
+	return true
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
