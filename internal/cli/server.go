@@ -20,6 +20,7 @@ import (
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/console"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/token"
@@ -99,6 +100,9 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Requests reach the log through many packages; whatever one of them
+	// logs unbounded is capped here (each caps its own values too).
+	o.Logger = slog.New(logcap.Handler(o.Logger.Handler()))
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
