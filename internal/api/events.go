@@ -48,6 +48,9 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		if err != nil {
 			return fmt.Errorf("list %s: %w", f, err)
 		}
+		if version == 1 && f == events.AuditEvents {
+			res.Rows = v1Rows(res.Rows)
+		}
 		next := st
 		next.After = max(res.Last, st.After)
 		// Always the canonical encoding, never the request's bytes: the
