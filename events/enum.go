@@ -110,6 +110,22 @@ var AuditObjectTypes = []string{
 	"slackapp", "sso", "ssotkn", "sub", "template", "unknown", "user", "uva", "vault", "vaultkey",
 }
 
+// AuditActionsV2Only and AuditObjectTypesV2Only are the audit values the
+// v1 schema (1.2.0) cannot name: the actions and object type 1Password added
+// with v2 (spec §6.6), and passkeys ("cred"), added after 1.2.0. /api/v1
+// does not serve audit events that carry one (docs/design.md, "v1 and
+// v2-only values").
+var (
+	AuditActionsV2Only     = []string{"expire", "launchi", "unlink"}
+	AuditObjectTypesV2Only = []string{"cred", "mngdacc"}
+)
+
+// AuditOnV1 reports whether /api/v1 serves an audit event with this action
+// and object type.
+func AuditOnV1(action, objectType string) bool {
+	return !In(action, AuditActionsV2Only) && !In(objectType, AuditObjectTypesV2Only)
+}
+
 // In reports whether s is one of list.
 func In(s string, list []string) bool {
 	for _, v := range list {

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/sandbox"
 )
 
@@ -162,7 +163,7 @@ func (h *handler) wrap(f actionFunc) http.Handler {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		h.Logger.Log(r.Context(), level, "admin request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		h.Logger.Log(r.Context(), level, "admin request failed", "method", logcap.String(r.Method), "path", logcap.String(r.URL.Path), "status", status, "err", logcap.Err(err))
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="logbook admin"`)
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -64,7 +65,7 @@ func (h *handler) putScenario(w http.ResponseWriter, r *http.Request, a admin.Ac
 	if err != nil {
 		return err
 	}
-	h.Logger.Info("scenario loaded through the admin API", "account", a.Account.UUID, "by", a.User.UUID, "name", sc.Name)
+	h.Logger.Info("scenario loaded through the admin API", "account", a.Account.UUID, "by", a.User.UUID, "name", logcap.String(sc.Name))
 	writeJSON(w, http.StatusOK, l.Status)
 	return nil
 }

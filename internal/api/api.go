@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/token"
 )
@@ -122,14 +123,14 @@ func (h *handler) wrap(f handlerFunc) http.Handler {
 			status = se.status
 		}
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-			h.Logger.Debug("request abandoned", "path", r.URL.Path)
+			h.Logger.Debug("request abandoned", "path", logcap.String(r.URL.Path))
 			return
 		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		h.Logger.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		h.Logger.Log(r.Context(), level, "request failed", "method", logcap.String(r.Method), "path", logcap.String(r.URL.Path), "status", status, "err", logcap.Err(err))
 		WriteError(w, status)
 	})
 }

@@ -48,7 +48,9 @@ var accountEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // cursorCodec seals cursor states with HMAC-SHA256 under a server-wide key.
 // Sealing is deterministic: one state always gives the same string, so the
-// end of a stream echoes the cursor it was given.
+// end of a stream, re-encoding the state it decoded, answers with the
+// cursor it was given (in its canonical form: decode accepts CR and LF
+// anywhere, as encoding/base64 does, and non-zero trailing bits).
 type cursorCodec struct {
 	key []byte
 }

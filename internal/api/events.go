@@ -48,12 +48,17 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		if err != nil {
 			return fmt.Errorf("list %s: %w", f, err)
 		}
+		if version == 1 && f == events.AuditEvents {
+			res.Rows = v1Rows(res.Rows)
+		}
 		next := st
 		next.After = max(res.Last, st.After)
-		cur := req.Cursor
-		if cur == "" || next.After != st.After {
-			cur = h.codec.encode(next)
-		}
+		// Always the canonical encoding, never the request's bytes: the
+		// decoder skips CR and LF (the Splunk add-on sends its stored cursor
+		// with a trailing newline), and echoing those would put a raw
+		// control character inside a JSON string. Sealing is deterministic,
+		// so a drained stream still answers with the cursor it was given.
+		cur := h.codec.encode(next)
 		// Observe before the page goes out, so that what the observer records
 		// (the scorecard's drained-at time, say) happens before the client
 		// can send its next request.

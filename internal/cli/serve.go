@@ -70,8 +70,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	f.store.register(fs)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "`address` to listen on")
 	fs.StringVar(&f.publicURL, "public-url", "", "`URL` clients reach the server at; its host:port goes into tokens' aud. Recorded in <data>/public-url and kept by later starts; tokens for earlier public URLs stay valid (default: the recorded one, or on the first start the listener's)")
-	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a certificate from a local CA made in the data directory")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
+	fs.BoolVar(&f.tls, "tls", false, "serve HTTPS with a certificate from a local CA made in the data directory; responses carry Strict-Transport-Security for a day (not to localhost)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key); responses carry Strict-Transport-Security for a year (not to localhost)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "private key `file` for --tls-cert")
 	fs.BoolVar(&f.noDemo, "no-demo", false, "do not create the demo account on an empty database")
 	fs.BoolVar(&f.demo, "demo", false, "create the demo account on an empty database even when --listen is not a loopback address (it is not made there by default: its token never expires)")
@@ -141,6 +141,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		if opts.TLS, caPath, err = localca.Ensure(f.store.data, hosts); err != nil {
 			return fmt.Errorf("--tls: %w", err)
 		}
+		opts.HSTS = LocalCAHSTS
 	case f.tlsCert != "":
 		if opts.TLS, err = loadTLS(f.tlsCert, f.tlsKey); err != nil {
 			return err

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/console"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/token"
@@ -36,6 +39,11 @@ type ServerOptions struct {
 	EarlierPublicURLs []string
 	// TLS, when set, serves HTTPS.
 	TLS *tls.Config
+	// HSTS is the max-age of the Strict-Transport-Security header on HTTPS
+	// responses: DefaultHSTS when zero, no header when negative. It is
+	// never sent to the host name localhost, where it would pin every
+	// local server, on any port, to HTTPS.
+	HSTS time.Duration
 	// Retention bounds what the API serves; api.DefaultRetention when zero.
 	Retention time.Duration
 	Logger    *slog.Logger
@@ -75,6 +83,7 @@ type Server struct {
 	sandbox    *sandboxParts
 	console    http.Handler
 	consoleSrv *http.Server
+	consoleOwn bool // the console has its own listener
 	srv        *http.Server
 	done       chan error
 	log        *slog.Logger
@@ -82,11 +91,24 @@ type Server struct {
 	closeErr   error
 }
 
+// HSTS max-ages. A certificate the operator brings (--tls-cert) is meant to
+// last: a year, as HSTS preload lists ask. The local CA of --tls lives in
+// the data directory and goes with it; a browser that pinned the host would
+// refuse the next CA's certificate without a way to click through, so its
+// pin lasts a day.
+const (
+	DefaultHSTS = 365 * 24 * time.Hour
+	LocalCAHSTS = 24 * time.Hour
+)
+
 // StartServer listens and serves the Events API until Close.
 func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Requests reach the log through many packages; whatever one of them
+	// logs unbounded is capped here (each caps its own values too).
+	o.Logger = slog.New(logcap.Handler(o.Logger.Handler()))
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
@@ -107,7 +129,7 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 	}
 	s.ListenURL = defaultPublicURL(ln.Addr(), o.TLS != nil)
 	s.srv = &http.Server{
-		Handler:           s.Handler,
+		Handler:           withHSTS(s.Handler, o.HSTS),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -155,6 +177,7 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	var s *Server // set below, before any request arrives
 	apiHandler := api.NewHandler(api.Config{
 		Store: o.Store, Tokens: tokens, CursorKey: key,
 		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
@@ -174,14 +197,57 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 		mux.Handle(console.DefaultPrefix+"/", consoleHandler)
 		mux.Handle("GET "+console.DefaultPrefix, consoleHandler)
 	}
+	// / itself leads to the console; every other unknown path keeps Go's
+	// plain "404 page not found", as 1Password's server answers (spec §9).
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, s.consoleHome(), http.StatusSeeOther)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	return &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
+	s = &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
 		ConsoleURL: publicURL + console.DefaultPrefix + "/", console: consoleHandler,
-		Scenarios: sb.sandbox, Scorecards: sb.tracker, sandbox: sb,
-		done: make(chan error, 1), log: o.Logger}, nil
+		Scenarios: sb.sandbox, Scorecards: sb.tracker, sandbox: sb, consoleOwn: o.ConsoleListen != "",
+		done: make(chan error, 1), log: o.Logger}
+	return s, nil
+}
+
+// consoleHome is where GET / sends a browser: /console/ on this listener,
+// or the console's own listener.
+func (s *Server) consoleHome() string {
+	if s.consoleOwn {
+		return s.ConsoleURL
+	}
+	return console.DefaultPrefix + "/"
+}
+
+// withHSTS adds Strict-Transport-Security to the responses of requests that
+// came over TLS (see ServerOptions.HSTS).
+func withHSTS(h http.Handler, maxAge time.Duration) http.Handler {
+	if maxAge == 0 {
+		maxAge = DefaultHSTS
+	}
+	if maxAge < time.Second {
+		return h
+	}
+	value := "max-age=" + strconv.FormatInt(int64(maxAge/time.Second), 10)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS != nil && !isLocalhost(r.Host) {
+			w.Header().Set("Strict-Transport-Security", value)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// isLocalhost reports whether host (with or without a port) is localhost
+// or a name under it. IP addresses are not: browsers ignore HSTS for them.
+func isLocalhost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 // Close stops accepting requests, waits up to ten seconds for those in
@@ -250,7 +316,7 @@ func (s *Server) startConsole(o ServerOptions) error {
 	mux.Handle("GET "+console.DefaultPrefix, s.console)
 	mux.Handle("GET /{$}", http.RedirectHandler(console.DefaultPrefix+"/", http.StatusSeeOther))
 	s.consoleSrv = &http.Server{
-		Handler:           mux,
+		Handler:           withHSTS(mux, o.HSTS),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -293,7 +294,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, c *call, er
 		case admin.ErrUnauthenticated:
 			pe = &pageError{http.StatusUnauthorized, "Signed out", "Sign in again."}
 		default:
-			h.log.Error("console", "method", r.Method, "path", r.URL.Path, "err", err)
+			h.log.Error("console", "method", logcap.String(r.Method), "path", logcap.String(r.URL.Path), "err", logcap.Err(err))
 			pe = &pageError{http.StatusInternalServerError, "Something went wrong", "The server could not do that. The details are in its log; try again in a moment."}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -91,7 +92,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		return
 	}
 	if err != nil {
-		h.Logger.Error("ingest", "feature", f, "err", err)
+		h.Logger.Error("ingest", "feature", f, "err", logcap.Err(err))
 		writeStatus(w, http.StatusInternalServerError)
 		return
 	}
@@ -115,7 +116,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 	}
 	res, errs, err := appendBody(r.Context(), h.Store, key.AccountUUID, f, body)
 	if len(errs) > 0 {
-		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "errors", len(errs), "first", errs[0].Error())
+		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "errors", len(errs), "first", logcap.Err(errs[0]))
 		h.refuse(w, http.StatusBadRequest, errs)
 		return
 	}
@@ -123,7 +124,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			return
 		}
-		h.Logger.Error("ingest", "feature", f, "account", key.AccountUUID, "err", err)
+		h.Logger.Error("ingest", "feature", f, "account", key.AccountUUID, "err", logcap.Err(err))
 		writeStatus(w, http.StatusInternalServerError)
 		return
 	}
@@ -132,7 +133,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 }
 
 func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
-	h.Logger.Info("ingest unauthorized", "path", r.URL.Path, "err", err)
+	h.Logger.Info("ingest unauthorized", "path", logcap.String(r.URL.Path), "err", logcap.Err(err))
 	w.Header().Set("WWW-Authenticate", `Bearer realm="logbook ingest"`)
 	writeStatus(w, http.StatusUnauthorized)
 }

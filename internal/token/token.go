@@ -27,6 +27,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -334,20 +335,20 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 	}
 	now := s.now()
 	if len(c.Audience) != 1 || (c.Audience[0] != s.audience && !s.alsoAccept[c.Audience[0]]) {
-		return Verified{}, fmt.Errorf("%w: aud %q, want %q", ErrAudience, c.Audience, s.audience)
+		return Verified{}, fmt.Errorf("%w: aud %q, want %q", ErrAudience, logcap.String(strings.Join(c.Audience, " ")), s.audience)
 	}
 	if c.ExpiresAt != 0 && !now.Before(time.Unix(c.ExpiresAt, 0)) {
 		return Verified{}, ErrExpired
 	}
 	t, err := s.st.Token(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Verified{}, fmt.Errorf("%w: jti %s", ErrUnknown, c.ID)
+		return Verified{}, fmt.Errorf("%w: jti %s", ErrUnknown, logcap.String(c.ID))
 	}
 	if err != nil {
 		return Verified{}, fmt.Errorf("look up token: %w", err)
 	}
 	if subtle.ConstantTimeCompare(t.Hash, sum[:]) != 1 {
-		return Verified{}, fmt.Errorf("%w: hash mismatch for jti %s", ErrUnknown, c.ID)
+		return Verified{}, fmt.Errorf("%w: hash mismatch for jti %s", ErrUnknown, logcap.String(c.ID))
 	}
 	if !t.RevokedAt.IsZero() && !now.Before(t.RevokedAt) {
 		return Verified{}, ErrRevoked
@@ -377,7 +378,7 @@ func (s *Service) verifySignature(ctx context.Context, raw string) (Claims, erro
 	kid := jws.Signatures[0].Header.KeyID
 	priv, err := s.key(ctx, kid)
 	if errors.Is(err, store.ErrNotFound) {
-		return Claims{}, fmt.Errorf("%w: unknown kid %q", ErrSignature, kid)
+		return Claims{}, fmt.Errorf("%w: unknown kid %q", ErrSignature, logcap.String(kid))
 	}
 	if err != nil {
 		return Claims{}, err
