@@ -161,6 +161,17 @@ func (g *group) has(u *user) bool {
 	return false
 }
 
+// inGroup is g.has(u) from u's side: a person is in a few groups, while
+// Team Members holds everyone. Both lists change together.
+func (u *user) inGroup(g *group) bool {
+	for _, x := range u.groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
 // canUse reports whether u may use items of v.
 func (u *user) canUse(v *vault) bool {
 	if v.deleted {
@@ -317,10 +328,12 @@ func (s *Sim) newHuman() *user {
 	r := s.r
 	var f, l name
 	email := ""
+	b := s.emailBuf[:0]
 	for range namePicks {
 		f, l = pick(r, firstNames), pick(r, lastNames)
-		if e := f.ascii + "." + l.ascii + "@" + s.domain; !s.emails[e] {
-			email = e
+		b = append(append(append(append(append(b[:0], f.ascii...), '.'), l.ascii...), '@'), s.domain...)
+		if !s.emails[string(b)] { // no allocation for the lookup
+			email = string(b)
 			break
 		}
 	}
@@ -328,10 +341,13 @@ func (s *Sim) newHuman() *user {
 	// people than pairs): the last pair gets the first free number, as
 	// a directory would hand out jane.doe2.
 	for n := 2; email == ""; n++ {
-		if e := f.ascii + "." + l.ascii + strconv.Itoa(n) + "@" + s.domain; !s.emails[e] {
-			email = e
+		b = append(append(append(append(b[:0], f.ascii...), '.'), l.ascii...), strconv.Itoa(n)...)
+		b = append(append(b, '@'), s.domain...)
+		if !s.emails[string(b)] {
+			email = string(b)
 		}
 	}
+	s.emailBuf = b
 	s.emails[email] = true
 	u := &user{id: r.id(), first: f, last: l, display: f.display + " " + l.display, email: email}
 	u.home = s.locs[r.intn(len(s.locs))]
