@@ -32,7 +32,9 @@ hours late, and admin actions across the audit catalogue.
 The same --seed and --start give the same events. --backfill generates a
 span of time as fast as it can (with a progress bar on a terminal); --live
 catches up from --start to now, then keeps generating in real time until
-interrupted.
+interrupted: on Ctrl-C (SIGINT) or SIGTERM it writes what it generated,
+prints its summary and exits 0. An interrupted --backfill keeps what it
+wrote and exits 130.
 
 Events go into the store, in the account named by --account (created if
 missing), or with --out as NDJSON, one {"kind":…,"event":…} per line ("-"
@@ -106,6 +108,9 @@ func (f *simulateFlags) plan(now time.Time) (simulatePlan, error) {
 		if err != nil {
 			return p, usagef("--rate: %v", err)
 		}
+		if r > maxLiveRate {
+			return p, usagef("--rate: %s is more than the simulator generates live (at most %d/min, or 10/s)", f.rate, maxLiveRate)
+		}
 		p.cfg.Users, p.cfg.Intensity = simulate.ForRate(r)
 	}
 	var span time.Duration
@@ -135,6 +140,13 @@ func (f *simulateFlags) plan(now time.Time) (simulatePlan, error) {
 	}
 	return p, nil
 }
+
+// maxLiveRate is the largest --rate, in events per minute. The
+// organisation grows with the rate (about 32 people per event a minute):
+// at 600/min its 19,000 people are built and their first hour generated
+// in a few seconds on one core, and the first events follow within
+// seconds. Beyond, start-up grows faster than the organisation.
+const maxLiveRate = 600
 
 // parseSpan reads "30d", "12h", "90m" or any Go duration.
 func parseSpan(s string) (time.Duration, error) {
@@ -313,7 +325,7 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 	fs.StringVar(&f.start, "start", "", "`time` the simulation starts, RFC 3339 (default: now minus --backfill, or now with --live)")
 	fs.StringVar(&f.backfill, "backfill", "", "generate this `span` of time (30d, 12h) as fast as possible")
 	fs.BoolVar(&f.live, "live", false, "catch up to now, then generate in real time until interrupted")
-	fs.StringVar(&f.rate, "rate", "", "with --live, about this many events per minute on average (`N/min`)")
+	fs.StringVar(&f.rate, "rate", "", "with --live, about this many events per minute on average (`N/min`, N/s or N/h; at most 600/min); sets the organisation's size, so not with --users")
 	fs.IntVar(&f.users, "users", 0, "number of people in the organisation (default 40)")
 	fs.StringVar(&f.out, "out", "", "write NDJSON to this `file` (\"-\" for standard output) instead of the store")
 	if err := parseFlags(fs, env, args, false); err != nil {
