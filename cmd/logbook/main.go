@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -36,18 +37,10 @@ func main() {
 }
 
 // exitCode reports err and returns the process's exit status.
-func exitCode(w *os.File, err error, interrupted bool) int {
-	var u *cli.UsageError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &u):
-		fmt.Fprintln(w, "logbook:", err)
-		return 2
-	case interrupted && errors.Is(err, context.Canceled):
+func exitCode(w io.Writer, err error, interrupted bool) int {
+	if interrupted && errors.Is(err, context.Canceled) {
 		fmt.Fprintln(w, "logbook: interrupted before the command finished")
 		return 130
 	}
-	fmt.Fprintln(w, "logbook:", err)
-	return 1
+	return cli.ReportError(w, err)
 }
