@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -44,6 +45,7 @@ type Tracker struct {
 	st   store.CounterStore
 	now  func() time.Time
 	spin time.Duration
+	log  *slog.Logger
 
 	mu     sync.Mutex
 	tokens map[string]*tokenState
@@ -68,11 +70,17 @@ type TrackerConfig struct {
 	SpinWindow time.Duration
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
+	// Logger receives the errors of reads the tracker makes while a
+	// request is served; discarded when nil.
+	Logger *slog.Logger
 }
 
 // NewTracker returns a Tracker persisting to st.
 func NewTracker(st store.CounterStore, cfg TrackerConfig) *Tracker {
-	t := &Tracker{st: st, now: cfg.Now, spin: cfg.SpinWindow, tokens: map[string]*tokenState{}}
+	t := &Tracker{st: st, now: cfg.Now, spin: cfg.SpinWindow, log: cfg.Logger, tokens: map[string]*tokenState{}}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -125,13 +133,20 @@ func (t *Tracker) Guard(next func(http.ResponseWriter, *http.Request, api.Call) 
 			}
 			ts.retryAt = time.Time{}
 		}
+		var load *streamState
 		if call.Feature != "" {
 			s := ts.stream(call.Feature)
 			if !s.lastDrained.IsZero() && now.Sub(s.lastDrained) < t.spin {
 				ts.delta[metricKey(mSpins, call.Feature)]++
 			}
+			if !s.hwLoaded {
+				load = s
+			}
 		}
 		t.mu.Unlock()
+		if load != nil {
+			t.loadHW(r, id, call.Feature, load)
+		}
 		if next == nil {
 			return false
 		}
@@ -190,22 +205,9 @@ func (t *Tracker) Observe(call api.Call, served api.Served) {
 	}
 	id := call.Token.Token.ID
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	ts := t.token(id)
 	s := ts.stream(call.Feature)
-	loaded := s.hwLoaded
-	t.mu.Unlock()
-	if !loaded {
-		// Once per token and stream per process: continue from the
-		// high-water position other runs and servers persisted.
-		hw, err := t.st.IncrCounter(context.Background(), counterKey(id, mHW, call.Feature), totalsWindow, 0)
-		t.mu.Lock()
-		if err == nil && !s.hwLoaded {
-			s.hw, s.hwPersisted, s.hwLoaded = max(s.hw, hw), hw, true
-		}
-		t.mu.Unlock()
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if served.HasMore {
 		s.lastDrained = time.Time{}
 	} else {
@@ -231,12 +233,34 @@ func (t *Tracker) Observe(call api.Call, served api.Served) {
 	s.hw = max(s.hw, served.Last)
 }
 
+// loadHW reads, once per token and stream per process, the high-water
+// position other runs and servers persisted, so that replays are counted
+// from there. It reads on the request's context, before the page is
+// served; a failure is logged and the read is tried again on the next
+// request, while this one counts from what the process saw.
+func (t *Tracker) loadHW(r *http.Request, id string, f events.Feature, s *streamState) {
+	hw, err := t.st.IncrCounter(r.Context(), counterKey(id, mHW, f), totalsWindow, 0)
+	if err != nil {
+		t.log.Warn("scorecard: read high-water position", "token", id, "feature", string(f), "err", err)
+		return
+	}
+	t.mu.Lock()
+	if !s.hwLoaded {
+		s.hw, s.hwPersisted, s.hwLoaded = max(s.hw, hw), hw, true
+	}
+	t.mu.Unlock()
+}
+
 func counterKey(tokenID, metric string, f events.Feature) string {
 	return "sc:" + tokenID + ":" + metricKey(metric, f)
 }
 
 // Flush adds the aggregates gathered since the last Flush to the store.
 func (t *Tracker) Flush(ctx context.Context) error {
+	type delta struct {
+		token, metric string
+		value         int64
+	}
 	type hwDelta struct {
 		token string
 		f     events.Feature
@@ -244,12 +268,12 @@ func (t *Tracker) Flush(ctx context.Context) error {
 		value int64
 	}
 	t.mu.Lock()
-	deltas := map[string]int64{}
+	var deltas []delta
 	var hws []hwDelta
 	for id, ts := range t.tokens {
 		for k, v := range ts.delta {
 			if v != 0 {
-				deltas["sc:"+id+":"+k] = v
+				deltas = append(deltas, delta{id, k, v})
 			}
 		}
 		clear(ts.delta)
@@ -261,9 +285,16 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	}
 	t.mu.Unlock()
 	var firstErr error
-	for k, v := range deltas {
-		if _, err := t.st.IncrCounter(ctx, k, totalsWindow, v); err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("scorecard %s: %w", k, err)
+	for _, d := range deltas {
+		k := "sc:" + d.token + ":" + d.metric
+		if _, err := t.st.IncrCounter(ctx, k, totalsWindow, d.value); err != nil {
+			// Kept for the next Flush rather than lost.
+			t.mu.Lock()
+			t.token(d.token).delta[d.metric] += d.value
+			t.mu.Unlock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("scorecard %s: %w", k, err)
+			}
 		}
 	}
 	for _, h := range hws {
