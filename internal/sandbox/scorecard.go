@@ -34,6 +34,9 @@ const (
 	mIgnored   = "retry_after_ignored"
 	m5xx       = "5xx"
 	mHW        = "hw"
+	// mWritten is when a server last wrote the token's numbers, in Unix
+	// milliseconds: what a reader in another process sees is that recent.
+	mWritten = "written"
 )
 
 // Tracker keeps per-token aggregates of what connectors do, cheaply: a few
@@ -270,7 +273,10 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	t.mu.Lock()
 	var deltas []delta
 	var hws []hwDelta
+	ids := make([]string, 0, len(t.tokens))
+	written := t.now()
 	for id, ts := range t.tokens {
+		ids = append(ids, id)
 		for k, v := range ts.delta {
 			if v != 0 {
 				deltas = append(deltas, delta{id, k, v})
@@ -285,9 +291,11 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	}
 	t.mu.Unlock()
 	var firstErr error
+	failed := map[string]bool{}
 	for _, d := range deltas {
 		k := "sc:" + d.token + ":" + d.metric
 		if _, err := t.st.IncrCounter(ctx, k, totalsWindow, d.value); err != nil {
+			failed[d.token] = true
 			// Kept for the next Flush rather than lost.
 			t.mu.Lock()
 			t.token(d.token).delta[d.metric] += d.value
@@ -313,7 +321,32 @@ func (t *Tracker) Flush(ctx context.Context) error {
 		h.s.hwPersisted = max(h.s.hwPersisted, cur)
 		t.mu.Unlock()
 	}
+	// Every token this process has seen is now current in the store, up
+	// to written, unless part of its numbers could not be written.
+	for _, id := range ids {
+		if failed[id] {
+			continue
+		}
+		if err := raiseCounter(ctx, t.st, counterKey(id, mWritten, ""), written.UnixMilli()); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("scorecard %s: %w", counterKey(id, mWritten, ""), err)
+		}
+	}
 	return firstErr
+}
+
+// raiseCounter sets the counter key to v unless it holds more already.
+// Counters only add, so two servers raising it at once may overshoot;
+// the second step takes the overshoot back.
+func raiseCounter(ctx context.Context, st store.CounterStore, key string, v int64) error {
+	cur, err := st.IncrCounter(ctx, key, totalsWindow, 0)
+	if err != nil || cur >= v {
+		return err
+	}
+	if cur, err = st.IncrCounter(ctx, key, totalsWindow, v-cur); err != nil || cur <= v {
+		return err
+	}
+	_, err = st.IncrCounter(ctx, key, totalsWindow, v-cur)
+	return err
 }
 
 // Run flushes every interval until ctx ends, then once more.
@@ -337,8 +370,13 @@ func (t *Tracker) Run(ctx context.Context, interval time.Duration, onErr func(er
 
 // Scorecard is what a connector did with one token.
 type Scorecard struct {
-	TokenID   string          `json:"token_id"`
-	TokenName string          `json:"token_name"`
+	TokenID   string `json:"token_id"`
+	TokenName string `json:"token_name"`
+	// WrittenAt is when a server last wrote this token's numbers to the
+	// store (servers write every 30 seconds, when they stop, and when the
+	// admin API reports a scorecard); zero when none has. Requests served
+	// since are not counted yet.
+	WrittenAt time.Time       `json:"written_at,omitzero"`
 	Streams   []StreamScore   `json:"streams"`
 	Requests  int64           `json:"requests"`
 	Spins     int64           `json:"spins"`
@@ -393,6 +431,9 @@ func Report(ctx context.Context, st Store, tok store.Token, since time.Time) (Sc
 		var v int64
 		v, err = read(metric, f)
 		return v
+	}
+	if ms := get(mWritten, ""); ms > 0 {
+		sc.WrittenAt = time.UnixMilli(ms).UTC()
 	}
 	sc.Requests = get(mRequests, "")
 	for _, f := range tok.Features {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/api"
@@ -76,6 +77,38 @@ func TestTrackerFlushKeepsCountsOnError(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s = %d after the failed flush and a good one, want %d", metric, got, want)
+		}
+	}
+}
+
+// TestScorecardSaysHowFresh: a report carries when a server last wrote
+// the token's numbers, so that a reader in another process (logbook
+// scorecard) can tell how current they are; before any write it is zero.
+func TestScorecardSaysHowFresh(t *testing.T) {
+	db := openSQLite(t)
+	at := time.Date(2026, 12, 6, 21, 0, 5, 0, time.UTC)
+	tr := NewTracker(db, TrackerConfig{Now: func() time.Time { return at }})
+	tok := store.Token{ID: "tok3", AccountUUID: "AAAAAAAAAAAAAAAAAAAAAAAAAA", Features: []events.Feature{events.AuditEvents}}
+	sc, err := Report(t.Context(), db, tok, at.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sc.WrittenAt.IsZero() {
+		t.Errorf("WrittenAt before any flush = %v, want zero", sc.WrittenAt)
+	}
+	call := api.Call{Token: token.Verified{Token: tok}, Feature: events.AuditEvents, Version: 2}
+	serve(tr, call, api.Served{First: 1, Last: 2, Items: 2})
+	for _, now := range []time.Time{at, at.Add(30 * time.Second)} {
+		at = now
+		if err := tr.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		sc, err := Report(t.Context(), db, tok, at.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sc.WrittenAt.Equal(now) {
+			t.Errorf("WrittenAt = %v, want the flush's time %v", sc.WrittenAt, now)
 		}
 	}
 }
