@@ -108,3 +108,119 @@ func TestSimulateLiveStopsOnSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestServeStopsOnSignal starts `serve` on a free port, waits for its
+// banner, sends SIGINT and requires a clean stop: exit status 0.
+func TestServeStopsOnSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildLogbook(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--no-demo")
+			cmd.Env = os.Environ()
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			lines := make(chan string, 100)
+			go func() {
+				defer close(lines)
+				sc := bufio.NewScanner(stderr)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+			}()
+			var seen []string
+		wait:
+			for {
+				select {
+				case line, ok := <-lines:
+					if !ok {
+						t.Fatalf("serve exited before serving:\n%s", strings.Join(seen, "\n"))
+					}
+					seen = append(seen, line)
+					if strings.HasPrefix(line, "Logbook is serving") {
+						break wait
+					}
+				case <-time.After(30 * time.Second): // a failure bound
+					t.Fatalf("no banner within 30s:\n%s", strings.Join(seen, "\n"))
+				}
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			for line := range lines {
+				seen = append(seen, line)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Fatalf("serve after %v: %v\n%s", sig, err, strings.Join(seen, "\n"))
+				}
+			case <-time.After(30 * time.Second): // a failure bound
+				t.Fatalf("serve still running 30s after %v", sig)
+			}
+		})
+	}
+}
+
+// TestBackfillInterruptedExits130: a signal stops an unfinished backfill
+// within a simulated hour, with exit status 130 and one line saying so.
+func TestBackfillInterruptedExits130(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildLogbook(t)
+	cmd := exec.Command(bin, "simulate", "--backfill", "3650d", "--out", "-")
+	cmd.Env = append(os.Environ(), "LOGBOOK_DATA="+t.TempDir())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	first := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		first <- sc.Scan()
+		for sc.Scan() { // drain until exit
+		}
+	}()
+	select {
+	case ok := <-first:
+		if !ok {
+			t.Fatalf("no output: %s", stderr.String())
+		}
+	case <-time.After(30 * time.Second): // a failure bound
+		t.Fatal("no event within 30s")
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("exit: %v, want status 130; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second): // a failure bound
+		t.Fatal("still running 30s after SIGINT")
+	}
+	if got := stderr.String(); got != "logbook: interrupted before the command finished\n" {
+		t.Errorf("stderr = %q, want the one line saying it was interrupted", got)
+	}
+}
