@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,39 +38,43 @@ func TestSimulateLiveStopsOnSignal(t *testing.T) {
 	for _, tc := range []struct {
 		rate string
 		sig  syscall.Signal
+		// live: signal once it generates in real time, not while it
+		// catches up on the last hour
+		live bool
 	}{
-		{"600/min", syscall.SIGINT}, // the most --rate accepts
-		{"10/s", syscall.SIGTERM},   // the same, in another unit
-		{"300/min", syscall.SIGINT},
-		{"120/min", syscall.SIGINT}, // the example in simulate -h
-		{"30/min", syscall.SIGTERM},
+		{"600/min", syscall.SIGINT, false}, // the most --rate accepts
+		{"600/min", syscall.SIGINT, true},
+		{"10/s", syscall.SIGTERM, true}, // the same, in another unit
+		{"300/min", syscall.SIGINT, false},
+		{"120/min", syscall.SIGINT, true}, // the example in simulate -h
+		{"30/min", syscall.SIGTERM, true},
 	} {
-		t.Run(tc.rate+"/"+tc.sig.String(), func(t *testing.T) {
+		name := tc.rate + "/" + tc.sig.String()
+		if tc.live {
+			name += "/live"
+		}
+		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(bin, "simulate", "--live", "--rate", tc.rate, "--out", "-")
 			cmd.Env = append(os.Environ(), "LOGBOOK_DATA="+t.TempDir())
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
 			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
+			errPipe, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
 			began := time.Now()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
 			defer cmd.Process.Kill()
-			lines := make(chan string)
-			go func() {
-				defer close(lines)
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					lines <- sc.Text()
-				}
-			}()
+			lines, errLines := scanLines(stdout), scanLines(errPipe)
+			var stderr []string
 			select {
 			case line, ok := <-lines:
 				if !ok {
-					t.Fatalf("simulate exited before its first event: %s", stderr.String())
+					t.Fatalf("simulate exited before its first event")
 				}
 				var rec struct {
 					Kind  string          `json:"kind"`
@@ -82,12 +87,33 @@ func TestSimulateLiveStopsOnSignal(t *testing.T) {
 			case <-time.After(30 * time.Second): // a failure bound, not synchronisation
 				t.Fatalf("no event within 30s at --rate %s", tc.rate)
 			}
+			var rest []string
+			for tc.live {
+				select {
+				case line := <-lines:
+					rest = append(rest, line)
+					continue
+				case line, ok := <-errLines:
+					if !ok {
+						t.Fatalf("stderr closed before live generation:\n%s", strings.Join(stderr, "\n"))
+					}
+					stderr = append(stderr, line)
+					if !strings.Contains(line, "generating live") {
+						continue
+					}
+				case <-time.After(30 * time.Second): // a failure bound
+					t.Fatalf("not generating live within 30s:\n%s", strings.Join(stderr, "\n"))
+				}
+				break
+			}
 			if err := cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
-			var rest []string
 			for line := range lines { // ends when stdout closes at exit
 				rest = append(rest, line)
+			}
+			for line := range errLines {
+				stderr = append(stderr, line)
 			}
 			exited := make(chan error, 1)
 			go func() { exited <- cmd.Wait() }()
@@ -95,7 +121,7 @@ func TestSimulateLiveStopsOnSignal(t *testing.T) {
 			case err := <-exited:
 				var ee *exec.ExitError
 				if errors.As(err, &ee) {
-					t.Fatalf("exit status %d after %v, want 0; stderr:\n%s", ee.ExitCode(), tc.sig, stderr.String())
+					t.Fatalf("exit status %d after %v, want 0; stderr:\n%s", ee.ExitCode(), tc.sig, strings.Join(stderr, "\n"))
 				} else if err != nil {
 					t.Fatal(err)
 				}
@@ -107,6 +133,19 @@ func TestSimulateLiveStopsOnSignal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scanLines sends r's lines on the channel it returns, closed at EOF.
+func scanLines(r io.Reader) <-chan string {
+	ch := make(chan string, 1000)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			ch <- sc.Text()
+		}
+	}()
+	return ch
 }
 
 // TestServeStopsOnSignal starts `serve` on a free port, waits for its
