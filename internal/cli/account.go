@@ -36,7 +36,7 @@ func accountCreate(ctx context.Context, env Env, args []string) error {
 	var f adminFlags
 	var name, email, ownerName string
 	var pwStdin bool
-	fs := f.flagSet(env, "account create", accountUsage, true)
+	fs := f.serverFlagSet(env, "account create", accountUsage, true)
 	fs.StringVar(&name, "name", "", "account `name` (unique)")
 	fs.StringVar(&email, "owner-email", "", "e-mail of the first owner")
 	fs.StringVar(&ownerName, "owner-name", "", "display name of the first owner (default: from the e-mail)")
@@ -76,7 +76,7 @@ func accountCreate(ctx context.Context, env Env, args []string) error {
 
 func accountList(ctx context.Context, env Env, args []string) error {
 	var f adminFlags
-	fs := f.flagSet(env, "account list", accountUsage, true)
+	fs := f.serverFlagSet(env, "account list", accountUsage, true)
 	if _, err := f.parse(fs, env, args, 0); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,8 +27,8 @@ import (
 //
 // Commands the scripts have besides testscript's own:
 //
-//	logbook [-stdin FILE] ARGS...   cli.Main; on failure stderr gets
-//	                                "logbook: <err>" and "(exit 2)" for
+//	logbook [-stdin FILE] ARGS...   cli.Main; on failure stderr gets what
+//	                                ReportError writes, and "(exit 2)" for
 //	                                usage errors
 //	startserver                     serve $WORK/data; sets $URL
 //	events TOKENFILE PATH STATUS    POST a reset to PATH with the token in
@@ -71,12 +70,8 @@ func scriptLogbook(ts *testscript.TestScript, neg bool, args []string) {
 		Stderr: ts.Stderr(),
 	}
 	err := Main(context.Background(), args, env)
-	if err != nil {
-		fmt.Fprintf(ts.Stderr(), "logbook: %v\n", err)
-		var u *UsageError
-		if errors.As(err, &u) {
-			fmt.Fprintln(ts.Stderr(), "(exit 2)")
-		}
+	if ReportError(ts.Stderr(), err) == 2 {
+		fmt.Fprintln(ts.Stderr(), "(exit 2)")
 	}
 	switch {
 	case err != nil && !neg:

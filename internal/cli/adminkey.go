@@ -100,25 +100,6 @@ func adminKeyRevoke(ctx context.Context, env Env, args []string) error {
 
 // --- plumbing shared by account, user, integration, token, keys and admin-key ---
 
-type subcommand func(ctx context.Context, env Env, args []string) error
-
-// dispatch runs the subcommand named by args[0].
-func dispatch(ctx context.Context, env Env, name, usage string, args []string, subs map[string]subcommand) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.Stderr, strings.TrimSpace(usage))
-		if len(args) == 0 {
-			return usagef("%s: a subcommand is required", name)
-		}
-		return nil
-	}
-	sub, ok := subs[args[0]]
-	if !ok {
-		fmt.Fprintln(env.Stderr, strings.TrimSpace(usage))
-		return usagef("%s: unknown subcommand %q", name, args[0])
-	}
-	return sub(ctx, env, args[1:])
-}
-
 // adminFlags are the flags every admin command shares.
 type adminFlags struct {
 	store     storeFlags
@@ -133,11 +114,26 @@ func (f *adminFlags) flagSet(env Env, name, usage string, lists bool) *flag.Flag
 	f.store.register(fs)
 	fs.StringVar(&f.account, "account", "", "account `NAME|UUID` (default: the only account)")
 	fs.StringVar(&f.as, "as", "", "act as the user with this `EMAIL` (default: the account's first owner)")
-	fs.StringVar(&f.publicURL, "public-url", "", "the server's public `URL`; its host:port goes into tokens' aud (default: the one the last serve recorded in --data)")
 	if lists {
 		fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
 	}
 	return fs
+}
+
+// serverFlagSet is flagSet for server-wide commands, which act in no
+// account: no --account, no --as.
+func (f *adminFlags) serverFlagSet(env Env, name, usage string, lists bool) *flag.FlagSet {
+	fs := newFlagSet(env, name, usage)
+	f.store.register(fs)
+	if lists {
+		fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
+	}
+	return fs
+}
+
+// publicURLFlag adds --public-url, for commands that issue tokens.
+func (f *adminFlags) publicURLFlag(fs *flag.FlagSet) {
+	fs.StringVar(&f.publicURL, "public-url", "", "the server's public `URL`; its host:port goes into tokens' aud (default: the one the last serve recorded in --data)")
 }
 
 // parse parses args, allowing up to maxArgs positional arguments mixed with

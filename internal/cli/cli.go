@@ -19,6 +19,14 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+
+	// fromEnv records, for the running command, which flags took their
+	// value from a variable (flag name → LOGBOOK_…), so that errors name
+	// both. Main sets it.
+	fromEnv *map[string]string
+	// subs are the subcommands of the command whose flags are parsed,
+	// which its help lists (set by dispatchOr).
+	subs []string
 }
 
 func (e Env) getenv(k string) string {
@@ -29,12 +37,59 @@ func (e Env) getenv(k string) string {
 }
 
 // UsageError is a mistake in the command line; main exits 2 on it.
-type UsageError struct{ Msg string }
+type UsageError struct {
+	// Cmd is the command the mistake was made in ("token revoke"); Main
+	// fills it in when the command did not.
+	Cmd string
+	Msg string
+}
 
 func (e *UsageError) Error() string { return e.Msg }
 
 func usagef(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// ReportError writes err for the user of the command line and returns the
+// exit status: a usage error is one line naming the command, then where
+// to find its usage (status 2); any other error is one line (status 1).
+func ReportError(w io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	var u *UsageError
+	if !errors.As(err, &u) {
+		fmt.Fprintln(w, "logbook:", err)
+		return 1
+	}
+	if u.Cmd == "" {
+		fmt.Fprintf(w, "logbook: %s\nRun 'logbook help' for usage.\n", u.Msg)
+		return 2
+	}
+	msg := strings.TrimPrefix(u.Msg, u.Cmd+": ")
+	fmt.Fprintf(w, "logbook %s: %s\nRun 'logbook %s -h' for usage.\n", u.Cmd, msg, u.Cmd)
+	return 2
+}
+
+// inCommand names cmd as where a usage error was made, unless a
+// subcommand already did; it also names the variable a flag's value came
+// from (LOGBOOK_DATA (--data): …) when the message starts with the flag.
+func inCommand(err error, cmd string, env Env) error {
+	var u *UsageError
+	if !errors.As(err, &u) {
+		return err
+	}
+	if u.Cmd == "" {
+		u.Cmd = cmd
+	}
+	if env.fromEnv != nil && strings.HasPrefix(u.Msg, "--") {
+		name, _, _ := strings.Cut(u.Msg[2:], ":")
+		name, _, _ = strings.Cut(name, " ")
+		if key, ok := (*env.fromEnv)[name]; ok {
+			u.Msg = key + " (" + u.Msg[:2+len(name)] + ")" + u.Msg[2+len(name):]
+		}
+	}
+	return err
 }
 
 // command is one subcommand. run gets the arguments after its name.
@@ -69,9 +124,10 @@ func Main(ctx context.Context, args []string, env Env) error {
 	if env.Stdin == nil {
 		env.Stdin = strings.NewReader("")
 	}
+	env.fromEnv = &map[string]string{}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
-			return Main(ctx, []string{args[1], "-h"}, env)
+			return Main(ctx, append(args[1:len(args):len(args)], "-h"), env)
 		}
 		printUsage(env.Stdout)
 		return nil
@@ -82,10 +138,9 @@ func Main(ctx context.Context, args []string, env Env) error {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}
-			return err
+			return inCommand(err, c.name, env)
 		}
 	}
-	printUsage(env.Stderr)
 	return usagef("unknown command %q", args[0])
 }
 
@@ -107,40 +162,135 @@ with a LOGBOOK_* environment variable named after it (--data: LOGBOOK_DATA).
 `)
 }
 
-// newFlagSet returns a flag set that prints usage (the command's text, then
-// its flags) to env.Stderr and returns errors instead of exiting.
+// subcommand is one of the subcommands of a command group.
+type subcommand func(ctx context.Context, env Env, args []string) error
+
+// dispatch runs the subcommand of the command name that args[0] names.
+// "name -h" prints usage and the subcommands on stdout.
+func dispatch(ctx context.Context, env Env, name, usage string, args []string, subs map[string]subcommand) error {
+	return dispatchOr(ctx, env, name, usage, args, subs, nil)
+}
+
+// dispatchOr is dispatch for a command that runs dflt when args[0] names
+// no subcommand (forward runs the forwarder); its help lists the
+// subcommands.
+func dispatchOr(ctx context.Context, env Env, name, usage string, args []string, subs map[string]subcommand, dflt subcommand) error {
+	env.subs = make([]string, 0, len(subs))
+	for s := range subs {
+		env.subs = append(env.subs, s)
+	}
+	sort.Strings(env.subs)
+	if len(args) > 0 {
+		if sub, ok := subs[args[0]]; ok {
+			subEnv := env
+			subEnv.subs = nil
+			return inCommand(sub(ctx, subEnv, args[1:]), name+" "+args[0], env)
+		}
+	}
+	if dflt != nil {
+		return dflt(ctx, env, args)
+	}
+	if len(args) == 0 {
+		return usagef("a subcommand is required: %s", strings.Join(env.subs, ", "))
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		printHelp(env, name, usage, nil)
+		return flag.ErrHelp
+	}
+	return usagef("unknown subcommand %q (want %s)", args[0], strings.Join(env.subs, ", "))
+}
+
+// printHelp writes the usage text of the command name, its flags with
+// their double-dash names and variables, and its subcommands to standard
+// output.
+func printHelp(env Env, name, usage string, fs *flag.FlagSet) {
+	w := env.Stdout
+	fmt.Fprintln(w, strings.TrimSpace(usage))
+	if fs != nil {
+		first := true
+		fs.VisitAll(func(f *flag.Flag) {
+			if first {
+				fmt.Fprintln(w, "\nFlags (each also read from the variable in brackets):")
+				first = false
+			}
+			arg, help := flag.UnquoteUsage(f)
+			line := "  --" + f.Name
+			if arg != "" {
+				line += " " + arg
+			}
+			if !zeroDefault(f) {
+				if fmt.Sprintf("%T", f.Value) == "*flag.stringValue" {
+					help += fmt.Sprintf(" (default %q)", f.DefValue)
+				} else {
+					help += " (default " + f.DefValue + ")"
+				}
+			}
+			fmt.Fprintf(w, "%s\n    \t%s [%s]\n", line, strings.ReplaceAll(help, "\n", "\n    \t"), envKey(f.Name))
+		})
+	}
+	if len(env.subs) > 0 {
+		fmt.Fprintf(w, "\nSubcommands: %s\nRun 'logbook %s <subcommand> -h' for a subcommand's flags.\n", strings.Join(env.subs, ", "), name)
+	}
+}
+
+// envKey is the variable a flag defaults from: LOGBOOK_ and its name in
+// upper case, dashes as underscores.
+func envKey(flagName string) string {
+	return "LOGBOOK_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// zeroDefault reports whether f's default is its type's zero value, which
+// help does not show.
+func zeroDefault(f *flag.Flag) bool {
+	switch f.DefValue {
+	case "", "0", "false", "0s", "[]":
+		return true
+	}
+	return false
+}
+
+// newFlagSet returns a flag set for the command name whose usage text is
+// usage. parseFlags prints its help and reports its errors.
 func newFlagSet(env Env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, strings.TrimSpace(usage))
-		fmt.Fprintln(env.Stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard) // parseFlags reports; flag's own messages would repeat it
+	fs.Usage = func() { printHelp(env, name, usage, fs) }
 	return fs
 }
 
 // parseFlags parses args, then fills every flag not given on the command line
 // from LOGBOOK_<NAME> (dashes become underscores), and refuses stray
-// arguments unless allowArgs.
+// arguments unless allowArgs. -h prints the command's help on stdout and
+// returns flag.ErrHelp; a mistake is a *UsageError of one line.
 func parseFlags(fs *flag.FlagSet, env Env, args []string, allowArgs bool) error {
-	if err := fs.Parse(args); err != nil {
+	help := fs.Usage
+	fs.Usage = func() {} // flag calls it on every error too
+	err := fs.Parse(args)
+	fs.Usage = help
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			help()
 			return err
 		}
-		return &UsageError{Msg: err.Error()}
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+			return usagef("unknown flag --%s", name)
+		}
+		return &UsageError{Msg: strings.Replace(err.Error(), " flag -", " flag --", 1)}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if set[f.Name] || err != nil {
 			return
 		}
-		key := "LOGBOOK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		key := envKey(f.Name)
 		if v := env.getenv(key); v != "" {
 			if e := f.Value.Set(v); e != nil {
-				err = usagef("%s: invalid value %q: %v", key, v, e)
+				err = usagef("%s (--%s): invalid value %q: %v", key, f.Name, v, e)
+				return
+			}
+			if env.fromEnv != nil {
+				(*env.fromEnv)[f.Name] = key
 			}
 		}
 	})
@@ -148,7 +298,7 @@ func parseFlags(fs *flag.FlagSet, env Env, args []string, allowArgs bool) error 
 		return err
 	}
 	if !allowArgs && fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
 }

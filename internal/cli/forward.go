@@ -51,16 +51,14 @@ func init() {
 }
 
 func runForward(ctx context.Context, env Env, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "validate":
-			return runForwardValidate(ctx, env, args[1:])
-		case "cursor":
-			return runForwardCursor(ctx, env, args[1:])
-		case "backfill":
-			return runForwardBackfill(ctx, env, args[1:])
-		}
-	}
+	return dispatchOr(ctx, env, "forward", forwardUsage, args, map[string]subcommand{
+		"validate": runForwardValidate,
+		"cursor":   runForwardCursor,
+		"backfill": runForwardBackfill,
+	}, runForwardMain)
+}
+
+func runForwardMain(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "forward", forwardUsage)
 	config := fs.String("config", "forward.yaml", "configuration `file`")
 	once := fs.Bool("once", false, "stop when every stream is drained")
@@ -361,17 +359,26 @@ func runForwardValidate(ctx context.Context, env Env, args []string) error {
 }
 
 func runForwardCursor(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("forward cursor: want show, rewind, export or import")
+	subs := map[string]subcommand{}
+	for _, sub := range []string{"show", "rewind", "export", "import"} {
+		subs[sub] = func(ctx context.Context, env Env, args []string) error { return forwardCursor(ctx, env, sub, args) }
 	}
-	sub := args[0]
+	return dispatch(ctx, env, "forward cursor", forwardUsage, args, subs)
+}
+
+func forwardCursor(ctx context.Context, env Env, sub string, args []string) error {
 	fs := newFlagSet(env, "forward cursor "+sub, forwardUsage)
 	config := fs.String("config", "forward.yaml", "configuration `file`")
-	to := fs.String("to", "", "rewind: RFC 3339 `time` to restart from")
-	source := fs.String("source", "", "rewind: only this source")
-	feature := fs.String("feature", "", "rewind: only this feature")
-	file := fs.String("file", "", "import: JSON file from export (default stdin)")
-	if err := parseFlags(fs, env, args[1:], false); err != nil {
+	var to, source, feature, file = new(string), new(string), new(string), new(string)
+	switch sub {
+	case "rewind":
+		fs.StringVar(to, "to", "", "RFC 3339 `time` to restart from")
+		fs.StringVar(source, "source", "", "only this source")
+		fs.StringVar(feature, "feature", "", "only this feature")
+	case "import":
+		fs.StringVar(file, "file", "", "JSON file from export (default stdin)")
+	}
+	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
 	}
 	cfg, err := forward.LoadConfig(*config, sinkTypes, env.Getenv)

@@ -55,7 +55,7 @@ func newSandboxParts(ctx context.Context, o ServerOptions, tokens *token.Service
 	so := o.Sandbox
 	p := &sandboxParts{
 		sandbox: sandbox.New(sandbox.Config{Store: o.Store, Tokens: tokens, Now: o.Now, Sleep: so.Sleep, Logger: o.Logger}),
-		tracker: sandbox.NewTracker(o.Store, sandbox.TrackerConfig{SpinWindow: so.SpinWindow, Now: o.Now}),
+		tracker: sandbox.NewTracker(o.Store, sandbox.TrackerConfig{SpinWindow: so.SpinWindow, Now: o.Now, Logger: o.Logger}),
 	}
 	var counter ratelimit.Counter = ratelimit.StoreCounter{Store: o.Store}
 	if so.RedisURL != "" {
@@ -107,8 +107,13 @@ func (p *sandboxParts) observe(call api.Call, served api.Served) {
 func (p *sandboxParts) scorecard(st store.Store, retention time.Duration, now func() time.Time) func(ctx context.Context, account, id string) (sandbox.Scorecard, error) {
 	return func(ctx context.Context, account, id string) (sandbox.Scorecard, error) {
 		t, err := st.Token(ctx, id)
-		if err != nil || t.AccountUUID != account {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return sandbox.Scorecard{}, store.ErrNotFound
+		case err != nil:
+			return sandbox.Scorecard{}, fmt.Errorf("token %s: %w", id, err)
+		case t.AccountUUID != account:
+			return sandbox.Scorecard{}, store.ErrNotFound // another account's is not this one's to see
 		}
 		if err := p.tracker.Flush(ctx); err != nil {
 			return sandbox.Scorecard{}, err

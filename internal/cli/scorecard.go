@@ -19,7 +19,10 @@ Prints the connector scorecard of a token: per stream, the events available
 and those delivered (distinct), events delivered more than once, requests
 made within the spin window after a drained reply (has_more false), 429s
 received and whether the connector waited for Retry-After. Servers write
-scorecards to the database every 30 seconds and when they stop. See
+scorecards to the database every 30 seconds and when they stop, so the
+numbers printed may miss the last 30 seconds: the output says when they
+were written (written_at with --json). The admin API's
+GET /admin/api/v1/tokens/ID/scorecard is always current. See
 docs/sandbox.md.
 `
 
@@ -80,7 +83,16 @@ func runScorecard(ctx context.Context, env Env, args []string) error {
 		return printJSON(env.Stdout, sc)
 	}
 	w := env.Stdout
-	fmt.Fprintf(w, "Token %s (%s): %d requests\n\n", sc.TokenName, sc.TokenID, sc.Requests)
+	fmt.Fprintf(w, "Token %s (%s): %d requests\n", sc.TokenName, sc.TokenID, sc.Requests)
+	// Servers write their numbers every DefaultScorecardFlush: say how
+	// old these are, and where current ones are.
+	if sc.WrittenAt.IsZero() {
+		fmt.Fprintf(w, "No server has written this token's scorecard yet (servers write every %s and when they stop).\n", DefaultScorecardFlush)
+	} else {
+		fmt.Fprintf(w, "As of %s (%s ago), when a server last wrote it; servers write every %s and when they stop.\n",
+			when(sc.WrittenAt), time.Since(sc.WrittenAt).Round(time.Second), DefaultScorecardFlush)
+	}
+	fmt.Fprintf(w, "For the numbers of this moment: GET /admin/api/v1/tokens/%s/scorecard on a running server.\n\n", sc.TokenID)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STREAM\tAVAILABLE\tDELIVERED\tREPLAYED\tREQUESTS\tSPINS")
 	for _, s := range sc.Streams {

@@ -31,8 +31,12 @@ hours late, and admin actions across the audit catalogue.
 
 The same --seed and --start give the same events. --backfill generates a
 span of time as fast as it can (with a progress bar on a terminal); --live
-catches up from --start to now, then keeps generating in real time until
-interrupted.
+catches up from --start (by default an hour ago, so that recent activity
+shows at once, even at night or on a weekend when people are quiet) to now,
+then keeps generating in real time until interrupted: on Ctrl-C (SIGINT) or
+SIGTERM it writes what it generated, prints its summary and exits 0. An
+interrupted --backfill stops within a simulated hour, keeps what it already
+wrote and exits 130.
 
 Events go into the store, in the account named by --account (created if
 missing), or with --out as NDJSON, one {"kind":…,"event":…} per line ("-"
@@ -106,6 +110,9 @@ func (f *simulateFlags) plan(now time.Time) (simulatePlan, error) {
 		if err != nil {
 			return p, usagef("--rate: %v", err)
 		}
+		if r > maxLiveRate {
+			return p, usagef("--rate: %s is more than the simulator generates live (at most %d/min, or 10/s)", f.rate, maxLiveRate)
+		}
 		p.cfg.Users, p.cfg.Intensity = simulate.ForRate(r)
 	}
 	var span time.Duration
@@ -124,7 +131,7 @@ func (f *simulateFlags) plan(now time.Time) (simulatePlan, error) {
 		}
 		p.cfg.Start = t.UTC()
 	case f.live:
-		p.cfg.Start = now.UTC()
+		p.cfg.Start = now.UTC().Add(-liveLead)
 	default:
 		p.cfg.Start = now.UTC().Add(-span).Truncate(time.Hour)
 	}
@@ -135,6 +142,19 @@ func (f *simulateFlags) plan(now time.Time) (simulatePlan, error) {
 	}
 	return p, nil
 }
+
+// liveLead is how far back --live starts by default. Activity follows
+// people's working hours and weeks: starting at now, a weekend night at
+// 120/min could show nothing for minutes, which looks like a hang; the
+// last hour's events come out at once instead.
+const liveLead = time.Hour
+
+// maxLiveRate is the largest --rate, in events per minute. The
+// organisation grows with the rate (about 32 people per event a minute):
+// at 600/min its 19,000 people are built and their first hour generated
+// in a few seconds on one core, and the first events follow within
+// seconds. Beyond, start-up grows faster than the organisation.
+const maxLiveRate = 600
 
 // parseSpan reads "30d", "12h", "90m" or any Go duration.
 func parseSpan(s string) (time.Duration, error) {
@@ -310,10 +330,10 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 	f.store.register(fs)
 	fs.StringVar(&f.account, "account", "Simulated", "`name` of the account to fill (created if missing); with --out, an account UUID to put in events")
 	fs.Int64Var(&f.seed, "seed", 1, "seed `N`: the same seed and start give the same events")
-	fs.StringVar(&f.start, "start", "", "`time` the simulation starts, RFC 3339 (default: now minus --backfill, or now with --live)")
+	fs.StringVar(&f.start, "start", "", "`time` the simulation starts, RFC 3339 (default: now minus --backfill, or an hour ago with --live)")
 	fs.StringVar(&f.backfill, "backfill", "", "generate this `span` of time (30d, 12h) as fast as possible")
 	fs.BoolVar(&f.live, "live", false, "catch up to now, then generate in real time until interrupted")
-	fs.StringVar(&f.rate, "rate", "", "with --live, about this many events per minute on average (`N/min`)")
+	fs.StringVar(&f.rate, "rate", "", "with --live, about this many events per minute on average (`N/min`, N/s or N/h; at most 600/min); sets the organisation's size, so not with --users")
 	fs.IntVar(&f.users, "users", 0, "number of people in the organisation (default 40)")
 	fs.StringVar(&f.out, "out", "", "write NDJSON to this `file` (\"-\" for standard output) instead of the store")
 	if err := parseFlags(fs, env, args, false); err != nil {
@@ -379,13 +399,22 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 	if p.live {
 		to = clock.now()
 	}
+	stopped := false
 	if err := backfill(ctx, env, sim, p.cfg.Start, to, emit); err != nil {
-		return err
+		if !p.live || ctx.Err() == nil {
+			return err
+		}
+		// Interrupted while catching up: for --live that is the usual
+		// end, so keep what was generated and report it.
+		stopped = true
+		if pos := sim.Position(); pos.Before(to) {
+			to = pos
+		}
 	}
 	if err := sink.flush(ctx); err != nil {
 		return err
 	}
-	if p.live {
+	if p.live && !stopped {
 		fmt.Fprintf(env.Stderr, "caught up to %s; generating live (Ctrl-C to stop)\n", to.UTC().Format(time.RFC3339))
 		to, err = simulateLive(ctx, sim, sink, emit, clock, to)
 		if err != nil {

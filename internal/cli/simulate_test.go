@@ -210,6 +210,8 @@ func TestSimulateFlags(t *testing.T) {
 		{"zero span", []string{"--backfill", "0d", "--out", out}, `--backfill: "0d" is not positive`},
 		{"bad start", []string{"--backfill", "1d", "--start", "yesterday", "--out", out}, `--start: "yesterday" is not an RFC 3339 time`},
 		{"future live", []string{"--live", "--start", "2027-01-01T00:00:00Z", "--out", out}, "--start: 2027-01-01T00:00:00Z is in the future"},
+		{"rate above the most", []string{"--live", "--rate", "601/min", "--out", out}, "--rate: 601/min is more than the simulator generates live (at most 600/min"},
+		{"rate above the most per second", []string{"--live", "--rate", "11/s", "--out", out}, "--rate: 11/s is more than"},
 		{"users and rate", []string{"--live", "--rate", "5", "--users", "3", "--out", out}, "--users: give --users or --rate"},
 		{"negative users", []string{"--backfill", "1d", "--users", "-1", "--out", out}, "--users: -1 is negative"},
 		{"stray", []string{"--backfill", "1d", "extra"}, `unexpected argument "extra"`},

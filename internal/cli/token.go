@@ -13,8 +13,8 @@ import (
 const tokenUsage = `
 Usage: logbook token issue --name NAME [--features LIST] [--expires-in D] [--integration NAME|UUID] [--save FILE] [flags]
        logbook token list [--account NAME|UUID] [--integration NAME|UUID] [--json] [flags]
-       logbook token rename ID|NAME --name NEW [flags]
-       logbook token revoke ID|NAME [flags]
+       logbook token rename (ID|NAME | --token ID|NAME) --name NEW [flags]
+       logbook token revoke (ID|NAME | --token ID|NAME) [flags]
 
 Events API bearer tokens. "issue" prints only the token on stdout, so
 TOKEN=$(logbook token issue ...) works; it is shown once and only its hash
@@ -69,6 +69,7 @@ func tokenIssue(ctx context.Context, env Env, args []string) error {
 	var name, expires, integration, save string
 	var features optionalString
 	fs := f.flagSet(env, "token issue", tokenUsage, true)
+	f.publicURLFlag(fs)
 	fs.StringVar(&name, "name", "", "token `name`")
 	fs.Var(&features, "features", "comma-separated `list` of signinattempts, itemusages, auditevents (default: all)")
 	fs.StringVar(&expires, "expires-in", "never", "`lifetime`: never, 30d, 90d, 180d, or a duration such as 12h")
@@ -223,7 +224,7 @@ func tokenRename(ctx context.Context, env Env, args []string) error {
 		ref = arg
 	}
 	if ref == "" {
-		return usagef("--token: which token? (id or name)")
+		return usagef("which token? Give its ID or name as the argument, or with --token")
 	}
 	return f.run(ctx, env, func(s *adminCtx) error {
 		t, err := s.svc.RenameToken(ctx, s.actor, ref, name)
@@ -251,7 +252,7 @@ func tokenRevoke(ctx context.Context, env Env, args []string) error {
 		ref = arg
 	}
 	if ref == "" {
-		return usagef("--token: which token? (id or name)")
+		return usagef("which token? Give its ID or name as the argument, or with --token")
 	}
 	return f.run(ctx, env, func(s *adminCtx) error {
 		t, err := s.svc.RevokeToken(ctx, s.actor, ref)

@@ -20,6 +20,10 @@ func version() string {
 }
 
 func runVersion(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "version", "Usage: logbook version\n\nPrints the version of this binary.")
+	if err := parseFlags(fs, env, args, false); err != nil {
+		return err
+	}
 	fmt.Fprintln(env.Stdout, "logbook", version())
 	return nil
 }

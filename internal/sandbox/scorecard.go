@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -33,6 +34,9 @@ const (
 	mIgnored   = "retry_after_ignored"
 	m5xx       = "5xx"
 	mHW        = "hw"
+	// mWritten is when a server last wrote the token's numbers, in Unix
+	// milliseconds: what a reader in another process sees is that recent.
+	mWritten = "written"
 )
 
 // Tracker keeps per-token aggregates of what connectors do, cheaply: a few
@@ -44,6 +48,7 @@ type Tracker struct {
 	st   store.CounterStore
 	now  func() time.Time
 	spin time.Duration
+	log  *slog.Logger
 
 	mu     sync.Mutex
 	tokens map[string]*tokenState
@@ -68,11 +73,17 @@ type TrackerConfig struct {
 	SpinWindow time.Duration
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
+	// Logger receives the errors of reads the tracker makes while a
+	// request is served; discarded when nil.
+	Logger *slog.Logger
 }
 
 // NewTracker returns a Tracker persisting to st.
 func NewTracker(st store.CounterStore, cfg TrackerConfig) *Tracker {
-	t := &Tracker{st: st, now: cfg.Now, spin: cfg.SpinWindow, tokens: map[string]*tokenState{}}
+	t := &Tracker{st: st, now: cfg.Now, spin: cfg.SpinWindow, log: cfg.Logger, tokens: map[string]*tokenState{}}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -125,13 +136,20 @@ func (t *Tracker) Guard(next func(http.ResponseWriter, *http.Request, api.Call) 
 			}
 			ts.retryAt = time.Time{}
 		}
+		var load *streamState
 		if call.Feature != "" {
 			s := ts.stream(call.Feature)
 			if !s.lastDrained.IsZero() && now.Sub(s.lastDrained) < t.spin {
 				ts.delta[metricKey(mSpins, call.Feature)]++
 			}
+			if !s.hwLoaded {
+				load = s
+			}
 		}
 		t.mu.Unlock()
+		if load != nil {
+			t.loadHW(r, id, call.Feature, load)
+		}
 		if next == nil {
 			return false
 		}
@@ -190,22 +208,9 @@ func (t *Tracker) Observe(call api.Call, served api.Served) {
 	}
 	id := call.Token.Token.ID
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	ts := t.token(id)
 	s := ts.stream(call.Feature)
-	loaded := s.hwLoaded
-	t.mu.Unlock()
-	if !loaded {
-		// Once per token and stream per process: continue from the
-		// high-water position other runs and servers persisted.
-		hw, err := t.st.IncrCounter(context.Background(), counterKey(id, mHW, call.Feature), totalsWindow, 0)
-		t.mu.Lock()
-		if err == nil && !s.hwLoaded {
-			s.hw, s.hwPersisted, s.hwLoaded = max(s.hw, hw), hw, true
-		}
-		t.mu.Unlock()
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if served.HasMore {
 		s.lastDrained = time.Time{}
 	} else {
@@ -231,12 +236,34 @@ func (t *Tracker) Observe(call api.Call, served api.Served) {
 	s.hw = max(s.hw, served.Last)
 }
 
+// loadHW reads, once per token and stream per process, the high-water
+// position other runs and servers persisted, so that replays are counted
+// from there. It reads on the request's context, before the page is
+// served; a failure is logged and the read is tried again on the next
+// request, while this one counts from what the process saw.
+func (t *Tracker) loadHW(r *http.Request, id string, f events.Feature, s *streamState) {
+	hw, err := t.st.IncrCounter(r.Context(), counterKey(id, mHW, f), totalsWindow, 0)
+	if err != nil {
+		t.log.Warn("scorecard: read high-water position", "token", id, "feature", string(f), "err", err)
+		return
+	}
+	t.mu.Lock()
+	if !s.hwLoaded {
+		s.hw, s.hwPersisted, s.hwLoaded = max(s.hw, hw), hw, true
+	}
+	t.mu.Unlock()
+}
+
 func counterKey(tokenID, metric string, f events.Feature) string {
 	return "sc:" + tokenID + ":" + metricKey(metric, f)
 }
 
 // Flush adds the aggregates gathered since the last Flush to the store.
 func (t *Tracker) Flush(ctx context.Context) error {
+	type delta struct {
+		token, metric string
+		value         int64
+	}
 	type hwDelta struct {
 		token string
 		f     events.Feature
@@ -244,12 +271,15 @@ func (t *Tracker) Flush(ctx context.Context) error {
 		value int64
 	}
 	t.mu.Lock()
-	deltas := map[string]int64{}
+	var deltas []delta
 	var hws []hwDelta
+	ids := make([]string, 0, len(t.tokens))
+	written := t.now()
 	for id, ts := range t.tokens {
+		ids = append(ids, id)
 		for k, v := range ts.delta {
 			if v != 0 {
-				deltas["sc:"+id+":"+k] = v
+				deltas = append(deltas, delta{id, k, v})
 			}
 		}
 		clear(ts.delta)
@@ -261,9 +291,18 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	}
 	t.mu.Unlock()
 	var firstErr error
-	for k, v := range deltas {
-		if _, err := t.st.IncrCounter(ctx, k, totalsWindow, v); err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("scorecard %s: %w", k, err)
+	failed := map[string]bool{}
+	for _, d := range deltas {
+		k := "sc:" + d.token + ":" + d.metric
+		if _, err := t.st.IncrCounter(ctx, k, totalsWindow, d.value); err != nil {
+			failed[d.token] = true
+			// Kept for the next Flush rather than lost.
+			t.mu.Lock()
+			t.token(d.token).delta[d.metric] += d.value
+			t.mu.Unlock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("scorecard %s: %w", k, err)
+			}
 		}
 	}
 	for _, h := range hws {
@@ -282,7 +321,32 @@ func (t *Tracker) Flush(ctx context.Context) error {
 		h.s.hwPersisted = max(h.s.hwPersisted, cur)
 		t.mu.Unlock()
 	}
+	// Every token this process has seen is now current in the store, up
+	// to written, unless part of its numbers could not be written.
+	for _, id := range ids {
+		if failed[id] {
+			continue
+		}
+		if err := raiseCounter(ctx, t.st, counterKey(id, mWritten, ""), written.UnixMilli()); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("scorecard %s: %w", counterKey(id, mWritten, ""), err)
+		}
+	}
 	return firstErr
+}
+
+// raiseCounter sets the counter key to v unless it holds more already.
+// Counters only add, so two servers raising it at once may overshoot;
+// the second step takes the overshoot back.
+func raiseCounter(ctx context.Context, st store.CounterStore, key string, v int64) error {
+	cur, err := st.IncrCounter(ctx, key, totalsWindow, 0)
+	if err != nil || cur >= v {
+		return err
+	}
+	if cur, err = st.IncrCounter(ctx, key, totalsWindow, v-cur); err != nil || cur <= v {
+		return err
+	}
+	_, err = st.IncrCounter(ctx, key, totalsWindow, v-cur)
+	return err
 }
 
 // Run flushes every interval until ctx ends, then once more.
@@ -306,8 +370,13 @@ func (t *Tracker) Run(ctx context.Context, interval time.Duration, onErr func(er
 
 // Scorecard is what a connector did with one token.
 type Scorecard struct {
-	TokenID   string          `json:"token_id"`
-	TokenName string          `json:"token_name"`
+	TokenID   string `json:"token_id"`
+	TokenName string `json:"token_name"`
+	// WrittenAt is when a server last wrote this token's numbers to the
+	// store (servers write every 30 seconds, when they stop, and when the
+	// admin API reports a scorecard); zero when none has. Requests served
+	// since are not counted yet.
+	WrittenAt time.Time       `json:"written_at,omitzero"`
 	Streams   []StreamScore   `json:"streams"`
 	Requests  int64           `json:"requests"`
 	Spins     int64           `json:"spins"`
@@ -362,6 +431,9 @@ func Report(ctx context.Context, st Store, tok store.Token, since time.Time) (Sc
 		var v int64
 		v, err = read(metric, f)
 		return v
+	}
+	if ms := get(mWritten, ""); ms > 0 {
+		sc.WrittenAt = time.UnixMilli(ms).UTC()
 	}
 	sc.Requests = get(mRequests, "")
 	for _, f := range tok.Features {

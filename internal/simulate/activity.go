@@ -394,17 +394,30 @@ func (s *Sim) randomHuman(not *user) *user {
 	return s.randomUser(func(u *user) bool { return u.kind == human && u.state == active && u != not })
 }
 
+// randomUser returns one of the users ok accepts, each as likely, or nil.
+// It counts, then walks to the chosen one, rather than collecting the
+// candidates: it runs for many admin actions an hour, and an organisation
+// at the top --rate has over 19,000 people.
 func (s *Sim) randomUser(ok func(*user) bool) *user {
-	var c []*user
+	n := 0
 	for _, u := range s.users {
 		if ok(u) {
-			c = append(c, u)
+			n++
 		}
 	}
-	if len(c) == 0 {
+	if n == 0 {
 		return nil
 	}
-	return c[s.r.intn(len(c))]
+	k := s.r.intn(n)
+	for _, u := range s.users {
+		if ok(u) {
+			if k == 0 {
+				return u
+			}
+			k--
+		}
+	}
+	return nil
 }
 
 var attackerClients = []events.Client{

@@ -587,7 +587,7 @@ func (s *Sim) membershipAction(actor *user, sess *session, t time.Time, p pair) 
 	var u *user
 	switch p.action {
 	case "join":
-		u = s.randomUser(func(x *user) bool { return x.kind == human && x.state == active && !g.has(x) })
+		u = s.randomUser(func(x *user) bool { return x.kind == human && x.state == active && !x.inGroup(g) })
 		if u == nil {
 			return
 		}

@@ -161,6 +161,17 @@ func (g *group) has(u *user) bool {
 	return false
 }
 
+// inGroup is g.has(u) from u's side: a person is in a few groups, while
+// Team Members holds everyone. Both lists change together.
+func (u *user) inGroup(g *group) bool {
+	for _, x := range u.groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
 // canUse reports whether u may use items of v.
 func (u *user) canUse(v *vault) bool {
 	if v.deleted {
@@ -306,20 +317,39 @@ func (s *Sim) newVault(n string, shared bool) *vault {
 	return v
 }
 
+// namePicks is how many random name pairs newHuman tries before it
+// numbers an address: organisations far smaller than the 3,000 pairs
+// (all the simulator had before) keep the names a seed always gave them.
+const namePicks = 64
+
 // newHuman makes a person with a unique e-mail address, devices and a
 // private vault. The caller adds them to s.users and groups.
 func (s *Sim) newHuman() *user {
 	r := s.r
-	var u *user
-	for {
-		f, l := pick(r, firstNames), pick(r, lastNames)
-		email := f.ascii + "." + l.ascii + "@" + s.domain
-		if !s.emails[email] {
-			s.emails[email] = true
-			u = &user{id: r.id(), first: f, last: l, display: f.display + " " + l.display, email: email}
+	var f, l name
+	email := ""
+	b := s.emailBuf[:0]
+	for range namePicks {
+		f, l = pick(r, firstNames), pick(r, lastNames)
+		b = append(append(append(append(append(b[:0], f.ascii...), '.'), l.ascii...), '@'), s.domain...)
+		if !s.emails[string(b)] { // no allocation for the lookup
+			email = string(b)
 			break
 		}
 	}
+	// Past that, most pairs are taken (or the organisation has more
+	// people than pairs): the last pair gets the first free number, as
+	// a directory would hand out jane.doe2.
+	for n := 2; email == ""; n++ {
+		b = append(append(append(append(b[:0], f.ascii...), '.'), l.ascii...), strconv.Itoa(n)...)
+		b = append(append(b, '@'), s.domain...)
+		if !s.emails[string(b)] {
+			email = string(b)
+		}
+	}
+	s.emailBuf = b
+	s.emails[email] = true
+	u := &user{id: r.id(), first: f, last: l, display: f.display + " " + l.display, email: email}
 	u.home = s.locs[r.intn(len(s.locs))]
 	u.ip = ipIn(r, u.home)
 	u.mfa = pick(r, []string{"", "", "totp", "totp", "u2f", "duo", "platform_secret", "code"})

@@ -64,6 +64,7 @@ type Sim struct {
 
 	company, domain string
 	emails          map[string]bool
+	emailBuf        []byte // newHuman's candidate addresses
 	locs            []*city
 	locCache        map[*city]*events.Location
 	users           []*user
