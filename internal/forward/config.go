@@ -159,7 +159,7 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 	}
 	c.SpoolMaxBytes = 1 << 30
 	if c.SpoolMaxSize != "" {
-		n, err := parseSize(c.SpoolMaxSize)
+		n, err := ParseSize(c.SpoolMaxSize)
 		if err != nil {
 			add("spool_max_size", "%v", err)
 		}
@@ -364,25 +364,6 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
-}
-
-// parseSize reads "1GiB", "500MB", "1048576".
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := len(t)
-	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
-		i--
-	}
-	var n int64
-	if _, err := fmt.Sscan(t[:i], &n); err != nil || n < 0 {
-		return 0, fmt.Errorf("%q: want a size such as 1GiB", s)
-	}
-	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[strings.ToLower(strings.TrimSpace(t[i:]))]
-	if mult == 0 {
-		return 0, fmt.Errorf("%q: unknown unit", s)
-	}
-	return n * mult, nil
 }
 
 // OpenSinks builds every configured sink. Constructor errors are reported
