@@ -35,7 +35,7 @@ func TestParseSize(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"": "want a number", "-1": "want a number", "MiB": "want a number", "1.5GiB": "want a number",
-		"10XB": `unknown unit "XB"`,
+		"10XB":        `unknown unit "XB"`,
 		"16777216TiB": "too large", "8388608TiB": "too large", "9223372036854775808": "too large", "99999999999999999999k": "too large",
 	} {
 		if _, err := ParseSize(in); err == nil || !strings.Contains(err.Error(), want) {
