@@ -353,13 +353,16 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	bo := Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}
 	pre, err := f.budget("introspect/"+so.Account, so.Limits)
 	if err != nil {
-		return err
+		return fmt.Errorf("source %s: %w", so.Name, err)
 	}
 	var in events.Introspection
 	paused := false
 	for {
 		if err := pre.Wait(ctx); err != nil {
-			return nil
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("source %s: request budget: %w", so.Name, err)
 		}
 		var err error
 		in, err = so.Source.Introspect(ctx)
@@ -421,7 +424,7 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	}
 	b, err := f.budget(key, so.Limits)
 	if err != nil {
-		return err
+		return fmt.Errorf("source %s: %w", so.Name, err)
 	}
 	log.Info("source ready", "features", events.JoinFeatures(features), "budget", key)
 	var wg sync.WaitGroup
