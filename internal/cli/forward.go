@@ -104,6 +104,18 @@ func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.L
 	if err != nil {
 		return err
 	}
+	// Run closes the sinks; until it has them, closing is ours.
+	running := false
+	defer func() {
+		if running {
+			return
+		}
+		for _, s := range sinks {
+			if err := s.Close(); err != nil {
+				log.Error("close sink", "sink", s.Name(), "err", err)
+			}
+		}
+	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := forward.Options{
@@ -117,9 +129,6 @@ func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.L
 	for _, sc := range cfg.Sources {
 		so, err := sourceOptions(sc)
 		if err != nil {
-			for _, s := range sinks {
-				s.Close()
-			}
 			return err
 		}
 		if bf != nil {
@@ -143,17 +152,34 @@ func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.L
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	if cfg.MetricsListen != "" {
 		ln, err := net.Listen("tcp", cfg.MetricsListen)
 		if err != nil {
 			return fmt.Errorf("metrics_listen: %w", err)
 		}
 		srv := &http.Server{Handler: forwardHTTP(f, reg), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			// Serve fails only when the listener does; a forwarder whose
+			// health and metrics are gone stops rather than run unseen.
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				cancel(fmt.Errorf("metrics_listen %s: %w", ln.Addr(), err))
+			}
+		}()
+		defer func() {
+			srv.Close()
+			<-served
+		}()
 		log.Info("metrics listening", "addr", ln.Addr().String())
 	}
+	running = true
 	err = f.Run(ctx)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
