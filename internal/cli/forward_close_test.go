@@ -35,8 +35,9 @@ var (
 	closers   = map[string]*closeRecorder{}
 )
 
-func init() {
-	cli.AddSinkType("close_recorder", func(cfg forward.SinkConfig) (forward.Sink, error) {
+// addCloseRecorder registers the "close_recorder" sink type for the test.
+func addCloseRecorder(t *testing.T) {
+	cli.AddSinkType(t, "close_recorder", func(cfg forward.SinkConfig) (forward.Sink, error) {
 		var o struct {
 			ID string `yaml:"id"`
 		}
@@ -56,6 +57,7 @@ func init() {
 // use, a metrics address in use), it says why and closes every sink it
 // opened.
 func TestForwardClosesSinksOnStartFailure(t *testing.T) {
+	addCloseRecorder(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -137,7 +139,7 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 			}
 			one := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, v}}
 			if err := one.Decode(c); err != nil {
-				add(k.Value, "%s", cleanYAMLError(err))
+				add(k.Value, "%s", decodeError(v, err))
 			}
 		}
 	}
@@ -228,12 +230,57 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 // ConfigError lists every problem of a configuration file.
 type ConfigError struct{ Errs []error }
 
+// Error lists the problems one a line, sorted by their field path (the
+// text before the first ": "), list indexes in numeric order; problems of
+// one path keep their order.
 func (e *ConfigError) Error() string {
 	lines := make([]string, len(e.Errs))
 	for i, err := range e.Errs {
 		lines[i] = err.Error()
 	}
+	slices.SortStableFunc(lines, func(a, b string) int { return comparePaths(fieldPath(a), fieldPath(b)) })
 	return "config:\n  " + strings.Join(lines, "\n  ")
+}
+
+func fieldPath(line string) string {
+	if i := strings.Index(line, ": "); i >= 0 {
+		return line[:i]
+	}
+	return line
+}
+
+// comparePaths orders field paths as text, except that runs of digits
+// compare as numbers: sources[2] before sources[10].
+func comparePaths(a, b string) int {
+	for a != "" && b != "" {
+		if isDigit(a[0]) && isDigit(b[0]) {
+			i, j := digits(a), digits(b)
+			na, nb := strings.TrimLeft(a[:i], "0"), strings.TrimLeft(b[:j], "0")
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[i:], b[j:]
+			continue
+		}
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func digits(s string) int {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
 }
 
 // Unwrap returns the individual problems.
@@ -316,7 +363,7 @@ func decodeStrict(n *yaml.Node, v any, path string) []error {
 		}
 		one := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, val}}
 		if err := one.Decode(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s.%s: %s", path, k.Value, cleanYAMLError(err)))
+			errs = append(errs, fmt.Errorf("%s.%s: %s", path, k.Value, decodeError(val, err)))
 		}
 	}
 	return errs
@@ -343,6 +390,19 @@ func knownKey(t reflect.Type, key string) bool {
 		}
 	}
 	return false
+}
+
+// decodeError words the error of decoding the value v: durations and
+// times say what they want, other errors are the YAML library's.
+func decodeError(v *yaml.Node, err error) string {
+	msg := err.Error()
+	switch {
+	case v.Kind == yaml.ScalarNode && strings.Contains(msg, "time.Duration"):
+		return fmt.Sprintf("%q: want a duration such as 10s or 5m", v.Value)
+	case v.Kind == yaml.ScalarNode && (strings.Contains(msg, "parsing time") || strings.Contains(msg, "time.Time")):
+		return fmt.Sprintf("%q: want an RFC 3339 time such as 2025-01-01T00:00:00Z", v.Value)
+	}
+	return cleanYAMLError(err)
 }
 
 func cleanYAMLError(err error) string {

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,19 @@ func TestParseSize(t *testing.T) {
 		if _, err := ParseSize(in); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseSize(%q) error = %v, want one containing %q", in, err, want)
 		}
+	}
+}
+
+// TestConfigErrorSorted: problems come out sorted by field path, list
+// indexes in numeric order, problems of one path in their own order.
+func TestConfigErrorSorted(t *testing.T) {
+	e := &ConfigError{Errs: []error{
+		errors.New("sources[10].url: b"), errors.New("sources[2]: token_file: x"), errors.New("sinks[1].type: t"),
+		errors.New("sources[2].limit: first"), errors.New("sources[2].limit: second"), errors.New("poll_interval: p"), errors.New("sinks[0].path: required"),
+	}}
+	want := "config:\n  poll_interval: p\n  sinks[0].path: required\n  sinks[1].type: t\n  sources[2]: token_file: x\n" +
+		"  sources[2].limit: first\n  sources[2].limit: second\n  sources[10].url: b"
+	if got := e.Error(); got != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
 	}
 }
