@@ -270,7 +270,7 @@ func (s *clientSource) Refresh() (bool, error) {
 func sourceError(err error) error {
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		return &forward.SourceError{StatusCode: ce.StatusCode, RetryAfter: ce.RetryAfter, Err: err}
+		return &forward.SourceError{StatusCode: ce.StatusCode, RetryAfter: ce.RetryAfter, Message: ce.Message, Err: err}
 	}
 	return err
 }
@@ -319,7 +319,10 @@ func forwardDryRun(ctx context.Context, env Env, cfg *forward.Config) error {
 		}
 		in, err := so.Source.Introspect(ctx)
 		if err != nil {
-			return fmt.Errorf("source %s: introspect: %w", sc.Name, err)
+			if pe := forward.Diagnose(sc.Name, err); pe != nil {
+				return pe
+			}
+			return fmt.Errorf("source %s: %w", sc.Name, err) // the client's error starts "introspect: "
 		}
 		fmt.Fprintf(env.Stdout, "source %s: features %s\n", sc.Name, events.JoinFeatures(in.Features))
 		for _, ft := range in.Features {
@@ -336,6 +339,10 @@ func forwardDryRun(ctx context.Context, env Env, cfg *forward.Config) error {
 			}
 			p, err := so.Source.Page(ctx, ft, req)
 			if err != nil {
+				if pe := forward.Diagnose(sc.Name, err); pe != nil {
+					pe.Feature = ft
+					return pe
+				}
 				return fmt.Errorf("source %s %s: %w", sc.Name, ft, err)
 			}
 			fmt.Fprintf(env.Stdout, "  %s from %s: %d events in the first page, has_more %v\n", ft, from, len(p.Items), p.HasMore)

@@ -78,7 +78,9 @@ type Request struct {
 type SourceError struct {
 	StatusCode int
 	RetryAfter time.Duration
-	Err        error
+	// Message is the server's message, if it sent one ("Unauthorized").
+	Message string
+	Err     error
 }
 
 func (e *SourceError) Error() string { return e.Err.Error() }
@@ -267,8 +269,13 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	sg.Wait()
 	close(errs)
 	var err error
+	seen := map[string]bool{}
 	for e := range errs {
-		err = errors.Join(err, e)
+		// Streams of one source often fail alike: say it once.
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			err = errors.Join(err, e)
+		}
 	}
 	if f.opts.Once && ctx.Err() == nil {
 		f.drain(ctx)
@@ -375,13 +382,18 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		wait := bo.Next(0)
 		var se *SourceError
-		if errors.As(err, &se) {
+		refreshed := errors.As(err, &se) && se.StatusCode == 401 && refresh(so.Source, log)
+		pe := Diagnose(so.Name, err)
+		if f.opts.Once && pe != nil && !refreshed {
+			return pe
+		}
+		wait := bo.Next(0)
+		if se != nil {
 			wait = bo.Next(se.RetryAfter)
 			if se.StatusCode == 401 {
 				wait = f.opts.PausedRetry
-				if refresh(so.Source, log) {
+				if refreshed {
 					wait = 0
 				} else if !paused {
 					log.Error("source paused: the API refused the token; other sources go on", "status", 401, "err", err,
@@ -394,7 +406,11 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 				continue
 			}
 		}
-		log.Error("introspect", "err", err, "retry_in", wait.Round(time.Millisecond))
+		if pe != nil {
+			log.Error("introspect", "err", err, "fix", pe.Fix, "retry_in", wait.Round(time.Millisecond))
+		} else {
+			log.Error("introspect", "err", err, "retry_in", wait.Round(time.Millisecond))
+		}
 		if sleep(ctx, wait) != nil {
 			return nil
 		}
@@ -415,6 +431,10 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 		}
 	}
 	if len(features) == 0 {
+		if f.opts.Once {
+			return &PermanentError{Source: so.Name, Problem: "the token grants none of the features to forward",
+				Fix: "issue a token with them, or change the source's features"}
+		}
 		log.Error("token grants no feature to forward")
 		return nil
 	}
@@ -435,7 +455,11 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 			s := &stream{f: f, so: so, feature: ft, budget: b, status: st,
 				log: log.With("feature", ft), backoff: Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}}
 			if err := s.run(ctx); err != nil {
-				errs <- fmt.Errorf("%s/%s: %w", so.Name, ft, err)
+				var pe *PermanentError
+				if !errors.As(err, &pe) {
+					err = fmt.Errorf("%s/%s: %w", so.Name, ft, err)
+				}
+				errs <- err
 			}
 		})
 	}
@@ -623,6 +647,13 @@ func (s *stream) fetch(ctx context.Context, req Request, buf []byte) (events.Raw
 			code = se.StatusCode
 		}
 		s.f.m.requests.WithLabelValues(name, ft, strconv.Itoa(code)).Inc()
+		refreshed := code == 401 && refresh(s.so.Source, s.log)
+		if s.f.opts.Once && !refreshed {
+			if pe := Diagnose(name, err); pe != nil {
+				pe.Feature = s.feature
+				return events.RawPage{}, buf, pe
+			}
+		}
 		var wait time.Duration
 		switch {
 		case code == 401 || code == 400:
@@ -635,7 +666,7 @@ func (s *stream) fetch(ctx context.Context, req Request, buf []byte) (events.Raw
 					"retry_every", s.f.opts.PausedRetry)
 			}
 			wait = s.f.opts.PausedRetry
-			if code == 401 && refresh(s.so.Source, s.log) {
+			if refreshed {
 				wait = 0
 			}
 		case code == 429:
