@@ -36,6 +36,9 @@ type Config struct {
 	PausedRetry      time.Duration `yaml:"paused_retry"`
 	OnceDrainTimeout time.Duration `yaml:"once_drain_timeout"`
 	LogLevel         string        `yaml:"log_level"`
+	// ProgressInterval is how often a running forwarder logs what it
+	// delivered: nil when not set (DefaultProgressInterval), 0 for never.
+	ProgressInterval *time.Duration `yaml:"progress_interval"`
 
 	Sources []SourceConfig `yaml:"sources"`
 	Sinks   []SinkEntry    `yaml:"-"`
@@ -166,6 +169,9 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 			add("spool_max_size", "%v", err)
 		}
 		c.SpoolMaxBytes = n
+	}
+	if c.ProgressInterval != nil && *c.ProgressInterval < 0 {
+		add("progress_interval", "must not be negative (0s turns the reports off)")
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "", "debug", "info", "warn", "error":

@@ -136,6 +136,10 @@ type Options struct {
 	Logger      *slog.Logger
 	// Registerer receives the metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// ProgressInterval is how often Run logs what each stream delivered
+	// since the last report (DefaultProgressInterval when zero; negative
+	// turns the reports off). Run always logs a summary when it ends.
+	ProgressInterval time.Duration
 	// BudgetDir, when set, keeps each account's request budget in a file
 	// there, shared with every other forwarder process using the same
 	// directory (a backfill beside the live forwarder). Empty: budgets
@@ -152,6 +156,7 @@ type Forwarder struct {
 	cp      Checkpoint
 
 	mu      sync.Mutex
+	started time.Time
 	budgets map[string]*Budget
 	streams map[string]*streamStatus
 }
@@ -163,6 +168,9 @@ type streamStatus struct {
 	paused  string
 	current time.Time // cursor last known current
 	newest  time.Time
+
+	pages, events, duplicates int64 // since Run started
+	drained                   bool  // the last page delivered had has_more false
 }
 
 // New prepares a forwarder; Run starts it.
@@ -237,6 +245,10 @@ func (f *Forwarder) Ready() error {
 // Run forwards until ctx ends (or, with Once, until every stream is
 // drained). It closes the sinks before returning.
 func (f *Forwarder) Run(ctx context.Context) error {
+	f.mu.Lock()
+	f.started = time.Now()
+	f.mu.Unlock()
+	defer f.logSummary()
 	defer f.closeBudgets()
 	defer func() {
 		for _, w := range f.workers {
@@ -257,6 +269,14 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		stopWorkers()
 	}()
 
+	if every := f.opts.ProgressInterval; every >= 0 {
+		if every == 0 {
+			every = DefaultProgressInterval
+		}
+		pctx, stopProgress := context.WithCancel(ctx)
+		defer stopProgress()
+		go f.reportProgress(pctx, every)
+	}
 	var sg sync.WaitGroup
 	errs := make(chan error, len(f.opts.Sources))
 	for _, so := range f.opts.Sources {
@@ -515,11 +535,15 @@ func (s *stream) run(ctx context.Context) error {
 	s.f.update(s.status, func(ss *streamStatus) { ss.newest = st.Newest; ss.current = st.Saved })
 	pages := make(chan fetched, 1)
 	free := make(chan recycled, 3)
+	prev, seen := map[string]struct{}{}, map[string]struct{}{}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fetchErr := make(chan error, 1)
 	go func() { fetchErr <- s.fetchLoop(ctx, st, pages, free) }()
 	for p := range pages {
+		var dups int
+		p.evs, dups = dedup(p.evs, prev, seen)
+		prev, seen = seen, prev
 		if err := s.deliver(ctx, p); err != nil {
 			cancel()
 			for range pages {
@@ -550,7 +574,14 @@ func (s *stream) run(ctx context.Context) error {
 			}
 		}
 		now := time.Now()
-		s.f.update(s.status, func(ss *streamStatus) { ss.current = now; ss.newest = st.Newest })
+		s.f.update(s.status, func(ss *streamStatus) {
+			ss.current = now
+			ss.newest = st.Newest
+			ss.pages++
+			ss.events += int64(len(p.evs))
+			ss.duplicates += int64(dups)
+			ss.drained = !p.page.HasMore
+		})
 		// Every sink confirmed or spooled (copied) the page: its storage
 		// can take another one.
 		select {
