@@ -288,15 +288,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	}
 	sg.Wait()
 	close(errs)
-	var err error
-	seen := map[string]bool{}
-	for e := range errs {
-		// Streams of one source often fail alike: say it once.
-		if !seen[e.Error()] {
-			seen[e.Error()] = true
-			err = errors.Join(err, e)
-		}
-	}
+	err := joinDistinct(errs)
 	if f.opts.Once && ctx.Err() == nil {
 		f.drain(ctx)
 	}
@@ -485,9 +477,19 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	}
 	wg.Wait()
 	close(errs)
-	err = nil
+	return joinDistinct(errs)
+}
+
+// joinDistinct joins the errors received, each message once: the streams
+// of a source often fail alike (a revoked token).
+func joinDistinct(errs <-chan error) error {
+	var err error
+	seen := map[string]bool{}
 	for e := range errs {
-		err = errors.Join(err, e)
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			err = errors.Join(err, e)
+		}
 	}
 	return err
 }
@@ -681,7 +683,12 @@ func (s *stream) fetch(ctx context.Context, req Request, buf []byte) (events.Raw
 		refreshed := code == 401 && refresh(s.so.Source, s.log)
 		if s.f.opts.Once && !refreshed {
 			if pe := Diagnose(name, err); pe != nil {
-				pe.Feature = s.feature
+				if code != 401 && code != 0 {
+					// A refused token or an unreachable server is the
+					// source's problem, not this stream's: every stream
+					// then reports the same line, which Run says once.
+					pe.Feature = s.feature
+				}
 				return events.RawPage{}, buf, pe
 			}
 		}
