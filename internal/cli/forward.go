@@ -27,7 +27,7 @@ import (
 
 const forwardUsage = `
 Usage:
-  logbook forward --config FILE [--once] [--dry-run]
+  logbook forward --config FILE [--once] [--dry-run] [--progress-interval D]
   logbook forward validate --config FILE
   logbook forward cursor show|export --config FILE
   logbook forward cursor rewind --config FILE --to TIME [--source NAME] [--feature F]
@@ -39,7 +39,20 @@ event to the configured sinks, at least once. A stream's cursor is saved
 only after every sink confirmed the page (or the page is in the on-disk
 spool), so a crash repeats at most the pages in flight and loses nothing.
 
---once forwards until every stream is drained, then exits (for cron).
+Without --once, forward runs until SIGINT or SIGTERM, logging every
+--progress-interval what each stream delivered (or "idle" once, when
+nothing moved). When it stops, it logs a summary: per stream the events,
+pages and duplicates skipped, per sink the events confirmed, dead letters
+and batches left in the spool, then the totals and the time taken.
+
+--once forwards until every stream is drained, logs the summary, then
+exits (for cron). An error no retry will cure (a revoked or expired
+token, a 403/404/other 4xx, plain HTTP behind an https:// URL, an
+untrusted certificate, an unknown host) ends the run at once with exit
+status 1 and one line saying what to fix. Temporary errors (429, 5xx,
+408, refused connections, timeouts) are retried with backoff, as without
+--once; a cron run that overlaps a previous one stuck on them fails at
+once because the state directory is locked.
 --dry-run reads the configuration, opens the sources, fetches one page per
 stream and prints what it would forward; it writes nothing.
 
@@ -64,12 +77,20 @@ func runForwardMain(ctx context.Context, env Env, args []string) error {
 	once := fs.Bool("once", false, "stop when every stream is drained")
 	dryRun := fs.Bool("dry-run", false, "fetch one page per stream and print it; write nothing")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	progress := fs.String("progress-interval", "", "log what each stream delivered every `duration` while running; 0 never\n(default: progress_interval in the configuration, else 1m)")
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
 	}
 	cfg, err := forward.LoadConfig(*config, sinkTypes, env.Getenv)
 	if err != nil {
 		return err
+	}
+	if *progress != "" {
+		d, err := time.ParseDuration(*progress)
+		if err != nil || d < 0 {
+			return usagef("--progress-interval: %q is not a duration such as 30s or 5m (0 turns the reports off)", *progress)
+		}
+		cfg.ProgressInterval = &d
 	}
 	level := cfg.LogLevel
 	if level == "" {
@@ -102,12 +123,24 @@ func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.L
 	if err != nil {
 		return err
 	}
+	// Run closes the sinks; until it has them, closing is ours.
+	running := false
+	defer func() {
+		if running {
+			return
+		}
+		for _, s := range sinks {
+			if err := s.Close(); err != nil {
+				log.Error("close sink", "sink", s.Name(), "err", err)
+			}
+		}
+	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := forward.Options{
 		Sinks: sinks, StateDir: stateDir, SpoolMaxBytes: cfg.SpoolMaxBytes, DeadLetterDir: cfg.DeadLetterDir,
 		Once: once, OnceDrainTimeout: cfg.OnceDrainTimeout, BackoffInitial: cfg.BackoffInitial, BackoffMax: cfg.BackoffMax,
-		PausedRetry: cfg.PausedRetry, Logger: log, Registerer: reg,
+		PausedRetry: cfg.PausedRetry, Logger: log, Registerer: reg, ProgressInterval: progressInterval(cfg),
 		// In the main state directory even for a backfill, so that the
 		// live forwarder and its backfills share each account's budget.
 		BudgetDir: filepath.Join(cfg.StateDir, "budget"),
@@ -115,9 +148,6 @@ func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.L
 	for _, sc := range cfg.Sources {
 		so, err := sourceOptions(sc)
 		if err != nil {
-			for _, s := range sinks {
-				s.Close()
-			}
 			return err
 		}
 		if bf != nil {
@@ -141,21 +171,50 @@ func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.L
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	if cfg.MetricsListen != "" {
 		ln, err := net.Listen("tcp", cfg.MetricsListen)
 		if err != nil {
 			return fmt.Errorf("metrics_listen: %w", err)
 		}
 		srv := &http.Server{Handler: forwardHTTP(f, reg), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			// Serve fails only when the listener does; a forwarder whose
+			// health and metrics are gone stops rather than run unseen.
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				cancel(fmt.Errorf("metrics_listen %s: %w", ln.Addr(), err))
+			}
+		}()
+		defer func() {
+			srv.Close()
+			<-served
+		}()
 		log.Info("metrics listening", "addr", ln.Addr().String())
 	}
+	running = true
 	err = f.Run(ctx)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// progressInterval maps the configuration's progress_interval to
+// forward.Options: unset is the default, 0 is never.
+func progressInterval(cfg *forward.Config) time.Duration {
+	switch {
+	case cfg.ProgressInterval == nil:
+		return 0
+	case *cfg.ProgressInterval == 0:
+		return -1
+	}
+	return *cfg.ProgressInterval
 }
 
 func forwardHTTP(f *forward.Forwarder, reg *prometheus.Registry) http.Handler {
@@ -242,7 +301,7 @@ func (s *clientSource) Refresh() (bool, error) {
 func sourceError(err error) error {
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		return &forward.SourceError{StatusCode: ce.StatusCode, RetryAfter: ce.RetryAfter, Err: err}
+		return &forward.SourceError{StatusCode: ce.StatusCode, RetryAfter: ce.RetryAfter, Message: ce.Message, Err: err}
 	}
 	return err
 }
@@ -291,7 +350,10 @@ func forwardDryRun(ctx context.Context, env Env, cfg *forward.Config) error {
 		}
 		in, err := so.Source.Introspect(ctx)
 		if err != nil {
-			return fmt.Errorf("source %s: introspect: %w", sc.Name, err)
+			if pe := forward.Diagnose(sc.Name, err); pe != nil {
+				return pe
+			}
+			return fmt.Errorf("source %s: %w", sc.Name, err) // the client's error starts "introspect: "
 		}
 		fmt.Fprintf(env.Stdout, "source %s: features %s\n", sc.Name, events.JoinFeatures(in.Features))
 		for _, ft := range in.Features {
@@ -308,6 +370,10 @@ func forwardDryRun(ctx context.Context, env Env, cfg *forward.Config) error {
 			}
 			p, err := so.Source.Page(ctx, ft, req)
 			if err != nil {
+				if pe := forward.Diagnose(sc.Name, err); pe != nil {
+					pe.Feature = ft
+					return pe
+				}
 				return fmt.Errorf("source %s %s: %w", sc.Name, ft, err)
 			}
 			fmt.Fprintf(env.Stdout, "  %s from %s: %d events in the first page, has_more %v\n", ft, from, len(p.Items), p.HasMore)

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +36,9 @@ type Config struct {
 	PausedRetry      time.Duration `yaml:"paused_retry"`
 	OnceDrainTimeout time.Duration `yaml:"once_drain_timeout"`
 	LogLevel         string        `yaml:"log_level"`
+	// ProgressInterval is how often a running forwarder logs what it
+	// delivered: nil when not set (DefaultProgressInterval), 0 for never.
+	ProgressInterval *time.Duration `yaml:"progress_interval"`
 
 	Sources []SourceConfig `yaml:"sources"`
 	Sinks   []SinkEntry    `yaml:"-"`
@@ -137,7 +142,7 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 			}
 			one := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, v}}
 			if err := one.Decode(c); err != nil {
-				add(k.Value, "%s", cleanYAMLError(err))
+				add(k.Value, "%s", decodeError(v, err))
 			}
 		}
 	}
@@ -159,11 +164,14 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 	}
 	c.SpoolMaxBytes = 1 << 30
 	if c.SpoolMaxSize != "" {
-		n, err := parseSize(c.SpoolMaxSize)
+		n, err := ParseSize(c.SpoolMaxSize)
 		if err != nil {
 			add("spool_max_size", "%v", err)
 		}
 		c.SpoolMaxBytes = n
+	}
+	if c.ProgressInterval != nil && *c.ProgressInterval < 0 {
+		add("progress_interval", "must not be negative (0s turns the reports off)")
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "", "debug", "info", "warn", "error":
@@ -228,12 +236,57 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 // ConfigError lists every problem of a configuration file.
 type ConfigError struct{ Errs []error }
 
+// Error lists the problems one a line, sorted by their field path (the
+// text before the first ": "), list indexes in numeric order; problems of
+// one path keep their order.
 func (e *ConfigError) Error() string {
 	lines := make([]string, len(e.Errs))
 	for i, err := range e.Errs {
 		lines[i] = err.Error()
 	}
+	slices.SortStableFunc(lines, func(a, b string) int { return comparePaths(fieldPath(a), fieldPath(b)) })
 	return "config:\n  " + strings.Join(lines, "\n  ")
+}
+
+func fieldPath(line string) string {
+	if i := strings.Index(line, ": "); i >= 0 {
+		return line[:i]
+	}
+	return line
+}
+
+// comparePaths orders field paths as text, except that runs of digits
+// compare as numbers: sources[2] before sources[10].
+func comparePaths(a, b string) int {
+	for a != "" && b != "" {
+		if isDigit(a[0]) && isDigit(b[0]) {
+			i, j := digits(a), digits(b)
+			na, nb := strings.TrimLeft(a[:i], "0"), strings.TrimLeft(b[:j], "0")
+			if c := cmp.Compare(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[i:], b[j:]
+			continue
+		}
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func digits(s string) int {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
 }
 
 // Unwrap returns the individual problems.
@@ -316,7 +369,7 @@ func decodeStrict(n *yaml.Node, v any, path string) []error {
 		}
 		one := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{k, val}}
 		if err := one.Decode(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s.%s: %s", path, k.Value, cleanYAMLError(err)))
+			errs = append(errs, fmt.Errorf("%s.%s: %s", path, k.Value, decodeError(val, err)))
 		}
 	}
 	return errs
@@ -345,6 +398,19 @@ func knownKey(t reflect.Type, key string) bool {
 	return false
 }
 
+// decodeError words the error of decoding the value v: durations and
+// times say what they want, other errors are the YAML library's.
+func decodeError(v *yaml.Node, err error) string {
+	msg := err.Error()
+	switch {
+	case v.Kind == yaml.ScalarNode && strings.Contains(msg, "time.Duration"):
+		return fmt.Sprintf("%q: want a duration such as 10s or 5m", v.Value)
+	case v.Kind == yaml.ScalarNode && (strings.Contains(msg, "parsing time") || strings.Contains(msg, "time.Time")):
+		return fmt.Sprintf("%q: want an RFC 3339 time such as 2025-01-01T00:00:00Z", v.Value)
+	}
+	return cleanYAMLError(err)
+}
+
 func cleanYAMLError(err error) string {
 	s := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
 	s = strings.TrimSpace(strings.ReplaceAll(s, "\n ", ";"))
@@ -364,25 +430,6 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
-}
-
-// parseSize reads "1GiB", "500MB", "1048576".
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := len(t)
-	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
-		i--
-	}
-	var n int64
-	if _, err := fmt.Sscan(t[:i], &n); err != nil || n < 0 {
-		return 0, fmt.Errorf("%q: want a size such as 1GiB", s)
-	}
-	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[strings.ToLower(strings.TrimSpace(t[i:]))]
-	if mult == 0 {
-		return 0, fmt.Errorf("%q: unknown unit", s)
-	}
-	return n * mult, nil
 }
 
 // OpenSinks builds every configured sink. Constructor errors are reported

@@ -78,7 +78,9 @@ type Request struct {
 type SourceError struct {
 	StatusCode int
 	RetryAfter time.Duration
-	Err        error
+	// Message is the server's message, if it sent one ("Unauthorized").
+	Message string
+	Err     error
 }
 
 func (e *SourceError) Error() string { return e.Err.Error() }
@@ -134,6 +136,10 @@ type Options struct {
 	Logger      *slog.Logger
 	// Registerer receives the metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// ProgressInterval is how often Run logs what each stream delivered
+	// since the last report (DefaultProgressInterval when zero; negative
+	// turns the reports off). Run always logs a summary when it ends.
+	ProgressInterval time.Duration
 	// BudgetDir, when set, keeps each account's request budget in a file
 	// there, shared with every other forwarder process using the same
 	// directory (a backfill beside the live forwarder). Empty: budgets
@@ -150,6 +156,7 @@ type Forwarder struct {
 	cp      Checkpoint
 
 	mu      sync.Mutex
+	started time.Time
 	budgets map[string]*Budget
 	streams map[string]*streamStatus
 }
@@ -161,6 +168,9 @@ type streamStatus struct {
 	paused  string
 	current time.Time // cursor last known current
 	newest  time.Time
+
+	pages, events, duplicates int64 // since Run started
+	drained                   bool  // the last page delivered had has_more false
 }
 
 // New prepares a forwarder; Run starts it.
@@ -235,6 +245,10 @@ func (f *Forwarder) Ready() error {
 // Run forwards until ctx ends (or, with Once, until every stream is
 // drained). It closes the sinks before returning.
 func (f *Forwarder) Run(ctx context.Context) error {
+	f.mu.Lock()
+	f.started = time.Now()
+	f.mu.Unlock()
+	defer f.logSummary()
 	defer f.closeBudgets()
 	defer func() {
 		for _, w := range f.workers {
@@ -255,6 +269,14 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		stopWorkers()
 	}()
 
+	if every := f.opts.ProgressInterval; every >= 0 {
+		if every == 0 {
+			every = DefaultProgressInterval
+		}
+		pctx, stopProgress := context.WithCancel(ctx)
+		defer stopProgress()
+		go f.reportProgress(pctx, every)
+	}
 	var sg sync.WaitGroup
 	errs := make(chan error, len(f.opts.Sources))
 	for _, so := range f.opts.Sources {
@@ -266,10 +288,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	}
 	sg.Wait()
 	close(errs)
-	var err error
-	for e := range errs {
-		err = errors.Join(err, e)
-	}
+	err := joinDistinct(errs)
 	if f.opts.Once && ctx.Err() == nil {
 		f.drain(ctx)
 	}
@@ -353,13 +372,16 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	bo := Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}
 	pre, err := f.budget("introspect/"+so.Account, so.Limits)
 	if err != nil {
-		return err
+		return fmt.Errorf("source %s: %w", so.Name, err)
 	}
 	var in events.Introspection
 	paused := false
 	for {
 		if err := pre.Wait(ctx); err != nil {
-			return nil
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("source %s: request budget: %w", so.Name, err)
 		}
 		var err error
 		in, err = so.Source.Introspect(ctx)
@@ -372,13 +394,18 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		wait := bo.Next(0)
 		var se *SourceError
-		if errors.As(err, &se) {
+		refreshed := errors.As(err, &se) && se.StatusCode == 401 && refresh(so.Source, log)
+		pe := Diagnose(so.Name, err)
+		if f.opts.Once && pe != nil && !refreshed {
+			return pe
+		}
+		wait := bo.Next(0)
+		if se != nil {
 			wait = bo.Next(se.RetryAfter)
 			if se.StatusCode == 401 {
 				wait = f.opts.PausedRetry
-				if refresh(so.Source, log) {
+				if refreshed {
 					wait = 0
 				} else if !paused {
 					log.Error("source paused: the API refused the token; other sources go on", "status", 401, "err", err,
@@ -391,7 +418,11 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 				continue
 			}
 		}
-		log.Error("introspect", "err", err, "retry_in", wait.Round(time.Millisecond))
+		if pe != nil {
+			log.Error("introspect", "err", err, "fix", pe.Fix, "retry_in", wait.Round(time.Millisecond))
+		} else {
+			log.Error("introspect", "err", err, "retry_in", wait.Round(time.Millisecond))
+		}
 		if sleep(ctx, wait) != nil {
 			return nil
 		}
@@ -412,6 +443,10 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 		}
 	}
 	if len(features) == 0 {
+		if f.opts.Once {
+			return &PermanentError{Source: so.Name, Problem: "the token grants none of the features to forward",
+				Fix: "issue a token with them, or change the source's features"}
+		}
 		log.Error("token grants no feature to forward")
 		return nil
 	}
@@ -421,7 +456,7 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	}
 	b, err := f.budget(key, so.Limits)
 	if err != nil {
-		return err
+		return fmt.Errorf("source %s: %w", so.Name, err)
 	}
 	log.Info("source ready", "features", events.JoinFeatures(features), "budget", key)
 	var wg sync.WaitGroup
@@ -432,15 +467,29 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 			s := &stream{f: f, so: so, feature: ft, budget: b, status: st,
 				log: log.With("feature", ft), backoff: Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}}
 			if err := s.run(ctx); err != nil {
-				errs <- fmt.Errorf("%s/%s: %w", so.Name, ft, err)
+				var pe *PermanentError
+				if !errors.As(err, &pe) {
+					err = fmt.Errorf("%s/%s: %w", so.Name, ft, err)
+				}
+				errs <- err
 			}
 		})
 	}
 	wg.Wait()
 	close(errs)
-	err = nil
+	return joinDistinct(errs)
+}
+
+// joinDistinct joins the errors received, each message once: the streams
+// of a source often fail alike (a revoked token).
+func joinDistinct(errs <-chan error) error {
+	var err error
+	seen := map[string]bool{}
 	for e := range errs {
-		err = errors.Join(err, e)
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			err = errors.Join(err, e)
+		}
 	}
 	return err
 }
@@ -488,11 +537,15 @@ func (s *stream) run(ctx context.Context) error {
 	s.f.update(s.status, func(ss *streamStatus) { ss.newest = st.Newest; ss.current = st.Saved })
 	pages := make(chan fetched, 1)
 	free := make(chan recycled, 3)
+	prev, seen := map[string]struct{}{}, map[string]struct{}{}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fetchErr := make(chan error, 1)
 	go func() { fetchErr <- s.fetchLoop(ctx, st, pages, free) }()
 	for p := range pages {
+		var dups int
+		p.evs, dups = dedup(p.evs, prev, seen)
+		prev, seen = seen, prev
 		if err := s.deliver(ctx, p); err != nil {
 			cancel()
 			for range pages {
@@ -523,7 +576,14 @@ func (s *stream) run(ctx context.Context) error {
 			}
 		}
 		now := time.Now()
-		s.f.update(s.status, func(ss *streamStatus) { ss.current = now; ss.newest = st.Newest })
+		s.f.update(s.status, func(ss *streamStatus) {
+			ss.current = now
+			ss.newest = st.Newest
+			ss.pages++
+			ss.events += int64(len(p.evs))
+			ss.duplicates += int64(dups)
+			ss.drained = !p.page.HasMore
+		})
 		// Every sink confirmed or spooled (copied) the page: its storage
 		// can take another one.
 		select {
@@ -620,6 +680,18 @@ func (s *stream) fetch(ctx context.Context, req Request, buf []byte) (events.Raw
 			code = se.StatusCode
 		}
 		s.f.m.requests.WithLabelValues(name, ft, strconv.Itoa(code)).Inc()
+		refreshed := code == 401 && refresh(s.so.Source, s.log)
+		if s.f.opts.Once && !refreshed {
+			if pe := Diagnose(name, err); pe != nil {
+				if code != 401 && code != 0 {
+					// A refused token or an unreachable server is the
+					// source's problem, not this stream's: every stream
+					// then reports the same line, which Run says once.
+					pe.Feature = s.feature
+				}
+				return events.RawPage{}, buf, pe
+			}
+		}
 		var wait time.Duration
 		switch {
 		case code == 401 || code == 400:
@@ -632,7 +704,7 @@ func (s *stream) fetch(ctx context.Context, req Request, buf []byte) (events.Raw
 					"retry_every", s.f.opts.PausedRetry)
 			}
 			wait = s.f.opts.PausedRetry
-			if code == 401 && refresh(s.so.Source, s.log) {
+			if refreshed {
 				wait = 0
 			}
 		case code == 429:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,8 @@ type sinkWorker struct {
 	mu      sync.Mutex
 	pending []*job // refused by a full spool, oldest first
 	idle    chan struct{}
+
+	confirmed, refused atomic.Int64 // events, for Stats
 }
 
 func (w *sinkWorker) isIdle() bool {
@@ -218,11 +221,14 @@ func (w *sinkWorker) write(ctx context.Context, b Batch) error {
 			w.log.Warn("events refused by the sink, written to the dead letters", "count", len(rej.Rejected), "first_reason", rej.Rejected[0].Reason)
 		}
 		w.m.eventsOut.WithLabelValues(w.sink.Name(), b.Source, string(b.Feature)).Add(float64(len(b.Events) - len(rej.Rejected)))
+		w.confirmed.Add(int64(len(b.Events) - len(rej.Rejected)))
+		w.refused.Add(int64(len(rej.Rejected)))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	w.m.eventsOut.WithLabelValues(w.sink.Name(), b.Source, string(b.Feature)).Add(float64(len(b.Events)))
+	w.confirmed.Add(int64(len(b.Events)))
 	return nil
 }

@@ -38,7 +38,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -65,10 +64,10 @@ var _ forward.Sink = (*Sink)(nil)
 
 // Options configures a Sink.
 type Options struct {
-	Path     string `yaml:"path"`
-	MaxSize  Size   `yaml:"max_size"`
-	MaxFiles int    `yaml:"max_files"`
-	Gzip     bool   `yaml:"gzip"`
+	Path     string       `yaml:"path"`
+	MaxSize  forward.Size `yaml:"max_size"`
+	MaxFiles int          `yaml:"max_files"`
+	Gzip     bool         `yaml:"gzip"`
 }
 
 // New is the forward.NewSinkFunc of the "file" type.
@@ -328,38 +327,3 @@ func (s *Sink) rotate() error {
 
 // Close implements forward.Sink.
 func (s *Sink) Close() error { return s.closeFile() }
-
-// Size is a byte count that reads "100MiB", "1GB", "512k" or a plain
-// number from YAML.
-type Size int64
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (z *Size) UnmarshalText(b []byte) error {
-	n, err := ParseSize(string(b))
-	if err != nil {
-		return err
-	}
-	*z = Size(n)
-	return nil
-}
-
-// ParseSize reads a byte count with an optional unit (k, M, G, T with B or
-// iB; decimal and binary both mean powers of 1024 here).
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := len(t)
-	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') {
-		i--
-	}
-	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("size %q: want a number of bytes such as 100MiB", s)
-	}
-	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-		"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40}[unit]
-	if mult == 0 {
-		return 0, fmt.Errorf("size %q: unknown unit %q", s, unit)
-	}
-	return n * mult, nil
-}

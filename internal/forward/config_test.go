@@ -1,0 +1,60 @@
+package forward
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestSpoolMaxSizeOverflow: a size past what an int64 holds is refused
+// with the option's name, never wrapped around to 0 (no limit) or a
+// negative number.
+func TestSpoolMaxSizeOverflow(t *testing.T) {
+	for _, size := range []string{"17179869184GiB", "9223372036854775807k", "8388608TiB"} {
+		t.Run(size, func(t *testing.T) {
+			doc := "state_dir: ./s\nspool_max_size: " + size + "\nsources:\n  - name: a\n    token_env: T\nsinks:\n  - name: f\n    type: file\n"
+			types := map[string]NewSinkFunc{"file": func(SinkConfig) (Sink, error) { return nil, nil }}
+			cfg, err := ParseConfig([]byte(doc), "/etc/logbook", types, func(string) string { return "tok" })
+			if err == nil {
+				t.Fatalf("ParseConfig accepted spool_max_size %s (SpoolMaxBytes %d)", size, cfg.SpoolMaxBytes)
+			}
+			if want := "spool_max_size: \"" + size + "\": too large"; !strings.Contains(err.Error(), want) {
+				t.Errorf("error = %v, want one containing %q", err, want)
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		"0": 0, "512": 512, "512k": 512 << 10, "100MiB": 100 << 20, "1GB": 1 << 30, " 2 TiB ": 2 << 40, "3g": 3 << 30,
+		"9223372036854775807": 1<<63 - 1, "8388607TiB": 8388607 << 40,
+	} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v, want %d", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"": "want a number", "-1": "want a number", "MiB": "want a number", "1.5GiB": "want a number",
+		"10XB":        `unknown unit "XB"`,
+		"16777216TiB": "too large", "8388608TiB": "too large", "9223372036854775808": "too large", "99999999999999999999k": "too large",
+	} {
+		if _, err := ParseSize(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseSize(%q) error = %v, want one containing %q", in, err, want)
+		}
+	}
+}
+
+// TestConfigErrorSorted: problems come out sorted by field path, list
+// indexes in numeric order, problems of one path in their own order.
+func TestConfigErrorSorted(t *testing.T) {
+	e := &ConfigError{Errs: []error{
+		errors.New("sources[10].url: b"), errors.New("sources[2]: token_file: x"), errors.New("sinks[1].type: t"),
+		errors.New("sources[2].limit: first"), errors.New("sources[2].limit: second"), errors.New("poll_interval: p"), errors.New("sinks[0].path: required"),
+	}}
+	want := "config:\n  poll_interval: p\n  sinks[0].path: required\n  sinks[1].type: t\n  sources[2]: token_file: x\n" +
+		"  sources[2].limit: first\n  sources[2].limit: second\n  sources[10].url: b"
+	if got := e.Error(); got != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
+	}
+}
