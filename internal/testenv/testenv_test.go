@@ -1,0 +1,122 @@
+package testenv
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// outcome runs f in a subtest and says whether it skipped, and with what.
+func outcome(t *testing.T, f func(t *testing.T) string) (got string, skipped bool) {
+	t.Helper()
+	t.Run("sub", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		got = f(t)
+	})
+	return got, skipped
+}
+
+func TestServiceURL(t *testing.T) {
+	t.Setenv("CI", "")
+	var out bytes.Buffer
+	reportTo = &out
+	t.Cleanup(func() { reportTo = nil })
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	up := newService("Widget", "LOGBOOK_TEST_WIDGET_URL", "widget://"+l.Addr().String()+"/0")
+
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	down := newService("Widget", "LOGBOOK_TEST_WIDGET_URL", "widget://"+closedAddr+"/0")
+
+	tests := []struct {
+		name    string
+		s       *service
+		env     string
+		want    string
+		skipped bool
+	}{
+		{"set", down, "widget://elsewhere:1/", "widget://elsewhere:1/", false},
+		{"unset, default answers", up, "", up.def, false},
+		{"unset, nothing answers", down, "", "", true},
+		{"off", up, "off", "", true},
+	}
+	for _, tt := range tests {
+		t.Setenv("LOGBOOK_TEST_WIDGET_URL", tt.env)
+		got, skipped := outcome(t, func(t *testing.T) string { return tt.s.url(t) })
+		if got != tt.want || skipped != tt.skipped {
+			t.Errorf("%s: url = %q, skipped %v; want %q, skipped %v", tt.name, got, skipped, tt.want, tt.skipped)
+		}
+	}
+	want := []string{
+		"SKIPPED ./internal/testenv: no Widget: LOGBOOK_TEST_WIDGET_URL is unset and nothing answers at " + closedAddr + " (set LOGBOOK_TEST_WIDGET_URL to run)",
+		"SKIPPED ./internal/testenv: Widget tests are off (LOGBOOK_TEST_WIDGET_URL=off)",
+	}
+	if got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"); !slices.Equal(got, want) {
+		t.Errorf("reported\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestUnavailableUnderCI: under CI=true a missing service fails the test.
+func TestUnavailableUnderCI(t *testing.T) {
+	if os.Getenv("TESTENV_CHILD") == "1" {
+		Unavailable(t, "no widget")
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUnavailableUnderCI$")
+	cmd.Env = append(os.Environ(), "TESTENV_CHILD=1", "CI=true")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "CI=true and no widget") {
+		t.Errorf("under CI=true: %v\n%s", err, out)
+	}
+}
+
+// TestGoTestShowsSkips runs go test, as a developer does, on a package
+// whose tests skip, and looks for each reason, once, in what it prints.
+func TestGoTestShowsSkips(t *testing.T) {
+	gotest := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("go", append([]string{"test", "-count=1"}, args...)...)
+		cmd.Dir = "../.."
+		var env []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "CI=") {
+				env = append(env, kv)
+			}
+		}
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go test %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	const pkg = "./internal/testenv/testdata/skipper"
+	out := gotest(pkg)
+	for _, want := range []string{
+		"SKIPPED " + pkg + ": no widget here (set LOGBOOK_TEST_WIDGET to run)\n",
+		"SKIPPED " + pkg + ": no gadget here\n",
+		"ok  \tgithub.com/logbookhq/logbook/internal/testenv/testdata/skipper",
+	} {
+		if n := strings.Count(out, want); n != 1 {
+			t.Errorf("go test %s prints %q %d times, want once:\n%s", pkg, want, n, out)
+		}
+	}
+	// -v shows each skip with its reason already; no line is added.
+	out = gotest("-v", pkg)
+	if strings.Contains(out, "SKIPPED") || strings.Count(out, "--- SKIP") != 3 {
+		t.Errorf("go test -v %s:\n%s", pkg, out)
+	}
+}
