@@ -31,7 +31,7 @@ func TestServiceURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	up := newService("Widget", "LOGBOOK_TEST_WIDGET_URL", "widget://"+l.Addr().String()+"/0")
+	up := newService("Widget", "TESTENV_WIDGET_URL", "widget://"+l.Addr().String()+"/0")
 
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,7 +39,7 @@ func TestServiceURL(t *testing.T) {
 	}
 	closedAddr := closed.Addr().String()
 	closed.Close()
-	down := newService("Widget", "LOGBOOK_TEST_WIDGET_URL", "widget://"+closedAddr+"/0")
+	down := newService("Widget", "TESTENV_WIDGET_URL", "widget://"+closedAddr+"/0")
 
 	tests := []struct {
 		name    string
@@ -54,15 +54,15 @@ func TestServiceURL(t *testing.T) {
 		{"off", up, "off", "", true},
 	}
 	for _, tt := range tests {
-		t.Setenv("LOGBOOK_TEST_WIDGET_URL", tt.env)
+		t.Setenv("TESTENV_WIDGET_URL", tt.env)
 		got, skipped := outcome(t, func(t *testing.T) string { return tt.s.url(t) })
 		if got != tt.want || skipped != tt.skipped {
 			t.Errorf("%s: url = %q, skipped %v; want %q, skipped %v", tt.name, got, skipped, tt.want, tt.skipped)
 		}
 	}
 	want := []string{
-		"SKIPPED ./internal/testenv: no Widget: LOGBOOK_TEST_WIDGET_URL is unset and nothing answers at " + closedAddr + " (set LOGBOOK_TEST_WIDGET_URL to run)",
-		"SKIPPED ./internal/testenv: Widget tests are off (LOGBOOK_TEST_WIDGET_URL=off)",
+		"SKIPPED ./internal/testenv: no Widget: TESTENV_WIDGET_URL is unset and nothing answers at " + closedAddr + " (set TESTENV_WIDGET_URL to run)",
+		"SKIPPED ./internal/testenv: Widget tests are off (TESTENV_WIDGET_URL=off)",
 	}
 	if got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"); !slices.Equal(got, want) {
 		t.Errorf("reported\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -106,7 +106,7 @@ func TestGoTestShowsSkips(t *testing.T) {
 	const pkg = "./internal/testenv/testdata/skipper"
 	out := gotest(pkg)
 	for _, want := range []string{
-		"SKIPPED " + pkg + ": no widget here (set LOGBOOK_TEST_WIDGET to run)\n",
+		"SKIPPED " + pkg + ": no widget here (set TESTENV_WIDGET to run)\n",
 		"SKIPPED " + pkg + ": no gadget here\n",
 		"ok  \tgithub.com/logbookhq/logbook/internal/testenv/testdata/skipper",
 	} {

@@ -9,12 +9,12 @@ import (
 )
 
 func TestWidgetOne(t *testing.T) {
-	testenv.Unavailable(t, "no widget here (set LOGBOOK_TEST_WIDGET to run)")
+	testenv.Unavailable(t, "no widget here (set TESTENV_WIDGET to run)")
 }
 
 func TestWidgetTwo(t *testing.T) {
 	t.Parallel()
-	testenv.Unavailable(t, "no widget here (set LOGBOOK_TEST_WIDGET to run)")
+	testenv.Unavailable(t, "no widget here (set TESTENV_WIDGET to run)")
 }
 
 func TestGadget(t *testing.T) {
