@@ -84,39 +84,53 @@ func TestUnavailableUnderCI(t *testing.T) {
 }
 
 // TestGoTestShowsSkips runs go test, as a developer does, on a package
-// whose tests skip, and looks for each reason, once, in what it prints.
+// whose tests skip, and looks for each reason, once, in what it prints;
+// and under -v, which shows each skip already, for no added line. The two
+// go test runs go side by side.
 func TestGoTestShowsSkips(t *testing.T) {
-	gotest := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("go", append([]string{"test", "-count=1"}, args...)...)
-		cmd.Dir = "../.."
-		var env []string
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "CI=") {
-				env = append(env, kv)
-			}
-		}
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("go test %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
+	if testing.Short() {
+		t.Skip("runs go test twice")
 	}
+	t.Parallel()
 	const pkg = "./internal/testenv/testdata/skipper"
-	out := gotest(pkg)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CI=") {
+			env = append(env, kv)
+		}
+	}
+	type run struct {
+		out string
+		err error
+	}
+	gotest := func(args ...string) <-chan run {
+		c := make(chan run, 1)
+		go func() {
+			cmd := exec.Command("go", append([]string{"test", "-count=1"}, args...)...)
+			cmd.Dir = "../.."
+			cmd.Env = env
+			out, err := cmd.CombinedOutput()
+			c <- run{string(out), err}
+		}()
+		return c
+	}
+	plain, verbose := gotest(pkg), gotest("-v", pkg)
+
+	r := <-plain
+	if r.err != nil {
+		t.Fatalf("go test %s: %v\n%s", pkg, r.err, r.out)
+	}
 	for _, want := range []string{
 		"SKIPPED " + pkg + ": no widget here (set TESTENV_WIDGET to run)\n",
 		"SKIPPED " + pkg + ": no gadget here\n",
 		"ok  \tgithub.com/logbookhq/logbook/internal/testenv/testdata/skipper",
 	} {
-		if n := strings.Count(out, want); n != 1 {
-			t.Errorf("go test %s prints %q %d times, want once:\n%s", pkg, want, n, out)
+		if n := strings.Count(r.out, want); n != 1 {
+			t.Errorf("go test %s prints %q %d times, want once:\n%s", pkg, want, n, r.out)
 		}
 	}
-	// -v shows each skip with its reason already; no line is added.
-	out = gotest("-v", pkg)
-	if strings.Contains(out, "SKIPPED") || strings.Count(out, "--- SKIP") != 3 {
-		t.Errorf("go test -v %s:\n%s", pkg, out)
+	r = <-verbose
+	if r.err != nil || strings.Contains(r.out, "SKIPPED") || strings.Count(r.out, "--- SKIP") != 3 {
+		t.Errorf("go test -v %s: %v\n%s", pkg, r.err, r.out)
 	}
 }
