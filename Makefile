@@ -1,6 +1,7 @@
 # Logbook's everyday targets. `make help` lists them.
 VERSION ?= $(shell git describe --tags --always 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/logbookhq/logbook/internal/cli.Version=$(VERSION)
+FUZZTIME ?= 60s
 
 .PHONY: help build test race lint fuzz bench ci
 
@@ -21,10 +22,8 @@ lint: ## gofmt, go vet and the go.mod tidiness check
 	go vet ./...
 	go mod tidy -diff
 
-fuzz: ## fuzz the parsers for a minute each
-	go test -run='^$$' -fuzz=FuzzParsePageRequest -fuzztime=60s ./internal/api
-	go test -run='^$$' -fuzz=FuzzCursorDecode -fuzztime=60s ./internal/api
-	go test -run='^$$' -fuzz=FuzzVerify -fuzztime=60s ./internal/token
+fuzz: ## fuzz every Fuzz* target for FUZZTIME (60s) each; .ci/fuzz -l lists them
+	FUZZTIME=$(FUZZTIME) bash .ci/fuzz
 
 bench: ## run the benchmarks documented in docs/benchmarks.md
 	go test -run='^$$' -bench=. -benchmem ./internal/api ./internal/store/sqlite ./internal/simulate

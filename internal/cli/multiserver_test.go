@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -27,15 +26,12 @@ import (
 )
 
 // postgresSchemaURL creates an empty schema logbook_test_<random> in the
-// database of LOGBOOK_TEST_POSTGRES_URL (skipping, or failing under CI,
-// when it is unset), drops it when the test ends, and returns a URL whose
+// database of testenv.PostgresURL (skipping, or failing under CI, when
+// there is none), drops it when the test ends, and returns a URL whose
 // search_path selects it.
 func postgresSchemaURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("LOGBOOK_TEST_POSTGRES_URL")
-	if base == "" {
-		testenv.Unavailable(t, "LOGBOOK_TEST_POSTGRES_URL is not set")
-	}
+	base := testenv.PostgresURL(t)
 	var b [6]byte
 	rand.Read(b[:])
 	name := "logbook_test_" + hex.EncodeToString(b[:])
@@ -50,7 +46,7 @@ func postgresSchemaURL(t *testing.T) string {
 		return err
 	}
 	if err := exec(`CREATE SCHEMA ` + name); err != nil {
-		testenv.Unavailable(t, "PostgreSQL at LOGBOOK_TEST_POSTGRES_URL: %v", err)
+		testenv.Unavailable(t, "PostgreSQL: %v (LOGBOOK_TEST_POSTGRES_URL names the database)", err)
 	}
 	t.Cleanup(func() {
 		if err := exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
@@ -333,10 +329,7 @@ func TestMultiServerRateLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			so := SandboxOptions{RateLimits: []ratelimit.Limit{{N: 5, Per: time.Hour}}}
 			if tt.redis {
-				so.RedisURL = os.Getenv("LOGBOOK_TEST_REDIS_URL")
-				if so.RedisURL == "" {
-					testenv.Unavailable(t, "LOGBOOK_TEST_REDIS_URL is not set")
-				}
+				so.RedisURL = testenv.RedisURL(t)
 			}
 			// One instant for every request: no window boundary falls
 			// between them.

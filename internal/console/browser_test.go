@@ -32,7 +32,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	testenv.Unavailable(t, "no Chromium on this machine (apt-get install chromium)")
+	testenv.Unavailable(t, "no Chromium on this machine (apt-get install chromium, or set LOGBOOK_CHROMIUM to a Chrome binary)")
 	return ""
 }
 

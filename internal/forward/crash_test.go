@@ -193,16 +193,17 @@ func natsURL() string {
 	if u := os.Getenv("LOGBOOK_TEST_NATS_URL"); u != "" {
 		return u
 	}
-	return "nats://127.0.0.1:4222"
+	return testenv.DefaultNATSURL
 }
 
 // natsStream connects to JetStream (skipping, or failing under CI, when
 // there is none) and names a stream that is deleted when the test ends.
 func natsStream(t *testing.T) (jetstream.JetStream, string) {
 	t.Helper()
-	nc, err := natsgo.Connect(natsURL(), natsgo.Timeout(2*time.Second))
+	url := testenv.NATSURL(t) // skips (fails under CI) when there is none
+	nc, err := natsgo.Connect(url, natsgo.Timeout(2*time.Second))
 	if err != nil {
-		testenv.Unavailable(t, "no NATS server at %s: %v", natsURL(), err)
+		testenv.Unavailable(t, "NATS at %s: %v (LOGBOOK_TEST_NATS_URL names the server)", url, err)
 	}
 	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)

@@ -116,9 +116,9 @@ func TestSharedAcrossServers(t *testing.T) {
 
 func TestRedisCounter(t *testing.T) {
 	ctx := context.Background()
-	c, err := ratelimit.NewRedisCounter(ctx, "redis://127.0.0.1:6379/0")
+	c, err := ratelimit.NewRedisCounter(ctx, testenv.RedisURL(t))
 	if err != nil {
-		testenv.Unavailable(t, "no Redis at 127.0.0.1:6379: %v", err)
+		testenv.Unavailable(t, "Redis: %v (LOGBOOK_TEST_REDIS_URL names the server)", err)
 		return
 	}
 	defer c.Close()

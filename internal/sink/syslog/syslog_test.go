@@ -14,6 +14,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
 	"github.com/logbookhq/logbook/internal/sink/sinktest"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
 // sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
@@ -100,7 +101,7 @@ func TestRsyslog(t *testing.T) {
 	for _, n := range networks {
 		t.Run(n.network, func(t *testing.T) {
 			if n.network == "tls" && !r.tls {
-				t.Skip("rsyslog-gnutls is not installed")
+				testenv.Unavailable(t, "rsyslog-gnutls is not installed (apt-get install rsyslog-gnutls)")
 			}
 			s := newTestSink(t, "network: "+n.network+"\nhostname: forwarder-1\n"+n.extra)
 			b := loadBatch(t)
@@ -145,7 +146,7 @@ func TestRsyslogRestart(t *testing.T) {
 	for _, network := range []string{"tcp", "tls"} {
 		t.Run(network, func(t *testing.T) {
 			if network == "tls" && !r.tls {
-				t.Skip("rsyslog-gnutls is not installed")
+				testenv.Unavailable(t, "rsyslog-gnutls is not installed (apt-get install rsyslog-gnutls)")
 			}
 			port, file := r.tcpPort, "tcp.log"
 			if network == "tls" {

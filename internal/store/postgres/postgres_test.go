@@ -20,14 +20,11 @@ import (
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
-// testURL returns LOGBOOK_TEST_POSTGRES_URL, or skips (fails under CI).
+// testURL returns LOGBOOK_TEST_POSTGRES_URL, or the local PostgreSQL when
+// that is unset, or skips (fails under CI).
 func testURL(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv("LOGBOOK_TEST_POSTGRES_URL")
-	if url == "" {
-		testenv.Unavailable(t, "LOGBOOK_TEST_POSTGRES_URL is not set")
-	}
-	return url
+	return testenv.PostgresURL(t)
 }
 
 // freshSchema creates an empty schema logbook_test_<random> and drops it
@@ -41,7 +38,7 @@ func freshSchema(t testing.TB) string {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		testenv.Unavailable(t, "PostgreSQL at LOGBOOK_TEST_POSTGRES_URL: %v", err)
+		testenv.Unavailable(t, "PostgreSQL: %v (LOGBOOK_TEST_POSTGRES_URL names the database)", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
