@@ -79,6 +79,10 @@ func splitArray(b []byte, i int) ([]item, *FieldError) {
 	}
 	for n := 1; ; n++ {
 		i = skipWS(b, i)
+		if i == len(b) {
+			// [ or [{…}, and nothing more.
+			return nil, &FieldError{Line: n, Field: "body", Reason: "not valid JSON: the array ends before its closing ]"}
+		}
 		end, ok := valueEnd(b, i)
 		if !ok {
 			return nil, &FieldError{Line: n, Field: "body", Reason: "not valid JSON: the array ends inside this element"}
