@@ -49,7 +49,7 @@ type Result struct {
 	Duplicates int `json:"duplicates"`
 }
 
-// Refusal is the reply to a refused batch (400 or 413).
+// Refusal is the reply to a refused batch (400, 409 or 413).
 type Refusal struct {
 	Errors []FieldError `json:"errors"`
 }
@@ -110,6 +110,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		return
 	}
 	res, errs, err := appendBody(r.Context(), h.Store, key.AccountUUID, f, body)
+	if errors.Is(err, errConflict) {
+		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "first", errs[0].Error())
+		h.refuse(w, http.StatusConflict, errs)
+		return
+	}
 	if len(errs) > 0 {
 		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "errors", len(errs), "first", errs[0].Error())
 		h.refuse(w, http.StatusBadRequest, errs)
@@ -164,7 +169,7 @@ func DecodeBytes(body []byte, kind events.Feature) ([]events.Wire, []FieldError)
 	if len(items) > 0 && kind == "" && body[skipWS(body, 0)] == '[' {
 		return nil, []FieldError{{Line: 1, Field: "kind", Reason: "a JSON array needs the kind of its events (--kind)"}}
 	}
-	return decodeItems(items, kind)
+	return decodeItems(items, kind, "")
 }
 
 // readBody reads a request body into one buffer sized from its declared
