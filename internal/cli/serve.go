@@ -104,7 +104,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer st.Close()
 
-	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: f.retention, Logger: log,
+	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, IngestMaxInFlight: sbo.IngestMaxInFlight, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen, PublicURL: f.publicURL, Retention: f.retention, Logger: log,
 		ConsoleListen: f.consoleListen}
 	var caPath string
 	switch {
