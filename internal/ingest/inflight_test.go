@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -127,4 +128,54 @@ func TestInFlightBudget(t *testing.T) {
 	if h.inFlight != 0 {
 		t.Errorf("%d bytes still reserved after every reply", h.inFlight)
 	}
+}
+
+// FuzzHandler posts bodies to the ingestion handler on a real socket:
+// every body gets a status line, one of the documented statuses, and a
+// JSON reply; a 200 counts the whole batch.
+func FuzzHandler(f *testing.F) {
+	ev, _ := json.Marshal(valid(events.ItemUsages))
+	for _, s := range []string{"[", "[   ", `[{"uuid":"X"},`, "[" + string(ev) + "]", string(ev) + "\n" + string(ev), "[" + string(ev) + ",", "", "\n\n", "[]", "{"} {
+		f.Add([]byte(s))
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "logbook.db"), sqlite.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer st.Close()
+	const account = "HHHHHHHHHHHHHHHHHHHHHHHHHH"
+	if err := st.CreateAccount(ctx, store.Account{UUID: account, Name: "Acme", CreatedAt: time.Now()}); err != nil {
+		f.Fatal(err)
+	}
+	key, _, err := CreateKey(ctx, st, account, "fuzz", time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv := httptest.NewServer(NewHandler(Config{Store: st, MaxBody: 1 << 20}))
+	defer srv.Close()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, _ := http.NewRequest("POST", srv.URL+Prefix+"itemusages", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("no status line: %v", err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		switch resp.StatusCode {
+		case 200:
+			var r Result
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatalf("200 %s: %v", b, err)
+			}
+		case 400, 409, 413:
+			var r Refusal
+			if err := json.Unmarshal(b, &r); err != nil || len(r.Errors) == 0 || r.Errors[0].Field == "" || r.Errors[0].Reason == "" {
+				t.Fatalf("%d without field and reason: %s", resp.StatusCode, b)
+			}
+		default:
+			t.Fatalf("status %d: %s", resp.StatusCode, b)
+		}
+	})
 }
