@@ -166,4 +166,3 @@ func mutateBody(rng *rand.Rand, seed []byte) []byte {
 	}
 	return b
 }
-
