@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
@@ -143,6 +144,7 @@ type sandboxFlags struct {
 	scenario           string
 	spin               time.Duration
 	ingestMaxBody      int64
+	ingestInFlight     int64
 }
 
 func (f *sandboxFlags) register(fs *flag.FlagSet) {
@@ -152,6 +154,7 @@ func (f *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.scenario, "scenario", "", "load this sandbox scenario `file` (YAML; see docs/sandbox.md)")
 	fs.DurationVar(&f.spin, "spin-window", sandbox.DefaultSpinWindow, "a request this soon after a drained reply counts as spinning in the scorecard")
 	fs.Int64Var(&f.ingestMaxBody, "ingest-max-body", 16<<20, "largest ingestion request body, in `bytes`")
+	fs.Int64Var(&f.ingestInFlight, "ingest-max-in-flight", ingest.DefaultMaxInFlight, "most `bytes` of ingestion bodies held by all requests at once (each counts its declared length, or --ingest-max-body if it declares none); a request past it gets 429 with Retry-After: 1 and is not read. Raised to --ingest-max-body if lower")
 }
 
 // apply checks the flags and sets them on o.
@@ -165,8 +168,11 @@ func (f *sandboxFlags) apply(o *ServerOptions) error {
 		return usagef("--spin-window: must be positive")
 	case f.ingestMaxBody < 1024:
 		return usagef("--ingest-max-body: %d is less than 1024 bytes", f.ingestMaxBody)
+	case f.ingestInFlight < 1024:
+		return usagef("--ingest-max-in-flight: %d is less than 1024 bytes", f.ingestInFlight)
 	}
 	o.IngestMaxBody = f.ingestMaxBody
+	o.IngestMaxInFlight = f.ingestInFlight
 	o.Sandbox.RateLimits = []ratelimit.Limit{{N: f.perMinute, Per: time.Minute}, {N: f.perHour, Per: time.Hour}}
 	o.Sandbox.RedisURL = f.redis
 	o.Sandbox.SpinWindow = f.spin

@@ -124,7 +124,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen,
+	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, IngestMaxInFlight: sbo.IngestMaxInFlight, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen,
 		PublicURL: pub.url, EarlierPublicURLs: pub.earlier, Retention: window, Logger: log,
 		ConsoleListen: f.consoleListen}
 	var caPath string

@@ -55,6 +55,9 @@ type ServerOptions struct {
 	// IngestMaxBody bounds an ingestion request's body;
 	// ingest.DefaultMaxBody when zero.
 	IngestMaxBody int64
+	// IngestMaxInFlight bounds the bytes of ingestion bodies held at once;
+	// ingest.DefaultMaxInFlight when zero.
+	IngestMaxInFlight int64
 	// Sandbox configures rate limits, scenarios and scorecards.
 	Sandbox SandboxOptions
 }
@@ -184,7 +187,7 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 		Guard: sb.guard(), Observe: sb.observe,
 	})
 	mux.Handle("/api/", sb.sandbox.Middleware(apiHandler))
-	mux.Handle(ingest.Prefix, ingest.NewHandler(ingest.Config{Store: o.Store, MaxBody: o.IngestMaxBody, Now: o.Now, Logger: o.Logger}))
+	mux.Handle(ingest.Prefix, ingest.NewHandler(ingest.Config{Store: o.Store, MaxBody: o.IngestMaxBody, MaxInFlight: o.IngestMaxInFlight, Now: o.Now, Logger: o.Logger}))
 	adm := admin.New(o.Store, tokens, admin.Config{Now: o.Now, Logger: o.Logger})
 	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: adm, Logger: o.Logger,
 		Scenarios: sb.sandbox, Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now))}))

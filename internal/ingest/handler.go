@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
@@ -20,6 +21,15 @@ import (
 // DefaultMaxBody is the largest request body the handler reads: about
 // 20,000 typical events.
 const DefaultMaxBody = 16 << 20
+
+// DefaultMaxInFlight bounds the bytes of ingestion bodies that all
+// requests together hold at once: four bodies of DefaultMaxBody. A body
+// is held from before it is read until its reply, and decoding it takes
+// about as much again.
+const DefaultMaxInFlight = 64 << 20
+
+// RetryAfter is the Retry-After of a 429, in seconds.
+const RetryAfter = 1
 
 // MaxErrors is the most field errors a refused batch reports.
 const MaxErrors = 100
@@ -36,6 +46,11 @@ type Config struct {
 	// MaxBody is the largest body accepted, in bytes; DefaultMaxBody when
 	// zero.
 	MaxBody int64
+	// MaxInFlight bounds the bytes of bodies held by all requests at once
+	// (each reserves its declared length, or MaxBody when it declares
+	// none, before reading); past it a request gets 429 with Retry-After.
+	// DefaultMaxInFlight when zero, and never less than MaxBody.
+	MaxInFlight int64
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
 	// Logger gets failed requests; discarded when nil.
@@ -50,7 +65,7 @@ type Result struct {
 	Duplicates int `json:"duplicates"`
 }
 
-// Refusal is the reply to a refused batch (400 or 413).
+// Refusal is the reply to a refused batch (400, 409, 413 or 429).
 type Refusal struct {
 	Errors []FieldError `json:"errors"`
 }
@@ -58,11 +73,20 @@ type Refusal struct {
 // Prefix is where the handler's routes live.
 const Prefix = "/api/v2/ingest/"
 
-type handler struct{ Config }
+type handler struct {
+	Config
+	mu       sync.Mutex
+	inFlight int64 // bytes reserved by requests being served
+	// reserved, when set (by tests), is called after a request reserves.
+	reserved func(n int64)
+	mux      *http.ServeMux
+}
 
 // NewHandler returns the ingestion handler, serving
 // POST /api/v2/ingest/{signinattempts|itemusages|auditevents}.
-func NewHandler(cfg Config) http.Handler {
+func NewHandler(cfg Config) http.Handler { return newHandler(cfg) }
+
+func newHandler(cfg Config) *handler {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
@@ -72,12 +96,40 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{cfg}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	cfg.MaxInFlight = max(cfg.MaxInFlight, cfg.MaxBody)
+	h := &handler{Config: cfg}
 	mux := http.NewServeMux()
 	for _, f := range events.AllFeatures {
 		mux.HandleFunc("POST "+Prefix+string(f), func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, f) })
 	}
-	return mux
+	h.mux = mux
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// reserve takes n bytes of the in-flight budget, or reports that they
+// would exceed it.
+func (h *handler) reserve(n int64) bool {
+	h.mu.Lock()
+	ok := h.inFlight+n <= h.MaxInFlight
+	if ok {
+		h.inFlight += n
+	}
+	h.mu.Unlock()
+	if ok && h.reserved != nil {
+		h.reserved(n)
+	}
+	return ok
+}
+
+func (h *handler) release(n int64) {
+	h.mu.Lock()
+	h.inFlight -= n
+	h.mu.Unlock()
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature) {
@@ -104,6 +156,19 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		h.tooLarge(w, r)
 		return
 	}
+	need := h.MaxBody
+	if r.ContentLength >= 0 {
+		need = r.ContentLength
+	}
+	if !h.reserve(need) {
+		h.Logger.Info("ingest busy", "feature", f, "account", key.AccountUUID, "bytes", need)
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+		w.Header().Set("Connection", "close")
+		h.refuse(w, http.StatusTooManyRequests, []FieldError{{Field: "body", Reason: fmt.Sprintf(
+			"not read: the server holds as many ingestion bytes as it may (%d); retry after %d s", h.MaxInFlight, RetryAfter)}})
+		return
+	}
+	defer h.release(need)
 	body, err := readBody(http.MaxBytesReader(w, r.Body, h.MaxBody), r.ContentLength)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -115,6 +180,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		return
 	}
 	res, errs, err := appendBody(r.Context(), h.Store, key.AccountUUID, f, body)
+	if errors.Is(err, errConflict) {
+		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "first", errs[0].Error())
+		h.refuse(w, http.StatusConflict, errs)
+		return
+	}
 	if len(errs) > 0 {
 		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "errors", len(errs), "first", logcap.Err(errs[0]))
 		h.refuse(w, http.StatusBadRequest, errs)
@@ -169,7 +239,7 @@ func DecodeBytes(body []byte, kind events.Feature) ([]events.Wire, []FieldError)
 	if len(items) > 0 && kind == "" && body[skipWS(body, 0)] == '[' {
 		return nil, []FieldError{{Line: 1, Field: "kind", Reason: "a JSON array needs the kind of its events (--kind)"}}
 	}
-	return decodeItems(items, kind)
+	return decodeItems(items, kind, "")
 }
 
 // readBody reads a request body into one buffer sized from its declared

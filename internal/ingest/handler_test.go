@@ -165,9 +165,20 @@ func TestIngestValidBatch(t *testing.T) {
 				t.Fatalf("ndjson: %d %s", r.status, r.body)
 			}
 			// The Events API serves exactly the ingested bytes (the
-			// simulator's are canonical already).
+			// simulator's are canonical already), but for the account
+			// they name, which becomes the key's.
 			got := fetchAll(t, srv, kind)
-			if diff := cmp.Diff(compact(t, evs), compact(t, got)); diff != "" {
+			want := compact(t, evs)
+			for i := range want {
+				var e struct {
+					AccountUUID string `json:"account_uuid"`
+				}
+				_ = json.Unmarshal([]byte(want[i]), &e)
+				if e.AccountUUID != "" {
+					want[i] = strings.ReplaceAll(want[i], e.AccountUUID, srv.Account)
+				}
+			}
+			if diff := cmp.Diff(want, compact(t, got)); diff != "" {
 				t.Errorf("served events (-ingested +served):\n%s", diff)
 			}
 		})
@@ -449,4 +460,87 @@ func tamper(key string) string {
 		repl = 'B'
 	}
 	return key[:len(key)-1] + string(repl)
+}
+
+// TestIngestUUIDConflict: a second, different event under a uuid already
+// held is a 409 naming its line and uuid, and nothing of its batch is
+// stored; the identical event sent again stays a duplicate.
+func TestIngestUUIDConflict(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	key := newKey(t, srv)
+	url := srv.URL + ingest.Prefix + "signinattempts"
+	evs := simulated(t, events.SignInAttempts, 4, 7)
+	if r := post(t, url, key, arrayBody(evs[:2])); r.status != 200 {
+		t.Fatalf("first: %d %s", r.status, r.body)
+	}
+	// moved is ev a second later, under the same uuid.
+	moved := func(ev json.RawMessage) (json.RawMessage, string) {
+		var m map[string]any
+		_ = json.Unmarshal(ev, &m)
+		ts, _ := time.Parse(time.RFC3339Nano, m["timestamp"].(string))
+		m["timestamp"] = ts.Add(time.Second).Format(time.RFC3339Nano)
+		b, _ := json.Marshal(m)
+		return b, m["uuid"].(string)
+	}
+	stored, storedID := moved(evs[1])
+	inBatch, inBatchID := moved(evs[3])
+	for _, tc := range []struct {
+		name  string
+		batch []json.RawMessage
+		line  int
+		uuid  string
+	}{
+		{"stored, another timestamp", []json.RawMessage{evs[2], stored}, 2, storedID},
+		{"in the batch, another timestamp", []json.RawMessage{evs[2], evs[3], inBatch}, 3, inBatchID},
+	} {
+		r := post(t, url, key, ndjsonBody(tc.batch))
+		var got ingest.Refusal
+		_ = json.Unmarshal(r.body, &got)
+		if r.status != 409 || len(got.Errors) != 1 || got.Errors[0].Line != tc.line || got.Errors[0].Field != "uuid" ||
+			!strings.Contains(got.Errors[0].Reason, tc.uuid) {
+			t.Errorf("%s: %d %s, want 409 naming line %d and uuid %s", tc.name, r.status, r.body, tc.line, tc.uuid)
+		}
+	}
+	if head, _ := srv.Store.HeadPosition(t.Context(), srv.Account, events.SignInAttempts); head != 2 {
+		t.Errorf("head position %d, want 2 (nothing of a refused batch stored)", head)
+	}
+	if r := post(t, url, key, arrayBody(evs[:2])); r.status != 200 || string(r.body) != `{"accepted":0,"duplicates":2}` {
+		t.Errorf("identical re-post: %d %s, want 200 with 2 duplicates", r.status, r.body)
+	}
+}
+
+// TestIngestNamesTheKeysAccount: events posted with another account's
+// account_uuid are stored naming the key's account, as file loading does
+// (docs/ingest.md, "Accounts").
+func TestIngestNamesTheKeysAccount(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	key := newKey(t, srv)
+	for _, kind := range []events.Feature{events.AuditEvents, events.SignInAttempts} {
+		evs := simulated(t, kind, 40, 8)
+		if r := post(t, srv.URL+ingest.Prefix+string(kind), key, arrayBody(evs)); r.status != 200 {
+			t.Fatalf("%s: %d %s", kind, r.status, r.body)
+		}
+		foreign := 0
+		for _, ev := range evs {
+			var e struct {
+				AccountUUID string `json:"account_uuid"`
+			}
+			_ = json.Unmarshal(ev, &e)
+			if e.AccountUUID != "" && e.AccountUUID != srv.Account {
+				foreign++
+			}
+		}
+		if kind == events.AuditEvents && foreign == 0 {
+			t.Fatal("the simulated audit events name no other account: the test tests nothing")
+		}
+		for _, ev := range fetchAll(t, srv, kind) {
+			var e struct {
+				AccountUUID string `json:"account_uuid"`
+			}
+			_ = json.Unmarshal(ev, &e)
+			if e.AccountUUID != "" && e.AccountUUID != srv.Account {
+				t.Fatalf("%s served with account_uuid %s, want the key's account %s: %s", kind, e.AccountUUID, srv.Account, ev)
+			}
+		}
+	}
 }

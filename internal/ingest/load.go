@@ -23,6 +23,7 @@ func Load(ctx context.Context, st store.EventStore, account string, kind events.
 	// is appended.
 	type chunk struct {
 		wires []events.Wire
+		lines []int
 		err   error
 	}
 	chunks := make(chan chunk, 1)
@@ -35,9 +36,12 @@ func Load(ctx context.Context, st store.EventStore, account string, kind events.
 			var c chunk
 			if len(items) > 0 {
 				var errs []FieldError
-				c.wires, errs = decodeItems(items, d.kind)
+				c.wires, errs = decodeItems(items, d.kind, account)
 				if len(errs) > 0 {
 					c.wires, c.err = nil, firstError(errs, items)
+				}
+				for _, it := range items {
+					c.lines = append(c.lines, it.line)
 				}
 			}
 			if c.err == nil && err != nil && err != io.EOF {
@@ -56,8 +60,8 @@ func Load(ctx context.Context, st store.EventStore, account string, kind events.
 		}
 	}()
 	for c := range chunks {
-		for _, wire := range c.wires {
-			if err := w.AddWire(ctx, wire); err != nil {
+		for i, wire := range c.wires {
+			if err := w.addWire(ctx, wire, c.lines[i]); err != nil {
 				return loadResult(w), err
 			}
 		}

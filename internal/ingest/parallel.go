@@ -79,6 +79,10 @@ func splitArray(b []byte, i int) ([]item, *FieldError) {
 	}
 	for n := 1; ; n++ {
 		i = skipWS(b, i)
+		if i == len(b) {
+			// [ or [{…}, and nothing more.
+			return nil, &FieldError{Line: n, Field: "body", Reason: "not valid JSON: the array ends before its closing ]"}
+		}
 		end, ok := valueEnd(b, i)
 		if !ok {
 			return nil, &FieldError{Line: n, Field: "body", Reason: "not valid JSON: the array ends inside this element"}
@@ -142,11 +146,15 @@ func valueEnd(b []byte, i int) (int, bool) {
 }
 
 // decodeItem decodes, validates and encodes one event. kind "" requires
-// an envelope.
-func decodeItem(it item, kind events.Feature) (events.Wire, []FieldError) {
+// an envelope. A non-empty account is the account the event is stored in,
+// which it is made to name (rehome).
+func decodeItem(it item, kind events.Feature, account string) (events.Wire, []FieldError) {
 	ev, errs := parseItem(it, kind)
 	if errs != nil {
 		return events.Wire{}, errs
+	}
+	if account != "" {
+		ev = rehome(ev, account)
 	}
 	w, err := events.Encode(ev)
 	if err != nil {
@@ -277,13 +285,13 @@ func jsonV2Error(line int, err error) FieldError {
 
 // decodeItems decodes items on every core. It returns the wires in order,
 // or the first MaxErrors field errors in line order and no wires.
-func decodeItems(items []item, kind events.Feature) ([]events.Wire, []FieldError) {
+func decodeItems(items []item, kind events.Feature, account string) ([]events.Wire, []FieldError) {
 	wires := make([]events.Wire, len(items))
 	errs := make([][]FieldError, len(items))
 	workers := min(runtime.GOMAXPROCS(0), (len(items)+63)/64)
 	if workers <= 1 {
 		for i, it := range items {
-			wires[i], errs[i] = decodeItem(it, kind)
+			wires[i], errs[i] = decodeItem(it, kind, account)
 		}
 	} else {
 		var wg sync.WaitGroup
@@ -292,7 +300,7 @@ func decodeItems(items []item, kind events.Feature) ([]events.Wire, []FieldError
 			hi := min(lo+chunk, len(items))
 			wg.Go(func() {
 				for i := lo; i < hi; i++ {
-					wires[i], errs[i] = decodeItem(items[i], kind)
+					wires[i], errs[i] = decodeItem(items[i], kind, account)
 				}
 			})
 		}

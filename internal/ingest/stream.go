@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
@@ -69,7 +70,7 @@ func appendBody(ctx context.Context, st store.EventStore, account string, kind e
 				p.wires = make([]events.Wire, len(p.items))
 				for j, it := range p.items {
 					var errs []FieldError
-					p.wires[j], errs = decodeItem(it, kind)
+					p.wires[j], errs = decodeItem(it, kind, account)
 					p.errs = append(p.errs, errs...)
 				}
 				<-decodeSlots
@@ -119,7 +120,33 @@ func appendBody(ctx context.Context, st store.EventStore, account string, kind e
 		}
 		return Result{}, capErrors(errs), nil
 	case err != nil:
+		if fe := conflictError(err, items); fe != nil {
+			return Result{}, []FieldError{*fe}, errConflict
+		}
 		return Result{}, nil, fmt.Errorf("append %d %s: %w", len(items), kind, err)
 	}
 	return Result{Accepted: n, Duplicates: total - n}, nil, nil
+}
+
+// errConflict comes with the field error of an event whose uuid is held
+// as another event (409, not 400: the event itself is valid).
+var errConflict = errors.New("uuid held as another event")
+
+// conflictError words a store.UUIDConflict for the event's line, or
+// returns nil for other errors. Records are the items' events in order.
+func conflictError(err error, items []item) *FieldError {
+	var c *store.UUIDConflict
+	if !errors.As(err, &c) || c.Index < 0 || c.Index >= len(items) {
+		return nil
+	}
+	return &FieldError{Line: items[c.Index].line, Field: "uuid", Reason: conflictReason(c)}
+}
+
+func conflictReason(c *store.UUIDConflict) string {
+	where := "is already stored"
+	if c.InCall {
+		where = "is used earlier in this batch"
+	}
+	return fmt.Sprintf("%s %s as another event (timestamp %s); uuids are unique per stream: give this event its own uuid, or send it unchanged",
+		c.UUID, where, c.Held.Format(time.RFC3339Nano))
 }

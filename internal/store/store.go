@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
@@ -23,6 +24,31 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
 )
+
+// UUIDConflict is AppendEvents' error for a record whose UUID the stream
+// already holds (or the call holds earlier) as another event: another Time,
+// or the same Time with other V2 bytes. Nothing of the call is stored.
+// Errors wrapping it match ErrConflict.
+type UUIDConflict struct {
+	// Index is the record's index in the call.
+	Index int
+	UUID  string
+	// Held is the Time of the event held under UUID.
+	Held time.Time
+	// InCall is set when the event held came earlier in the same call.
+	InCall bool
+}
+
+func (e *UUIDConflict) Error() string {
+	where := "the stream holds"
+	if e.InCall {
+		where = "an earlier record holds"
+	}
+	return fmt.Sprintf("record %d: uuid %s: %s another event under it (timestamp %s)",
+		e.Index, e.UUID, where, e.Held.UTC().Format(time.RFC3339Nano))
+}
+
+func (e *UUIDConflict) Is(target error) bool { return target == ErrConflict }
 
 // Store is everything Logbook keeps. Each method runs in its own
 // transaction; callers never see one.
@@ -98,11 +124,10 @@ type ListResult struct {
 type EventStore interface {
 	// AppendEvents stores recs in the stream of (account, feature), in
 	// order, skipping any the stream already holds, and returns how many
-	// were new. A record is already held when one with the same UUID and
-	// the same Time is (the same event sent twice); the suite does not pin
-	// what happens to a UUID repeated with another Time. Keying duplicates
-	// by time keeps the de-duplication index local as the stream grows, and
-	// lets PostgreSQL partition events by time. It is atomic: all new
+	// were new. A record is already held when one with the same UUID, Time
+	// and V2 is (the same event sent twice, also within recs). A UUID
+	// held as another event (another Time, or other V2) is a
+	// *UUIDConflict: nothing of the call is stored. It is atomic: all new
 	// records or none, durable on return.
 	AppendEvents(ctx context.Context, account string, feature events.Feature, recs []Record) (inserted int, err error)
 	// AppendEventsSeq is AppendEvents of the records recs yields, which a

@@ -161,7 +161,11 @@ const appendSQL = `WITH ins AS (
 		WITH ORDINALITY AS r (ts, uuid, label, v2, v1, ord)
 	ORDER BY r.ord
 	ON CONFLICT (stream, ts, uuid) DO NOTHING
-	RETURNING seq, ts, label
+	RETURNING seq, ts, label, uuid, v2
+), uids AS (
+	INSERT INTO event_uuids (stream, uuid, ts, digest)
+	SELECT $1, uuid, ts, sha256(v2) FROM ins
+	ON CONFLICT (stream, uuid) DO NOTHING
 ), hrs AS (
 	INSERT INTO event_hours (stream, hour, min_seq, max_seq, n)
 	SELECT $1, ` + hourSQL + `, min(seq), max(seq), count(*) FROM ins GROUP BY 2
@@ -176,8 +180,34 @@ const appendSQL = `WITH ins AS (
 )
 SELECT count(*) FROM ins`
 
-// AppendEvents stores recs in one transaction, skipping records whose UUID
-// and Time the stream already holds. It locks the stream's counter row for
+// heldSQL finds the first record ($2…$4, by ordinality) whose uuid the
+// stream ($1) holds as another event, and that event's time.
+const heldSQL = `SELECT r.ord, u.ts
+FROM unnest($2::text[], $3::bigint[], $4::bytea[]) WITH ORDINALITY AS r (uuid, ts, v2, ord)
+JOIN event_uuids AS u ON u.stream = $1 AND u.uuid = r.uuid
+WHERE u.ts <> r.ts OR u.digest <> sha256(r.v2)
+ORDER BY r.ord LIMIT 1`
+
+// conflictInCall returns the first record whose uuid an earlier record of
+// recs holds as another event, or nil.
+func conflictInCall(recs []store.Record) *store.UUIDConflict {
+	first := make(map[string]int, len(recs))
+	for i, r := range recs {
+		j, ok := first[r.UUID]
+		if !ok {
+			first[r.UUID] = i
+			continue
+		}
+		if h := recs[j]; !h.Time.Equal(r.Time) || string(h.V2) != string(r.V2) {
+			return &store.UUIDConflict{Index: i, UUID: r.UUID, Held: h.Time.UTC(), InCall: true}
+		}
+	}
+	return nil
+}
+
+// AppendEvents stores recs in one transaction, skipping records whose UUID,
+// Time and V2 the stream already holds and refusing a UUID held as another
+// event (store.UUIDConflict). It locks the stream's counter row for
 // the whole transaction, so appends to one stream are serialised and their
 // positions become visible in increasing order (see the package doc).
 func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
@@ -206,6 +236,7 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	slices.Sort(days)
 	days = slices.Compact(days)
 
+	inCall := conflictInCall(recs)
 	stream, _, err := db.streamID(ctx, account, feature, true)
 	if err != nil {
 		return 0, fmt.Errorf("append events: stream: %w", translate(err))
@@ -219,6 +250,21 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 			var last int64
 			if err := tx.QueryRow(ctx, `SELECT last_seq FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last); err != nil {
 				return err
+			}
+			// The stream's lock is held: no append can add a uuid between
+			// this check and the insert.
+			var ord, heldTS int64
+			err := tx.QueryRow(ctx, heldSQL, stream, uuids, ts, v2).Scan(&ord, &heldTS)
+			switch {
+			case err == nil:
+				if i := int(ord - 1); inCall == nil || i < inCall.Index {
+					return &store.UUIDConflict{Index: i, UUID: recs[i].UUID, Held: time.Unix(0, heldTS).UTC()}
+				}
+				return inCall
+			case !errors.Is(err, pgx.ErrNoRows):
+				return err
+			case inCall != nil:
+				return inCall
 			}
 			return tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1).Scan(&inserted)
 		})
@@ -593,7 +639,10 @@ func (db *DB) dropPartitions(ctx context.Context, tns int64, removed map[int64]i
 			}); err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, `DELETE FROM event_labels WHERE hour >= $1 AND hour < $2`, lo, hi)
+			if _, err := tx.Exec(ctx, `DELETE FROM event_labels WHERE hour >= $1 AND hour < $2`, lo, hi); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `DELETE FROM event_uuids WHERE ts >= $1 AND ts < $2`, d*dayNanos, (d+1)*dayNanos)
 			return err
 		})
 		if err != nil {
@@ -620,6 +669,9 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, tns int64) (int64,
 	var deleted int64
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM streams WHERE id = $1 FOR UPDATE`, stream); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM event_uuids WHERE ts >= $2 AND ts < $3 AND stream = $1`, stream, lo, cutoff); err != nil {
 			return err
 		}
 		if whole {

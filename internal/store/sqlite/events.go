@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -127,12 +128,20 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		if err != nil {
 			return err
 		}
+		last0 := last // positions above it are this call's
 		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (ts, uuid) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
+		// held finds the events already under a uuid (the transaction's
+		// own inserts included).
+		held, _, err := c.Prepare(`SELECT ts, v2, seq FROM ` + eventsTable(stream) + ` WHERE uuid = ? ORDER BY seq`)
+		if err != nil {
+			return err
+		}
+		defer held.Close()
 		hours := map[int64]*hourAgg{}
 		labels := map[labelKey]int64{}
 		i := 0
@@ -143,8 +152,15 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			if err != nil {
 				return err
 			}
-			i++
 			ts := r.Time.UnixNano()
+			dup, err := checkHeld(held, i, r, ts, last0)
+			if err != nil {
+				return err
+			}
+			i++
+			if dup {
+				continue
+			}
 			ins.BindText(1, r.UUID)
 			ins.BindInt64(2, ts)
 			ins.BindText(3, r.Label)
@@ -220,6 +236,23 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		db.streams.Store(streamKey{account, feature}, newStream)
 	}
 	return inserted, nil
+}
+
+// checkHeld reports whether the stream (held, prepared on its table)
+// already holds record i as the same event: a duplicate, to skip. A uuid
+// held as another event is a *store.UUIDConflict; rows above last0 are
+// the call's own.
+func checkHeld(held *sqlite3.Stmt, i int, r store.Record, ts, last0 int64) (dup bool, err error) {
+	defer held.Reset()
+	held.BindText(1, r.UUID)
+	for held.Step() {
+		hts := held.ColumnInt64(0)
+		if hts == ts && bytes.Equal(held.ColumnRawBlob(1), r.V2) {
+			return true, nil
+		}
+		return false, &store.UUIDConflict{Index: i, UUID: r.UUID, Held: time.Unix(0, hts).UTC(), InCall: held.ColumnInt64(2) > last0}
+	}
+	return false, held.Err()
 }
 
 // createStream returns the id of a stream, creating it if needed, inside the

@@ -14,9 +14,12 @@ import (
 // the name is safe to put in SQL text.
 func eventsTable(stream int64) string { return "events_" + strconv.FormatInt(stream, 10) }
 
-// eventsTableDDL creates a stream's events table and its de-duplication
-// index if they do not exist. Keyed by time first, inserts land near the
-// end of the index (new events are recent) however large it grows.
+// eventsTableDDL creates a stream's events table and its indexes if they
+// do not exist: the de-duplication index, keyed by time first so that
+// inserts land near its end (new events are recent) however large it
+// grows, and the index on uuid that finds an event held under a uuid at
+// another time (migration 0004; not unique, as streams written before it
+// may hold a uuid twice).
 func eventsTableDDL(stream int64) string {
 	t := eventsTable(stream)
 	return `CREATE TABLE IF NOT EXISTS ` + t + ` (
@@ -27,13 +30,46 @@ func eventsTableDDL(stream int64) string {
 	v2    BLOB NOT NULL,
 	v1    BLOB -- NULL: same as v2
 );
-CREATE UNIQUE INDEX IF NOT EXISTS ` + t + `_ts_uuid ON ` + t + ` (ts, uuid)`
+CREATE UNIQUE INDEX IF NOT EXISTS ` + t + `_ts_uuid ON ` + t + ` (ts, uuid);
+CREATE INDEX IF NOT EXISTS ` + t + `_uuid ON ` + t + ` (uuid)`
 }
 
 // goSteps are the parts of migrations that SQL alone cannot do, run after
 // the migration's SQL in its transaction.
 var goSteps = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	2: streamTablesStep,
+	4: uuidIndexStep,
+}
+
+// uuidIndexStep gives every stream's events table its index on uuid.
+func uuidIndexStep(ctx context.Context, tx *sql.Tx) error {
+	ids, err := streamIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, eventsTableDDL(id)); err != nil {
+			return fmt.Errorf("stream %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func streamIDs(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM streams ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // streamTablesStep moves each stream's rows from events_shared to its own

@@ -278,10 +278,8 @@ func testV1Rendering(t *testing.T, s store.Store) {
 func testDedup(t *testing.T, s store.Store) {
 	acct := newID()
 	a, b, c := rec("a", base, "x"), rec("b", base, "x"), rec("c", base, "x")
-	b2 := rec("b", base, "changed") // same uuid and time, other content
-	b2.V2 = []byte(`{"uuid":"b","changed":true}`)
-	if n := mustAppend(t, s, acct, events.AuditEvents, []store.Record{a, b, b2}); n != 2 {
-		t.Errorf("batch with a repeated uuid: inserted %d, want 2", n)
+	if n := mustAppend(t, s, acct, events.AuditEvents, []store.Record{a, b, b}); n != 2 {
+		t.Errorf("batch with a repeated event: inserted %d, want 2", n)
 	}
 	if n := mustAppend(t, s, acct, events.AuditEvents, []store.Record{b, c, a}); n != 1 {
 		t.Errorf("batch overlapping the stream: inserted %d, want 1", n)
@@ -291,6 +289,73 @@ func testDedup(t *testing.T, s store.Store) {
 	}
 	res := mustList(t, s, store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 10})
 	diff(t, "rows (first copy kept, first-arrival order)", rowsOf(res.Rows), wantOf([]store.Record{a, b, c}))
+}
+
+// testUUIDConflict: a uuid held as one event cannot be appended as
+// another (another time, or the same time with other bytes), whether the
+// first is stored or earlier in the same call; the call stores nothing and
+// says which record and uuid.
+func testUUIDConflict(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	acct := newID()
+	a, b := rec("a", base, "x"), rec("b", base, "x")
+	mustAppend(t, s, acct, events.AuditEvents, []store.Record{a, b})
+	later := rec("b", base.Add(time.Second), "x") // same uuid, another time
+	changed := rec("b", base, "x")                // same uuid and time, other bytes
+	changed.V2 = []byte(`{"uuid":"b","changed":true}`)
+	fresh := rec("fresh", base, "x")
+	for _, tc := range []struct {
+		name   string
+		recs   []store.Record
+		index  int
+		held   time.Time
+		inCall bool
+	}{
+		{"stored, another time", []store.Record{fresh, later}, 1, base, false},
+		{"stored, other bytes", []store.Record{fresh, a, changed}, 2, base, false},
+		{"in the call, another time", []store.Record{fresh, rec("n", base, "x"), rec("n", base.Add(time.Hour), "x")}, 2, base, true},
+		{"in the call, other bytes", []store.Record{rec("m", base, "x"), fresh, func() store.Record {
+			r := rec("m", base, "x")
+			r.V2 = []byte(`{"uuid":"m","other":1}`)
+			return r
+		}()}, 2, base, true},
+	} {
+		for _, seq := range []bool{false, true} {
+			var err error
+			if seq {
+				_, err = s.AppendEventsSeq(ctx, acct, events.AuditEvents, func(yield func(store.Record, error) bool) {
+					for _, r := range tc.recs {
+						if !yield(r, nil) {
+							return
+						}
+					}
+				})
+			} else {
+				_, err = s.AppendEvents(ctx, acct, events.AuditEvents, tc.recs)
+			}
+			var c *store.UUIDConflict
+			if !errors.As(err, &c) || !errors.Is(err, store.ErrConflict) {
+				t.Errorf("%s (seq %v): err %v, want a *store.UUIDConflict", tc.name, seq, err)
+				continue
+			}
+			if c.Index != tc.index || c.UUID != tc.recs[tc.index].UUID || !c.Held.Equal(tc.held) || c.InCall != tc.inCall {
+				t.Errorf("%s (seq %v): conflict %+v, want index %d uuid %s held %s in call %v", tc.name, seq, *c, tc.index, tc.recs[tc.index].UUID, tc.held, tc.inCall)
+			}
+		}
+	}
+	res := mustList(t, s, store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 10})
+	diff(t, "rows (nothing of a conflicting call stored)", rowsOf(res.Rows), wantOf([]store.Record{a, b}))
+	// Another stream may hold the uuid as another event.
+	if n := mustAppend(t, s, acct, events.ItemUsages, []store.Record{later}); n != 1 {
+		t.Errorf("other stream: inserted %d, want 1", n)
+	}
+	// Once retention has removed the event, its uuid is free again.
+	if _, err := s.DeleteEventsBefore(ctx, base.Add(time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustAppend(t, s, acct, events.AuditEvents, []store.Record{later}); n != 1 {
+		t.Errorf("after retention: inserted %d, want 1", n)
+	}
 }
 
 func testStreamIsolation(t *testing.T, s store.Store) {

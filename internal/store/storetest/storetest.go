@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("AppendSeq", func(t *testing.T) { testAppendSeq(t, open(t)) })
 	t.Run("V1Rendering", func(t *testing.T) { testV1Rendering(t, open(t)) })
 	t.Run("Dedup", func(t *testing.T) { testDedup(t, open(t)) })
+	t.Run("UUIDConflict", func(t *testing.T) { testUUIDConflict(t, open(t)) })
 	t.Run("StreamIsolation", func(t *testing.T) { testStreamIsolation(t, open(t)) })
 	t.Run("Paging", func(t *testing.T) { testPaging(t, open(t)) })
 	t.Run("TimeFilter", func(t *testing.T) { testTimeFilter(t, open(t)) })
