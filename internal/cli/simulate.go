@@ -375,9 +375,16 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 			return err
 		}
 		defer st.Close()
-		acct, err := simulationAccount(ctx, st, f.account, sim.AccountUUID(), clock.now())
+		acct, created, err := simulationAccount(ctx, st, f.account, sim.AccountUUID(), clock.now())
 		if err != nil {
 			return err
+		}
+		if created {
+			// A new account has no owner, so no token can read it yet:
+			// say what makes it readable.
+			fmt.Fprintf(env.Stderr, "created account %q; to read its events over the API, add its first owner, then a token:\n"+
+				"  logbook user add --account %q --role owner --email EMAIL\n"+
+				"  logbook token issue --account %q --name NAME\n", f.account, f.account, f.account)
 		}
 		if acct != sim.AccountUUID() {
 			p.cfg.AccountUUID = acct
@@ -437,17 +444,17 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 }
 
 // simulationAccount returns the UUID of the account called name, creating
-// it with the simulator's UUID when there is none.
-func simulationAccount(ctx context.Context, st store.AccountStore, name, uuid string, now time.Time) (string, error) {
+// it with the simulator's UUID when there is none (created is then true).
+func simulationAccount(ctx context.Context, st store.AccountStore, name, uuid string, now time.Time) (acct string, created bool, err error) {
 	if name == "" {
-		return "", usagef("--account: empty name")
+		return "", false, usagef("--account: empty name")
 	}
 	a, err := st.AccountByName(ctx, name)
 	if err == nil {
-		return a.UUID, nil
+		return a.UUID, false, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		return "", fmt.Errorf("account %q: %w", name, err)
+		return "", false, fmt.Errorf("account %q: %w", name, err)
 	}
 	if _, err := st.Account(ctx, uuid); err == nil {
 		// The seed's account uuid is another account's (same seed, another
@@ -455,9 +462,9 @@ func simulationAccount(ctx context.Context, st store.AccountStore, name, uuid st
 		uuid = events.NewID()
 	}
 	if err := st.CreateAccount(ctx, store.Account{UUID: uuid, Name: name, CreatedAt: now.UTC()}); err != nil {
-		return "", fmt.Errorf("create account %q: %w", name, err)
+		return "", false, fmt.Errorf("create account %q: %w", name, err)
 	}
-	return uuid, nil
+	return uuid, true, nil
 }
 
 // backfill runs the simulation from start to end, with a progress bar over

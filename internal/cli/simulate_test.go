@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,6 +141,19 @@ func TestSimulateIntoStore(t *testing.T) {
 	}
 	if !strings.Contains(out, "; 0 new") {
 		t.Errorf("second run: %q, want 0 new", out)
+	}
+
+	// The same seed an hour later, as a backfill rerun the next hour starts:
+	// its events are new ones, stored beside the first run's, not the first
+	// run's UUIDs at other times (which the store refuses as conflicts).
+	later := slices.Clone(args)
+	later[slices.Index(later, simStart)] = "2026-03-02T01:00:00Z"
+	out, err = runSim(t, fixedClock(now), later...)
+	if err != nil {
+		t.Fatalf("same seed, later start: %v", err)
+	}
+	if strings.Contains(out, "; 0 new") {
+		t.Errorf("same seed, later start: %q, want new events", out)
 	}
 }
 

@@ -117,6 +117,12 @@ func New(cfg Config) *Sim {
 		}
 	}
 	s.r.shuffle(len(s.rotation), func(i, j int) { s.rotation[i], s.rotation[j] = s.rotation[j], s.rotation[i] })
+	// The organisation is the seed's alone; its activity, event UUIDs
+	// included, also depends on Start. Two runs of one seed from different
+	// starts (a backfill repeated an hour later, a second --live) then make
+	// events under UUIDs of their own instead of reusing the first run's
+	// UUIDs at other times, which the store refuses as conflicting events.
+	s.r = newRNG(cfg.Seed ^ int64(hash("start "+cfg.Start.Format(time.RFC3339Nano))))
 	return s
 }
 
