@@ -50,7 +50,9 @@ var accountEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 // Sealing is deterministic: one state always gives the same string, so the
 // end of a stream, re-encoding the state it decoded, answers with the
 // cursor it was given (in its canonical form: decode accepts CR and LF
-// anywhere, as encoding/base64 does, and non-zero trailing bits).
+// anywhere, as encoding/base64 does, which is how a cursor stored with a
+// trailing newline still works; it refuses non-zero trailing bits, so
+// each state has one encoding besides those line breaks).
 type cursorCodec struct {
 	key []byte
 }
@@ -83,7 +85,7 @@ func (c cursorCodec) decode(str string) (cursorState, error) {
 	if len(str) > 512 {
 		return cursorState{}, errBadCursor
 	}
-	b, err := base64.RawURLEncoding.DecodeString(str)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(str)
 	if err != nil || len(b) < 3+tagLen {
 		return cursorState{}, errBadCursor
 	}

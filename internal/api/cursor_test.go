@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,7 @@ func TestCursorRejects(t *testing.T) {
 func FuzzCursorDecode(f *testing.F) {
 	st := cursorState{Account: events.NewID(), Feature: events.ItemUsages, After: 9, Limit: 10, Start: time.Unix(5, 0).UTC()}
 	f.Add(testCodec.encode(st))
+	f.Add(testCodec.encode(st) + "\r\n")
 	f.Add("")
 	f.Add("AQEQ")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -79,8 +81,10 @@ func FuzzCursorDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Anything accepted was sealed by us: it must re-encode to itself.
-		if again := testCodec.encode(got); again != s {
+		// Anything accepted was sealed by us: it must re-encode to itself,
+		// less the line breaks decode skips (a cursor stored with a
+		// trailing newline).
+		if again, want := testCodec.encode(got), strings.NewReplacer("\r", "", "\n", "").Replace(s); again != want {
 			t.Fatalf("accepted %q but it re-encodes as %q", s, again)
 		}
 	})
