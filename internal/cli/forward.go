@@ -199,7 +199,12 @@ func runForwarder(ctx context.Context, env Env, cfg *forward.Config, log *slog.L
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
-	if errors.Is(err, context.Canceled) {
+	if once && err == nil && ctx.Err() != nil {
+		// Stopped by a signal before every stream drained: not the
+		// success a finished --once reports (main exits 130).
+		return ctx.Err()
+	}
+	if errors.Is(err, context.Canceled) && !once {
 		return nil
 	}
 	return err

@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/logbookhq/logbook/internal/cli"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
 // runOnceBounded runs "forward --once" with a deadline: a run that would
@@ -50,7 +53,7 @@ func TestForwardOncePermanentErrors(t *testing.T) {
 	t.Run("unknown-host", func(t *testing.T) {
 		var dns *net.DNSError
 		if _, err := net.LookupHost("logbook-test.invalid"); !errors.As(err, &dns) || !dns.IsNotFound {
-			t.Skipf("this machine's resolver cannot say a host does not exist (%v)", err)
+			testenv.Unavailable(t, "this machine's resolver cannot say a host does not exist (%v)", err)
 		}
 		b := setupForward(t)
 		b.rewriteConfig(t, b.srv.URL, "http://logbook-test.invalid")
@@ -111,4 +114,48 @@ func mainCtx(ctx context.Context, t *testing.T, args []string) error {
 		t.Logf("stderr:\n%s", stderr.String())
 	}
 	return err
+}
+
+// TestForwardOnceInterrupted: a signal that stops forward --once before
+// every stream drained is not a success: the run returns context.Canceled
+// (exit status 130 from main), so cron does not take an unfinished run for
+// a finished one. The sink here is an HTTP endpoint that never answers.
+func TestForwardOnceInterrupted(t *testing.T) {
+	b := setupForward(t)
+	b.appendAt(t, b.base, 5)
+	reached := make(chan struct{}, 1)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case reached <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	b.rewriteConfig(t, "    type: file\n    path: ./events.ndjson", "    type: http\n    url: "+hang.URL)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- mainCtx(ctx, t, []string{"forward", "--config", b.cfg, "--once"}) }()
+	select {
+	case <-reached:
+	case err := <-done:
+		t.Fatalf("forward --once ended before delivering: %v", err)
+	case <-time.After(20 * time.Second): // a failure bound
+		t.Fatal("the sink got no request within 20s")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted forward --once returned %v, want context.Canceled", err)
+		}
+	case <-time.After(20 * time.Second): // a failure bound
+		t.Fatal("forward --once still running 20s after its context ended")
+	}
 }
