@@ -163,7 +163,7 @@ func (h *handler) wrap(f actionFunc) http.Handler {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		h.Logger.Log(r.Context(), level, "admin request failed", "method", logcap.String(r.Method), "path", logcap.String(r.URL.Path), "status", status, "err", logcap.Err(err))
+		h.Logger.Log(r.Context(), level, "admin request failed", "method", logcap.String(r.Method), "route", r.Pattern, "status", status, "err", logcap.Err(err))
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="logbook admin"`)
 		}

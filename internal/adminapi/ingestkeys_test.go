@@ -134,6 +134,8 @@ func TestIngestKeyRefusals(t *testing.T) {
 		{"unknown key", "POST", "/ingest-keys/nope/revoke", nil, 404, "key"},
 		{"unknown prefix", "POST", "/ingest-keys/lbi_" + strings.Repeat("a", 26) + "/revoke", nil, 404, "key"},
 		{"an admin key's id", "POST", "/ingest-keys/" + b.owner[4:30] + "/revoke", nil, 404, "key"},
+		// A whole key is a secret that proxies and logs would keep.
+		{"a whole key in the URL", "POST", "/ingest-keys/lbi_" + strings.Repeat("a", 26) + strings.Repeat("s", 43) + "/revoke", nil, 400, "key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
