@@ -181,11 +181,15 @@ const appendSQL = `WITH ins AS (
 SELECT count(*) FROM ins`
 
 // heldSQL finds the first record ($2…$4, by ordinality) whose uuid the
-// stream ($1) holds as another event, and that event's time.
+// stream ($1) holds only as other events, and the time of the one
+// event_uuids keeps. A stream written before migration 0004 may hold a
+// uuid more than once (event_uuids keeps the earliest): re-sending any
+// copy the stream holds is a duplicate, not a conflict.
 const heldSQL = `SELECT r.ord, u.ts
 FROM unnest($2::text[], $3::bigint[], $4::bytea[]) WITH ORDINALITY AS r (uuid, ts, v2, ord)
 JOIN event_uuids AS u ON u.stream = $1 AND u.uuid = r.uuid
-WHERE u.ts <> r.ts OR u.digest <> sha256(r.v2)
+WHERE (u.ts <> r.ts OR u.digest <> sha256(r.v2))
+	AND NOT EXISTS (SELECT 1 FROM events AS e WHERE e.stream = $1 AND e.ts = r.ts AND e.uuid = r.uuid AND e.v2 = r.v2)
 ORDER BY r.ord LIMIT 1`
 
 // conflictInCall returns the first record whose uuid an earlier record of

@@ -240,19 +240,30 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 
 // checkHeld reports whether the stream (held, prepared on its table)
 // already holds record i as the same event: a duplicate, to skip. A uuid
-// held as another event is a *store.UUIDConflict; rows above last0 are
-// the call's own.
+// held only as other events is a *store.UUIDConflict naming the first of
+// them; rows above last0 are the call's own. A stream written before
+// uuids were checked may hold a uuid more than once: re-sending any of
+// those copies is a duplicate.
 func checkHeld(held *sqlite3.Stmt, i int, r store.Record, ts, last0 int64) (dup bool, err error) {
 	defer held.Reset()
 	held.BindText(1, r.UUID)
+	var conflict *store.UUIDConflict
 	for held.Step() {
 		hts := held.ColumnInt64(0)
 		if hts == ts && bytes.Equal(held.ColumnRawBlob(1), r.V2) {
 			return true, nil
 		}
-		return false, &store.UUIDConflict{Index: i, UUID: r.UUID, Held: time.Unix(0, hts).UTC(), InCall: held.ColumnInt64(2) > last0}
+		if conflict == nil {
+			conflict = &store.UUIDConflict{Index: i, UUID: r.UUID, Held: time.Unix(0, hts).UTC(), InCall: held.ColumnInt64(2) > last0}
+		}
 	}
-	return false, held.Err()
+	if err := held.Err(); err != nil {
+		return false, err
+	}
+	if conflict != nil {
+		return false, conflict
+	}
+	return false, nil
 }
 
 // createStream returns the id of a stream, creating it if needed, inside the
