@@ -115,19 +115,50 @@ sinks:
 
 	rng := rand.New(rand.NewPCG(20261126, 5))
 	midway := 0
-	run := func(killAfter time.Duration) (killed bool) {
+	size := func() int64 {
+		fi, err := os.Stat(out)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	// run starts the forwarder; with kill, it SIGKILLs it a seeded random
+	// moment after the file first grew in this run, so that every kill
+	// lands while events flow however slowly the child starts (a loaded
+	// machine, the race detector). It reports whether the kill came first.
+	run := func(kill bool) (killed bool) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashChildEnv+"=forward --config "+cfgPath+" --once")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
+		before := size()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		exited := make(chan struct{})
 		var timer *time.Timer
-		if killAfter > 0 {
-			timer = time.AfterFunc(killAfter, func() { cmd.Process.Signal(os.Kill) })
+		armed := make(chan *time.Timer, 1)
+		if kill {
+			extra := time.Duration(rng.IntN(40)) * time.Millisecond
+			go func() {
+				tick := time.NewTicker(time.Millisecond)
+				defer tick.Stop()
+				for size() <= before {
+					select {
+					case <-exited:
+						armed <- nil
+						return
+					case <-tick.C:
+					}
+				}
+				armed <- time.AfterFunc(extra, func() { cmd.Process.Signal(os.Kill) })
+			}()
 		}
 		err := cmd.Wait()
+		close(exited)
+		if kill {
+			timer = <-armed
+		}
 		if timer != nil && !timer.Stop() {
 			killed = true
 		}
@@ -136,26 +167,19 @@ sinks:
 		}
 		return killed
 	}
-	// Kill at seeded random moments until kills of them landed after some
-	// progress; a kill that found no new progress (the process was still
-	// starting) makes the next ones later, so a slow machine still gets
-	// kills in the middle of forwarding.
-	k, seen, base := 0, 0, 5*time.Millisecond
+	k, seen := 0, 0
 	for midway < kills && k < 4*kills {
-		if !run(base + time.Duration(rng.IntN(60))*time.Millisecond) {
+		if !run(true) {
 			break // finished before the kill
 		}
 		k++
 		n := wholeLines(t, out)
-		switch {
-		case n == seen:
-			base += 10 * time.Millisecond
-		case n < len(want):
+		if n > seen && n < len(want) {
 			midway++
 		}
 		seen = n
 	}
-	run(0)
+	run(false)
 
 	got := readUUIDs(t, out)
 	bound := k * streams * limit
