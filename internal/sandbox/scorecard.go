@@ -259,7 +259,13 @@ func counterKey(tokenID, metric string, f events.Feature) string {
 }
 
 // Flush adds the aggregates gathered since the last Flush to the store.
+// It writes on a context its caller's cancellation does not reach: a
+// request that ends mid-write would otherwise leave an increment whose
+// commit is unknown, and putting it back for the next Flush could count
+// it twice.
 func (t *Tracker) Flush(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	type delta struct {
 		token, metric string
 		value         int64
