@@ -391,8 +391,12 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 			sim = simulate.New(p.cfg)
 		}
 		ws = newStoreSink(ctx, st, acct)
-		defer ws.close()
-		defer warnOutsideWindow(ctx, env, st, acct, f.account, clock.now()) // runs before ws.close, after the last flush
+		defer func() {
+			// The writer drains first, so the count sees every batch, an
+			// interrupted run's included.
+			ws.close()
+			warnOutsideWindow(context.WithoutCancel(ctx), env, st, acct, f.account, clock.now())
+		}()
 		sink, where = ws, fmt.Sprintf("account %q (%s) in %s", f.account, acct, f.store.describe())
 	}
 
