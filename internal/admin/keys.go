@@ -20,15 +20,7 @@ func (s *Service) SigningKeys(ctx context.Context, a Actor) ([]SigningKey, error
 	if err := a.mustManage("manage signing keys"); err != nil {
 		return nil, err
 	}
-	ks, err := s.st.SigningKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SigningKey, len(ks))
-	for i, k := range ks {
-		out[i] = SigningKey{ID: k.ID, CreatedAt: k.CreatedAt, Active: k.Active}
-	}
-	return out, nil
+	return s.ServerSigningKeys(ctx)
 }
 
 // RotateKey makes a new active signing key; older keys keep verifying the
@@ -37,12 +29,7 @@ func (s *Service) RotateKey(ctx context.Context, a Actor) (SigningKey, error) {
 	if err := a.mustManage("manage signing keys"); err != nil {
 		return SigningKey{}, err
 	}
-	k, err := s.tokens.RotateKey(ctx)
-	if err != nil {
-		return SigningKey{}, err
-	}
-	s.log.Info("signing key rotated", "kid", k.ID, "by", a.User.UUID)
-	return SigningKey{ID: k.ID, CreatedAt: k.CreatedAt, Active: k.Active}, nil
+	return s.rotateKey(ctx, a.User.UUID)
 }
 
 // Admin API keys look like "lba_" + a 26-character lower-case id + 43

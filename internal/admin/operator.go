@@ -98,11 +98,16 @@ func (s *Service) ServerSigningKeys(ctx context.Context) ([]SigningKey, error) {
 
 // ServerRotateKey makes a new active signing key, as RotateKey does.
 func (s *Service) ServerRotateKey(ctx context.Context) (SigningKey, error) {
+	return s.rotateKey(ctx, "operator")
+}
+
+// rotateKey makes a new active signing key and logs who asked for it.
+func (s *Service) rotateKey(ctx context.Context, by string) (SigningKey, error) {
 	k, err := s.tokens.RotateKey(ctx)
 	if err != nil {
 		return SigningKey{}, err
 	}
-	s.log.Info("signing key rotated", "kid", k.ID, "by", "operator")
+	s.log.Info("signing key rotated", "kid", k.ID, "by", by)
 	return SigningKey{ID: k.ID, CreatedAt: k.CreatedAt, Active: k.Active}, nil
 }
 
