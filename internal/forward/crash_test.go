@@ -92,9 +92,9 @@ sinks:
     gzip: %v
 `, limit, b.srv.URL, time.Now().Add(-24*time.Hour).UTC().Format(time.RFC3339), gz)
 	var js jetstream.JetStream
-	var streamName string
+	var streamName, natsAddr string
 	if withNATS {
-		js, streamName = natsStream(t)
+		js, streamName, natsAddr = natsStream(t)
 		id := strings.ToLower(strings.TrimPrefix(streamName, "LOGBOOKCRASH_"))
 		cfg += fmt.Sprintf(`  - name: jetstream
     type: nats
@@ -102,7 +102,7 @@ sinks:
     stream: %s
     create_stream: true
     subject: logbookcrash.%s.{feature}
-`, natsURL(), streamName, id)
+`, natsAddr, streamName, id)
 	}
 	cfgPath := filepath.Join(dir, "forward.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -212,25 +212,18 @@ sinks:
 	}
 }
 
-// natsURL is the JetStream server; LOGBOOK_TEST_NATS_URL overrides it.
-func natsURL() string {
-	if u := os.Getenv("LOGBOOK_TEST_NATS_URL"); u != "" {
-		return u
-	}
-	return testenv.DefaultNATSURL
-}
-
 // natsStream connects to JetStream (skipping, or failing under CI, when
-// there is none) and names a stream that is deleted when the test ends.
-func natsStream(t *testing.T) (jetstream.JetStream, string) {
+// there is none), names a stream that is deleted when the test ends, and
+// returns the server's URL with them.
+func natsStream(t *testing.T) (js jetstream.JetStream, stream, url string) {
 	t.Helper()
-	url := testenv.NATSURL(t) // skips (fails under CI) when there is none
+	url = testenv.NATSURL(t) // skips (fails under CI) when there is none
 	nc, err := natsgo.Connect(url, natsgo.Timeout(2*time.Second))
 	if err != nil {
 		testenv.Unavailable(t, "NATS at %s: %v (LOGBOOK_TEST_NATS_URL names the server)", url, err)
 	}
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
+	js, err = jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +235,7 @@ func natsStream(t *testing.T) (jetstream.JetStream, string) {
 			t.Errorf("delete stream %s: %v", name, err)
 		}
 	})
-	return js, name
+	return js, name, url
 }
 
 // wholeLines counts the complete lines of path: a kill can leave a torn
