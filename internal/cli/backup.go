@@ -22,8 +22,11 @@ copy. An existing FILE is refused unless --force. Then it prints the size
 and the events in each stream of the copy.
 
 The copy holds every account, user, integration, token record, signing key
-and the cursor key, so tokens and cursors issued before the backup work on
-a server restored from it. To restore: stop the server, copy FILE to
+(private keys: keep the copy as secret as the data directory) and the
+cursor key, so tokens and cursors work on a server restored from it; a
+cursor taken after the backup is ahead of the copy and should be reset
+from a start time. The database must exist: backup never creates one, and
+never migrates it. To restore: stop the server, copy FILE to
 <data>/logbook.db (removing logbook.db-wal and logbook.db-shm), keep
 <data>/public-url (tokens' audience) and, with --tls, the CA and
 certificate files, then start the server. See docs/operations-backup.md.
