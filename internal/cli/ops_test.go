@@ -12,12 +12,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 )
@@ -80,62 +82,85 @@ func readyz(t *testing.T, url string) (int, readiness) {
 
 // TestReadyz: /readyz is 200 on a migrated store, 503 naming the migration
 // when one is not recorded as applied, and 503 when the store is closed;
-// /healthz stays 200 throughout.
+// /healthz stays 200 throughout. On SQLite and PostgreSQL.
 func TestReadyz(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), dbFile)
-	st, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close(); st.Close() })
-	healthy := func(when string) {
-		t.Helper()
-		res, err := http.Get(srv.URL + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			t.Errorf("%s: GET /healthz = %d, want 200", when, res.StatusCode)
-		}
-	}
-
-	if code, r := readyz(t, srv.URL); code != 200 || r != (readiness{Status: "ready"}) {
-		t.Errorf("migrated store: /readyz = %d %+v, want 200 ready", code, r)
-	}
-	healthy("migrated store")
-
-	// Forget the newest migration, as a database an older binary migrated
-	// would be: it is pending.
-	ms, err := sqlite.Migrations()
+	ms, err := sqlite.Migrations() // the two stores keep one numbering
 	if err != nil {
 		t.Fatal(err)
 	}
 	last := ms[len(ms)-1]
-	raw, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`DELETE FROM schema_migrations WHERE version = ?`, last.Version); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	code, r := readyz(t, srv.URL)
-	if code != 503 || r.Status != "not ready" || !strings.Contains(r.Reason, "migrations pending: "+last.Name) {
-		t.Errorf("pending %s: /readyz = %d %+v, want 503 naming it", last.Name, code, r)
-	}
-	healthy("pending migration")
+	forget := `DELETE FROM schema_migrations WHERE version = ` + strconv.Itoa(last.Version)
+	for _, b := range []struct {
+		name   string
+		flags  func(t *testing.T) storeFlags
+		forget func(t *testing.T, sf storeFlags)
+	}{
+		{"sqlite", func(t *testing.T) storeFlags { return storeFlags{data: t.TempDir()} }, func(t *testing.T, sf storeFlags) {
+			raw, err := sql.Open("sqlite3", "file:"+filepath.Join(sf.data, dbFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			if _, err := raw.Exec(forget); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"postgres", func(t *testing.T) storeFlags { return storeFlags{data: t.TempDir(), db: postgresSchemaURL(t)} }, func(t *testing.T, sf storeFlags) {
+			conn, err := pgx.Connect(t.Context(), sf.db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(t.Context())
+			if _, err := conn.Exec(t.Context(), forget); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			sf := b.flags(t)
+			st, err := sf.open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { srv.Close(); st.Close() })
+			healthy := func(when string) {
+				t.Helper()
+				res, err := http.Get(srv.URL + "/healthz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					t.Errorf("%s: GET /healthz = %d, want 200", when, res.StatusCode)
+				}
+			}
 
-	st.Close()
-	if code, r := readyz(t, srv.URL); code != 503 || r != (readiness{Status: "not ready", Reason: "store does not answer"}) {
-		t.Errorf("closed store: /readyz = %d %+v, want 503 store does not answer", code, r)
+			if code, r := readyz(t, srv.URL); code != 200 || r != (readiness{Status: "ready"}) {
+				t.Errorf("migrated store: /readyz = %d %+v, want 200 ready", code, r)
+			}
+			healthy("migrated store")
+
+			// Forget the newest migration, as on a database an older binary
+			// migrated: it is pending.
+			b.forget(t, sf)
+			code, r := readyz(t, srv.URL)
+			if code != 503 || r.Status != "not ready" || !strings.Contains(r.Reason, "migrations pending: "+last.Name) {
+				t.Errorf("pending %s: /readyz = %d %+v, want 503 naming it", last.Name, code, r)
+			}
+			healthy("pending migration")
+
+			st.Close()
+			if code, r := readyz(t, srv.URL); code != 503 || r != (readiness{Status: "not ready", Reason: "store does not answer"}) {
+				t.Errorf("closed store: /readyz = %d %+v, want 503 store does not answer", code, r)
+			}
+			healthy("closed store")
+		})
 	}
-	healthy("closed store")
 }
 
 // serveLog runs logbook serve with args until stop and returns its URL
