@@ -62,6 +62,7 @@ type serveFlags struct {
 	// consoleListen is the web console's own address; empty: /console/
 	// on --listen.
 	consoleListen string
+	accessLog     bool
 }
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -81,6 +82,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
 	var sb sandboxFlags
 	sb.register(fs)
+	fs.BoolVar(&f.accessLog, "access-log", false, "log one line per request at info level: method, route pattern (not the path), status, response bytes, duration and, for Events API requests, the token's account UUID; never the query string, headers or body, so never a token, cursor or password")
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
@@ -126,7 +128,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, IngestMaxInFlight: sbo.IngestMaxInFlight, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen,
 		PublicURL: pub.url, EarlierPublicURLs: pub.earlier, Retention: window, Logger: log,
-		ConsoleListen: f.consoleListen}
+		ConsoleListen: f.consoleListen, AccessLog: f.accessLog}
 	var caPath string
 	switch {
 	case f.tls:

@@ -60,6 +60,8 @@ type ServerOptions struct {
 	IngestMaxInFlight int64
 	// Sandbox configures rate limits, scenarios and scorecards.
 	Sandbox SandboxOptions
+	// AccessLog logs one line per request to Logger (see withAccessLog).
+	AccessLog bool
 }
 
 // Server is a running Logbook server.
@@ -132,7 +134,7 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 	}
 	s.ListenURL = defaultPublicURL(ln.Addr(), o.TLS != nil)
 	s.srv = &http.Server{
-		Handler:           withHSTS(s.Handler, o.HSTS),
+		Handler:           withHSTS(accessLogIf(o, s.Handler), o.HSTS),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -184,7 +186,7 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	apiHandler := api.NewHandler(api.Config{
 		Store: o.Store, Tokens: tokens, CursorKey: key,
 		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
-		Guard: sb.guard(), Observe: sb.observe,
+		Guard: noteAccount(sb.guard()), Observe: sb.observe,
 	})
 	mux.Handle("/api/", sb.sandbox.Middleware(apiHandler))
 	mux.Handle(ingest.Prefix, ingest.NewHandler(ingest.Config{Store: o.Store, MaxBody: o.IngestMaxBody, MaxInFlight: o.IngestMaxInFlight, Now: o.Now, Logger: o.Logger}))
@@ -209,11 +211,20 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	mux.Handle("GET /readyz", readyHandler(o.Store, o.Logger))
 	s = &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
 		ConsoleURL: publicURL + console.DefaultPrefix + "/", console: consoleHandler,
 		Scenarios: sb.sandbox, Scorecards: sb.tracker, sandbox: sb, consoleOwn: o.ConsoleListen != "",
 		done: make(chan error, 1), log: o.Logger}
 	return s, nil
+}
+
+// accessLogIf wraps h with the access log when o asks for it.
+func accessLogIf(o ServerOptions, h http.Handler) http.Handler {
+	if !o.AccessLog {
+		return h
+	}
+	return withAccessLog(h, o.Logger)
 }
 
 // consoleHome is where GET / sends a browser: /console/ on this listener,
@@ -319,7 +330,7 @@ func (s *Server) startConsole(o ServerOptions) error {
 	mux.Handle("GET "+console.DefaultPrefix, s.console)
 	mux.Handle("GET /{$}", http.RedirectHandler(console.DefaultPrefix+"/", http.StatusSeeOther))
 	s.consoleSrv = &http.Server{
-		Handler:           withHSTS(mux, o.HSTS),
+		Handler:           withHSTS(accessLogIf(o, mux), o.HSTS),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
