@@ -29,10 +29,10 @@ from a start time. The database must exist: backup never creates one, and
 never migrates it. To restore: stop the server, copy FILE to
 <data>/logbook.db (removing logbook.db-wal and logbook.db-shm), keep
 <data>/public-url (tokens' audience) and, with --tls, the CA and
-certificate files, then start the server. See docs/operations-backup.md.
+certificate files, then start the server. See docs/operations.md.
 
 With --db postgres://… there is nothing to copy here: use pg_dump and
-pg_restore (docs/operations-backup.md).
+pg_restore (docs/operations.md).
 
 Examples:
   logbook backup --data /var/lib/logbook --to /backup/logbook-$(date +%F).db
@@ -60,7 +60,7 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if backend != "sqlite" {
-		return usagef("--db: backup copies the SQLite database; for PostgreSQL (%s) use pg_dump -Fc and pg_restore (docs/operations-backup.md)", redactURL(f.db))
+		return usagef("--db: backup copies the SQLite database; for PostgreSQL (%s) use pg_dump -Fc and pg_restore (docs/operations.md)", redactURL(f.db))
 	}
 	if to == "" {
 		return usagef("--to: a file name is required")
