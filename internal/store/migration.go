@@ -48,3 +48,15 @@ func ReadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	return ms, nil
 }
+
+// Pending returns the names of the migrations of ms whose version applied
+// lacks, in the order of ms.
+func Pending(ms []Migration, applied map[int]bool) []string {
+	var pending []string
+	for _, m := range ms {
+		if !applied[m.Version] {
+			pending = append(pending, m.Name)
+		}
+	}
+	return pending
+}

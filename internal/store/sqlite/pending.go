@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+
+	"github.com/logbookhq/logbook/internal/store"
 )
 
 // PendingMigrations returns the names of the embedded migrations not yet
@@ -38,11 +40,5 @@ func (db *DB) PendingMigrations(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("pending migrations: %w", err)
 		}
 	}
-	var pending []string
-	for _, m := range ms {
-		if !applied[m.Version] {
-			pending = append(pending, m.Name)
-		}
-	}
-	return pending, nil
+	return store.Pending(ms, applied), nil
 }
