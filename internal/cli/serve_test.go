@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,50 +14,12 @@ import (
 )
 
 // startServe runs `logbook serve args...` in-process and returns the URL
-// from its banner, a cancel that stops it like SIGTERM, and the channel its
-// result arrives on.
+// from its banner and a stop that cancels it like SIGTERM.
 func startServe(t *testing.T, args ...string) (url string, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := Main(ctx, append([]string{"serve"}, args...), Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: pw})
-		pw.Close()
-		done <- err
-	}()
 	re := regexp.MustCompile(`serving the Events API at (\S+)`)
-	sc := bufio.NewScanner(pr)
-	var banner strings.Builder
-	for sc.Scan() {
-		banner.WriteString(sc.Text() + "\n")
-		if m := re.FindStringSubmatch(sc.Text()); m != nil {
-			url = m[1]
-			break
-		}
-	}
-	if url == "" {
-		cancel()
-		t.Fatalf("no URL in the serve output:\n%s\n(err %v)", banner.String(), <-done)
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	stopped := false
-	stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(30 * time.Second):
-			t.Fatal("serve did not stop within 30s of cancellation")
-			return nil
-		}
-	}
-	t.Cleanup(func() { _ = stop() })
-	return url, stop
+	out, stop := serveUntil(t, re, args...)
+	return re.FindStringSubmatch(out)[1], stop
 }
 
 // TestServeFirstRunTLS: on an empty data directory serve makes the demo
