@@ -23,7 +23,7 @@
 //     (SessionIdle, sliding) and an absolute (SessionMax) expiry. A restart
 //     signs no one out, and any server on the same database serves any
 //     session, so replicas need no sticky sessions. A request writes the
-//     session's last use only when it is SessionRefresh old; expired
+//     session's last use only when it is over SessionRefresh old; expired
 //     sessions are swept at each sign-in. The cookie is HttpOnly,
 //     SameSite=Lax, Secure over TLS.
 //   - Every POST passes http.CrossOriginProtection and must carry the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"net/url"
@@ -284,5 +285,67 @@ func TestSignInLimitAcrossServers(t *testing.T) {
 			t.Errorf("sign-in on %s after %d failures over both = %d (Retry-After %q), want 429 with Retry-After",
 				base, console.MaxSignInFailures, r.status, r.header.Get("Retry-After"))
 		}
+	}
+}
+
+// sessionOf returns the stored session of c's cookie.
+func sessionOf(t *testing.T, b *testBundle, c *browserless) store.Session {
+	t.Helper()
+	u, _ := url.Parse(c.base + "/console/integrations")
+	for _, ck := range c.c.Jar.Cookies(u) {
+		if ck.Name == "logbook_console" {
+			sum := sha256.Sum256([]byte(ck.Value))
+			s, err := b.st.Session(t.Context(), sum[:])
+			if err != nil {
+				t.Fatalf("stored session: %v", err)
+			}
+			return s
+		}
+	}
+	t.Fatal("no session cookie in the jar")
+	return store.Session{}
+}
+
+// TestSessionRefresh: requests write the session's last use only when it
+// is over console.SessionRefresh old, and each write slides the idle expiry;
+// the absolute expiry holds however active the session is.
+func TestSessionRefresh(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.signedIn(t, "owner@acme.test")
+	signedIn := b.clock.Now()
+	s := sessionOf(t, b, c)
+	if !s.LastSeenAt.Equal(signedIn) || !s.ExpiresAt.Equal(signedIn.Add(console.SessionIdle)) {
+		t.Fatalf("new session: last seen %v, expires %v; want %v, %v", s.LastSeenAt, s.ExpiresAt, signedIn, signedIn.Add(console.SessionIdle))
+	}
+	b.clock.Add(console.SessionRefresh)
+	c.get("/console/integrations")
+	if got := sessionOf(t, b, c); !got.LastSeenAt.Equal(signedIn) {
+		t.Errorf("a request %v after the last write wrote last seen %v, want no write", console.SessionRefresh, got.LastSeenAt)
+	}
+	b.clock.Add(time.Second)
+	c.get("/console/integrations")
+	now := b.clock.Now()
+	if got := sessionOf(t, b, c); !got.LastSeenAt.Equal(now) || !got.ExpiresAt.Equal(now.Add(console.SessionIdle)) {
+		t.Errorf("a request %v after the last write: last seen %v, expires %v; want %v, %v",
+			console.SessionRefresh+time.Second, got.LastSeenAt, got.ExpiresAt, now, now.Add(console.SessionIdle))
+	}
+	// Active every 20 minutes, the session still ends SessionMax after
+	// sign-in.
+	for b.clock.Now().Before(signedIn.Add(console.SessionMax - 20*time.Minute)) {
+		b.clock.Add(20 * time.Minute)
+		if r := c.get("/console/integrations"); r.status != http.StatusOK {
+			t.Fatalf("active session at %v after sign-in = %d, want 200", b.clock.Now().Sub(signedIn), r.status)
+		}
+	}
+	if got := sessionOf(t, b, c); !got.ExpiresAt.Equal(signedIn.Add(console.SessionMax)) {
+		t.Errorf("expiry near the end = %v, want the absolute %v", got.ExpiresAt, signedIn.Add(console.SessionMax))
+	}
+	b.clock.Add(signedIn.Add(console.SessionMax).Sub(b.clock.Now()))
+	if r := c.get("/console/integrations"); r.status != http.StatusSeeOther {
+		t.Errorf("at the absolute expiry = %d, want 303 to sign-in", r.status)
+	}
+	if n, err := console.OpenSessions(b.st, b.clock.Now)(t.Context()); err != nil || n != 0 {
+		t.Errorf("OpenSessions after expiry = %d, %v; want 0", n, err)
 	}
 }

@@ -24,8 +24,8 @@ const (
 	// SessionMax is how long a session lasts at most.
 	SessionMax = 12 * time.Hour
 	// SessionRefresh is how stale a session's last use may be before a
-	// request writes it anew: requests within a minute of the last write
-	// do not write, so idle expiry is exact to within a minute.
+	// request writes it anew: a request writes only when the last write is
+	// more than a minute old, so idle expiry is exact to within a minute.
 	SessionRefresh = time.Minute
 	// secretTTL is how long an issued token's secret waits in its slot.
 	secretTTL = 10 * time.Minute
@@ -112,7 +112,7 @@ func (t *sessions) create(ctx context.Context, s *session) (string, error) {
 }
 
 // get returns the live session named by the cookie value and extends its
-// idle expiry (writing only when the last write is SessionRefresh old);
+// idle expiry (writing only when the last write is over SessionRefresh old);
 // ok is false when there is none. An expired session is deleted.
 func (t *sessions) get(ctx context.Context, raw string) (s session, ok bool, err error) {
 	if raw == "" {
@@ -130,8 +130,8 @@ func (t *sessions) get(ctx context.Context, raw string) (s session, ok bool, err
 	if !now.Before(row.ExpiresAt) {
 		return session{}, false, t.st.DeleteSession(ctx, hash)
 	}
-	if !now.Before(row.LastSeenAt.Add(SessionRefresh)) {
-		if _, err := t.st.TouchSession(ctx, hash, now, expiry(row.CreatedAt, now), now.Add(-SessionRefresh)); err != nil {
+	if stale := now.Add(-SessionRefresh); row.LastSeenAt.Before(stale) {
+		if _, err := t.st.TouchSession(ctx, hash, now, expiry(row.CreatedAt, now), stale); err != nil {
 			return session{}, false, err
 		}
 		row.LastSeenAt = now
