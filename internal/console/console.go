@@ -33,7 +33,7 @@ const sessionCookie = "logbook_console"
 type Config struct {
 	Admin *admin.Service
 	// Store gives the activity page its events and counts, and keeps the
-	// sign-in failure counters.
+	// sign-in failure counters and the sessions.
 	Store store.Store
 	// PublicURL is the Events API's URL, for the curl command shown with a
 	// new token; "http://127.0.0.1:8080" when empty.
@@ -99,7 +99,7 @@ func newHandler(cfg Config) (*handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.sessions = newSessions(h.now)
+	h.sessions = newSessions(cfg.Store, h.now)
 	h.checks = newCheckSlots(cfg.MaxPasswordChecks)
 	if err := h.parseTemplates(); err != nil {
 		return nil, err
@@ -182,7 +182,12 @@ func (h *handler) public(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{nonce: randomString(16)}
 		if ck, err := r.Cookie(sessionCookie); err == nil {
-			if s, ok := h.sessions.get(ck.Value); ok {
+			s, ok, err := h.sessions.get(r.Context(), ck.Value)
+			if err != nil {
+				h.writeError(w, r, c, fmt.Errorf("session: %w", err))
+				return
+			}
+			if ok {
 				c.raw, c.sess = ck.Value, s
 			}
 		}
@@ -201,7 +206,11 @@ func (h *handler) authed(fn handlerFunc) http.Handler {
 		ck, err := r.Cookie(sessionCookie)
 		var ok bool
 		if err == nil {
-			c.sess, ok = h.sessions.get(ck.Value)
+			c.sess, ok, err = h.sessions.get(r.Context(), ck.Value)
+			if err != nil {
+				h.writeError(w, r, c, fmt.Errorf("session: %w", err))
+				return
+			}
 		}
 		if !ok {
 			if r.Method == http.MethodGet {
@@ -236,7 +245,9 @@ func (h *handler) loadActor(r *http.Request, c *call) error {
 	ctx := r.Context()
 	u, err := h.cfg.Store.User(ctx, c.sess.userUUID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.AccountUUID != c.sess.account) {
-		h.sessions.delete(c.raw)
+		if err := h.sessions.delete(ctx, c.raw); err != nil {
+			return fmt.Errorf("end session of a removed user: %w", err)
+		}
 		return &pageError{status: http.StatusUnauthorized, title: "Signed out", msg: "Your user no longer exists. Sign in again."}
 	}
 	if err != nil {

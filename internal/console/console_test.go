@@ -65,12 +65,20 @@ func setup(t *testing.T) *testBundle {
 // ends (console.NewHandlerWithCheckHook); nil for none.
 func setupWith(t *testing.T, hook func(start bool)) *testBundle {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	b := seed(t, st)
+	b.srv = b.serve(t, st, hook)
+	return b
+}
+
+// seed fills st as setup describes and returns a bundle without a server.
+func seed(t *testing.T, st store.Store) *testBundle {
+	t.Helper()
+	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC)}
 	tokens := token.New(st, "events.test", token.Config{Now: clk.Now})
 	if err := tokens.EnsureKey(ctx); err != nil {
@@ -111,14 +119,22 @@ func setupWith(t *testing.T, hook func(start bool)) *testBundle {
 		t.Fatal(err)
 	}
 	b.other = oin.UUID
+	return b
+}
 
-	h, err := console.NewHandlerWithCheckHook(console.Config{Admin: adm, Store: st, PublicURL: "https://events.test", Now: clk.Now}, hook)
+// serve starts a console over st (a handle on the bundle's database, its
+// own or another) on a real socket, with b's clock, as one more server.
+func (b *testBundle) serve(t *testing.T, st store.Store, hook func(start bool)) *httptest.Server {
+	t.Helper()
+	tokens := token.New(st, "events.test", token.Config{Now: b.clock.Now})
+	adm := admin.New(st, tokens, admin.Config{Now: b.clock.Now})
+	h, err := console.NewHandlerWithCheckHook(console.Config{Admin: adm, Store: st, PublicURL: "https://events.test", Now: b.clock.Now}, hook)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.srv = httptest.NewServer(h)
-	t.Cleanup(b.srv.Close)
-	return b
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // browserless is a cookie-keeping client that does not follow redirects

@@ -18,14 +18,21 @@
 //     once server-wide, a few more wait, and the rest get 503 with
 //     Retry-After, so parallel sign-ins cannot take the server's memory.
 //     Members are refused with a page that says why.
-//   - Sessions live in memory, keyed by the SHA-256 of the cookie value (the
-//     raw value is never stored), with an idle and an absolute expiry. A
-//     restart signs everyone out; several servers behind one name need
-//     sticky sessions. The cookie is HttpOnly, SameSite=Lax, Secure over TLS.
+//   - Sessions live in the store (store.SessionStore), keyed by the SHA-256
+//     of the cookie value (the raw value is never stored), with an idle
+//     (SessionIdle, sliding) and an absolute (SessionMax) expiry. A restart
+//     signs no one out, and any server on the same database serves any
+//     session, so replicas need no sticky sessions. A request writes the
+//     session's last use only when it is over SessionRefresh old; expired
+//     sessions are swept at each sign-in. The cookie is HttpOnly,
+//     SameSite=Lax, Secure over TLS.
 //   - Every POST passes http.CrossOriginProtection and must carry the
 //     session's CSRF token in a hidden field (the sign-in form a
 //     double-submit cookie).
-//   - A token's secret is shown once: it sits in a per-session slot for a few
+//   - A token's secret is shown once: it sits in a per-session slot for ten
 //     minutes, the "Save your token" page shows it once, and the download
-//     link serves it once.
+//     link serves it once, on whichever server. The slot is in the store,
+//     sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the
+//     cookie value, which only the browser holds; each use is claimed with
+//     one conditional UPDATE, so two servers racing cannot both show it.
 package console

@@ -146,7 +146,9 @@ func (h *handler) issueToken(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	h.sessions.putSecret(c.raw, it.ID, secretSlot{secret: it.Secret, integration: d.UUID, name: it.Name})
+	if err := h.sessions.putSecret(ctx, c.raw, it.ID, secretSlot{secret: it.Secret, integration: d.UUID, name: it.Name}); err != nil {
+		return fmt.Errorf("keep token %s for the save page: %w", it.ID, err)
+	}
 	http.Redirect(w, r, fmt.Sprintf("%s/integrations/%s/tokens/%s/saved", h.prefix, d.UUID, it.ID), http.StatusSeeOther)
 	return nil
 }
@@ -182,7 +184,11 @@ func (h *handler) savedToken(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	v := savedView{Integration: d.Integration, Token: t, FileName: tokenFileName(t.Name)}
-	if sl, ok := h.sessions.takeSecret(c.raw, t.ID, false); ok && sl.integration == d.UUID {
+	sl, ok, err := h.sessions.takeSecret(r.Context(), c.raw, t.ID, false)
+	if err != nil {
+		return err
+	}
+	if ok && sl.integration == d.UUID {
 		v.Secret = sl.secret
 		feature := events.AuditEvents
 		if len(t.Features) > 0 {
@@ -202,7 +208,10 @@ func (h *handler) downloadToken(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	sl, ok := h.sessions.takeSecret(c.raw, t.ID, true)
+	sl, ok, err := h.sessions.takeSecret(r.Context(), c.raw, t.ID, true)
+	if err != nil {
+		return err
+	}
 	if !ok || sl.integration != d.UUID {
 		return &pageError{http.StatusGone, "Download no longer available",
 			"A token can be downloaded once, in the session that issued it, for ten minutes. If you did not save it, revoke it and issue another."}

@@ -112,10 +112,15 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request, c *call) error 
 		return memberRefusal(u)
 	}
 	if c.raw != "" {
-		h.sessions.delete(c.raw)
+		if err := h.sessions.delete(ctx, c.raw); err != nil {
+			return fmt.Errorf("end previous session: %w", err)
+		}
 	}
-	raw := h.sessions.create(&session{uuid: events.NewID(), device: events.NewLowerID(),
+	raw, err := h.sessions.create(ctx, &session{uuid: events.NewID(), device: events.NewLowerID(),
 		userUUID: u.UUID, account: acct.UUID, ip: ip})
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: raw, Path: h.prefix + "/", HttpOnly: true,
 		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: signInCSRFCookie, Path: h.prefix + "/signin", MaxAge: -1})
@@ -198,7 +203,9 @@ func (h *handler) checkPassword(ctx context.Context, f signInForm, password stri
 }
 
 func (h *handler) signOut(w http.ResponseWriter, r *http.Request, c *call) error {
-	h.sessions.delete(c.raw)
+	if err := h.sessions.delete(r.Context(), c.raw); err != nil {
+		return fmt.Errorf("sign out: %w", err)
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: h.prefix + "/", MaxAge: -1, HttpOnly: true,
 		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, h.prefix+"/signin", http.StatusSeeOther)

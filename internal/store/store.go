@@ -58,6 +58,7 @@ type Store interface {
 	IntegrationStore
 	KeyStore
 	CounterStore
+	SessionStore
 	// Migrate applies the embedded migrations not yet recorded in
 	// schema_migrations, each in its own transaction. It is safe to call
 	// from several processes at once.
@@ -333,4 +334,127 @@ type CounterStore interface {
 	// at window and returns the new value. Counters of windows that ended
 	// before now minus a day may be dropped.
 	IncrCounter(ctx context.Context, key string, window time.Time, delta int64) (int64, error)
+}
+
+// Session is one signed-in console browser. The cookie value itself is
+// never stored: Hash is its SHA-256.
+type Session struct {
+	// Hash is SHA-256 of the cookie value (32 bytes); it names the session.
+	Hash []byte
+	// UUID and DeviceUUID are the session's identifiers in audit events.
+	UUID        string
+	DeviceUUID  string
+	UserUUID    string
+	AccountUUID string
+	// CSRF is the token every form of the session carries.
+	CSRF      string
+	IP        string
+	CreatedAt time.Time
+	// LastSeenAt is when the session was last used, kept to within the
+	// caller's refresh interval (TouchSession).
+	LastSeenAt time.Time
+	// ExpiresAt is when the session ends unless it is touched first.
+	ExpiresAt time.Time
+}
+
+// SessionSecret is a newly issued token's secret waiting in a session for
+// the "Save your token" page (shown once) and its download (served once).
+// Sealed is the secret encrypted under a key only the browser can derive
+// (from the cookie value, which the store never sees); the store keeps
+// only the ciphertext.
+type SessionSecret struct {
+	SessionHash     []byte
+	TokenID         string
+	IntegrationUUID string
+	Name            string
+	Nonce           []byte
+	Sealed          []byte
+	ExpiresAt       time.Time
+	Shown           bool
+	Downloaded      bool
+}
+
+// SessionUse is what TakeSessionSecret marks used: the showing or the
+// download.
+type SessionUse int
+
+// The two uses of a session secret.
+const (
+	UseShow SessionUse = iota
+	UseDownload
+)
+
+// SessionStore keeps console sessions, so that any server on the database
+// serves any session and a restart signs no one out.
+type SessionStore interface {
+	// CreateSession stores s; ErrConflict if its Hash is taken.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session named by hash, expired or not (the
+	// caller decides); ErrNotFound if there is none.
+	Session(ctx context.Context, hash []byte) (Session, error)
+	// TouchSession sets the session's LastSeenAt to seen and ExpiresAt to
+	// expires, but only when its LastSeenAt is before staleBefore, so that
+	// a session used on every request is written at most once per
+	// interval. It reports whether it wrote. A missing session is not an
+	// error (false).
+	TouchSession(ctx context.Context, hash []byte, seen, expires, staleBefore time.Time) (bool, error)
+	// DeleteSession removes the session and its secrets; removing one that
+	// is not there is not an error.
+	DeleteSession(ctx context.Context, hash []byte) error
+	// DeleteExpiredSessions removes sessions whose ExpiresAt is at or
+	// before now, with their secrets, and secrets whose ExpiresAt is at or
+	// before now; it returns how many sessions it removed.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	// CountSessions returns how many sessions have not expired at now.
+	CountSessions(ctx context.Context, now time.Time) (int, error)
+
+	// PutSessionSecret stores sec (Shown and Downloaded are stored
+	// false); ErrNotFound if its session does not exist, ErrConflict if
+	// the session already holds a secret for the token.
+	PutSessionSecret(ctx context.Context, sec SessionSecret) error
+	// TakeSessionSecret marks the use of the secret of tokenID in the
+	// session and returns it, if that use has not been made and the
+	// secret has not expired at now; ErrNotFound otherwise. Each use
+	// succeeds once, however many callers on however many servers race
+	// for it: the mark is one conditional update. A secret used both ways
+	// is removed.
+	TakeSessionSecret(ctx context.Context, hash []byte, tokenID string, use SessionUse, now time.Time) (SessionSecret, error)
+}
+
+// Validate checks a session before it is stored.
+func (s Session) Validate() error {
+	switch {
+	case len(s.Hash) != 32:
+		return fmt.Errorf("hash: %d bytes, want 32 (SHA-256)", len(s.Hash))
+	case s.UUID == "":
+		return errors.New("uuid: empty")
+	case s.UserUUID == "":
+		return errors.New("user_uuid: empty")
+	case s.AccountUUID == "":
+		return errors.New("account_uuid: empty")
+	case s.CSRF == "":
+		return errors.New("csrf: empty")
+	case s.CreatedAt.IsZero():
+		return errors.New("created_at: zero")
+	case s.ExpiresAt.IsZero():
+		return errors.New("expires_at: zero")
+	}
+	return nil
+}
+
+// Validate checks a session secret before it is stored.
+func (s SessionSecret) Validate() error {
+	switch {
+	case len(s.SessionHash) != 32:
+		return fmt.Errorf("session_hash: %d bytes, want 32 (SHA-256)", len(s.SessionHash))
+	case s.TokenID == "":
+		return errors.New("token_id: empty")
+	case len(s.Nonce) == 0:
+		return errors.New("nonce: empty")
+	case len(s.Sealed) == 0:
+		return errors.New("sealed: empty")
+	case s.ExpiresAt.IsZero():
+		return errors.New("expires_at: zero")
+	}
+	return nil
 }

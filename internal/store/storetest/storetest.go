@@ -14,7 +14,8 @@
 // The suite pins what callers rely on: errors (store.ErrNotFound,
 // store.ErrConflict), de-duplication, ordering and visibility of positions,
 // the time filter, ListResult.More and Last, the StartPosition lower bound,
-// retention, counters and first-writer-wins settings, and a concurrency
+// retention, counters and first-writer-wins settings, console sessions
+// and their once-only secrets, and a concurrency
 // stress test of writers and paginating readers on one stream.
 package storetest
 
@@ -47,6 +48,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("SettingsRace", func(t *testing.T) { testSettingsRace(t, open(t)) })
 	t.Run("Counters", func(t *testing.T) { testCounters(t, open(t)) })
 	t.Run("CountersConcurrent", func(t *testing.T) { testCountersConcurrent(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("SessionSecrets", func(t *testing.T) { testSessionSecrets(t, open(t)) })
+	t.Run("SessionSecretsConcurrent", func(t *testing.T) { testSessionSecretsConcurrent(t, open(t)) })
 	t.Run("Migrate", func(t *testing.T) { testMigrate(t, open(t)) })
 
 	t.Run("AppendAndList", func(t *testing.T) { testAppendAndList(t, open(t)) })
