@@ -63,6 +63,7 @@ type serveFlags struct {
 	// on --listen.
 	consoleListen string
 	accessLog     bool
+	kek           kekFlags
 }
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -83,6 +84,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	var sb sandboxFlags
 	sb.register(fs)
 	fs.BoolVar(&f.accessLog, "access-log", false, "log one line per request at info level: method, route pattern (not the path), status, response bytes, duration and, for Events API requests, the token's account UUID; never the query string, headers or body, so never a token, cursor or password")
+	f.kek.register(fs)
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
@@ -113,6 +115,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	kek, err := f.kek.load(env)
+	if err != nil {
+		return err
+	}
 
 	st, err := f.store.open(ctx)
 	if err != nil {
@@ -128,7 +134,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, IngestMaxInFlight: sbo.IngestMaxInFlight, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen,
 		PublicURL: pub.url, EarlierPublicURLs: pub.earlier, Retention: window, Logger: log,
-		ConsoleListen: f.consoleListen, AccessLog: f.accessLog}
+		ConsoleListen: f.consoleListen, AccessLog: f.accessLog, KEK: kek}
 	var caPath string
 	switch {
 	case f.tls:

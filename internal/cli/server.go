@@ -62,6 +62,8 @@ type ServerOptions struct {
 	Sandbox SandboxOptions
 	// AccessLog logs one line per request to Logger (see withAccessLog).
 	AccessLog bool
+	// KEK, when set, encrypts signing keys at rest (token.Config.KEK).
+	KEK *token.KEK
 }
 
 // Server is a running Logbook server.
@@ -167,9 +169,9 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 			earlier = append(earlier, a)
 		}
 	}
-	tokens := token.New(o.Store, aud, token.Config{Now: o.Now, Logger: o.Logger, AlsoAccept: earlier})
+	tokens := token.New(o.Store, aud, token.Config{Now: o.Now, Logger: o.Logger, AlsoAccept: earlier, KEK: o.KEK})
 	if err := tokens.EnsureKey(ctx); err != nil {
-		return nil, err
+		return nil, kekHint(err)
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)

@@ -39,6 +39,19 @@ var (
 	ErrSealDamaged = errors.New("encrypted signing key does not decrypt: damaged, or not from this key's row")
 )
 
+// sealError is one of the errors above, with a message that names the key.
+type sealError struct {
+	msg string
+	err error
+}
+
+func (e *sealError) Error() string { return e.msg }
+func (e *sealError) Unwrap() error { return e.err }
+
+func sealErrorf(err error, format string, args ...any) error {
+	return &sealError{msg: fmt.Sprintf(format, args...), err: err}
+}
+
 var envelopeMagic = []byte("LBKE")
 
 const (
@@ -143,25 +156,26 @@ func OpenStored(kek *KEK, kid string, stored []byte) ([]byte, error) {
 		return stored, nil
 	}
 	if len(stored) < envelopeHeader {
-		return nil, fmt.Errorf("signing key %s: %w (%d bytes)", kid, ErrSealDamaged, len(stored))
+		return nil, sealErrorf(ErrSealDamaged, "signing key %s is damaged: %d bytes of envelope", kid, len(stored))
 	}
 	if v := stored[4]; v != envelopeV1 {
 		return nil, fmt.Errorf("signing key %s: envelope version %d is not known to this logbook (it reads 1); use the release that wrote it", kid, v)
 	}
 	if kek == nil {
-		return nil, fmt.Errorf("signing key %s: %w (it was sealed with key-encryption key %s)", kid, ErrKEKNeeded, hex.EncodeToString(stored[5:envelopeHeader]))
+		return nil, sealErrorf(ErrKEKNeeded, "signing key %s is encrypted at rest (with key-encryption key %s) and no key-encryption key was given",
+			kid, hex.EncodeToString(stored[5:envelopeHeader]))
 	}
 	if !bytes.Equal(stored[5:envelopeHeader], kek.id[:]) {
-		return nil, fmt.Errorf("signing key %s: %w: sealed with key-encryption key %s, given %s", kid, ErrKEKWrong,
-			hex.EncodeToString(stored[5:envelopeHeader]), kek.ID())
+		return nil, sealErrorf(ErrKEKWrong, "signing key %s is encrypted with key-encryption key %s, not with the one given (%s)",
+			kid, hex.EncodeToString(stored[5:envelopeHeader]), kek.ID())
 	}
 	if len(stored) < envelopeHeader+gcmNonceSize+gcmTagSize {
-		return nil, fmt.Errorf("signing key %s: %w (%d bytes)", kid, ErrSealDamaged, len(stored))
+		return nil, sealErrorf(ErrSealDamaged, "signing key %s is damaged: %d bytes of envelope", kid, len(stored))
 	}
 	aad := append(stored[:envelopeHeader:envelopeHeader], kid...)
 	der, err := kek.gcm().Open(nil, stored[envelopeHeader:envelopeHeader+gcmNonceSize], stored[envelopeHeader+gcmNonceSize:], aad)
 	if err != nil {
-		return nil, fmt.Errorf("signing key %s: %w", kid, ErrSealDamaged)
+		return nil, sealErrorf(ErrSealDamaged, "signing key %s does not decrypt with key-encryption key %s: its stored bytes are damaged, or were moved from another key", kid, kek.ID())
 	}
 	return der, nil
 }

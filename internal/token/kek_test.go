@@ -115,11 +115,11 @@ func TestSealOpen(t *testing.T) {
 		is     error
 		says   string
 	}{
-		"no KEK":       {nil, "kid1", sealed, token.ErrKEKNeeded, "signing key kid1: "},
-		"other KEK":    {other, "kid1", sealed, token.ErrKEKWrong, "sealed with key-encryption key " + kek.ID() + ", given " + other.ID()},
-		"other key id": {kek, "kid2", sealed, token.ErrSealDamaged, "signing key kid2: "},
-		"flipped bit":  {kek, "kid1", flipped, token.ErrSealDamaged, "signing key kid1: "},
-		"edited id":    {kek, "kid1", header, token.ErrKEKWrong, "signing key kid1: "},
+		"no KEK":       {nil, "kid1", sealed, token.ErrKEKNeeded, "signing key kid1 is encrypted at rest (with key-encryption key " + kek.ID() + ") and no key-encryption key was given"},
+		"other KEK":    {other, "kid1", sealed, token.ErrKEKWrong, "signing key kid1 is encrypted with key-encryption key " + kek.ID() + ", not with the one given (" + other.ID() + ")"},
+		"other key id": {kek, "kid2", sealed, token.ErrSealDamaged, "signing key kid2 does not decrypt"},
+		"flipped bit":  {kek, "kid1", flipped, token.ErrSealDamaged, "signing key kid1 does not decrypt"},
+		"edited id":    {kek, "kid1", header, token.ErrKEKWrong, "signing key kid1 is encrypted with"},
 		"version 2":    {kek, "kid1", v2, nil, "envelope version 2 is not known"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -367,8 +367,8 @@ func TestKEKStore(t *testing.T) {
 				is   error
 				says string
 			}{
-				"no KEK":    {nil, token.ErrKEKNeeded, "signing key " + stored[0].ID + ": "},
-				"wrong KEK": {mustKEK(t), token.ErrKEKWrong, "signing key " + stored[0].ID + ": "},
+				"no KEK":    {nil, token.ErrKEKNeeded, "signing key " + stored[0].ID + " is encrypted at rest"},
+				"wrong KEK": {mustKEK(t), token.ErrKEKWrong, "signing key " + stored[0].ID + " is encrypted with"},
 			} {
 				t.Run(name, func(t *testing.T) {
 					err := b.service(tc.kek, nil).EnsureKey(ctx)

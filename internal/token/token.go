@@ -5,6 +5,9 @@
 // never the token. Every verification checks the signature (ES256 only:
 // "none" and HMAC are refused before any key is looked up), the key id, the
 // audience, expiry and revocation; the caller then checks the feature.
+//
+// Signing keys may be kept encrypted at rest with a key-encryption key
+// (KEK, Config.KEK): see kek.go for the envelope.
 package token
 
 import (
