@@ -27,7 +27,7 @@ type kekFlags struct {
 func (f *kekFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.file, "key-encryption-key-file", "", "read the key-encryption key (KEK) from this `file`: 32 random bytes in standard base64, as \"logbook keys kek-new\" writes it; "+
 		"refused unless only its owner may read it (mode 0600 or 0400). With a KEK, token-signing keys are stored encrypted with it (AES-256-GCM), "+
-		"keys still stored in plaintext are encrypted at start (logged), and a start whose KEK is missing or wrong is refused, changing nothing. "+
+		"keys still stored in plaintext are encrypted at start (logged), and a start without the KEK the stored keys were encrypted with (none, or another) is refused, changing nothing. "+
 		"The variable "+kekEnv+" may hold the key itself instead of a file; give one or the other")
 }
 
