@@ -219,7 +219,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 		if _, err := io.WriteString(body, batch1[:half]); err != nil { // returns once the client took it
 			t.Fatal(err)
 		}
-		p.signal(syscall.SIGTERM)
+		sent := p.signal(syscall.SIGTERM)
 		p.waitFor(drained)
 		u, _ := url.Parse(p.url)
 		if c, err := net.DialTimeout("tcp", u.Host, 5*time.Second); err == nil {
@@ -234,8 +234,12 @@ func TestServeGracefulShutdown(t *testing.T) {
 		if r.err != nil || r.status != 200 || r.body != `{"accepted":10,"duplicates":0}` {
 			t.Fatalf("in-flight batch after SIGTERM = %d %q %v, want 200 with 10 accepted", r.status, r.body, r.err)
 		}
-		if code, _ := p.wait(); code != 0 {
+		code, ended := p.wait()
+		if code != 0 {
 			t.Errorf("exit status %d, want 0 (every request finished):\n%s", code, strings.Join(p.stderr, "\n"))
+		}
+		if took := ended.Sub(sent); took > 10*time.Second {
+			t.Errorf("serve exited %v after SIGTERM, want soon after its last request, well before the 20s bound", took)
 		}
 	})
 

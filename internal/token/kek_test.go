@@ -404,3 +404,76 @@ func TestKEKStore(t *testing.T) {
 		})
 	}
 }
+
+// racingStore runs other once, just before the first
+// ReplaceSigningKeyPrivate, as another server starting at the same moment
+// would.
+type racingStore struct {
+	store.Store
+	other func()
+}
+
+func (r *racingStore) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, new []byte) error {
+	if f := r.other; f != nil {
+		r.other = nil
+		f()
+	}
+	return r.Store.ReplaceSigningKeyPrivate(ctx, id, old, new)
+}
+
+// TestKEKRace: two servers encrypting the same plaintext keys at once do
+// not overwrite each other: the one that finds a key already encrypted
+// checks it opens with its own KEK, and refuses to start if it does not.
+func TestKEKRace(t *testing.T) {
+	for name, open := range kekStores {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			b := kekSetup(t, open)
+			if err := b.service(nil, nil).EnsureKey(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tok := b.issue(t, b.service(nil, nil))
+			kek := mustKEK(t)
+
+			// The other server has the same KEK: both start.
+			rs := &racingStore{Store: b.st, other: func() {
+				if err := b.service(kek, nil).EnsureKey(ctx); err != nil {
+					t.Errorf("the other server: %v", err)
+				}
+			}}
+			var logs bytes.Buffer
+			svc := token.New(rs, "127.0.0.1:8080", token.Config{Now: b.now, KEK: kek, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err := svc.EnsureKey(ctx); err != nil {
+				t.Fatalf("EnsureKey racing a server with the same KEK: %v", err)
+			}
+			if rs.other != nil {
+				t.Fatal("the race did not happen")
+			}
+			sealed := b.keys(t)
+			if !token.IsSealed(sealed[0].Private) {
+				t.Fatal("key in plaintext after both servers started")
+			}
+			if strings.Contains(logs.String(), "encrypted at rest") {
+				t.Errorf("the server that lost the race logged an encryption it did not make:\n%s", logs.String())
+			}
+			if _, err := b.service(kek, nil).Verify(ctx, tok); err != nil {
+				t.Errorf("Verify after the race: %v", err)
+			}
+
+			// The other server had another KEK: this one refuses.
+			b2 := kekSetup(t, open)
+			if err := b2.service(nil, nil).EnsureKey(ctx); err != nil {
+				t.Fatal(err)
+			}
+			rs = &racingStore{Store: b2.st, other: func() {
+				if err := b2.service(mustKEK(t), nil).EnsureKey(ctx); err != nil {
+					t.Errorf("the other server: %v", err)
+				}
+			}}
+			err := token.New(rs, "127.0.0.1:8080", token.Config{Now: b2.now, KEK: kek}).EnsureKey(ctx)
+			if !errors.Is(err, token.ErrKEKWrong) {
+				t.Errorf("EnsureKey racing a server with another KEK = %v, want %v", err, token.ErrKEKWrong)
+			}
+		})
+	}
+}
