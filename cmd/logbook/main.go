@@ -4,7 +4,8 @@
 //
 // Exit status: 0 on success, and when a command that runs until
 // interrupted (serve, forward, simulate --live) stops cleanly on SIGINT or
-// SIGTERM; 1 on an error; 2 on a mistake in the command line; 130 when a
+// SIGTERM; 1 on an error, including a serve whose --shutdown-timeout cut
+// requests off; 2 on a mistake in the command line; 130 when a
 // signal stops a command before it finished its work (simulate
 // --backfill, ingest, forward --once). A second SIGINT or SIGTERM ends the
 // process at once, without cleaning up.

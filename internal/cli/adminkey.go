@@ -102,7 +102,10 @@ func adminKeyRevoke(ctx context.Context, env Env, args []string) error {
 
 // adminFlags are the flags every admin command shares.
 type adminFlags struct {
-	store     storeFlags
+	store storeFlags
+	kek   kekFlags
+	// kekKey is the KEK that parse loaded; nil when none is given.
+	kekKey    *token.KEK
 	account   string
 	as        string
 	publicURL string
@@ -112,6 +115,7 @@ type adminFlags struct {
 func (f *adminFlags) flagSet(env Env, name, usage string, lists bool) *flag.FlagSet {
 	fs := newFlagSet(env, name, usage)
 	f.store.register(fs)
+	f.kek.register(fs)
 	fs.StringVar(&f.account, "account", "", "account `NAME|UUID` (default: the only account)")
 	fs.StringVar(&f.as, "as", "", "act as the user with this `EMAIL` (default: the account's first owner)")
 	if lists {
@@ -125,6 +129,7 @@ func (f *adminFlags) flagSet(env Env, name, usage string, lists bool) *flag.Flag
 func (f *adminFlags) serverFlagSet(env Env, name, usage string, lists bool) *flag.FlagSet {
 	fs := newFlagSet(env, name, usage)
 	f.store.register(fs)
+	f.kek.register(fs)
 	if lists {
 		fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
 	}
@@ -152,6 +157,10 @@ func (f *adminFlags) parse(fs *flag.FlagSet, env Env, args []string, maxArgs int
 	}
 	if len(pos) > maxArgs {
 		return "", usagef("%s: unexpected argument %q", fs.Name(), pos[maxArgs])
+	}
+	var err error
+	if f.kekKey, err = f.kek.load(env); err != nil {
+		return "", err
 	}
 	if len(pos) == 0 {
 		return "", nil
@@ -181,10 +190,10 @@ func (f *adminFlags) open(ctx context.Context, needAccount bool) (*adminCtx, err
 	if err != nil {
 		return nil, err
 	}
-	tokens := token.New(st, aud, token.Config{})
+	tokens := token.New(st, aud, token.Config{KEK: f.kekKey})
 	if err := tokens.EnsureKey(ctx); err != nil {
 		st.Close()
-		return nil, err
+		return nil, kekHint(err)
 	}
 	s := &adminCtx{st: st, svc: admin.New(st, tokens, admin.Config{})}
 	if !needAccount {

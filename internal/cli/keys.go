@@ -10,6 +10,7 @@ import (
 const keysUsage = `
 Usage: logbook keys list [--json] [flags]
        logbook keys rotate [flags]
+       logbook keys kek-new --to FILE [--force]
 
 Signing keys are the server's ES256 keys that sign Events API tokens,
 identified by kid. "rotate" makes a new active key: new tokens are signed
@@ -17,6 +18,10 @@ with it, and older keys keep verifying the tokens they signed until those
 expire or are revoked. Keys are server-wide: the commands need no
 account. With --as EMAIL (and --account) they act as that user, who must
 be an owner or administrator of the account.
+
+"kek-new" makes a key-encryption key for --key-encryption-key-file, which
+keeps signing keys encrypted at rest (see "logbook keys kek-new -h" and
+docs/operations.md).
 `
 
 // actsAsUser reports whether a server-wide command is to act as a user of
@@ -24,13 +29,14 @@ be an owner or administrator of the account.
 func (f *adminFlags) actsAsUser() bool { return f.as != "" || f.account != "" }
 
 func init() {
-	extraCommands = append(extraCommands, command{"keys", "list and rotate token signing keys", runKeys})
+	extraCommands = append(extraCommands, command{"keys", "list and rotate token signing keys; make a key-encryption key", runKeys})
 }
 
 func runKeys(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "keys", keysUsage, args, map[string]subcommand{
-		"list":   keysList,
-		"rotate": keysRotate,
+		"list":    keysList,
+		"rotate":  keysRotate,
+		"kek-new": keysKEKNew,
 	})
 }
 

@@ -63,6 +63,8 @@ type serveFlags struct {
 	// on --listen.
 	consoleListen string
 	accessLog     bool
+	kek           kekFlags
+	shutdown      time.Duration
 }
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -83,6 +85,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	var sb sandboxFlags
 	sb.register(fs)
 	fs.BoolVar(&f.accessLog, "access-log", false, "log one line per request at info level: method, route pattern (not the path), status, response bytes, duration and, for Events API requests, the token's account UUID; never the query string, headers or body, so never a token, cursor or password")
+	f.kek.register(fs)
+	fs.DurationVar(&f.shutdown, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM or Ctrl-C, stop accepting connections at once (GET /readyz answers 503 on connections still open), "+
+		"let requests in flight finish for up to this `duration`, then exit 0; requests still running at the bound are cut off (connections closed, their store work cancelled, "+
+		"so an ingest batch cut off is not stored at all) and serve exits 1 saying how many. A second signal exits at once")
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
@@ -113,6 +119,13 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	kek, err := f.kek.load(env)
+	if err != nil {
+		return err
+	}
+	if f.shutdown <= 0 {
+		return usagef("--shutdown-timeout: %s is not a positive duration (such as 20s)", f.shutdown)
+	}
 
 	st, err := f.store.open(ctx)
 	if err != nil {
@@ -128,7 +141,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, IngestMaxInFlight: sbo.IngestMaxInFlight, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen,
 		PublicURL: pub.url, EarlierPublicURLs: pub.earlier, Retention: window, Logger: log,
-		ConsoleListen: f.consoleListen, AccessLog: f.accessLog}
+		ConsoleListen: f.consoleListen, AccessLog: f.accessLog, KEK: kek, ShutdownTimeout: f.shutdown}
 	var caPath string
 	switch {
 	case f.tls:

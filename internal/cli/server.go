@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logbookhq/logbook/internal/admin"
@@ -62,6 +63,11 @@ type ServerOptions struct {
 	Sandbox SandboxOptions
 	// AccessLog logs one line per request to Logger (see withAccessLog).
 	AccessLog bool
+	// KEK, when set, encrypts signing keys at rest (token.Config.KEK).
+	KEK *token.KEK
+	// ShutdownTimeout bounds how long Close waits for requests in flight
+	// (see Close); DefaultShutdownTimeout when zero.
+	ShutdownTimeout time.Duration
 }
 
 // Server is a running Logbook server.
@@ -94,6 +100,14 @@ type Server struct {
 	log        *slog.Logger
 	closeOnce  sync.Once
 	closeErr   error
+
+	// draining is set when Close begins: /readyz answers 503.
+	draining atomic.Bool
+	// requests counts running handlers; cancelRequests cancels their
+	// contexts when the shutdown timeout cuts them off.
+	requests        requestCounter
+	cancelRequests  context.CancelFunc
+	shutdownTimeout time.Duration
 }
 
 // HSTS max-ages. A certificate the operator brings (--tls-cert) is meant to
@@ -133,15 +147,32 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	s.ListenURL = defaultPublicURL(ln.Addr(), o.TLS != nil)
+	s.shutdownTimeout = o.ShutdownTimeout
+	if s.shutdownTimeout <= 0 {
+		s.shutdownTimeout = DefaultShutdownTimeout
+	}
+	// Requests do not get ctx, which ends when shutdown begins: they get a
+	// context of their own that Close cancels only when the shutdown
+	// timeout cuts them off.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancelRequests = cancelRequests
+	baseContext := func(net.Listener) context.Context { return reqCtx }
 	s.srv = &http.Server{
-		Handler:           withHSTS(accessLogIf(o, s.Handler), o.HSTS),
+		Handler:           s.requests.wrap(withHSTS(accessLogIf(o, s.Handler), o.HSTS)),
+		BaseContext:       baseContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 		TLSConfig:         o.TLS,
 	}
-	if err := s.startConsole(o); err != nil {
+	s.srv.RegisterOnShutdown(func() {
+		// Called once the listeners are closed.
+		s.log.Info("shutting down: no longer accepting connections; waiting for requests in flight",
+			"in_flight", s.requests.n.Load(), "timeout", s.shutdownTimeout.String())
+	})
+	if err := s.startConsole(o, baseContext); err != nil {
+		cancelRequests()
 		ln.Close()
 		return nil, err
 	}
@@ -167,9 +198,9 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 			earlier = append(earlier, a)
 		}
 	}
-	tokens := token.New(o.Store, aud, token.Config{Now: o.Now, Logger: o.Logger, AlsoAccept: earlier})
+	tokens := token.New(o.Store, aud, token.Config{Now: o.Now, Logger: o.Logger, AlsoAccept: earlier, KEK: o.KEK})
 	if err := tokens.EnsureKey(ctx); err != nil {
-		return nil, err
+		return nil, kekHint(err)
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -211,7 +242,7 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("GET /readyz", readyHandler(o.Store, o.Logger))
+	mux.Handle("GET /readyz", unlessDraining(func() bool { return s.draining.Load() }, readyHandler(o.Store, o.Logger)))
 	s = &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
 		ConsoleURL: publicURL + console.DefaultPrefix + "/", console: consoleHandler,
 		Scenarios: sb.sandbox, Scorecards: sb.tracker, sandbox: sb, consoleOwn: o.ConsoleListen != "",
@@ -264,27 +295,6 @@ func isLocalhost(host string) bool {
 	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
-// Close stops accepting requests, waits up to ten seconds for those in
-// flight, and returns the serve error if any. It does not close the store.
-// Calling it again returns the first result.
-func (s *Server) Close() error {
-	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.closeErr = s.srv.Shutdown(ctx)
-		if s.consoleSrv != nil {
-			if err := s.consoleSrv.Shutdown(ctx); err != nil && s.closeErr == nil {
-				s.closeErr = err
-			}
-		}
-		if serr := <-s.done; serr != nil {
-			s.closeErr = serr
-		}
-		s.sandbox.close(s.log)
-	})
-	return s.closeErr
-}
-
 // Done yields the serve loop's error if it stops by itself.
 func (s *Server) Done() <-chan error { return s.done }
 
@@ -313,7 +323,7 @@ func audienceOf(publicURL string) (string, error) {
 // startConsole serves the console on its own listener when
 // o.ConsoleListen is set (a missing host means loopback); the listener
 // stops with the server.
-func (s *Server) startConsole(o ServerOptions) error {
+func (s *Server) startConsole(o ServerOptions, baseContext func(net.Listener) context.Context) error {
 	if o.ConsoleListen == "" {
 		return nil
 	}
@@ -330,7 +340,8 @@ func (s *Server) startConsole(o ServerOptions) error {
 	mux.Handle("GET "+console.DefaultPrefix, s.console)
 	mux.Handle("GET /{$}", http.RedirectHandler(console.DefaultPrefix+"/", http.StatusSeeOther))
 	s.consoleSrv = &http.Server{
-		Handler:           withHSTS(accessLogIf(o, mux), o.HSTS),
+		Handler:           s.requests.wrap(withHSTS(accessLogIf(o, mux), o.HSTS)),
+		BaseContext:       baseContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,

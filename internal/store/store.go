@@ -308,6 +308,12 @@ type KeyStore interface {
 	// AddSigningKey stores k; if k.Active, every other key becomes inactive.
 	AddSigningKey(ctx context.Context, k SigningKey) error
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// ReplaceSigningKeyPrivate sets the Private bytes of the key id to
+	// new if they are still old (compare and swap, so that two servers
+	// re-encrypting one key at once cannot interleave): ErrNotFound if
+	// there is no such key, ErrConflict if its bytes are no longer old.
+	// Nothing else of the key changes.
+	ReplaceSigningKeyPrivate(ctx context.Context, id string, old, new []byte) error
 
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	APIKey(ctx context.Context, id string) (APIKey, error)

@@ -5,6 +5,9 @@
 // never the token. Every verification checks the signature (ES256 only:
 // "none" and HMAC are refused before any key is looked up), the key id, the
 // audience, expiry and revocation; the caller then checks the feature.
+//
+// Signing keys may be kept encrypted at rest with a key-encryption key
+// (KEK, Config.KEK): see kek.go for the envelope.
 package token
 
 import (
@@ -77,6 +80,10 @@ type Config struct {
 	// tokens issued for them keep working. Tokens are only issued for the
 	// service's own audience.
 	AlsoAccept []string
+	// KEK, when set, encrypts signing keys at rest: new keys are stored
+	// sealed with it, and EnsureKey seals those stored in plaintext. Nil
+	// stores new keys in plaintext; keys already sealed then do not open.
+	KEK *KEK
 }
 
 // Service issues and verifies tokens for one audience (host[:port]).
@@ -86,6 +93,7 @@ type Service struct {
 	issuer   string
 	now      func() time.Time
 	log      *slog.Logger
+	kek      *KEK
 
 	mu   sync.Mutex
 	keys map[string]*ecdsa.PrivateKey // by kid
@@ -101,7 +109,7 @@ type Service struct {
 
 // New returns a Service for tokens whose aud is audience.
 func New(st Stores, audience string, cfg Config) *Service {
-	s := &Service{st: st, audience: audience, issuer: cfg.Issuer, now: cfg.Now, log: cfg.Logger,
+	s := &Service{st: st, audience: audience, issuer: cfg.Issuer, now: cfg.Now, log: cfg.Logger, kek: cfg.KEK,
 		keys: map[string]*ecdsa.PrivateKey{}, verified: map[[32]byte]Claims{}, used: map[string]time.Time{}}
 	if s.issuer == "" {
 		s.issuer = DefaultIssuer
@@ -124,19 +132,90 @@ func New(st Stores, audience string, cfg Config) *Service {
 // Audience returns the aud claim the service issues and accepts.
 func (s *Service) Audience() string { return s.audience }
 
-// EnsureKey makes an active signing key if the store has none.
+// EnsureKey readies the stored signing keys and makes an active one if
+// there is none. First every stored key must open: a key sealed at rest
+// needs the KEK it was sealed with (errors wrap ErrKEKNeeded or ErrKEKWrong
+// and name the key), and on any such error nothing is changed. Then, with a
+// KEK (Config.KEK), each key still stored in plaintext is encrypted in
+// place and logged at info level. Tokens keep verifying throughout: a key
+// keeps its id and its key pair.
 func (s *Service) EnsureKey(ctx context.Context) error {
 	keys, err := s.st.SigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("list signing keys: %w", err)
 	}
+	var plain []store.SigningKey
+	active := false
 	for _, k := range keys {
-		if k.Active {
-			return nil
+		priv, err := s.open(k)
+		if err != nil {
+			return err
 		}
+		s.mu.Lock()
+		s.keys[k.ID] = priv
+		s.mu.Unlock()
+		if s.kek != nil && !IsSealed(k.Private) {
+			plain = append(plain, k)
+		}
+		active = active || k.Active
+	}
+	for _, k := range plain {
+		if err := s.seal(ctx, k); err != nil {
+			return err
+		}
+	}
+	if active {
+		return nil
 	}
 	_, err = s.RotateKey(ctx)
 	return err
+}
+
+// seal replaces the plaintext key k in the store with its envelope under
+// s.kek. If another process changed the key first (sealed it too), what
+// it wrote must open with s.kek.
+func (s *Service) seal(ctx context.Context, k store.SigningKey) error {
+	sealed, err := s.kek.Seal(k.ID, k.Private)
+	if err != nil {
+		return fmt.Errorf("encrypt signing key %s: %w", k.ID, err)
+	}
+	err = s.st.ReplaceSigningKeyPrivate(ctx, k.ID, k.Private, sealed)
+	if errors.Is(err, store.ErrConflict) {
+		keys, err := s.st.SigningKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("list signing keys: %w", err)
+		}
+		for _, now := range keys {
+			if now.ID == k.ID {
+				_, err := s.open(now)
+				return err
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("encrypt signing key %s at rest: %w", k.ID, err)
+	}
+	s.log.Info("signing key encrypted at rest", "kid", k.ID, "kek", s.kek.ID())
+	return nil
+}
+
+// open returns the private key of the stored key k, opening its envelope
+// with s.kek if it is sealed.
+func (s *Service) open(k store.SigningKey) (*ecdsa.PrivateKey, error) {
+	der, err := OpenStored(s.kek, k.ID, k.Private)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("decode signing key %s: %w", k.ID, err)
+	}
+	priv, ok := parsed.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s is not ECDSA", k.ID)
+	}
+	return priv, nil
 }
 
 // RotateKey makes a new active signing key. Older keys keep verifying the
@@ -151,6 +230,11 @@ func (s *Service) RotateKey(ctx context.Context) (store.SigningKey, error) {
 		return store.SigningKey{}, fmt.Errorf("encode key: %w", err)
 	}
 	k := store.SigningKey{ID: strings.ToLower(events.NewID()), Private: der, CreatedAt: s.now().UTC(), Active: true}
+	if s.kek != nil {
+		if k.Private, err = s.kek.Seal(k.ID, der); err != nil {
+			return store.SigningKey{}, fmt.Errorf("encrypt signing key: %w", err)
+		}
+	}
 	if err := s.st.AddSigningKey(ctx, k); err != nil {
 		return store.SigningKey{}, fmt.Errorf("store signing key: %w", err)
 	}
@@ -178,13 +262,9 @@ func (s *Service) key(ctx context.Context, kid string) (*ecdsa.PrivateKey, error
 		if sk.ID != kid {
 			continue
 		}
-		parsed, err := x509.ParsePKCS8PrivateKey(sk.Private)
+		priv, err := s.open(sk)
 		if err != nil {
-			return nil, fmt.Errorf("decode signing key %s: %w", kid, err)
-		}
-		priv, ok := parsed.(*ecdsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("signing key %s is not ECDSA", kid)
+			return nil, err
 		}
 		s.mu.Lock()
 		s.keys[kid] = priv

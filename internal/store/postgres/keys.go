@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,30 @@ func (db *DB) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}
 	return ks, nil
+}
+
+// ReplaceSigningKeyPrivate sets the private bytes of key id to new if they
+// are still old: ErrNotFound if there is no such key, ErrConflict if they
+// changed. The row is locked while it is compared.
+func (db *DB) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, new []byte) error {
+	if len(new) == 0 {
+		return fmt.Errorf("replace signing key %s: %w", id, store.Required("private", ""))
+	}
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var cur []byte
+		if err := tx.QueryRow(ctx, `SELECT private FROM signing_keys WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+			return err
+		}
+		if !bytes.Equal(cur, old) {
+			return fmt.Errorf("%w: its stored bytes changed since they were read", store.ErrConflict)
+		}
+		_, err := tx.Exec(ctx, `UPDATE signing_keys SET private = $1 WHERE id = $2`, new, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replace signing key %s: %w", id, translate(err))
+	}
+	return nil
 }
 
 const apiKeyCols = `id, kind, account_uuid, user_uuid, name, hash, created_at, revoked_at`

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -48,6 +49,30 @@ func (db *DB) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}
 	return ks, nil
+}
+
+// ReplaceSigningKeyPrivate sets the private bytes of key id to new if they
+// are still old: ErrNotFound if there is no such key, ErrConflict if they
+// changed.
+func (db *DB) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, new []byte) error {
+	if len(new) == 0 {
+		return fmt.Errorf("replace signing key %s: %w", id, store.Required("private", ""))
+	}
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		var cur []byte
+		if err := tx.QueryRowContext(ctx, `SELECT private FROM signing_keys WHERE id = ?`, id).Scan(&cur); err != nil {
+			return err
+		}
+		if !bytes.Equal(cur, old) {
+			return fmt.Errorf("%w: its stored bytes changed since they were read", store.ErrConflict)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private = ? WHERE id = ?`, new, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replace signing key %s: %w", id, translate(err))
+	}
+	return nil
 }
 
 const apiKeyCols = `id, kind, account_uuid, user_uuid, name, hash, created_at, revoked_at`

@@ -308,6 +308,20 @@ func testSigningKeys(t *testing.T, s store.Store) {
 	keys, err = s.SigningKeys(ctx)
 	must(t, "SigningKeys", err)
 	diff(t, "SigningKeys after a refused add", keys, []store.SigningKey{k1, k2, k3})
+
+	// ReplaceSigningKeyPrivate is a compare and swap of the private bytes.
+	must(t, "ReplaceSigningKeyPrivate k2", s.ReplaceSigningKeyPrivate(ctx, "k2", []byte("der2"), []byte("sealed2")))
+	k2.Private = []byte("sealed2")
+	err = s.ReplaceSigningKeyPrivate(ctx, "k2", []byte("der2"), []byte("again"))
+	wantErr(t, "ReplaceSigningKeyPrivate(stale old)", err, store.ErrConflict)
+	err = s.ReplaceSigningKeyPrivate(ctx, "nope", []byte("der2"), []byte("x"))
+	wantErr(t, "ReplaceSigningKeyPrivate(unknown id)", err, store.ErrNotFound)
+	if err := s.ReplaceSigningKeyPrivate(ctx, "k3", []byte("der3"), nil); err == nil {
+		t.Errorf("ReplaceSigningKeyPrivate(empty new) = nil, want an error")
+	}
+	keys, err = s.SigningKeys(ctx)
+	must(t, "SigningKeys", err)
+	diff(t, "SigningKeys after replacing k2's bytes", keys, []store.SigningKey{k1, k2, k3})
 }
 
 func testAPIKeys(t *testing.T, s store.Store) {
