@@ -37,6 +37,10 @@ The API serves the last --serve-window of events (120 days by default, as
 1Password); older events stay in the store, only not served. Nothing is
 ever deleted unless --delete-after is given.
 
+GET /metrics serves Prometheus metrics (requests, 401s and 429s by reason,
+events served and ingested, store latency; see docs/operations.md) on
+--listen, or on --metrics-listen alone when that is given.
+
 Examples:
   logbook serve                                  # http://127.0.0.1:8080, data in ./data
   logbook serve --tls                            # HTTPS with a local CA in ./data/ca.pem
@@ -63,6 +67,8 @@ type serveFlags struct {
 	// on --listen.
 	consoleListen string
 	accessLog     bool
+	// metricsListen is /metrics' own address; empty: on --listen.
+	metricsListen string
 }
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -84,6 +90,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	sb.register(fs)
 	fs.BoolVar(&f.accessLog, "access-log", false, "log one line per request at info level: method, route pattern (not the path), status, response bytes, duration and, for Events API requests, the token's account UUID; never the query string, headers or body, so never a token, cursor or password")
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "", "serve the Prometheus metrics (GET /metrics) on their own plain-HTTP listener at this `address` (no host: 127.0.0.1), and then not on --listen (default: GET /metrics on --listen, without authentication)")
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
 	}
@@ -128,7 +135,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, IngestMaxInFlight: sbo.IngestMaxInFlight, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen,
 		PublicURL: pub.url, EarlierPublicURLs: pub.earlier, Retention: window, Logger: log,
-		ConsoleListen: f.consoleListen, AccessLog: f.accessLog}
+		ConsoleListen: f.consoleListen, AccessLog: f.accessLog, MetricsListen: f.metricsListen}
 	var caPath string
 	switch {
 	case f.tls:
@@ -189,7 +196,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	reportServeWindow(ctx, st, time.Now(), window, log)
 	if deleteAfter > 0 {
 		log.Warn("events older than --delete-after are deleted at start and every hour", "delete_after", formatSpan(deleteAfter))
-		go deletionLoop(ctx, st, deleteAfter, log)
+		go deletionLoop(ctx, st, deleteAfter, log, srv.metrics)
 	}
 
 	select {
@@ -212,6 +219,7 @@ func printBanner(env Env, srv *Server, sf storeFlags, caPath string, demo *DemoI
 			srv.URL, filepath.Join(sf.data, "public-url"))
 	}
 	fmt.Fprintf(w, "The web console is at %s\n", srv.ConsoleURL)
+	fmt.Fprintf(w, "Prometheus metrics are at %s\n", srv.MetricsURL)
 	curlOpts := ""
 	if caPath != "" {
 		fmt.Fprintf(w, "HTTPS certificates come from a local CA: export SSL_CERT_FILE=%s\n", caPath)
