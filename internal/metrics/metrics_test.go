@@ -211,3 +211,12 @@ func TestNilMetrics(t *testing.T) {
 		t.Errorf("nil Metrics wrapped the store: %v", st)
 	}
 }
+
+// BenchmarkRequest is the cost Request adds to every request (an Events
+// API page takes milliseconds; see docs/benchmarks.md).
+func BenchmarkRequest(b *testing.B) {
+	m := New(Options{})
+	for b.Loop() {
+		m.Request("POST /api/v2/auditevents", 200, 3*time.Millisecond, "")
+	}
+}
