@@ -697,3 +697,24 @@ func checkDocumented(t *testing.T, got scrape) {
 		}
 	}
 }
+
+// TestServeMetricsListenFlag: an --metrics-listen that is no address, or
+// is --listen's, is a usage error naming the flag, given before the data
+// directory is touched.
+func TestServeMetricsListenFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"--metrics-listen", "9464"},
+		{"--metrics-listen", "localhost"},
+		{"--listen", "127.0.0.1:8089", "--metrics-listen", "127.0.0.1:8089"},
+	} {
+		data := filepath.Join(t.TempDir(), "data")
+		err := Main(context.Background(), append([]string{"serve", "--data", data}, args...), Env{Getenv: func(string) string { return "" }})
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--metrics-listen") {
+			t.Errorf("serve %v: error %v, want a usage error naming --metrics-listen", args, err)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("serve %v made the data directory (stat: %v)", args, err)
+		}
+	}
+}

@@ -111,6 +111,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if f.demo && f.noDemo {
 		return usagef("--demo and --no-demo contradict each other; give one")
 	}
+	if f.metricsListen != "" {
+		if _, _, err := net.SplitHostPort(f.metricsListen); err != nil {
+			return usagef("--metrics-listen: %q is not an address such as :9464 or 10.0.0.5:9464 (%v)", f.metricsListen, err)
+		}
+		if f.metricsListen == f.listen {
+			return usagef("--metrics-listen: %s is --listen's address; give another port, or leave it out to serve /metrics on --listen", f.metricsListen)
+		}
+	}
 	if f.publicURL != "" {
 		if _, err := audienceOf(f.publicURL); err != nil {
 			return usagef("%v", err)
