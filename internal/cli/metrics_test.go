@@ -27,6 +27,7 @@ import (
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/ratelimit"
+	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/token"
@@ -715,6 +716,98 @@ func TestServeMetricsListenFlag(t *testing.T) {
 		}
 		if _, err := os.Stat(data); !os.IsNotExist(err) {
 			t.Errorf("serve %v made the data directory (stat: %v)", args, err)
+		}
+	}
+}
+
+// TestMetricsScenarioFaults: the 429 and 401 a sandbox scenario injects
+// are counted under reason "scenario", not as rate limits or revocations.
+func TestMetricsScenarioFaults(t *testing.T) {
+	sc, err := sandbox.Parse([]byte("steps:\n  - after_requests: 1\n    status_429: {count: 1, retry_after: 1s}\n  - after_requests: 3\n    revoke_token: {}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := startMetricsServer(t, ServerOptions{Sandbox: SandboxOptions{Scenario: sc}})
+	tok := f.issue(t, "connector").Secret
+	var codes []int
+	for len(codes) < 10 {
+		code, body := post(t, f.srv.URL+"/api/v2/itemusages", tok, `{"limit":10}`)
+		codes = append(codes, code)
+		if code == 401 {
+			break
+		}
+		if code != 200 && code != 429 {
+			t.Fatalf("request %d = %d %s", len(codes), code, body)
+		}
+	}
+	got, _ := scrapeMetrics(t, f.srv.MetricsURL)
+	for _, c := range []struct {
+		name, reason string
+		want         float64
+	}{
+		{metrics.TooManyRequestsName, metrics.ReasonScenario, 1},
+		{metrics.TooManyRequestsName, "", 1},
+		{metrics.UnauthorizedName, metrics.ReasonScenario, 1},
+		{metrics.UnauthorizedName, "", 1},
+	} {
+		labels := map[string]string{"reason": c.reason}
+		if c.reason == "" {
+			labels = nil
+		}
+		if v := got.value(c.name, labels); v != c.want {
+			t.Errorf("%s%v = %v, want %v (replies %v)", c.name, labels, v, c.want, codes)
+		}
+	}
+}
+
+// TestMetricsConsole: failed console sign-ins are 401s of reason
+// "console" until the sixth in a minute, a 429 of reason
+// "console_signin"; a sign-in opens a session the gauge counts.
+func TestMetricsConsole(t *testing.T) {
+	f := startMetricsServer(t, ServerOptions{})
+	const password = "correct horse battery staple 42"
+	if _, err := f.srv.Admin.AddUser(t.Context(), f.actor, admin.NewUser{Email: "ada@acme.test", Role: store.RoleAdmin, Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	signIn := func(email, pw string) int {
+		t.Helper()
+		form := "csrf=tok&email=" + email + "&password=" + strings.ReplaceAll(pw, " ", "+")
+		req, _ := http.NewRequest("POST", f.srv.URL+"/console/signin", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: "logbook_console_signin", Value: "tok"})
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := signIn("ada@acme.test", password); code != http.StatusSeeOther {
+		t.Fatalf("sign-in with the right password = %d, want 303", code)
+	}
+	for i := range 6 {
+		want := 401
+		if i == 5 {
+			want = 429
+		}
+		if code := signIn("ada@acme.test", "wrong password "+fmt.Sprint(i)); code != want {
+			t.Fatalf("failed sign-in %d = %d, want %d", i+1, code, want)
+		}
+	}
+	got, _ := scrapeMetrics(t, f.srv.MetricsURL)
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{metrics.UnauthorizedName, map[string]string{"reason": metrics.ReasonConsole}, 5},
+		{metrics.TooManyRequestsName, map[string]string{"reason": metrics.ReasonConsoleSignIn}, 1},
+		{metrics.RequestsName, map[string]string{"route": "POST /console/signin", "code": "401"}, 5},
+		{metrics.ConsoleSessionsName, nil, 1},
+	} {
+		if v := got.value(c.name, c.labels); v != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, v, c.want)
 		}
 	}
 }
