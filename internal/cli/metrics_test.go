@@ -457,7 +457,10 @@ func TestMetricsIngestInFlight(t *testing.T) {
 	refused, polls := 0, 0
 	for deadline := time.Now().Add(20 * time.Second); refused == 0; {
 		if time.Now().After(deadline) {
-			t.Fatalf("no 429 within 20s (%d batches taken) while a request holds the whole in-flight budget", polls)
+			// Say what became of the held request, if it was answered.
+			_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+			held, err := io.ReadAll(io.LimitReader(conn, 300))
+			t.Fatalf("no 429 within 20s (%d batches taken) while a request holds the whole in-flight budget; the held request read %q (%v)", polls, held, err)
 		}
 		code, body := post(t, f.srv.URL+"/api/v2/ingest/auditevents", key.Secret, `[]`)
 		switch code {
