@@ -112,10 +112,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return usagef("--demo and --no-demo contradict each other; give one")
 	}
 	if f.metricsListen != "" {
-		if _, _, err := net.SplitHostPort(f.metricsListen); err != nil {
+		_, port, err := net.SplitHostPort(f.metricsListen)
+		if err != nil {
 			return usagef("--metrics-listen: %q is not an address such as :9464 or 10.0.0.5:9464 (%v)", f.metricsListen, err)
 		}
-		if f.metricsListen == f.listen {
+		if f.metricsListen == f.listen && port != "0" {
 			return usagef("--metrics-listen: %s is --listen's address; give another port, or leave it out to serve /metrics on --listen", f.metricsListen)
 		}
 	}
