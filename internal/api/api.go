@@ -42,7 +42,14 @@ type Config struct {
 	Guard func(w http.ResponseWriter, r *http.Request, call Call) bool
 	// Observe, when set, is told about every page served.
 	Observe func(call Call, served Served)
+	// Failed, when set, is told about every request answered with an
+	// error status, with the error: for a 401 it wraps ErrNoToken or one
+	// of the token.Err* values.
+	Failed func(r *http.Request, status int, err error)
 }
+
+// ErrNoToken is a request without a bearer token.
+var ErrNoToken = errors.New("no bearer token")
 
 // Call describes an authenticated request.
 type Call struct {
@@ -130,6 +137,9 @@ func (h *handler) wrap(f handlerFunc) http.Handler {
 		if status >= 500 {
 			level = slog.LevelError
 		}
+		if h.Failed != nil {
+			h.Failed(r, status, err)
+		}
 		h.Logger.Log(r.Context(), level, "request failed", "method", logcap.String(r.Method), "path", logcap.String(r.URL.Path), "status", status, "err", logcap.Err(err))
 		WriteError(w, status)
 	})
@@ -150,7 +160,7 @@ func (h *handler) authenticate(r *http.Request, f events.Feature) (token.Verifie
 	auth := r.Header.Get("Authorization")
 	scheme, raw, ok := strings.Cut(auth, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
-		return token.Verified{}, unauthorized(errors.New("no bearer token"))
+		return token.Verified{}, unauthorized(ErrNoToken)
 	}
 	v, err := h.Tokens.Verify(r.Context(), strings.TrimSpace(raw))
 	if err != nil {

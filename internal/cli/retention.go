@@ -10,6 +10,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -154,12 +155,14 @@ func reportServeWindow(ctx context.Context, st store.Store, now time.Time, windo
 }
 
 // deleteOld is one deletion pass: it removes the events older than
-// deleteAfter and logs, at warn, how many went from each stream.
-func deleteOld(ctx context.Context, st store.Store, now time.Time, deleteAfter time.Duration, log *slog.Logger) error {
+// deleteAfter, logs at warn how many went from each stream, and counts
+// them in m (nil: nowhere).
+func deleteOld(ctx context.Context, st store.Store, now time.Time, deleteAfter time.Duration, log *slog.Logger, m *metrics.Metrics) error {
 	cut := now.Add(-deleteAfter)
 	gone, err := st.DeleteEventsBefore(ctx, cut)
 	names := accountNames(ctx, st)
 	for _, c := range gone {
+		m.Deleted(c.Feature, c.N)
 		log.Warn("deleted events older than --delete-after", "account", names[c.Account], "account_uuid", c.Account,
 			"feature", c.Feature, "events", c.N, "before", cut.UTC().Format(time.RFC3339), "delete_after", formatSpan(deleteAfter))
 	}
@@ -171,11 +174,11 @@ func deleteOld(ctx context.Context, st store.Store, now time.Time, deleteAfter t
 }
 
 // deletionLoop runs deleteOld at once and then every hour until ctx ends.
-func deletionLoop(ctx context.Context, st store.Store, deleteAfter time.Duration, log *slog.Logger) {
+func deletionLoop(ctx context.Context, st store.Store, deleteAfter time.Duration, log *slog.Logger, m *metrics.Metrics) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		err := deleteOld(ctx, st, time.Now(), deleteAfter, log)
+		err := deleteOld(ctx, st, time.Now(), deleteAfter, log, m)
 		switch {
 		case errors.Is(err, context.Canceled):
 			return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
@@ -70,7 +71,8 @@ func newSandboxParts(ctx context.Context, o ServerOptions, tokens *token.Service
 	if limits == nil {
 		limits = []ratelimit.Limit{}
 	}
-	p.limiter = ratelimit.New(ratelimit.Config{Limits: limits, Counter: counter, Now: o.Now, Logger: o.Logger})
+	p.limiter = ratelimit.New(ratelimit.Config{Limits: limits, Counter: counter, Now: o.Now, Logger: o.Logger,
+		Refused: func(r *http.Request, d ratelimit.Decision) { noteReason(r, rateLimitReason(d.Window)) }})
 	if so.Scenario != nil {
 		l, err := p.sandbox.Load(ctx, so.Scenario)
 		if err != nil {
@@ -95,8 +97,27 @@ func newSandboxParts(ctx context.Context, o ServerOptions, tokens *token.Service
 // guard runs the scorecard around the rate limiter, then the scenario.
 func (p *sandboxParts) guard() func(http.ResponseWriter, *http.Request, api.Call) bool {
 	return p.tracker.Guard(func(w http.ResponseWriter, r *http.Request, call api.Call) bool {
-		return p.limiter.Guard(w, r, call) || p.sandbox.Guard(w, r, call)
+		if p.limiter.Guard(w, r, call) {
+			return true
+		}
+		if p.sandbox.Guard(w, r, call) {
+			noteReason(r, metrics.ReasonScenario)
+			return true
+		}
+		return false
 	})
+}
+
+// rateLimitReason is the metrics reason of a 429 from the rate-limit
+// window of length per.
+func rateLimitReason(per time.Duration) string {
+	switch per {
+	case time.Minute:
+		return metrics.ReasonRatePerMinute
+	case time.Hour:
+		return metrics.ReasonRatePerHour
+	}
+	return metrics.ReasonRateLimit
 }
 
 func (p *sandboxParts) observe(call api.Call, served api.Served) {

@@ -37,6 +37,10 @@ The API serves the last --serve-window of events (120 days by default, as
 1Password); older events stay in the store, only not served. Nothing is
 ever deleted unless --delete-after is given.
 
+GET /metrics serves Prometheus metrics (requests, 401s and 429s by reason,
+events served and ingested, store latency; see docs/operations.md) on
+--listen, or on --metrics-listen alone when that is given.
+
 Examples:
   logbook serve                                  # http://127.0.0.1:8080, data in ./data
   logbook serve --tls                            # HTTPS with a local CA in ./data/ca.pem
@@ -65,6 +69,8 @@ type serveFlags struct {
 	accessLog     bool
 	kek           kekFlags
 	shutdown      time.Duration
+	// metricsListen is /metrics' own address; empty: on --listen.
+	metricsListen string
 }
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -90,6 +96,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		"let requests in flight finish for up to this `duration`, then exit 0; requests still running at the bound are cut off (connections closed, their store work cancelled, "+
 		"so an ingest batch cut off is not stored at all) and serve exits 1 saying how many. A second signal exits at once")
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "", "serve the Prometheus metrics (GET /metrics) on their own plain-HTTP listener at this `address` (no host: 127.0.0.1), and then not on --listen (default: GET /metrics on --listen, without authentication)")
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
 	}
@@ -109,6 +116,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	if f.demo && f.noDemo {
 		return usagef("--demo and --no-demo contradict each other; give one")
+	}
+	if f.metricsListen != "" {
+		_, port, err := net.SplitHostPort(f.metricsListen)
+		if err != nil {
+			return usagef("--metrics-listen: %q is not an address such as :9464 or 10.0.0.5:9464 (%v)", f.metricsListen, err)
+		}
+		if f.metricsListen == f.listen && port != "0" {
+			return usagef("--metrics-listen: %s is --listen's address; give another port, or leave it out to serve /metrics on --listen", f.metricsListen)
+		}
 	}
 	if f.publicURL != "" {
 		if _, err := audienceOf(f.publicURL); err != nil {
@@ -141,7 +157,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	opts := ServerOptions{IngestMaxBody: sbo.IngestMaxBody, IngestMaxInFlight: sbo.IngestMaxInFlight, Sandbox: sbo.Sandbox, Store: st, Listen: f.listen,
 		PublicURL: pub.url, EarlierPublicURLs: pub.earlier, Retention: window, Logger: log,
-		ConsoleListen: f.consoleListen, AccessLog: f.accessLog, KEK: kek, ShutdownTimeout: f.shutdown}
+		ConsoleListen: f.consoleListen, AccessLog: f.accessLog, KEK: kek, ShutdownTimeout: f.shutdown,
+		MetricsListen: f.metricsListen}
 	var caPath string
 	switch {
 	case f.tls:
@@ -202,7 +219,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	reportServeWindow(ctx, st, time.Now(), window, log)
 	if deleteAfter > 0 {
 		log.Warn("events older than --delete-after are deleted at start and every hour", "delete_after", formatSpan(deleteAfter))
-		go deletionLoop(ctx, st, deleteAfter, log)
+		go deletionLoop(ctx, st, deleteAfter, log, srv.metrics)
 	}
 
 	select {
@@ -225,6 +242,7 @@ func printBanner(env Env, srv *Server, sf storeFlags, caPath string, demo *DemoI
 			srv.URL, filepath.Join(sf.data, "public-url"))
 	}
 	fmt.Fprintf(w, "The web console is at %s\n", srv.ConsoleURL)
+	fmt.Fprintf(w, "Prometheus metrics are at %s\n", srv.MetricsURL)
 	curlOpts := ""
 	if caPath != "" {
 		fmt.Fprintf(w, "HTTPS certificates come from a local CA: export SSL_CERT_FILE=%s\n", caPath)

@@ -22,8 +22,11 @@ import (
 	"github.com/logbookhq/logbook/internal/console"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/logcap"
+	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/postgres"
+	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
@@ -61,13 +64,19 @@ type ServerOptions struct {
 	IngestMaxInFlight int64
 	// Sandbox configures rate limits, scenarios and scorecards.
 	Sandbox SandboxOptions
-	// AccessLog logs one line per request to Logger (see withAccessLog).
+	// AccessLog logs one line per request to Logger (see withRequests).
 	AccessLog bool
 	// KEK, when set, encrypts signing keys at rest (token.Config.KEK).
 	KEK *token.KEK
 	// ShutdownTimeout bounds how long Close waits for requests in flight
 	// (see Close); DefaultShutdownTimeout when zero.
 	ShutdownTimeout time.Duration
+	// MetricsListen, when set, serves GET /metrics on its own plain-HTTP
+	// listener at this address (no host: 127.0.0.1) instead of on Listen.
+	MetricsListen string
+	// ConsoleSessions counts open console sessions for the
+	// logbook_console_sessions gauge; the store's count when nil.
+	ConsoleSessions func(context.Context) (int, error)
 }
 
 // Server is a running Logbook server.
@@ -90,11 +99,16 @@ type Server struct {
 	// Scenarios runs sandbox scenarios; Scorecards tracks connectors.
 	Scenarios  *sandbox.Sandbox
 	Scorecards *sandbox.Tracker
+	// MetricsURL is where the Prometheus metrics are: URL + "/metrics",
+	// or the metrics listener's.
+	MetricsURL string
 
 	sandbox    *sandboxParts
 	console    http.Handler
 	consoleSrv *http.Server
 	consoleOwn bool // the console has its own listener
+	metrics    *metrics.Metrics
+	metricsSrv *http.Server
 	srv        *http.Server
 	done       chan error
 	log        *slog.Logger
@@ -158,7 +172,7 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 	s.cancelRequests = cancelRequests
 	baseContext := func(net.Listener) context.Context { return reqCtx }
 	s.srv = &http.Server{
-		Handler:           s.requests.wrap(withHSTS(accessLogIf(o, s.Handler), o.HSTS)),
+		Handler:           s.requests.wrap(withHSTS(s.recordRequests(o, s.Handler), o.HSTS)),
 		BaseContext:       baseContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -174,6 +188,12 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 	if err := s.startConsole(o, baseContext); err != nil {
 		cancelRequests()
 		ln.Close()
+		return nil, err
+	}
+	if err := s.startMetrics(o); err != nil {
+		ln.Close()
+		s.closeConsole()
+		s.sandbox.close(s.log)
 		return nil, err
 	}
 	go func() {
@@ -214,21 +234,41 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	}
 	mux := http.NewServeMux()
 	var s *Server // set below, before any request arrives
-	apiHandler := api.NewHandler(api.Config{
-		Store: o.Store, Tokens: tokens, CursorKey: key,
-		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
-		Guard: noteAccount(sb.guard()), Observe: sb.observe,
-	})
-	mux.Handle("/api/", sb.sandbox.Middleware(apiHandler))
-	mux.Handle(ingest.Prefix, ingest.NewHandler(ingest.Config{Store: o.Store, MaxBody: o.IngestMaxBody, MaxInFlight: o.IngestMaxInFlight, Now: o.Now, Logger: o.Logger}))
+	// The console is made first: the metrics count its sessions.
 	adm := admin.New(o.Store, tokens, admin.Config{Now: o.Now, Logger: o.Logger})
-	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: adm, Logger: o.Logger,
-		Scenarios: sb.sandbox, Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now))}))
 	consoleHandler, err := console.NewHandler(console.Config{Admin: adm, Store: o.Store, PublicURL: publicURL,
 		Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now)), Now: o.Now, Logger: o.Logger})
 	if err != nil {
+		sb.close(o.Logger)
 		return nil, err
 	}
+	// Sessions live in the store: the count is of every replica's.
+	sessions := console.OpenSessions(o.Store, nowOr(o.Now))
+	if o.ConsoleSessions != nil {
+		sessions = o.ConsoleSessions
+	}
+	m := newMetrics(o, sessions)
+	// The request path reads and appends through m.Store, which times it.
+	timed := m.Store(o.Store)
+	apiHandler := api.NewHandler(api.Config{
+		Store: timed, Tokens: tokens, CursorKey: key,
+		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
+		Guard: noteAccount(sb.guard()),
+		Observe: func(call api.Call, served api.Served) {
+			sb.observe(call, served)
+			m.Served(call.Version, call.Feature, served.Items)
+		},
+		Failed: func(r *http.Request, status int, err error) {
+			if status == http.StatusUnauthorized {
+				noteReason(r, metrics.UnauthorizedReason(err))
+			}
+		},
+	})
+	mux.Handle("/api/", sb.sandbox.Middleware(apiHandler))
+	mux.Handle(ingest.Prefix, ingest.NewHandler(ingest.Config{Store: timed, MaxBody: o.IngestMaxBody, MaxInFlight: o.IngestMaxInFlight, Now: o.Now, Logger: o.Logger,
+		Observe: func(b ingest.Batch) { m.Ingested(b.Feature, b.Accepted, b.Duplicates, b.Size, b.Refused) }}))
+	mux.Handle(adminapi.Prefix+"/", adminapi.NewHandler(adminapi.Config{Admin: adm, Logger: o.Logger,
+		Scenarios: sb.sandbox, Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now))}))
 	if o.ConsoleListen == "" {
 		mux.Handle(console.DefaultPrefix+"/", consoleHandler)
 		mux.Handle("GET "+console.DefaultPrefix, consoleHandler)
@@ -243,19 +283,24 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /readyz", unlessDraining(func() bool { return s.draining.Load() }, readyHandler(o.Store, o.Logger)))
-	s = &Server{URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
+	if o.MetricsListen == "" {
+		mux.Handle("GET /metrics", m.Handler())
+	}
+	s = &Server{MetricsURL: publicURL + "/metrics", metrics: m, URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
 		ConsoleURL: publicURL + console.DefaultPrefix + "/", console: consoleHandler,
 		Scenarios: sb.sandbox, Scorecards: sb.tracker, sandbox: sb, consoleOwn: o.ConsoleListen != "",
 		done: make(chan error, 1), log: o.Logger}
 	return s, nil
 }
 
-// accessLogIf wraps h with the access log when o asks for it.
-func accessLogIf(o ServerOptions, h http.Handler) http.Handler {
-	if !o.AccessLog {
-		return h
+// recordRequests wraps h with the server's metrics, and with the access
+// log when o asks for it.
+func (s *Server) recordRequests(o ServerOptions, h http.Handler) http.Handler {
+	var log *slog.Logger
+	if o.AccessLog {
+		log = o.Logger
 	}
-	return withAccessLog(h, o.Logger)
+	return withRequests(h, log, s.metrics)
 }
 
 // consoleHome is where GET / sends a browser: /console/ on this listener,
@@ -340,7 +385,7 @@ func (s *Server) startConsole(o ServerOptions, baseContext func(net.Listener) co
 	mux.Handle("GET "+console.DefaultPrefix, s.console)
 	mux.Handle("GET /{$}", http.RedirectHandler(console.DefaultPrefix+"/", http.StatusSeeOther))
 	s.consoleSrv = &http.Server{
-		Handler:           s.requests.wrap(withHSTS(accessLogIf(o, mux), o.HSTS)),
+		Handler:           s.requests.wrap(withHSTS(s.recordRequests(o, mux), o.HSTS)),
 		BaseContext:       baseContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -375,4 +420,59 @@ func nowOr(now func() time.Time) func() time.Time {
 		return time.Now
 	}
 	return now
+}
+
+// newMetrics makes the server's metrics; sessions counts console sessions.
+func newMetrics(o ServerOptions, sessions func(context.Context) (int, error)) *metrics.Metrics {
+	backend := "other"
+	switch o.Store.(type) {
+	case *sqlite.DB:
+		backend = "sqlite"
+	case *postgres.DB:
+		backend = "postgres"
+	}
+	b := readBuildInfo()
+	return metrics.New(metrics.Options{Backend: backend, ConsoleSessions: sessions, Logger: o.Logger,
+		Build: metrics.Build{Version: b.Version, Revision: b.Revision, GoVersion: b.Go}})
+}
+
+// startMetrics serves GET /metrics on its own plain-HTTP listener when
+// o.MetricsListen is set (a missing host means loopback); the listener
+// stops with the server.
+func (s *Server) startMetrics(o ServerOptions) error {
+	if o.MetricsListen == "" {
+		return nil
+	}
+	addr := o.MetricsListen
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	s.metricsSrv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+	}
+	s.MetricsURL = defaultPublicURL(ln.Addr(), false) + "/metrics"
+	go func() {
+		if err := s.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("metrics server", "err", err)
+		}
+	}()
+	return nil
+}
+
+// closeConsole stops the console's own listener, if any, when the server
+// fails to start.
+func (s *Server) closeConsole() {
+	if s.consoleSrv != nil {
+		_ = s.consoleSrv.Close()
+	}
 }

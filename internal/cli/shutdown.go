@@ -103,6 +103,11 @@ func (s *Server) Close() error {
 		if serr := <-s.done; serr != nil {
 			s.closeErr = serr
 		}
+		// Scrapes are short: the metrics listener serves until the end
+		// of the drain, so the drain itself can be watched, then closes.
+		if s.metricsSrv != nil {
+			s.metricsSrv.Close()
+		}
 		s.sandbox.close(s.log)
 	})
 	return s.closeErr

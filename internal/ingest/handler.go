@@ -55,6 +55,20 @@ type Config struct {
 	Now func() time.Time
 	// Logger gets failed requests; discarded when nil.
 	Logger *slog.Logger
+	// Observe, when set, is told about every batch the handler stored or
+	// refused (400, 409, 413) after authenticating it.
+	Observe func(Batch)
+}
+
+// Batch is what Config.Observe is told: a batch of Feature stored, with
+// its Accepted and Duplicates events, or Refused (nothing stored) when it
+// held Size events (0 when the body was too large or not a list of
+// events).
+type Batch struct {
+	Feature              events.Feature
+	Accepted, Duplicates int
+	Refused              bool
+	Size                 int
 }
 
 // Result is the reply to an accepted batch: Accepted events were new and
@@ -153,6 +167,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		h.Logger.Warn("ingest key last use", "err", err)
 	}
 	if r.ContentLength > h.MaxBody {
+		h.observe(Batch{Feature: f, Refused: true})
 		h.tooLarge(w, r)
 		return
 	}
@@ -172,14 +187,19 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 	body, err := readBody(http.MaxBytesReader(w, r.Body, h.MaxBody), r.ContentLength)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
+		h.observe(Batch{Feature: f, Refused: true})
 		h.tooLarge(w, r)
 		return
 	}
 	if err != nil {
+		h.observe(Batch{Feature: f, Refused: true})
 		h.refuse(w, http.StatusBadRequest, []FieldError{{Field: "body", Reason: "read: " + err.Error()}})
 		return
 	}
-	res, errs, err := appendBody(r.Context(), h.Store, key.AccountUUID, f, body)
+	res, size, errs, err := appendBody(r.Context(), h.Store, key.AccountUUID, f, body)
+	if len(errs) > 0 {
+		h.observe(Batch{Feature: f, Refused: true, Size: size})
+	}
 	if errors.Is(err, errConflict) {
 		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "first", errs[0].Error())
 		h.refuse(w, http.StatusConflict, errs)
@@ -198,8 +218,15 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 		writeStatus(w, http.StatusInternalServerError)
 		return
 	}
+	h.observe(Batch{Feature: f, Accepted: res.Accepted, Duplicates: res.Duplicates, Size: size})
 	h.Logger.Debug("ingested", "feature", f, "account", key.AccountUUID, "key", key.ID, "accepted", res.Accepted, "duplicates", res.Duplicates)
 	writeJSON(w, http.StatusOK, res)
+}
+
+func (h *handler) observe(b Batch) {
+	if h.Observe != nil {
+		h.Observe(b)
+	}
 }
 
 func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request, err error) {

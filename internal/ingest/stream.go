@@ -40,13 +40,16 @@ type piece struct {
 // instead of preceding it. If an event is invalid, the append is abandoned
 // (nothing is stored), the rest is still decoded, and the field errors are
 // returned: the first MaxErrors in line order.
-func appendBody(ctx context.Context, st store.EventStore, account string, kind events.Feature, body []byte) (Result, []FieldError, error) {
+//
+// The int is the number of events in the body (0 when it is not a list of
+// events).
+func appendBody(ctx context.Context, st store.EventStore, account string, kind events.Feature, body []byte) (Result, int, []FieldError, error) {
 	items, fe := splitBody(body)
 	if fe != nil {
-		return Result{}, []FieldError{*fe}, nil
+		return Result{}, 0, []FieldError{*fe}, nil
 	}
 	if len(items) == 0 {
-		return Result{}, nil, nil
+		return Result{}, 0, nil, nil
 	}
 	pieces := make([]piece, (len(items)+pieceLen-1)/pieceLen)
 	for i := range pieces {
@@ -111,21 +114,21 @@ func appendBody(ctx context.Context, st store.EventStore, account string, kind e
 			select {
 			case <-pieces[i].done:
 			case <-ctx.Done():
-				return Result{}, nil, ctx.Err()
+				return Result{}, len(items), nil, ctx.Err()
 			}
 			errs = append(errs, pieces[i].errs...)
 			if len(errs) >= MaxErrors {
 				break
 			}
 		}
-		return Result{}, capErrors(errs), nil
+		return Result{}, len(items), capErrors(errs), nil
 	case err != nil:
 		if fe := conflictError(err, items); fe != nil {
-			return Result{}, []FieldError{*fe}, errConflict
+			return Result{}, len(items), []FieldError{*fe}, errConflict
 		}
-		return Result{}, nil, fmt.Errorf("append %d %s: %w", len(items), kind, err)
+		return Result{}, len(items), nil, fmt.Errorf("append %d %s: %w", len(items), kind, err)
 	}
-	return Result{Accepted: n, Duplicates: total - n}, nil, nil
+	return Result{Accepted: n, Duplicates: total - n}, len(items), nil, nil
 }
 
 // errConflict comes with the field error of an event whose uuid is held

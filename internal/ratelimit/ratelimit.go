@@ -53,6 +53,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger gets counter failures; discarded when nil.
 	Logger *slog.Logger
+	// Refused, when set, is told about every request Guard refuses.
+	Refused func(r *http.Request, d Decision)
 }
 
 // Limiter decides whether an account may make another request.
@@ -61,11 +63,12 @@ type Limiter struct {
 	counter Counter
 	now     func() time.Time
 	log     *slog.Logger
+	refused func(r *http.Request, d Decision)
 }
 
 // New returns a Limiter.
 func New(cfg Config) *Limiter {
-	l := &Limiter{counter: cfg.Counter, now: cfg.Now, log: cfg.Logger}
+	l := &Limiter{counter: cfg.Counter, now: cfg.Now, log: cfg.Logger, refused: cfg.Refused}
 	if cfg.Limits == nil {
 		cfg.Limits = Defaults
 	}
@@ -96,6 +99,9 @@ type Decision struct {
 	// RetryAfter is, for a refused request, the time until the window
 	// that refused it ends.
 	RetryAfter time.Duration
+	// Window is, for a refused request, the length (Limit.Per) of that
+	// window.
+	Window time.Duration
 }
 
 // Allow counts one request of account and says whether it may be served.
@@ -115,7 +121,9 @@ func (l *Limiter) Allow(ctx context.Context, account string) (Decision, error) {
 		}
 		if n > lim.N {
 			d.Allowed = false
-			d.RetryAfter = max(d.RetryAfter, reset)
+			if reset >= d.RetryAfter {
+				d.RetryAfter, d.Window = reset, lim.Per
+			}
 		}
 	}
 	return d, nil
@@ -142,6 +150,9 @@ func (l *Limiter) Guard(w http.ResponseWriter, r *http.Request, call api.Call) b
 		return false
 	}
 	h.Set("Retry-After", strconv.FormatInt(seconds(d.RetryAfter), 10))
+	if l.refused != nil {
+		l.refused(r, d)
+	}
 	api.WriteError(w, http.StatusTooManyRequests)
 	return true
 }

@@ -43,6 +43,9 @@ var (
 	ErrExpired   = errors.New("token has expired")
 	ErrRevoked   = errors.New("token has been revoked")
 	ErrFeature   = errors.New("token lacks the feature")
+	// ErrUnknownKey is a token signed by a key (kid) this server does not
+	// hold; it is also an ErrSignature.
+	ErrUnknownKey = fmt.Errorf("%w: signing key is unknown", ErrSignature)
 )
 
 // DefaultIssuer is the iss claim of tokens, as 1Password's.
@@ -458,7 +461,7 @@ func (s *Service) verifySignature(ctx context.Context, raw string) (Claims, erro
 	kid := jws.Signatures[0].Header.KeyID
 	priv, err := s.key(ctx, kid)
 	if errors.Is(err, store.ErrNotFound) {
-		return Claims{}, fmt.Errorf("%w: unknown kid %q", ErrSignature, logcap.String(kid))
+		return Claims{}, fmt.Errorf("%w: kid %q", ErrUnknownKey, logcap.String(kid))
 	}
 	if err != nil {
 		return Claims{}, err
