@@ -37,8 +37,14 @@ The API serves the last --serve-window of events (120 days by default, as
 1Password); older events stay in the store, only not served. Nothing is
 ever deleted unless --delete-after is given.
 
+Every flag can also be set in a YAML file given with --config (or
+LOGBOOK_CONFIG), one key per flag: "listen: 127.0.0.1:8080". Command-line
+flags win over LOGBOOK_* variables, which win over the file.
+--print-config shows what is in effect and where each value came from.
+
 Examples:
   logbook serve                                  # http://127.0.0.1:8080, data in ./data
+  logbook serve --config /etc/logbook/logbook.yaml
   logbook serve --tls                            # HTTPS with a local CA in ./data/ca.pem
   logbook serve --listen 0.0.0.0:8443 --tls --public-url https://events.example.test:8443
 `
@@ -84,7 +90,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	sb.register(fs)
 	fs.BoolVar(&f.accessLog, "access-log", false, "log one line per request at info level: method, route pattern (not the path), status, response bytes, duration and, for Events API requests, the token's account UUID; never the query string, headers or body, so never a token, cursor or password")
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
-	if err := parseFlags(fs, env, args, false); err != nil {
+	var cfg configFile
+	cfg.register(fs)
+	if err := cfg.parse(fs, env, args); err != nil {
 		return err
 	}
 	var sbo ServerOptions
@@ -112,6 +120,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	log, err := newLogger(env, f.logLevel, f.logFormat)
 	if err != nil {
 		return err
+	}
+	if cfg.print {
+		return cfg.write(env.Stdout, fs, "serve")
 	}
 
 	st, err := f.store.open(ctx)
