@@ -86,6 +86,13 @@ func (c *configFile) parse(fs *flag.FlagSet, env Env, args []string) error {
 	if err != nil {
 		return usagef("--%s: %v", configFlag, err)
 	}
+	return c.apply(fs, data, *env.fromEnv)
+}
+
+// apply sets the flags of fs that data, the text of the file c.path, sets
+// and c.sources says nothing else set, recording each in fromEnv as
+// "FILE:LINE: name" (see Env.fromEnv).
+func (c *configFile) apply(fs *flag.FlagSet, data []byte, fromEnv map[string]string) error {
 	entries, errs := parseConfigFile(c.path, data)
 	for _, e := range entries {
 		f := fs.Lookup(e.key)
@@ -107,7 +114,7 @@ func (c *configFile) parse(fs *flag.FlagSet, env Env, args []string) error {
 			c.sources[e.key] = "file " + where
 			// inCommand names where a value came from when a later
 			// check of the flag refuses it.
-			(*env.fromEnv)[e.key] = where + ": " + e.key
+			fromEnv[e.key] = where + ": " + e.key
 		}
 	}
 	if len(errs) > 0 {
@@ -174,7 +181,7 @@ func parseConfigFile(name string, data []byte) ([]configEntry, configErrors) {
 	var next yaml.Node
 	switch err := decodeNode(dec, &next); {
 	case err == nil:
-		errs.add(name, next.Line, "a second YAML document: the file holds one mapping of flag names to values")
+		errs.add(name, min(next.Line, lastLine(data)), "a second YAML document: the file holds one mapping of flag names to values")
 		return nil, errs
 	case err != io.EOF:
 		line, msg := yamlErrorLine(err, data)
@@ -189,14 +196,15 @@ func parseConfigFile(name string, data []byte) ([]configEntry, configErrors) {
 		return nil, nil // "---" or "~" alone: nothing set
 	}
 	if root.Kind != yaml.MappingNode {
-		errs.add(name, root.Line, "want a mapping of flag names to values, such as \"listen: 127.0.0.1:8080\", not %s", describeNode(root))
+		errs.add(name, min(root.Line, lastLine(data)), "want a mapping of flag names to values, such as \"listen: 127.0.0.1:8080\", not %s", describeNode(root))
 		return nil, errs
 	}
+	last := lastLine(data)
 	var entries []configEntry
 	first := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!null" {
 			errs.add(name, k.Line, "a key must be a flag name, not %s", describeNode(k))
 			continue
 		}
@@ -205,12 +213,16 @@ func parseConfigFile(name string, data []byte) ([]configEntry, configErrors) {
 			continue
 		}
 		first[k.Value] = k.Line
+		vline := v.Line // a value missing at the end is placed past the text
+		if vline < k.Line || vline > last {
+			vline = k.Line
+		}
 		switch {
 		case v.Kind != yaml.ScalarNode:
-			errs.add(name, v.Line, "%s: want a single value, not %s", k.Value, describeNode(v))
+			errs.add(name, vline, "%s: want a single value, not %s", k.Value, describeNode(v))
 			continue
 		case v.ShortTag() == "!!null" && v.Style == 0:
-			errs.add(name, v.Line, "%s: no value (write \"\" for an empty one, or leave the key out)", k.Value)
+			errs.add(name, vline, "%s: no value (write \"\" for an empty one, or leave the key out)", k.Value)
 			continue
 		}
 		entries = append(entries, configEntry{key: k.Value, value: v.Value, isBool: v.ShortTag() == "!!bool", line: k.Line})
@@ -297,20 +309,50 @@ func yamlErrorLine(err error, data []byte) (int, string) {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	if isParserProblem(msg) || line == 0 {
-		line++
+	if line == 0 || isParserProblem(msg) {
+		line++ // 0 is "no line": the first
 	}
-	return line, msg
+	// A problem at the end of the text is placed past its last line.
+	return min(line, lastLine(data)), msg
 }
 
-// isParserProblem reports whether msg is one of the YAML parser's own
-// problems, whose lines the library counts from zero.
-func isParserProblem(msg string) bool {
-	return strings.HasPrefix(msg, "did not find expected ") ||
-		strings.HasPrefix(msg, "found duplicate %") ||
-		msg == "found incompatible YAML document" ||
-		msg == "found undefined tag handle"
+// lastLine is the number of the last line of data holding anything, as
+// YAML counts lines (at least 1).
+func lastLine(data []byte) int {
+	line, last := 1, 1
+	for i := 0; i < len(data); {
+		r, w := utf8.DecodeRune(data[i:])
+		i += w
+		switch {
+		case r == '\r' && i < len(data) && data[i] == '\n':
+			// counted at the \n
+		case r == '\n', r == '\r', r == 0x85, r == 0x2028, r == 0x2029:
+			line++
+		default:
+			last = line
+		}
+	}
+	return last
 }
+
+// parserProblems are the YAML parser's own problems (parserc.go), whose
+// lines the library counts from zero; its scanner's, some worded alike,
+// count from one.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected key":              true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found duplicate %TAG directive":         true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+func isParserProblem(msg string) bool { return parserProblems[msg] }
 
 // lineOfText is the line on which s first occurs in data (1 if nowhere).
 func lineOfText(data []byte, s string) int {
