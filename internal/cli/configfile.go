@@ -28,6 +28,8 @@ import (
 // configFile.parse instead of parseFlags (forward keeps its own --config,
 // which is a different format).
 
+//go:generate env LOGBOOK_UPDATE_DOCS=1 go test -count=1 -run ^TestConfigurationDoc$ .
+
 // configFile is --config and --print-config of a command.
 type configFile struct {
 	path  string
