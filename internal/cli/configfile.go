@@ -88,7 +88,20 @@ func (c *configFile) parse(fs *flag.FlagSet, env Env, args []string) error {
 	if err != nil {
 		return usagef("--%s: %v", configFlag, err)
 	}
-	return c.apply(fs, data, *env.fromEnv)
+	if err := c.apply(fs, data, *env.fromEnv); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(c.path); err == nil && fi.Mode().Perm()&0o004 != 0 {
+		for name, src := range c.sources {
+			f := fs.Lookup(name)
+			if strings.HasPrefix(src, "file ") && redactValue(f, f.Value.String()) != f.Value.String() {
+				fmt.Fprintf(env.Stderr, "logbook: warning: %s holds a secret (%s) and every user can read it: chmod o-r %s, or move the secret to a LOGBOOK_* variable\n",
+					c.path, name, c.path)
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // apply sets the flags of fs that data, the text of the file c.path, sets

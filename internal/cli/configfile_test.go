@@ -402,3 +402,32 @@ func FuzzConfigFile(f *testing.F) {
 		}
 	})
 }
+
+// TestConfigFileSecretReadable: a file every user can read that holds a
+// password gets a warning naming the key (not the password); the same
+// file of mode 0600, or a readable file without secrets, gets none.
+func TestConfigFileSecretReadable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text string
+		mode os.FileMode
+		warn bool
+	}{
+		{"db: postgres://u:hunter2@db.example/x\n", 0o644, true},
+		{"db: postgres://u:hunter2@db.example/x\n", 0o600, false},
+		{"db: postgres://u@db.example/x\n", 0o644, false},
+	} {
+		path := writeConfig(t, tc.text)
+		if err := os.Chmod(path, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := runMain([]string{"serve", "--print-config", "--config", path}, nil)
+		if code != 0 || strings.Contains(out+errOut, "hunter2") {
+			t.Fatalf("exit %d, output shows the password or failed:\n%s%s", code, out, errOut)
+		}
+		want := "logbook: warning: " + path + " holds a secret (db) and every user can read it"
+		if got := strings.Contains(errOut, want); got != tc.warn {
+			t.Errorf("%q mode %v: warned %v, want %v; stderr:\n%s", tc.text, tc.mode, got, tc.warn, errOut)
+		}
+	}
+}
