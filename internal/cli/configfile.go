@@ -49,9 +49,9 @@ const (
 func (c *configFile) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.path, configFlag, "", "read flags from this YAML `file`: one key per flag, named as the flag without dashes (listen: 127.0.0.1:8080); "+
 		"command-line flags and LOGBOOK_* variables override it; unknown keys, keys given twice and values a flag would refuse are errors naming the file and line; "+
-		"relative paths in it are relative to the working directory, as on the command line (see docs/configuration.md)")
+		"relative paths in it are relative to the working directory, as on the command line; warns when every user may read it and it holds a secret (see docs/configuration.md)")
 	fs.BoolVar(&c.print, printConfigFlag, false, "print the effective configuration as YAML that --config reads, every key with a comment saying where its value came from "+
-		"(flag, env LOGBOOK_…, file or default), passwords in URLs and secret values redacted, then exit without opening the store or listening")
+		"(flag, env LOGBOOK_…, file or default; a deprecated flag nothing set as a comment), passwords in URLs and secret values redacted, then exit without opening the store or listening")
 }
 
 // errInspected is what parse returns to an Env.inspectFlags caller.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"flag"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -429,5 +430,25 @@ func TestConfigFileSecretReadable(t *testing.T) {
 		if got := strings.Contains(errOut, want); got != tc.warn {
 			t.Errorf("%q mode %v: warned %v, want %v; stderr:\n%s", tc.text, tc.mode, got, tc.warn, errOut)
 		}
+	}
+}
+
+// TestPrintConfigOpensNothing: --print-config neither creates the data
+// directory nor opens the database nor listens: it succeeds on an address
+// another socket holds, and leaves no file behind.
+func TestPrintConfigOpensNothing(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	got, _ := printConfig(t, nil, "--data", data, "--listen", ln.Addr().String(), "--db", "postgres://nobody@127.0.0.1:1/none")
+	if got["listen"].Value != ln.Addr().String() {
+		t.Errorf("listen = %s, want %s", got["listen"].Value, ln.Addr())
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("print-config touched the data directory: stat = %v", err)
 	}
 }
