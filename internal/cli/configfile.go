@@ -84,24 +84,45 @@ func (c *configFile) parse(fs *flag.FlagSet, env Env, args []string) error {
 	if c.path == "" {
 		return nil
 	}
-	data, err := os.ReadFile(c.path)
+	data, mode, err := readConfigFile(c.path)
 	if err != nil {
 		return usagef("--%s: %v", configFlag, err)
 	}
 	if err := c.apply(fs, data, *env.fromEnv); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(c.path); err == nil && fi.Mode().Perm()&0o004 != 0 {
-		for name, src := range c.sources {
-			f := fs.Lookup(name)
-			if strings.HasPrefix(src, "file ") && redactValue(f, f.Value.String()) != f.Value.String() {
-				fmt.Fprintf(env.Stderr, "logbook: warning: %s holds a secret (%s) and every user can read it: chmod o-r %s, or move the secret to a LOGBOOK_* variable\n",
-					c.path, name, c.path)
-				break
-			}
+	if mode&0o004 == 0 {
+		return nil
+	}
+	var secret []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := f.Value.String(); strings.HasPrefix(c.sources[f.Name], "file ") && redactValue(f, v) != v {
+			secret = append(secret, f.Name)
 		}
+	})
+	if len(secret) > 0 {
+		fmt.Fprintf(env.Stderr, "logbook: warning: %s holds a secret (%s) and every user can read it: chmod o-r %s, or move the secret to a LOGBOOK_* variable\n",
+			c.path, strings.Join(secret, ", "), c.path)
 	}
 	return nil
+}
+
+// readConfigFile returns the text of the file at path and its permissions.
+func readConfigFile(path string) ([]byte, os.FileMode, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if fi.IsDir() {
+		return nil, 0, fmt.Errorf("%s is a directory", path)
+	}
+	data, err := io.ReadAll(f)
+	return data, fi.Mode().Perm(), err
 }
 
 // apply sets the flags of fs that data, the text of the file c.path, sets
@@ -147,29 +168,28 @@ type configEntry struct {
 	line   int
 }
 
-// configErrors are the problems of a configuration file, each
-// "FILE:LINE: reason".
-type configErrors []string
+// configErrors are the problems of a configuration file.
+type configErrors []configProblem
+
+// configProblem is one problem: its line and "FILE:LINE: reason".
+type configProblem struct {
+	line int
+	text string
+}
 
 func (e *configErrors) add(file string, line int, format string, args ...any) {
-	*e = append(*e, fmt.Sprintf("%s:%d: %s", file, line, fmt.Sprintf(format, args...)))
+	*e = append(*e, configProblem{line, fmt.Sprintf("%s:%d: %s", file, line, fmt.Sprintf(format, args...))})
 }
 
 // Error lists the problems one a line, in the order of their lines.
 func (e configErrors) Error() string {
-	lines := slicesClone(e)
-	sort.SliceStable(lines, func(i, j int) bool { return lineOf(lines[i]) < lineOf(lines[j]) })
+	ps := append(configErrors(nil), e...)
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].line < ps[j].line })
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.text
+	}
 	return strings.Join(lines, "\n")
-}
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }
-
-// lineOf is the LINE of "FILE:LINE: …" (the last number before ": ").
-func lineOf(s string) int {
-	head, _, _ := strings.Cut(s, ": ")
-	i := strings.LastIndexByte(head, ':')
-	n, _ := strconv.Atoi(head[i+1:])
-	return n
 }
 
 // parseConfigFile reads a configuration file's text: empty, or a single

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"flag"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -372,11 +373,11 @@ func FuzzConfigFile(f *testing.F) {
 		lines := 1 + strings.Count(string(data), "\n") + strings.Count(string(data), "\r") +
 			strings.Count(string(data), "\u0085") + strings.Count(string(data), "\u2028") + strings.Count(string(data), "\u2029")
 		for _, e := range errs {
-			if !fuzzErrorLine.MatchString(e) {
-				t.Fatalf("problem %q does not start with f.yaml:LINE:", e)
+			if !fuzzErrorLine.MatchString(e.text) || !strings.HasPrefix(e.text, fmt.Sprintf("f.yaml:%d: ", e.line)) {
+				t.Fatalf("problem %q does not start with f.yaml:%d:", e.text, e.line)
 			}
-			if n := lineOf(e); n > lines {
-				t.Fatalf("problem %q names line %d of a %d-line file", e, n, lines)
+			if e.line > lines {
+				t.Fatalf("problem %q names line %d of a %d-line file", e.text, e.line, lines)
 			}
 		}
 		for _, e := range entries {
