@@ -142,7 +142,7 @@ func (c *configFile) apply(fs *flag.FlagSet, data []byte, fromEnv map[string]str
 		}
 		overridden := c.sources[e.key] != "default"
 		if err := setFromFile(f, e, overridden); err != nil {
-			errs.add(c.path, e.line, "%s: %v", e.key, err)
+			errs.add(c.path, e.line, "%s: %v", showKey(e.key), err)
 			continue
 		}
 		if !overridden {
@@ -181,15 +181,34 @@ func (e *configErrors) add(file string, line int, format string, args ...any) {
 	*e = append(*e, configProblem{line, fmt.Sprintf("%s:%d: %s", file, line, fmt.Sprintf(format, args...))})
 }
 
-// Error lists the problems one a line, in the order of their lines.
+// maxConfigProblems is how many problems of a file are listed.
+const maxConfigProblems = 20
+
+// Error lists the problems one a line, in the order of their lines, the
+// first maxConfigProblems of them.
 func (e configErrors) Error() string {
 	ps := append(configErrors(nil), e...)
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].line < ps[j].line })
-	lines := make([]string, len(ps))
+	var lines []string
 	for i, p := range ps {
-		lines[i] = p.text
+		if i == maxConfigProblems {
+			lines = append(lines, fmt.Sprintf("(and %d more problems)", len(ps)-i))
+			break
+		}
+		lines = append(lines, p.text)
 	}
 	return strings.Join(lines, "\n")
+}
+
+var flagNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// showKey writes a key as is when it looks like a flag name, quoted
+// otherwise.
+func showKey(k string) string {
+	if flagNameRE.MatchString(k) {
+		return k
+	}
+	return strconv.Quote(k)
 }
 
 // parseConfigFile reads a configuration file's text: empty, or a single
@@ -254,10 +273,10 @@ func parseConfigFile(name string, data []byte) ([]configEntry, configErrors) {
 		}
 		switch {
 		case v.Kind != yaml.ScalarNode:
-			errs.add(name, vline, "%s: want a single value, not %s", k.Value, describeNode(v))
+			errs.add(name, vline, "%s: want a single value, not %s", showKey(k.Value), describeNode(v))
 			continue
 		case v.ShortTag() == "!!null" && v.Style == 0:
-			errs.add(name, vline, "%s: no value (write \"\" for an empty one, or leave the key out)", k.Value)
+			errs.add(name, vline, "%s: no value (write \"\" for an empty one, or leave the key out)", showKey(k.Value))
 			continue
 		}
 		entries = append(entries, configEntry{key: k.Value, value: v.Value, isBool: v.ShortTag() == "!!bool", line: k.Line})

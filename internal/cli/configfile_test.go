@@ -397,7 +397,7 @@ func FuzzConfigFile(f *testing.F) {
 			"rate-per-minute": "default", "spin-window": "flag", "serve-window": "default"}}
 		if err := c.apply(fs, data, map[string]string{}); err != nil {
 			for _, e := range strings.Split(err.Error(), "\n") {
-				if !fuzzErrorLine.MatchString(e) {
+				if !fuzzErrorLine.MatchString(e) && !regexp.MustCompile(`^\(and \d+ more problems\)$`).MatchString(e) {
 					t.Fatalf("apply's problem %q does not start with f.yaml:LINE:", e)
 				}
 			}
@@ -451,5 +451,33 @@ func TestPrintConfigOpensNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Errorf("print-config touched the data directory: stat = %v", err)
+	}
+}
+
+// TestConfigFileManyProblems: a file of many mistakes lists the first 20
+// and counts the rest; a directory given as the file is refused.
+func TestConfigFileManyProblems(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := range 25 {
+		fmt.Fprintf(&b, "nokey%d: x\n", i)
+	}
+	path := writeConfig(t, b.String())
+	_, errOut, code := runMain([]string{"serve", "--config", path}, nil)
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	if code != 2 || len(lines) != 22 {
+		t.Fatalf("exit %d, %d lines, want 2 and 22:\n%s", code, len(lines), errOut)
+	}
+	if want := path + `:20: unknown key "nokey19"`; lines[19] != want {
+		t.Errorf("line 20 = %q, want %q", lines[19], want)
+	}
+	if want := "(and 5 more problems)"; lines[20] != want {
+		t.Errorf("line 21 = %q, want %q", lines[20], want)
+	}
+
+	dir := t.TempDir()
+	_, errOut, code = runMain([]string{"serve", "--config", dir}, nil)
+	if want := "logbook serve: --config: " + dir + " is a directory\n"; code != 2 || !strings.HasPrefix(errOut, want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, want)
 	}
 }
