@@ -96,3 +96,37 @@ func TestExampleConfig(t *testing.T) {
 		}
 	}
 }
+
+// codeBlockAfter returns the fenced code block that follows marker in doc.
+func codeBlockAfter(t *testing.T, doc, marker string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(doc, marker)
+	if !ok {
+		t.Fatalf("%s has no %q", configDoc, marker)
+	}
+	_, rest, _ = strings.Cut(rest, "```")
+	_, rest, _ = strings.Cut(rest, "\n")
+	block, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatalf("%s: no code block after %q", configDoc, marker)
+	}
+	return block
+}
+
+// TestConfigurationDocErrors: the bad file of docs/configuration.md gets
+// the messages the page shows.
+func TestConfigurationDocErrors(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(configDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	path := writeConfig(t, codeBlockAfter(t, doc, "<!-- errors-example: file -->"))
+	want := codeBlockAfter(t, doc, "<!-- errors-example: output -->")
+	_, errOut, code := runMain([]string{"serve", "--config", path}, nil)
+	got := "$ logbook serve --config logbook.yaml\n" + strings.ReplaceAll(errOut, path, "logbook.yaml")
+	if code != 2 || got != want {
+		t.Errorf("exit %d; docs/configuration.md shows:\n%s\nthe program prints:\n%s", code, want, got)
+	}
+}
