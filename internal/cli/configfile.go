@@ -634,15 +634,17 @@ type secretValue interface {
 }
 
 var (
-	secretNameRE  = regexp.MustCompile(`(?i)(password|passwd|secret|token)`)
+	secretNameRE  = regexp.MustCompile(`(?i)(password|passwd|secret|token|(^|-)key$)`)
 	secretParamRE = regexp.MustCompile(`(?i)\b([a-z0-9_.-]*(?:pass|pwd|secret|token)[a-z0-9_.-]*)=([^\s&;]+)`)
 )
 
 // redactValue hides what may be a secret in the value s of f: all of it
 // for a secretValue or a flag named after a secret (--…-password,
-// --…-token, but not --…-file or --…-env, which name where a secret is);
-// otherwise the password of a URL (postgres://user:xxxxx@host) and any
-// password=, secret= or token= parameter.
+// --…-token, --…-key), unless the flag names where a secret is (its
+// argument is a file, directory or path, or its name ends in -file, -dir
+// or -env: --tls-key file); otherwise the password of a URL
+// (postgres://user:xxxxx@host) and any password=, secret= or token=
+// parameter.
 func redactValue(f *flag.Flag, s string) string {
 	if s == "" {
 		return s
@@ -650,7 +652,7 @@ func redactValue(f *flag.Flag, s string) string {
 	if sv, ok := f.Value.(secretValue); ok && sv.Secret() {
 		return redacted
 	}
-	if secretNameRE.MatchString(f.Name) && !strings.HasSuffix(f.Name, "-file") && !strings.HasSuffix(f.Name, "-env") {
+	if secretNameRE.MatchString(f.Name) && !namesPlace(f) {
 		return redacted
 	}
 	if scheme, rest, ok := strings.Cut(s, "://"); ok {
@@ -664,4 +666,19 @@ func redactValue(f *flag.Flag, s string) string {
 		}
 	}
 	return secretParamRE.ReplaceAllString(s, "${1}="+redacted)
+}
+
+// namesPlace reports whether f's value says where something is rather
+// than being it: a file, directory or path, or a variable's name.
+func namesPlace(f *flag.Flag) bool {
+	for _, suffix := range []string{"-file", "-dir", "-env", "-path"} {
+		if strings.HasSuffix(f.Name, suffix) {
+			return true
+		}
+	}
+	switch arg, _ := flag.UnquoteUsage(f); arg {
+	case "file", "directory", "dir", "path":
+		return true
+	}
+	return false
 }

@@ -295,11 +295,17 @@ func TestRedactValue(t *testing.T) {
 	fs.String("admin-password", "", "")
 	fs.String("key-encryption-key-file", "", "")
 	fs.String("smtp-url", "", "")
+	fs.String("key-encryption-key", "", "the `key` itself")
+	fs.String("tls-key", "", "private key `file`")
+	fs.String("relay-token-env", "", "")
 	for _, tc := range []struct{ flag, value, want string }{
 		{"signing-material", "hunter2", "xxxxx"},
 		{"signing-material", "", ""},
 		{"admin-password", "hunter2", "xxxxx"},
 		{"key-encryption-key-file", "/etc/logbook/kek", "/etc/logbook/kek"},
+		{"key-encryption-key", "c2VjcmV0", "xxxxx"},
+		{"tls-key", "/etc/logbook/key.pem", "/etc/logbook/key.pem"},
+		{"relay-token-env", "RELAY_TOKEN", "RELAY_TOKEN"},
 		{"smtp-url", "smtp://me:hunter2@mail.example:587", "smtp://me:xxxxx@mail.example:587"},
 		{"smtp-url", "host=db user=me password=hunter2 sslmode=verify-full", "host=db user=me password=xxxxx sslmode=verify-full"},
 		{"smtp-url", "https://example.com/?api_token=hunter2&x=1", "https://example.com/?api_token=xxxxx&x=1"},
