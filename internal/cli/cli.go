@@ -21,9 +21,14 @@ type Env struct {
 	Stderr io.Writer
 
 	// fromEnv records, for the running command, which flags took their
-	// value from a variable (flag name → LOGBOOK_…), so that errors name
-	// both. Main sets it.
+	// value from a variable (flag name → LOGBOOK_…) or a configuration
+	// file (flag name → "FILE:LINE: name"), so that errors name both.
+	// Main sets it.
 	fromEnv *map[string]string
+	// inspectFlags, when set, is given the command's flag set instead of
+	// running it (configFile.parse): the configuration reference is made
+	// from it.
+	inspectFlags func(*flag.FlagSet)
 	// subs are the subcommands of the command whose flags are parsed,
 	// which its help lists (set by dispatchOr).
 	subs []string

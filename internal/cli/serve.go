@@ -41,8 +41,14 @@ GET /metrics serves Prometheus metrics (requests, 401s and 429s by reason,
 events served and ingested, store latency; see docs/operations.md) on
 --listen, or on --metrics-listen alone when that is given.
 
+Every flag can also be set in a YAML file given with --config (or
+LOGBOOK_CONFIG), one key per flag: "listen: 127.0.0.1:8080". Command-line
+flags win over LOGBOOK_* variables, which win over the file.
+--print-config shows what is in effect and where each value came from.
+
 Examples:
   logbook serve                                  # http://127.0.0.1:8080, data in ./data
+  logbook serve --config /etc/logbook/logbook.yaml
   logbook serve --tls                            # HTTPS with a local CA in ./data/ca.pem
   logbook serve --listen 0.0.0.0:8443 --tls --public-url https://events.example.test:8443
 `
@@ -97,7 +103,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		"so an ingest batch cut off is not stored at all) and serve exits 1 saying how many. A second signal exits at once")
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "serve the Prometheus metrics (GET /metrics) on their own plain-HTTP listener at this `address` (no host: 127.0.0.1), and then not on --listen (default: GET /metrics on --listen, without authentication)")
-	if err := parseFlags(fs, env, args, false); err != nil {
+	var cfg configFile
+	cfg.register(fs)
+	if err := cfg.parse(fs, env, args); err != nil {
 		return err
 	}
 	var sbo ServerOptions
@@ -135,12 +143,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if f.shutdown <= 0 {
+		return usagef("--shutdown-timeout: %s is not a positive duration (such as 20s)", f.shutdown)
+	}
+	if cfg.print {
+		return cfg.write(env.Stdout, fs, "serve")
+	}
 	kek, err := f.kek.load(env)
 	if err != nil {
 		return err
-	}
-	if f.shutdown <= 0 {
-		return usagef("--shutdown-timeout: %s is not a positive duration (such as 20s)", f.shutdown)
 	}
 
 	st, err := f.store.open(ctx)
