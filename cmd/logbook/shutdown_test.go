@@ -97,12 +97,16 @@ func (p *serveProc) wait() (int, time.Time) {
 	}
 }
 
+// signal sends sig and returns the time just before it was sent: the
+// server's shutdown clock starts after that, so durations measured from it
+// are never shorter than the server's own.
 func (p *serveProc) signal(sig os.Signal) time.Time {
 	p.t.Helper()
+	sent := time.Now()
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		p.t.Fatal(err)
 	}
-	return time.Now()
+	return sent
 }
 
 // ingestReply is what a POST to the ingestion API came back with.
