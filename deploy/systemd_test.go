@@ -154,6 +154,8 @@ func TestUnitHardening(t *testing.T) {
 		{"ProtectHome", "yes"},
 		{"PrivateTmp", "yes"},
 		{"PrivateDevices", "yes"},
+		{"DevicePolicy", "closed"},
+		{"PrivateMounts", "yes"},
 		{"ProtectKernelTunables", "yes"},
 		{"ProtectKernelModules", "yes"},
 		{"ProtectKernelLogs", "yes"},
