@@ -25,12 +25,12 @@ import (
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
-// postgresDatabaseURL creates an empty database logbook_test_<random> on
+// createTestDatabase creates an empty database logbook_test_<random> on
 // the server of testenv.PostgresURL (skipping, or failing under CI, when
 // there is none), drops it when the test ends, and returns its URL. A
 // whole database, not a schema, is what pg_dump and pg_restore handle as
 // an operator would.
-func postgresDatabaseURL(t *testing.T) string {
+func createTestDatabase(t *testing.T) string {
 	t.Helper()
 	base := testenv.PostgresURL(t)
 	u, err := url.Parse(base)
@@ -94,7 +94,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 		return out.String()
 	}
 
-	dbA := postgresDatabaseURL(t)
+	dbA := createTestDatabase(t)
 	dataA := t.TempDir()
 	// No rate limit: the reads below go as fast as the server answers.
 	unlimited := []string{"--rate-per-minute", "0", "--rate-per-hour", "0"}
@@ -210,7 +210,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 	}
 
 	// Restore into a new database, as on a new database server.
-	dbB := postgresDatabaseURL(t)
+	dbB := createTestDatabase(t)
 	start = time.Now()
 	if out, err := exec.Command(pgRestore, "--no-owner", "--exit-on-error", "-d", dbB, dump).CombinedOutput(); err != nil {
 		t.Fatalf("pg_restore: %v\n%s", err, out)
@@ -269,20 +269,20 @@ func TestPostgresDumpRestore(t *testing.T) {
 	if p, err := cAudit.RawPage(ctx, events.AuditEvents, reset); err != nil || len(p.Items) == 0 {
 		t.Errorf("the auditevents token on the restored server: %d events, %v; want some", len(p.Items), err)
 	}
-	if _, err := cAudit.RawPage(ctx, feature, reset); !isStatus(err, 401, 403) {
+	if _, err := cAudit.RawPage(ctx, feature, reset); !refusedWith(err, 401, 403) {
 		t.Errorf("the auditevents token read %s on the restored server: err %v, want it refused", feature, err)
 	}
 	cRevoked, err := client.New(urlB, revoked)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cRevoked.RawPage(ctx, events.AuditEvents, reset); !isStatus(err, 401) {
+	if _, err := cRevoked.RawPage(ctx, events.AuditEvents, reset); !refusedWith(err, 401) {
 		t.Errorf("the revoked token on the restored server: err %v, want 401", err)
 	}
 }
 
-// isStatus reports whether err is a *client.Error with one of the statuses.
-func isStatus(err error, statuses ...int) bool {
+// refusedWith reports whether err is a *client.Error with one of the statuses.
+func refusedWith(err error, statuses ...int) bool {
 	var ce *client.Error
 	return errors.As(err, &ce) && slices.Contains(statuses, ce.StatusCode)
 }
