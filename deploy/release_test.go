@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +60,21 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("make release: %v\n%s", err, out)
 	}
 	t.Logf("make release took %v", time.Since(start).Round(time.Second))
+
+	// Every file of deploy/ but its Go files goes into the archives.
+	var deployFiles []string
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && !strings.HasSuffix(path, ".go") {
+			deployFiles = append(deployFiles, "deploy/"+filepath.ToSlash(path))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(deployFiles, "deploy/systemd/logbook.service") {
+		t.Fatalf("deploy/ files %q lack the systemd unit", deployFiles)
+	}
 
 	archives := map[string]elf.Machine{
 		"logbook-" + want + "-linux-amd64.tar.gz": elf.EM_X86_64,
@@ -113,7 +129,7 @@ func TestRelease(t *testing.T) {
 			fileNames = append(fileNames, name)
 		}
 		slices.Sort(fileNames)
-		for _, f := range []string{"logbook", "README.md", "docs/install.md", "deploy/systemd/logbook.service", "deploy/systemd/logbook.sysusers"} {
+		for _, f := range append([]string{"logbook", "README.md", "docs/install.md"}, deployFiles...) {
 			if _, ok := files[dir+"/"+f]; !ok {
 				t.Errorf("%s has no %s/%s; it holds %q", archive, dir, f, fileNames)
 			}
