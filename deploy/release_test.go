@@ -38,6 +38,9 @@ func TestRelease(t *testing.T) {
 			testenv.Unavailable(t, "no %s on this machine, which make release needs", prog)
 		}
 	}
+	if out, err := exec.Command("tar", "--version").Output(); err != nil || !strings.Contains(string(out), "GNU tar") {
+		testenv.Unavailable(t, "make release needs GNU tar (--sort, --owner); tar --version: %.40q, %v", out, err)
+	}
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
