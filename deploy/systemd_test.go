@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -190,5 +191,60 @@ func TestUnitHardening(t *testing.T) {
 	if len(execStart) != 1 || !strings.HasPrefix(execStart[0], "/usr/local/bin/logbook serve ") ||
 		!strings.Contains(execStart[0]+" ", " --data /var/lib/logbook ") {
 		t.Errorf("%s: ExecStart = %q, want /usr/local/bin/logbook serve --data /var/lib/logbook …", unitFile, execStart)
+	}
+}
+
+// TestUnitExecStart: the unit's ExecStart, run by a freshly built binary
+// with the example configuration deploy/logbook.yaml in place of
+// /etc/logbook/logbook.yaml and a temporary directory for /var/lib/logbook,
+// is accepted: serve --print-config shows the configuration it would run
+// with and exits 0, so every flag the unit passes exists and the example
+// file is one the unit can start on.
+func TestUnitExecStart(t *testing.T) {
+	const example = "logbook.yaml"
+	if _, err := os.Stat(example); err != nil {
+		t.Skipf("no example configuration deploy/%s on this branch (it comes with serve --config)", example)
+	}
+	raw, err := os.ReadFile(unitFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execStart := unitKeys(t, string(raw))["ExecStart"]
+	if len(execStart) != 1 {
+		t.Fatalf("%s: ExecStart = %q, want one", unitFile, execStart)
+	}
+	args := strings.Fields(execStart[0])
+	config, err := filepath.Abs(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	for i, a := range args {
+		switch a {
+		case "/etc/logbook/logbook.yaml":
+			args[i] = config
+		case "/var/lib/logbook":
+			args[i] = data
+		}
+	}
+	if !slices.Contains(args, config) || !slices.Contains(args, data) {
+		t.Fatalf("%s: ExecStart %q does not name /etc/logbook/logbook.yaml and /var/lib/logbook", unitFile, execStart[0])
+	}
+	bin := buildLogbook(t)
+	cmd := exec.Command(bin, append(args[1:], "--print-config")...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LOGBOOK_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %q --print-config: %v\n%s", bin, args[1:], err, out)
+	}
+	if !strings.Contains(string(out), "data: "+data) || !strings.Contains(string(out), example) {
+		t.Errorf("--print-config does not show --data %s and the file %s:\n%s", data, config, out)
+	}
+	if entries, _ := os.ReadDir(data); len(entries) > 0 {
+		t.Errorf("--print-config wrote into the data directory: %v", entries)
 	}
 }
