@@ -15,7 +15,7 @@ build: ## build ./logbook with the version stamped in
 	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o logbook ./cmd/logbook
 
 # One directory per platform, logbook-VERSION-OS-ARCH/, holding the binary,
-# README.md, docs/install.md and deploy/; then a .tar.gz of each (files owned
+# README.md, docs/*.md and deploy/; then a .tar.gz of each (files owned
 # by root, sorted, dated at the last commit) and SHA256SUMS over the
 # archives. The directories are removed; DIST is emptied first.
 release: ## static binaries for linux/amd64 and linux/arm64: dist/*.tar.gz and dist/SHA256SUMS
@@ -25,7 +25,7 @@ release: ## static binaries for linux/amd64 and linux/arm64: dist/*.tar.gz and d
 		os=$${p%/*}; arch=$${p#*/}; name=logbook-$(VERSION)-$$os-$$arch; \
 		mkdir -p $(DIST)/$$name/docs; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "$(LDFLAGS)" -o $(DIST)/$$name/logbook ./cmd/logbook; \
-		cp README.md $(DIST)/$$name/; cp docs/install.md $(DIST)/$$name/docs/; cp -R deploy $(DIST)/$$name/; \
+		cp README.md $(DIST)/$$name/; cp docs/*.md $(DIST)/$$name/docs/; cp -R deploy $(DIST)/$$name/; \
 		rm -f $(DIST)/$$name/deploy/*.go; \
 		tar -C $(DIST) --sort=name --owner=0 --group=0 --numeric-owner --mtime="$$mtime" -czf $(DIST)/$$name.tar.gz $$name; \
 		rm -rf $(DIST)/$$name; \

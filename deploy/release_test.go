@@ -24,7 +24,7 @@ import (
 
 // TestRelease: "make release" builds, for linux/amd64 and linux/arm64, an
 // archive holding a static binary stamped with the version git describe
-// gives, the README, docs/install.md and the systemd files; SHA256SUMS
+// gives, the README, docs/*.md and the files of deploy/; SHA256SUMS
 // holds the archives' sums. The binary for this machine's architecture
 // says its version in "logbook version --json"; each is an ELF for its
 // machine with no interpreter and no shared libraries, and holds no path
@@ -77,6 +77,14 @@ func TestRelease(t *testing.T) {
 	}
 	if !slices.Contains(deployFiles, "deploy/systemd/logbook.service") {
 		t.Fatalf("deploy/ files %q lack the systemd unit", deployFiles)
+	}
+	// And the documentation, which the README and install.md link to.
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil || !slices.Contains(docs, "../docs/install.md") {
+		t.Fatalf("docs/*.md = %q, %v; want install.md among them", docs, err)
+	}
+	for _, d := range docs {
+		deployFiles = append(deployFiles, strings.TrimPrefix(d, "../"))
 	}
 
 	archives := map[string]elf.Machine{
@@ -132,7 +140,7 @@ func TestRelease(t *testing.T) {
 			fileNames = append(fileNames, name)
 		}
 		slices.Sort(fileNames)
-		for _, f := range append([]string{"logbook", "README.md", "docs/install.md"}, deployFiles...) {
+		for _, f := range append([]string{"logbook", "README.md"}, deployFiles...) {
 			if _, ok := files[dir+"/"+f]; !ok {
 				t.Errorf("%s has no %s/%s; it holds %q", archive, dir, f, fileNames)
 			}
