@@ -65,18 +65,18 @@ func TestRelease(t *testing.T) {
 	t.Logf("make release took %v", time.Since(start).Round(time.Second))
 
 	// Every file of deploy/ but its Go files goes into the archives.
-	var deployFiles []string
+	var shipped []string
 	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() && !strings.HasSuffix(path, ".go") {
-			deployFiles = append(deployFiles, "deploy/"+filepath.ToSlash(path))
+			shipped = append(shipped, "deploy/"+filepath.ToSlash(path))
 		}
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(deployFiles, "deploy/systemd/logbook.service") {
-		t.Fatalf("deploy/ files %q lack the systemd unit", deployFiles)
+	if !slices.Contains(shipped, "deploy/systemd/logbook.service") {
+		t.Fatalf("deploy/ files %q lack the systemd unit", shipped)
 	}
 	// And the documentation, which the README and install.md link to.
 	docs, err := filepath.Glob("../docs/*.md")
@@ -84,7 +84,7 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("docs/*.md = %q, %v; want install.md among them", docs, err)
 	}
 	for _, d := range docs {
-		deployFiles = append(deployFiles, strings.TrimPrefix(d, "../"))
+		shipped = append(shipped, strings.TrimPrefix(d, "../"))
 	}
 
 	archives := map[string]elf.Machine{
@@ -140,7 +140,7 @@ func TestRelease(t *testing.T) {
 			fileNames = append(fileNames, name)
 		}
 		slices.Sort(fileNames)
-		for _, f := range append([]string{"logbook", "README.md"}, deployFiles...) {
+		for _, f := range append([]string{"logbook", "README.md"}, shipped...) {
 			if _, ok := files[dir+"/"+f]; !ok {
 				t.Errorf("%s has no %s/%s; it holds %q", archive, dir, f, fileNames)
 			}
