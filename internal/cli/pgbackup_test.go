@@ -1,0 +1,288 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/logbookhq/logbook/client"
+	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/store/postgres"
+	"github.com/logbookhq/logbook/internal/testenv"
+)
+
+// createTestDatabase creates an empty database logbook_test_<random> on
+// the server of testenv.PostgresURL (skipping, or failing under CI, when
+// there is none), drops it when the test ends, and returns its URL. A
+// whole database, not a schema, is what pg_dump and pg_restore handle as
+// an operator would.
+func createTestDatabase(t *testing.T) string {
+	t.Helper()
+	base := testenv.PostgresURL(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("LOGBOOK_TEST_POSTGRES_URL: %v", err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "logbook_test_" + hex.EncodeToString(b[:])
+	exec := func(sql string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec(`CREATE DATABASE ` + name); err != nil {
+		testenv.Unavailable(t, "PostgreSQL: %v (the role of LOGBOOK_TEST_POSTGRES_URL needs CREATEDB)", err)
+	}
+	t.Cleanup(func() {
+		if err := exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+// TestPostgresDumpRestore: what docs/operations.md says of pg_dump and
+// pg_restore holds. pg_dump -Fc copies the database of a running server
+// while it serves pages and while another connection appends events;
+// pg_restore loads the copy into a new database, which logbook migrate
+// finds up to date; a server on it, with the first server's public-url,
+// serves the demo token the events of one moment between the first page
+// and the end of the appends (whole batches only), the cursor a connector
+// kept from the first server continues where it stopped, a token issued
+// with one feature still has only that one, and a revoked token stays
+// revoked. As TestBackupRestore does for SQLite.
+func TestPostgresDumpRestore(t *testing.T) {
+	var tools [2]string
+	for i, name := range []string{"pg_dump", "pg_restore"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			testenv.Unavailable(t, "no %s on this machine (apt-get install postgresql-client)", name)
+		}
+		tools[i] = p
+	}
+	pgDump, pgRestore := tools[0], tools[1]
+	ctx := context.Background()
+	noEnv := func(string) string { return "" }
+	run := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := Main(ctx, args, Env{Getenv: noEnv, Stdout: &out}); err != nil {
+			t.Fatalf("logbook %v: %v", args, err)
+		}
+		return out.String()
+	}
+
+	dbA := createTestDatabase(t)
+	dataA := t.TempDir()
+	// No rate limit: the reads below go as fast as the server answers.
+	unlimited := []string{"--rate-per-minute", "0", "--rate-per-hour", "0"}
+	urlA, stopA := startServe(t, append([]string{"--data", dataA, "--db", dbA, "--listen", "127.0.0.1:0"}, unlimited...)...)
+	raw, err := os.ReadFile(filepath.Join(dataA, "demo.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	auditOnly := strings.TrimSpace(run("token", "issue", "--data", dataA, "--db", dbA, "--name", "audit-only", "--features", "auditevents"))
+	revoked := strings.TrimSpace(run("token", "issue", "--data", dataA, "--db", dbA, "--name", "revoked"))
+	run("token", "revoke", "--data", dataA, "--db", dbA, "revoked")
+	cA, err := client.New(urlA, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const feature = events.SignInAttempts
+	reset := client.FromReset(events.ResetCursor{Limit: 7, StartTime: ptrTime(time.Now().Add(-60 * 24 * time.Hour))})
+	first, err := cA.RawPage(ctx, feature, reset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.HasMore {
+		t.Fatalf("the demo's %s fit one page of 7; the test needs more", feature)
+	}
+	kept := first.Cursor
+	before := pageAll(t, cA, feature, reset)
+
+	// Appends in batches of 10 from another connection pool, as from
+	// another server, and pages read from the server, both until pg_dump
+	// ends.
+	st, err := postgres.Open(ctx, dbA, postgres.Options{SkipMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	accts, err := st.Accounts(ctx)
+	if err != nil || len(accts) != 1 {
+		t.Fatalf("accounts = %v, %v; want the demo's", accts, err)
+	}
+	stop := make(chan struct{})
+	firstBatch := make(chan struct{})
+	var wg sync.WaitGroup
+	var appendErr, readErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			w := ingest.NewWriter(st, accts[0].UUID, 0)
+			for j := range 10 {
+				ev := &events.SignInAttempt{UUID: events.NewID(), SessionUUID: events.NewID(), Timestamp: time.Now().UTC().Add(time.Duration(j) * time.Microsecond),
+					Country: "CA", Category: "success", Type: "credentials_ok",
+					TargetUser: events.User{UUID: events.NewID(), Name: "A", Email: "a@example.com"},
+					Client:     events.Client{AppName: "1Password for Web", AppVersion: "1", PlatformName: "Chrome", PlatformVersion: "1", OSName: "Linux", OSVersion: "6", IPAddress: "192.0.2.1"}}
+				if appendErr = w.Add(ctx, ev); appendErr != nil {
+					return
+				}
+			}
+			if appendErr = w.Flush(ctx); appendErr != nil {
+				return
+			}
+			if i == 0 {
+				close(firstBatch)
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, readErr = cA.RawPage(ctx, feature, reset); readErr != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-firstBatch:
+	case <-time.After(30 * time.Second):
+		close(stop)
+		wg.Wait()
+		t.Fatalf("no append committed within 30s (%v)", appendErr)
+	}
+	dump := filepath.Join(t.TempDir(), "logbook.dump")
+	start := time.Now()
+	out, err := exec.Command(pgDump, "-Fc", "-d", dbA, "-f", dump).CombinedOutput()
+	dumpTook := time.Since(start)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	if appendErr != nil || readErr != nil {
+		t.Fatalf("during pg_dump: append %v, read %v", appendErr, readErr)
+	}
+	after := pageAll(t, cA, feature, reset)
+	others := map[events.Feature][]string{}
+	for _, f := range events.AllFeatures {
+		if f != feature {
+			others[f] = pageAll(t, cA, f, reset)
+		}
+	}
+	if err := stopA(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restore into a new database, as on a new database server.
+	dbB := createTestDatabase(t)
+	start = time.Now()
+	if out, err := exec.Command(pgRestore, "--no-owner", "--exit-on-error", "-d", dbB, dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	restoreTook := time.Since(start)
+	fi, err := os.Stat(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pg_dump -Fc: %v, %d bytes; pg_restore: %v; %d %s events before, %d after",
+		dumpTook.Round(time.Millisecond), fi.Size(), restoreTook.Round(time.Millisecond), len(before), feature, len(after))
+	if out := run("migrate", "--db", dbB); !strings.Contains(out, "up to date") || strings.Contains(out, "applied") {
+		t.Errorf("migrate on the restored database printed %q, want only that it is up to date", out)
+	}
+
+	dataB := t.TempDir()
+	pub, err := os.ReadFile(filepath.Join(dataA, publicURLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataB, publicURLFile), pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	urlB, _ := startServe(t, append([]string{"--data", dataB, "--db", dbB, "--listen", "127.0.0.1:0"}, unlimited...)...)
+	if _, err := os.Stat(filepath.Join(dataB, "demo.token")); err == nil {
+		t.Error("the server on the restored database made a new demo: it found no accounts")
+	}
+	cB, err := client.New(urlB, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := pageAll(t, cB, feature, reset)
+	if len(got) <= len(before) || !slices.Equal(got[:len(before)], before) {
+		t.Errorf("restored server serves %d events, want the %d served before pg_dump and then some appended during it", len(got), len(before))
+	}
+	if n := len(got) - len(before); n%10 != 0 {
+		t.Errorf("the dump holds %d appended events, not whole batches of 10: not one snapshot", n)
+	}
+	if len(got) > len(after) || !slices.Equal(got, after[:len(got)]) {
+		t.Errorf("restored server's %d events are not the first of the %d the first server served after pg_dump", len(got), len(after))
+	}
+	for f, want := range others {
+		if got := pageAll(t, cB, f, reset); !slices.Equal(got, want) {
+			t.Errorf("%s: restored server serves %d events, the first server served %d", f, len(got), len(want))
+		}
+	}
+	cont := pageAll(t, cB, feature, client.FromCursor(kept))
+	if !slices.Equal(cont, got[len(first.Items):]) {
+		t.Errorf("the kept cursor continued on the restored server with %d events, want the %d after the first page", len(cont), len(got)-len(first.Items))
+	}
+
+	cAudit, err := client.New(urlB, auditOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := cAudit.RawPage(ctx, events.AuditEvents, reset); err != nil || len(p.Items) == 0 {
+		t.Errorf("the auditevents token on the restored server: %d events, %v; want some", len(p.Items), err)
+	}
+	if _, err := cAudit.RawPage(ctx, feature, reset); !refusedWith(err, 401, 403) {
+		t.Errorf("the auditevents token read %s on the restored server: err %v, want it refused", feature, err)
+	}
+	cRevoked, err := client.New(urlB, revoked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cRevoked.RawPage(ctx, events.AuditEvents, reset); !refusedWith(err, 401) {
+		t.Errorf("the revoked token on the restored server: err %v, want 401", err)
+	}
+}
+
+// refusedWith reports whether err is a *client.Error with one of the statuses.
+func refusedWith(err error, statuses ...int) bool {
+	var ce *client.Error
+	return errors.As(err, &ce) && slices.Contains(statuses, ce.StatusCode)
+}
