@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/logbookhq/logbook/internal/store"
 )
 
 // WriterSynchronous returns PRAGMA synchronous of the writing connection
@@ -42,9 +44,11 @@ func WALFrames(ctx context.Context, db *DB) (int, error) {
 	return n, err
 }
 
-// ApplyMigration applies one migration, for upgrade tests.
+// ApplyMigration applies one migration through the shared runner, for
+// upgrade tests; schema_migrations must exist.
 func ApplyMigration(ctx context.Context, db *DB, m Migration) (bool, error) {
-	return db.applyMigration(ctx, m)
+	applied, err := store.ApplyMigrations(ctx, migrator{db}, []Migration{m}, db.log)
+	return len(applied) == 1, err
 }
 
 // ExecWriter runs SQL on the writing connection, for tests.
