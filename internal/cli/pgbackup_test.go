@@ -3,10 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,52 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
-
-// createTestDatabase creates an empty database logbook_test_<random> on
-// the server of testenv.PostgresURL (skipping, or failing under CI, when
-// there is none), drops it when the test ends, and returns its URL. A
-// whole database, not a schema, is what pg_dump and pg_restore handle as
-// an operator would.
-func createTestDatabase(t *testing.T) string {
-	t.Helper()
-	base := testenv.PostgresURL(t)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("LOGBOOK_TEST_POSTGRES_URL: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	name := "logbook_test_" + hex.EncodeToString(b[:])
-	exec := func(sql string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(`CREATE DATABASE ` + name); err != nil {
-		testenv.Unavailable(t, "PostgreSQL: %v (the role of LOGBOOK_TEST_POSTGRES_URL needs CREATEDB)", err)
-	}
-	t.Cleanup(func() {
-		if err := exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
 
 // TestPostgresDumpRestore: what docs/operations.md says of pg_dump and
 // pg_restore holds. pg_dump -Fc copies the database of a running server
@@ -94,7 +51,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 		return out.String()
 	}
 
-	dbA := createTestDatabase(t)
+	dbA := testenv.PostgresDatabase(t)
 	dataA := t.TempDir()
 	// No rate limit: the reads below go as fast as the server answers.
 	unlimited := []string{"--rate-per-minute", "0", "--rate-per-hour", "0"}
@@ -210,7 +167,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 	}
 
 	// Restore into a new database, as on a new database server.
-	dbB := createTestDatabase(t)
+	dbB := testenv.PostgresDatabase(t)
 	start = time.Now()
 	if out, err := exec.Command(pgRestore, "--no-owner", "--exit-on-error", "-d", dbB, dump).CombinedOutput(); err != nil {
 		t.Fatalf("pg_restore: %v\n%s", err, out)

@@ -6,13 +6,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/logbookhq/logbook/internal/store/postgres"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
 // TestPendingMigrations: a schema opened without migrating has every
 // embedded migration pending, one migrated none, and a closed pool answers
 // with an error.
 func TestPendingMigrations(t *testing.T) {
-	url := freshSchema(t)
+	url := testenv.PostgresSchema(t)
 	ms, err := postgres.Migrations()
 	if err != nil {
 		t.Fatal(err)
