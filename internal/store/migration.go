@@ -148,14 +148,6 @@ func PendingMigrations(ctx context.Context, d MigrationDriver, ms []Migration) (
 	return Pending(ms, applied), nil
 }
 
-// Rows is what ScanVersions reads: the rows of a query, as both
-// database/sql and pgx return them.
-type Rows interface {
-	Next() bool
-	Scan(dest ...any) error
-	Err() error
-}
-
 // ScanVersions reads the integer first column of every row of rows, as a
 // backend's AppliedVersions does with SELECT version FROM
 // schema_migrations. The caller closes rows.

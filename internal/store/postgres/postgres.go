@@ -230,20 +230,13 @@ func translate(err error) error {
 }
 
 // nanos stores a time as unix nanoseconds; the zero time is NULL.
+// store.FromNanos reads it back.
 func nanos(t time.Time) *int64 {
 	if t.IsZero() {
 		return nil
 	}
 	n := t.UnixNano()
 	return &n
-}
-
-// fromNanos is the inverse of nanos, always in UTC.
-func fromNanos(n *int64) time.Time {
-	if n == nil {
-		return time.Time{}
-	}
-	return time.Unix(0, *n).UTC()
 }
 
 // exec runs one write statement and reports ErrNotFound when it touched no
@@ -260,25 +253,17 @@ func (db *DB) exec(ctx context.Context, mustChange bool, query string, args ...a
 }
 
 // list runs a read query and scans each row with scan.
-func list[T any](ctx context.Context, db *DB, scan func(pgx.Row) (T, error), query string, args ...any) ([]T, error) {
+func list[T any](ctx context.Context, db *DB, scan func(store.Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.CollectRows(rows, scan)
 }
 
 // one runs a read query expected to return a row.
-func one[T any](ctx context.Context, db *DB, scan func(pgx.Row) (T, error), query string, args ...any) (T, error) {
+func one[T any](ctx context.Context, db *DB, scan func(store.Scanner) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(db.pool.QueryRow(ctx, query, args...))
 	return v, translate(err)
 }

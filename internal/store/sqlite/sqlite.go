@@ -315,19 +315,12 @@ func translate(err error) error {
 }
 
 // nanos stores a time as unix nanoseconds; the zero time is NULL.
+// store.FromNanos reads it back.
 func nanos(t time.Time) sql.NullInt64 {
 	if t.IsZero() {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
-}
-
-// fromNanos is the inverse of nanos, always in UTC.
-func fromNanos(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
 }
 
 // withTx runs fn in a write transaction and commits it.
