@@ -70,6 +70,9 @@ func Pending(ms []Migration, applied map[int]bool) []string {
 // skip of what schema_migrations records, the one transaction per
 // migration, the log line and the error wrapping.
 type MigrationDriver interface {
+	// Migrations returns the backend's migrations in order
+	// (ReadMigrations of its embedded files).
+	Migrations() ([]Migration, error)
 	// BeginMigration opens the transaction one migration runs in. It holds
 	// whatever makes runners in other connections or processes wait for
 	// it (PostgreSQL: an advisory lock; SQLite: the write lock of BEGIN
@@ -94,11 +97,15 @@ type MigrationTx interface {
 	Rollback(ctx context.Context) error
 }
 
-// ApplyMigrations applies each migration of ms that schema_migrations
+// ApplyMigrations applies each migration of d that schema_migrations
 // does not record, in order, each in its own transaction of d, logging
 // and returning the names of those it applied. It stops at the first
 // failure, returning what it applied before it.
-func ApplyMigrations(ctx context.Context, d MigrationDriver, ms []Migration, log *slog.Logger) ([]string, error) {
+func ApplyMigrations(ctx context.Context, d MigrationDriver, log *slog.Logger) ([]string, error) {
+	ms, err := d.Migrations()
+	if err != nil {
+		return nil, err
+	}
 	var applied []string
 	for _, m := range ms {
 		did, err := applyMigration(ctx, d, m)
@@ -137,10 +144,14 @@ func applyMigration(ctx context.Context, d MigrationDriver, m Migration) (bool, 
 	return true, nil
 }
 
-// PendingMigrations returns the names of the migrations of ms that d's
+// PendingMigrations returns the names of the migrations of d that its
 // schema_migrations does not record, in order: all of them on a database
 // never migrated. It changes nothing.
-func PendingMigrations(ctx context.Context, d MigrationDriver, ms []Migration) ([]string, error) {
+func PendingMigrations(ctx context.Context, d MigrationDriver) ([]string, error) {
+	ms, err := d.Migrations()
+	if err != nil {
+		return nil, err
+	}
 	applied, err := d.AppliedVersions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("pending migrations: %w", err)

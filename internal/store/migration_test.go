@@ -21,6 +21,8 @@ type memDriver struct {
 	fail     map[string]error
 }
 
+func (d *memDriver) Migrations() ([]store.Migration, error) { return migrations, nil }
+
 func (d *memDriver) BeginMigration(context.Context) (store.MigrationTx, error) {
 	if err := d.fail["begin"]; err != nil {
 		return nil, err
@@ -85,7 +87,7 @@ func TestApplyMigrations(t *testing.T) {
 	boom := errors.New("boom")
 	d := &memDriver{versions: map[int]bool{1: true}, fail: map[string]error{"run 0003_last.sql": boom}}
 
-	pending, err := store.PendingMigrations(ctx, d, migrations)
+	pending, err := store.PendingMigrations(ctx, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func TestApplyMigrations(t *testing.T) {
 		t.Errorf("pending (-want +got):\n%s", diff)
 	}
 
-	applied, err := store.ApplyMigrations(ctx, d, migrations, log)
+	applied, err := store.ApplyMigrations(ctx, d, log)
 	if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "migrate 0003_last.sql: ") {
 		t.Errorf("err = %v, want boom, named after 0003_last.sql", err)
 	}
@@ -106,7 +108,7 @@ func TestApplyMigrations(t *testing.T) {
 
 	delete(d.fail, "run 0003_last.sql")
 	d.ran = nil
-	applied, err = store.ApplyMigrations(ctx, d, migrations, log)
+	applied, err = store.ApplyMigrations(ctx, d, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestApplyMigrations(t *testing.T) {
 	if diff := cmp.Diff([]string{"0003_last.sql"}, d.ran); diff != "" {
 		t.Errorf("ran on the second run (-want +got):\n%s", diff)
 	}
-	pending, err = store.PendingMigrations(ctx, d, migrations)
+	pending, err = store.PendingMigrations(ctx, d)
 	if err != nil || len(pending) != 0 {
 		t.Errorf("pending after migrating = %v, %v; want none", pending, err)
 	}
@@ -129,7 +131,7 @@ func TestApplyMigrationsFailures(t *testing.T) {
 	boom := errors.New("boom")
 	for _, step := range []string{"begin", "commit"} {
 		d := &memDriver{versions: map[int]bool{}, fail: map[string]error{step: boom}}
-		applied, err := store.ApplyMigrations(t.Context(), d, migrations, slog.New(slog.DiscardHandler))
+		applied, err := store.ApplyMigrations(t.Context(), d, slog.New(slog.DiscardHandler))
 		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "migrate 0001_init.sql") || len(applied) != 0 {
 			t.Errorf("%s fails: applied %v, err %v; want none and boom for 0001_init.sql", step, applied, err)
 		}
@@ -138,7 +140,7 @@ func TestApplyMigrationsFailures(t *testing.T) {
 		}
 	}
 	d := &memDriver{fail: map[string]error{"versions": boom}}
-	if _, err := store.PendingMigrations(t.Context(), d, migrations); !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "pending migrations: ") {
+	if _, err := store.PendingMigrations(t.Context(), d); !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "pending migrations: ") {
 		t.Errorf("PendingMigrations = %v, want boom wrapped as pending migrations", err)
 	}
 }

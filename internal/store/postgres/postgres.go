@@ -132,15 +132,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 // advisory lock keyed by the schema, so servers starting at once take turns
 // and each migration runs once.
 func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
-	ms, err := Migrations()
-	if err != nil {
-		return nil, err
-	}
-	return store.ApplyMigrations(ctx, migrator{db}, ms, db.log)
+	return store.ApplyMigrations(ctx, migrator{db}, db.log)
 }
 
 // migrator is the PostgreSQL dialect of the shared migration runner.
 type migrator struct{ db *DB }
+
+func (migrator) Migrations() ([]Migration, error) { return Migrations() }
 
 func (d migrator) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 	tx, err := d.db.pool.Begin(ctx)

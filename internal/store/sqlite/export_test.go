@@ -47,9 +47,17 @@ func WALFrames(ctx context.Context, db *DB) (int, error) {
 // ApplyMigration applies one migration through the shared runner, for
 // upgrade tests; schema_migrations must exist.
 func ApplyMigration(ctx context.Context, db *DB, m Migration) (bool, error) {
-	applied, err := store.ApplyMigrations(ctx, migrator{db}, []Migration{m}, db.log)
+	applied, err := store.ApplyMigrations(ctx, oneMigration{migrator{db}, m}, db.log)
 	return len(applied) == 1, err
 }
+
+// oneMigration is the SQLite migrator with one migration only.
+type oneMigration struct {
+	migrator
+	m Migration
+}
+
+func (o oneMigration) Migrations() ([]Migration, error) { return []Migration{o.m}, nil }
 
 // ExecWriter runs SQL on the writing connection, for tests.
 func ExecWriter(ctx context.Context, db *DB, query string, args ...any) error {

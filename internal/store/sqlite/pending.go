@@ -12,9 +12,5 @@ import (
 // readiness check may call it often; it fails when the database does not
 // answer.
 func (db *DB) PendingMigrations(ctx context.Context) ([]string, error) {
-	ms, err := Migrations()
-	if err != nil {
-		return nil, err
-	}
-	return store.PendingMigrations(ctx, migrator{db}, ms)
+	return store.PendingMigrations(ctx, migrator{db})
 }

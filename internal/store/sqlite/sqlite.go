@@ -232,10 +232,6 @@ func (db *DB) Migrate(ctx context.Context) error {
 // returns the names of those it applied. schema_migrations is created
 // first, outside those transactions.
 func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
-	ms, err := Migrations()
-	if err != nil {
-		return nil, err
-	}
 	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -243,11 +239,13 @@ func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
 	)`); err != nil {
 		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
-	return store.ApplyMigrations(ctx, migrator{db}, ms, db.log)
+	return store.ApplyMigrations(ctx, migrator{db}, db.log)
 }
 
 // migrator is the SQLite dialect of the shared migration runner.
 type migrator struct{ db *DB }
+
+func (migrator) Migrations() ([]Migration, error) { return Migrations() }
 
 func (d migrator) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
 	tx, err := d.db.writer.BeginTx(ctx, nil) // the driver begins IMMEDIATE on the writer
