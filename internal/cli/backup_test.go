@@ -17,6 +17,7 @@ import (
 	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 )
 
@@ -78,67 +79,12 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	accts, err := st.Accounts(ctx)
-	if err != nil || len(accts) != 1 {
-		t.Fatalf("accounts = %v, %v; want the demo's", accts, err)
-	}
-	stop := make(chan struct{})
-	firstBatch := make(chan struct{})
-	var wg sync.WaitGroup
-	var appendErr, readErr error
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			w := ingest.NewWriter(st, accts[0].UUID, 0)
-			for j := range 10 {
-				ev := &events.SignInAttempt{UUID: events.NewID(), SessionUUID: events.NewID(), Timestamp: time.Now().UTC().Add(time.Duration(j) * time.Microsecond),
-					Country: "CA", Category: "success", Type: "credentials_ok",
-					TargetUser: events.User{UUID: events.NewID(), Name: "A", Email: "a@example.com"},
-					Client:     events.Client{AppName: "1Password for Web", AppVersion: "1", PlatformName: "Chrome", PlatformVersion: "1", OSName: "Linux", OSVersion: "6", IPAddress: "192.0.2.1"}}
-				if appendErr = w.Add(ctx, ev); appendErr != nil {
-					return
-				}
-			}
-			if appendErr = w.Flush(ctx); appendErr != nil {
-				return
-			}
-			if i == 0 {
-				close(firstBatch)
-			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, readErr = cA.RawPage(ctx, feature, reset); readErr != nil {
-				return
-			}
-		}
-	}()
-	select {
-	case <-firstBatch:
-	case <-time.After(30 * time.Second):
-		close(stop)
-		wg.Wait()
-		t.Fatalf("no append committed within 30s (%v)", appendErr)
-	}
+	load := startCopyLoad(t, st, cA, feature, reset)
 	backupDir := t.TempDir()
 	copyFile := filepath.Join(backupDir, "logbook-copy.db")
 	var out bytes.Buffer
 	err = Main(ctx, []string{"backup", "--data", dataA, "--to", copyFile}, Env{Getenv: func(string) string { return "" }, Stdout: &out})
-	close(stop)
-	wg.Wait()
+	appendErr, readErr := load.stop()
 	if err != nil {
 		t.Fatalf("backup: %v", err)
 	}
@@ -186,24 +132,118 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := pageAll(t, cB, feature, reset)
-	if len(got) <= len(before) || !slices.Equal(got[:len(before)], before) {
-		t.Errorf("restored server serves %d events, want the %d served before the backup and then some appended during it", len(got), len(before))
-	}
-	if n := len(got) - len(before); n%10 != 0 {
-		t.Errorf("the copy holds %d appended events, not whole batches of 10: not one commit's state", n)
-	}
-	if len(got) > len(after) || !slices.Equal(got, after[:len(got)]) {
-		t.Errorf("restored server's %d events are not the first of the %d the first server served after the backup", len(got), len(after))
-	}
+	checkRestored(t, got, before, after, "the backup", "the copy")
 	m := regexp.MustCompile(`(?m)^  \S.*\s` + string(feature) + `\s+(\d+) events$`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Errorf("backup output has no line for %s:\n%s", feature, out.String())
 	} else if n, _ := strconv.Atoi(m[1]); n != len(got) {
 		t.Errorf("backup counted %d %s, the restored server serves %d", n, feature, len(got))
 	}
-	cont := pageAll(t, cB, feature, client.FromCursor(kept))
-	if !slices.Equal(cont, got[len(first.Items):]) {
-		t.Errorf("the kept cursor continued on the restored server with %d events, want the %d after the first page", len(cont), len(got)-len(first.Items))
+	checkKeptCursor(t, cB, feature, kept, got[len(first.Items):])
+}
+
+// copyLoad is the load on a server while its database is copied: one
+// goroutine appends batches of 10 sign-in attempts through a store handle
+// of its own, as another process would, and one reads pages from the
+// server.
+type copyLoad struct {
+	done               chan struct{}
+	wg                 sync.WaitGroup
+	appendErr, readErr error
+}
+
+// startCopyLoad starts the load on the demo account of st and returns once
+// the first batch is committed.
+func startCopyLoad(t *testing.T, st store.Store, c *client.Client, feature events.Feature, reset client.Request) *copyLoad {
+	t.Helper()
+	ctx := context.Background()
+	accts, err := st.Accounts(ctx)
+	if err != nil || len(accts) != 1 {
+		t.Fatalf("accounts = %v, %v; want the demo's", accts, err)
+	}
+	l := &copyLoad{done: make(chan struct{})}
+	firstBatch := make(chan struct{})
+	l.wg.Add(2)
+	go func() {
+		defer l.wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			w := ingest.NewWriter(st, accts[0].UUID, 0)
+			for j := range 10 {
+				ev := &events.SignInAttempt{UUID: events.NewID(), SessionUUID: events.NewID(), Timestamp: time.Now().UTC().Add(time.Duration(j) * time.Microsecond),
+					Country: "CA", Category: "success", Type: "credentials_ok",
+					TargetUser: events.User{UUID: events.NewID(), Name: "A", Email: "a@example.com"},
+					Client:     events.Client{AppName: "1Password for Web", AppVersion: "1", PlatformName: "Chrome", PlatformVersion: "1", OSName: "Linux", OSVersion: "6", IPAddress: "192.0.2.1"}}
+				if l.appendErr = w.Add(ctx, ev); l.appendErr != nil {
+					return
+				}
+			}
+			if l.appendErr = w.Flush(ctx); l.appendErr != nil {
+				return
+			}
+			if i == 0 {
+				close(firstBatch)
+			}
+		}
+	}()
+	go func() {
+		defer l.wg.Done()
+		for {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			if _, l.readErr = c.RawPage(ctx, feature, reset); l.readErr != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-firstBatch:
+	case <-time.After(30 * time.Second):
+		appendErr, _ := l.stop()
+		t.Fatalf("no append committed within 30s (%v)", appendErr)
+	}
+	return l
+}
+
+// stop ends the load and returns the first error of each goroutine.
+func (l *copyLoad) stop() (appendErr, readErr error) {
+	close(l.done)
+	l.wg.Wait()
+	return l.appendErr, l.readErr
+}
+
+// checkRestored checks the events got that a server on the restored copy
+// serves against those the first server served before the copy began and
+// after it ended: all of before, then whole batches of those appended
+// during it (one consistent state), and no more than after. during names
+// the copy ("the backup"), copyName what it wrote ("the copy").
+func checkRestored(t *testing.T, got, before, after []string, during, copyName string) {
+	t.Helper()
+	if len(got) <= len(before) || !slices.Equal(got[:len(before)], before) {
+		t.Errorf("restored server serves %d events, want the %d served before %s and then some appended during it", len(got), len(before), during)
+	}
+	if n := len(got) - len(before); n%10 != 0 {
+		t.Errorf("%s holds %d appended events, not whole batches of 10: not one snapshot", copyName, n)
+	}
+	if len(got) > len(after) || !slices.Equal(got, after[:len(got)]) {
+		t.Errorf("restored server's %d events are not the first of the %d the first server served after %s", len(got), len(after), during)
+	}
+}
+
+// checkKeptCursor checks that a cursor kept from the first server continues
+// on the restored one with want.
+func checkKeptCursor(t *testing.T, c *client.Client, feature events.Feature, kept string, want []string) {
+	t.Helper()
+	cont := pageAll(t, c, feature, client.FromCursor(kept))
+	if !slices.Equal(cont, want) {
+		t.Errorf("the kept cursor continued on the restored server with %d events, want the %d after the first page", len(cont), len(want))
 	}
 }
 

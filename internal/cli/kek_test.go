@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/testenv"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
@@ -183,7 +184,7 @@ func TestKEKServe(t *testing.T) {
 			var db []string
 			base := []string{"--data", data}
 			if backend == "postgres" {
-				db = []string{postgresSchemaURL(t)}
+				db = []string{testenv.PostgresSchema(t)}
 				base = append(base, "--db", db[0])
 			}
 			run := func(env map[string]string, args ...string) (string, string, error) {

@@ -47,7 +47,7 @@ func TestLoadBalancer(t *testing.T) {
 			testenv.Unavailable(t, "no nginx on this machine (apt-get install nginx)")
 		}
 	}
-	dsn := postgresSchemaURL(t)
+	dsn := testenv.PostgresSchema(t)
 	redisURL := testenv.RedisURL(t)
 	dir := t.TempDir()
 	ctx := t.Context()

@@ -2,9 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
@@ -25,45 +21,10 @@ import (
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
-// postgresSchemaURL creates an empty schema logbook_test_<random> in the
-// database of testenv.PostgresURL (skipping, or failing under CI, when
-// there is none), drops it when the test ends, and returns a URL whose
-// search_path selects it.
-func postgresSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := testenv.PostgresURL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "logbook_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	exec := func(sql string) error {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(`CREATE SCHEMA ` + name); err != nil {
-		testenv.Unavailable(t, "PostgreSQL: %v (LOGBOOK_TEST_POSTGRES_URL names the database)", err)
-	}
-	t.Cleanup(func() {
-		if err := exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + name
-}
-
 // TestMigratePostgres: "logbook migrate --db postgres://…" applies the
 // PostgreSQL migrations once, and LOGBOOK_DB selects the same database.
 func TestMigratePostgres(t *testing.T) {
-	url := postgresSchemaURL(t)
+	url := testenv.PostgresSchema(t)
 	data := t.TempDir()
 	run := func(args []string, env map[string]string) string {
 		t.Helper()
@@ -105,7 +66,7 @@ func startMulti(t *testing.T) *multiServer {
 // (rate limits) and clock (nil: time.Now).
 func startMultiWith(t *testing.T, so SandboxOptions, now func() time.Time) *multiServer {
 	t.Helper()
-	url := postgresSchemaURL(t)
+	url := testenv.PostgresSchema(t)
 	ctx := t.Context()
 	start := func() (*Server, string) {
 		// Each server migrates at start, as serve does; both at once is safe.

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
 // TestVersion: logbook version keeps the release stamp on its first line
@@ -105,7 +106,7 @@ func TestReadyz(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{"postgres", func(t *testing.T) storeFlags { return storeFlags{data: t.TempDir(), db: postgresSchemaURL(t)} }, func(t *testing.T, sf storeFlags) {
+		{"postgres", func(t *testing.T) storeFlags { return storeFlags{data: t.TempDir(), db: testenv.PostgresSchema(t)} }, func(t *testing.T, sf storeFlags) {
 			conn, err := pgx.Connect(t.Context(), sf.db)
 			if err != nil {
 				t.Fatal(err)

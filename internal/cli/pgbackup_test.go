@@ -3,65 +3,20 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
-	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
-
-// createTestDatabase creates an empty database logbook_test_<random> on
-// the server of testenv.PostgresURL (skipping, or failing under CI, when
-// there is none), drops it when the test ends, and returns its URL. A
-// whole database, not a schema, is what pg_dump and pg_restore handle as
-// an operator would.
-func createTestDatabase(t *testing.T) string {
-	t.Helper()
-	base := testenv.PostgresURL(t)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("LOGBOOK_TEST_POSTGRES_URL: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	name := "logbook_test_" + hex.EncodeToString(b[:])
-	exec := func(sql string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(`CREATE DATABASE ` + name); err != nil {
-		testenv.Unavailable(t, "PostgreSQL: %v (the role of LOGBOOK_TEST_POSTGRES_URL needs CREATEDB)", err)
-	}
-	t.Cleanup(func() {
-		if err := exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
 
 // TestPostgresDumpRestore: what docs/operations.md says of pg_dump and
 // pg_restore holds. pg_dump -Fc copies the database of a running server
@@ -94,7 +49,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 		return out.String()
 	}
 
-	dbA := createTestDatabase(t)
+	dbA := testenv.PostgresDatabase(t)
 	dataA := t.TempDir()
 	// No rate limit: the reads below go as fast as the server answers.
 	unlimited := []string{"--rate-per-minute", "0", "--rate-per-hour", "0"}
@@ -131,67 +86,12 @@ func TestPostgresDumpRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	accts, err := st.Accounts(ctx)
-	if err != nil || len(accts) != 1 {
-		t.Fatalf("accounts = %v, %v; want the demo's", accts, err)
-	}
-	stop := make(chan struct{})
-	firstBatch := make(chan struct{})
-	var wg sync.WaitGroup
-	var appendErr, readErr error
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			w := ingest.NewWriter(st, accts[0].UUID, 0)
-			for j := range 10 {
-				ev := &events.SignInAttempt{UUID: events.NewID(), SessionUUID: events.NewID(), Timestamp: time.Now().UTC().Add(time.Duration(j) * time.Microsecond),
-					Country: "CA", Category: "success", Type: "credentials_ok",
-					TargetUser: events.User{UUID: events.NewID(), Name: "A", Email: "a@example.com"},
-					Client:     events.Client{AppName: "1Password for Web", AppVersion: "1", PlatformName: "Chrome", PlatformVersion: "1", OSName: "Linux", OSVersion: "6", IPAddress: "192.0.2.1"}}
-				if appendErr = w.Add(ctx, ev); appendErr != nil {
-					return
-				}
-			}
-			if appendErr = w.Flush(ctx); appendErr != nil {
-				return
-			}
-			if i == 0 {
-				close(firstBatch)
-			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, readErr = cA.RawPage(ctx, feature, reset); readErr != nil {
-				return
-			}
-		}
-	}()
-	select {
-	case <-firstBatch:
-	case <-time.After(30 * time.Second):
-		close(stop)
-		wg.Wait()
-		t.Fatalf("no append committed within 30s (%v)", appendErr)
-	}
+	load := startCopyLoad(t, st, cA, feature, reset)
 	dump := filepath.Join(t.TempDir(), "logbook.dump")
 	start := time.Now()
 	out, err := exec.Command(pgDump, "-Fc", "-d", dbA, "-f", dump).CombinedOutput()
 	dumpTook := time.Since(start)
-	close(stop)
-	wg.Wait()
+	appendErr, readErr := load.stop()
 	if err != nil {
 		t.Fatalf("pg_dump: %v\n%s", err, out)
 	}
@@ -210,7 +110,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 	}
 
 	// Restore into a new database, as on a new database server.
-	dbB := createTestDatabase(t)
+	dbB := testenv.PostgresDatabase(t)
 	start = time.Now()
 	if out, err := exec.Command(pgRestore, "--no-owner", "--exit-on-error", "-d", dbB, dump).CombinedOutput(); err != nil {
 		t.Fatalf("pg_restore: %v\n%s", err, out)
@@ -243,24 +143,13 @@ func TestPostgresDumpRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := pageAll(t, cB, feature, reset)
-	if len(got) <= len(before) || !slices.Equal(got[:len(before)], before) {
-		t.Errorf("restored server serves %d events, want the %d served before pg_dump and then some appended during it", len(got), len(before))
-	}
-	if n := len(got) - len(before); n%10 != 0 {
-		t.Errorf("the dump holds %d appended events, not whole batches of 10: not one snapshot", n)
-	}
-	if len(got) > len(after) || !slices.Equal(got, after[:len(got)]) {
-		t.Errorf("restored server's %d events are not the first of the %d the first server served after pg_dump", len(got), len(after))
-	}
+	checkRestored(t, got, before, after, "pg_dump", "the dump")
 	for f, want := range others {
 		if got := pageAll(t, cB, f, reset); !slices.Equal(got, want) {
 			t.Errorf("%s: restored server serves %d events, the first server served %d", f, len(got), len(want))
 		}
 	}
-	cont := pageAll(t, cB, feature, client.FromCursor(kept))
-	if !slices.Equal(cont, got[len(first.Items):]) {
-		t.Errorf("the kept cursor continued on the restored server with %d events, want the %d after the first page", len(cont), len(got)-len(first.Items))
-	}
+	checkKeptCursor(t, cB, feature, kept, got[len(first.Items):])
 
 	cAudit, err := client.New(urlB, auditOnly)
 	if err != nil {

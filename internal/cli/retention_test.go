@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
 // serveUntil runs `logbook serve args...` in-process until a line of its
@@ -69,7 +70,7 @@ var retentionBackends = []struct {
 	db   func(t *testing.T) []string
 }{
 	{"sqlite", func(*testing.T) []string { return nil }},
-	{"postgres", func(t *testing.T) []string { return []string{"--db", postgresSchemaURL(t)} }},
+	{"postgres", func(t *testing.T) []string { return []string{"--db", testenv.PostgresSchema(t)} }},
 }
 
 // storedPerStream counts the events of account Old in each stream of the

@@ -3,9 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/logbookhq/logbook/internal/console"
 	"github.com/logbookhq/logbook/internal/store"
@@ -120,45 +116,11 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	}
 }
 
-// postgresSchemaURL creates an empty schema in the database of
-// testenv.PostgresURL (skipping, or failing under CI, when there is
-// none), drops it when the test ends, and returns a URL selecting it.
-func postgresSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := testenv.PostgresURL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "logbook_console_test_" + hex.EncodeToString(b[:])
-	exec := func(sql string) error {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(`CREATE SCHEMA ` + name); err != nil {
-		testenv.Unavailable(t, "PostgreSQL: %v (LOGBOOK_TEST_POSTGRES_URL names the database)", err)
-	}
-	t.Cleanup(func() {
-		if err := exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + name
-}
-
 // twoServers starts two consoles, each with its own store handle on one
 // PostgreSQL schema, as two replicas behind a load balancer.
 func twoServers(t *testing.T) (b *testBundle, urlA, urlB string, stB store.Store) {
 	t.Helper()
-	dsn := postgresSchemaURL(t)
+	dsn := testenv.PostgresSchema(t)
 	// The stores purge counters by their clock: give them the bundle's.
 	now := func() time.Time { return b.clock.Now() }
 	open := func() store.Store {

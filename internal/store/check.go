@@ -36,6 +36,36 @@ func CheckStream(account string, feature events.Feature) error {
 	return nil
 }
 
+// CheckAppend validates what AppendEvents is given: the names of the
+// stream and every record.
+func CheckAppend(account string, feature events.Feature, recs []Record) error {
+	if err := CheckStream(account, feature); err != nil {
+		return err
+	}
+	return CheckRecords(recs)
+}
+
+// Validate checks q as ListEvents requires: the names of the stream, a
+// positive Limit and an After that is not negative.
+func (q ListQuery) Validate() error {
+	if err := CheckStream(q.Account, q.Feature); err != nil {
+		return err
+	}
+	if q.Limit <= 0 {
+		return fmt.Errorf("limit: %d is not positive", q.Limit)
+	}
+	if q.After < 0 {
+		return fmt.Errorf("after: %d is negative", q.After)
+	}
+	return nil
+}
+
+// ScanBound is the most positions ListEvents examines in one call for a
+// page of limit rows, in both backends: a time filter that skips most of
+// a stream costs bounded work per call, and the caller continues from
+// ListResult.Last.
+func ScanBound(limit int) int { return 10*limit + 1000 }
+
 // CheckRecords validates records given to AppendEvents.
 func CheckRecords(recs []Record) error {
 	for i, r := range recs {

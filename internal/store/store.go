@@ -5,6 +5,12 @@
 //
 // Nothing above this package sees a driver type: implementations translate
 // "no rows" into ErrNotFound and unique violations into ErrConflict.
+//
+// What the backends share is written here once: the input checks
+// (check.go), reading rows into this package's types (scan.go) and the
+// migration runner (migration.go), to which each backend supplies its
+// migrations, its transaction and its lock. The SQL stays with each
+// backend.
 package store
 
 import (

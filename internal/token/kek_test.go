@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
@@ -192,45 +191,13 @@ var kekStores = map[string]func(t *testing.T) store.Store{
 		return st
 	},
 	"postgres": func(t *testing.T) store.Store {
-		st, err := postgres.Open(context.Background(), pgSchema(t), postgres.Options{})
+		st, err := postgres.Open(context.Background(), testenv.PostgresSchema(t), postgres.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
 		return st
 	},
-}
-
-// pgSchema makes a schema of the test's own in testenv's PostgreSQL,
-// dropped when the test ends, and returns a URL that selects it.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := testenv.PostgresURL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "logbook_test_" + hex.EncodeToString(b[:])
-	exec := func(sql string) error {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(context.Background())
-		_, err = conn.Exec(context.Background(), sql)
-		return err
-	}
-	if err := exec(`CREATE SCHEMA ` + name); err != nil {
-		testenv.Unavailable(t, "PostgreSQL: %v (LOGBOOK_TEST_POSTGRES_URL names the database)", err)
-	}
-	t.Cleanup(func() {
-		if err := exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + name
 }
 
 type kekBundle struct {

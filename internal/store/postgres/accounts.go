@@ -4,27 +4,15 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/logbookhq/logbook/internal/store"
 )
-
-const accountCols = `uuid, name, created_at`
-
-func scanAccount(r pgx.Row) (store.Account, error) {
-	var a store.Account
-	var created *int64
-	err := r.Scan(&a.UUID, &a.Name, &created)
-	a.CreatedAt = fromNanos(created)
-	return a, err
-}
 
 // CreateAccount stores a; ErrConflict if its UUID or name is taken.
 func (db *DB) CreateAccount(ctx context.Context, a store.Account) error {
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
-	err := db.exec(ctx, false, `INSERT INTO accounts (`+accountCols+`) VALUES ($1, $2, $3)`,
+	err := db.exec(ctx, false, `INSERT INTO accounts (`+store.AccountColumns+`) VALUES ($1, $2, $3)`,
 		a.UUID, a.Name, nanos(a.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("create account: %w", err)
@@ -34,7 +22,7 @@ func (db *DB) CreateAccount(ctx context.Context, a store.Account) error {
 
 // Account returns the account with that UUID.
 func (db *DB) Account(ctx context.Context, uuid string) (store.Account, error) {
-	a, err := one(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE uuid = $1`, uuid)
+	a, err := one(ctx, db, store.ScanAccount, `SELECT `+store.AccountColumns+` FROM accounts WHERE uuid = $1`, uuid)
 	if err != nil {
 		return a, fmt.Errorf("account %s: %w", uuid, err)
 	}
@@ -43,7 +31,7 @@ func (db *DB) Account(ctx context.Context, uuid string) (store.Account, error) {
 
 // AccountByName returns the account with that name.
 func (db *DB) AccountByName(ctx context.Context, name string) (store.Account, error) {
-	a, err := one(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE name = $1`, name)
+	a, err := one(ctx, db, store.ScanAccount, `SELECT `+store.AccountColumns+` FROM accounts WHERE name = $1`, name)
 	if err != nil {
 		return a, fmt.Errorf("account named %q: %w", name, err)
 	}
@@ -52,21 +40,11 @@ func (db *DB) AccountByName(ctx context.Context, name string) (store.Account, er
 
 // Accounts lists every account by creation time.
 func (db *DB) Accounts(ctx context.Context) ([]store.Account, error) {
-	as, err := list(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts ORDER BY created_at NULLS FIRST, uuid`)
+	as, err := list(ctx, db, store.ScanAccount, `SELECT `+store.AccountColumns+` FROM accounts ORDER BY created_at NULLS FIRST, uuid`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	return as, nil
-}
-
-const userCols = `uuid, account_uuid, name, email, role, password_hash, created_at`
-
-func scanUser(r pgx.Row) (store.User, error) {
-	var u store.User
-	var created *int64
-	err := r.Scan(&u.UUID, &u.AccountUUID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created)
-	u.CreatedAt = fromNanos(created)
-	return u, err
 }
 
 // CreateUser stores u; ErrConflict if its UUID, or its e-mail within the
@@ -75,7 +53,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	if err := u.Validate(); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	err := db.exec(ctx, false, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	err := db.exec(ctx, false, `INSERT INTO users (`+store.UserColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		u.UUID, u.AccountUUID, u.Name, u.Email, string(u.Role), u.PasswordHash, nanos(u.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
@@ -85,7 +63,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 
 // User returns the user with that UUID.
 func (db *DB) User(ctx context.Context, uuid string) (store.User, error) {
-	u, err := one(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE uuid = $1`, uuid)
+	u, err := one(ctx, db, store.ScanUser, `SELECT `+store.UserColumns+` FROM users WHERE uuid = $1`, uuid)
 	if err != nil {
 		return u, fmt.Errorf("user %s: %w", uuid, err)
 	}
@@ -94,7 +72,7 @@ func (db *DB) User(ctx context.Context, uuid string) (store.User, error) {
 
 // UserByEmail returns the user of account with that e-mail (exact match).
 func (db *DB) UserByEmail(ctx context.Context, account, email string) (store.User, error) {
-	u, err := one(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE account_uuid = $1 AND email = $2`, account, email)
+	u, err := one(ctx, db, store.ScanUser, `SELECT `+store.UserColumns+` FROM users WHERE account_uuid = $1 AND email = $2`, account, email)
 	if err != nil {
 		return u, fmt.Errorf("user %q: %w", email, err)
 	}
@@ -103,7 +81,7 @@ func (db *DB) UserByEmail(ctx context.Context, account, email string) (store.Use
 
 // Users lists the users of an account by creation time.
 func (db *DB) Users(ctx context.Context, account string) ([]store.User, error) {
-	us, err := list(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE account_uuid = $1 ORDER BY created_at NULLS FIRST, uuid`, account)
+	us, err := list(ctx, db, store.ScanUser, `SELECT `+store.UserColumns+` FROM users WHERE account_uuid = $1 ORDER BY created_at NULLS FIRST, uuid`, account)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}

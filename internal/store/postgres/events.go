@@ -215,10 +215,7 @@ func conflictInCall(recs []store.Record) *store.UUIDConflict {
 // the whole transaction, so appends to one stream are serialised and their
 // positions become visible in increasing order (see the package doc).
 func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
-	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("append events: %w", err)
-	}
-	if err := store.CheckRecords(recs); err != nil {
+	if err := store.CheckAppend(account, feature, recs); err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
 	}
 	for i, r := range recs {
@@ -333,27 +330,15 @@ func clampNanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// scanBound is the most positions ListEvents examines in one call for a
-// page of limit rows (as in the SQLite store): a time filter that skips
-// most of a stream costs bounded work per call, and the caller continues
-// from ListResult.Last.
-func scanBound(limit int) int { return 10*limit + 1000 }
-
 // ListEvents reads the next rows of a stream in position order, examining
-// the positions in (After, min(After+scanBound(Limit), head)]. The time
-// filter is applied by the database. When fewer than Limit rows match,
+// the positions in (After, min(After+store.ScanBound(Limit), head)]. The
+// time filter is applied by the database. When fewer than Limit rows match,
 // Last is the end of the examined positions, and More is true only if
 // positions beyond it exist (some may match). A poll at the head costs one
 // small query. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
-	if err := store.CheckStream(q.Account, q.Feature); err != nil {
+	if err := q.Validate(); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
-	}
-	if q.Limit <= 0 {
-		return store.ListResult{}, fmt.Errorf("list events: limit: %d is not positive", q.Limit)
-	}
-	if q.After < 0 {
-		return store.ListResult{}, fmt.Errorf("list events: after: %d is negative", q.After)
 	}
 	res := store.ListResult{Last: q.After}
 	startNS, endNS := int64(math.MinInt64), int64(math.MaxInt64)
@@ -371,7 +356,7 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	// visible then, so capping the scan at head makes the second statement
 	// see exactly the positions the first one bounded; later commits have
 	// higher positions and are left to the next call.
-	window := q.After + int64(scanBound(q.Limit))
+	window := q.After + int64(store.ScanBound(q.Limit))
 	if window < q.After { // overflow
 		window = math.MaxInt64
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,23 +11,13 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 )
 
-const integrationCols = `uuid, account_uuid, name, siem, created_at, created_by, deleted_at`
-
-func scanIntegration(r pgx.Row) (store.Integration, error) {
-	var in store.Integration
-	var created, deleted *int64
-	err := r.Scan(&in.UUID, &in.AccountUUID, &in.Name, &in.SIEM, &created, &in.CreatedBy, &deleted)
-	in.CreatedAt, in.DeletedAt = fromNanos(created), fromNanos(deleted)
-	return in, err
-}
-
 // CreateIntegration stores in; ErrConflict if its UUID is taken, ErrNotFound
 // if its account does not exist.
 func (db *DB) CreateIntegration(ctx context.Context, in store.Integration) error {
 	if err := in.Validate(); err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
-	err := db.exec(ctx, false, `INSERT INTO integrations (`+integrationCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	err := db.exec(ctx, false, `INSERT INTO integrations (`+store.IntegrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		in.UUID, in.AccountUUID, in.Name, in.SIEM, nanos(in.CreatedAt), in.CreatedBy, nanos(in.DeletedAt))
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
@@ -38,7 +27,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in store.Integration) error
 
 // Integration returns the integration with that UUID, deleted or not.
 func (db *DB) Integration(ctx context.Context, uuid string) (store.Integration, error) {
-	in, err := one(ctx, db, scanIntegration, `SELECT `+integrationCols+` FROM integrations WHERE uuid = $1`, uuid)
+	in, err := one(ctx, db, store.ScanIntegration, `SELECT `+store.IntegrationColumns+` FROM integrations WHERE uuid = $1`, uuid)
 	if err != nil {
 		return in, fmt.Errorf("integration %s: %w", uuid, err)
 	}
@@ -48,8 +37,8 @@ func (db *DB) Integration(ctx context.Context, uuid string) (store.Integration, 
 // Integrations lists an account's integrations, deleted ones included, by
 // creation time.
 func (db *DB) Integrations(ctx context.Context, account string) ([]store.Integration, error) {
-	ins, err := list(ctx, db, scanIntegration,
-		`SELECT `+integrationCols+` FROM integrations WHERE account_uuid = $1 ORDER BY created_at NULLS FIRST, uuid`, account)
+	ins, err := list(ctx, db, store.ScanIntegration,
+		`SELECT `+store.IntegrationColumns+` FROM integrations WHERE account_uuid = $1 ORDER BY created_at NULLS FIRST, uuid`, account)
 	if err != nil {
 		return nil, fmt.Errorf("list integrations: %w", err)
 	}
@@ -67,33 +56,13 @@ func (db *DB) UpdateIntegration(ctx context.Context, in store.Integration) error
 	return nil
 }
 
-const tokenCols = `id, integration_uuid, account_uuid, name, features, key_id, hash, issued_at, expires_at, last_used_at, revoked_at`
-
-func scanToken(r pgx.Row) (store.Token, error) {
-	var t store.Token
-	var features string
-	var issued, expires, used, revoked *int64
-	err := r.Scan(&t.ID, &t.IntegrationUUID, &t.AccountUUID, &t.Name, &features, &t.KeyID, &t.Hash,
-		&issued, &expires, &used, &revoked)
-	if err != nil {
-		return t, err
-	}
-	t.IssuedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromNanos(issued), fromNanos(expires), fromNanos(used), fromNanos(revoked)
-	if features != "" {
-		for _, f := range strings.Split(features, ",") {
-			t.Features = append(t.Features, events.Feature(f))
-		}
-	}
-	return t, nil
-}
-
 // CreateToken stores t; ErrConflict if its ID is taken, ErrNotFound if its
 // integration does not exist.
 func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
-	err := db.exec(ctx, false, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	err := db.exec(ctx, false, `INSERT INTO tokens (`+store.TokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		t.ID, t.IntegrationUUID, t.AccountUUID, t.Name, events.JoinFeatures(t.Features), t.KeyID, t.Hash,
 		nanos(t.IssuedAt), nanos(t.ExpiresAt), nanos(t.LastUsedAt), nanos(t.RevokedAt))
 	if err != nil {
@@ -104,7 +73,7 @@ func (db *DB) CreateToken(ctx context.Context, t store.Token) error {
 
 // Token returns the token with that ID.
 func (db *DB) Token(ctx context.Context, id string) (store.Token, error) {
-	t, err := one(ctx, db, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE id = $1`, id)
+	t, err := one(ctx, db, store.ScanToken, `SELECT `+store.TokenColumns+` FROM tokens WHERE id = $1`, id)
 	if err != nil {
 		return t, fmt.Errorf("token %s: %w", id, err)
 	}
@@ -113,8 +82,8 @@ func (db *DB) Token(ctx context.Context, id string) (store.Token, error) {
 
 // Tokens lists an integration's tokens by issue time.
 func (db *DB) Tokens(ctx context.Context, integration string) ([]store.Token, error) {
-	ts, err := list(ctx, db, scanToken,
-		`SELECT `+tokenCols+` FROM tokens WHERE integration_uuid = $1 ORDER BY issued_at NULLS FIRST, id`, integration)
+	ts, err := list(ctx, db, store.ScanToken,
+		`SELECT `+store.TokenColumns+` FROM tokens WHERE integration_uuid = $1 ORDER BY issued_at NULLS FIRST, id`, integration)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -123,8 +92,8 @@ func (db *DB) Tokens(ctx context.Context, integration string) ([]store.Token, er
 
 // AccountTokens lists every token of an account by issue time.
 func (db *DB) AccountTokens(ctx context.Context, account string) ([]store.Token, error) {
-	ts, err := list(ctx, db, scanToken,
-		`SELECT `+tokenCols+` FROM tokens WHERE account_uuid = $1 ORDER BY issued_at NULLS FIRST, id`, account)
+	ts, err := list(ctx, db, store.ScanToken,
+		`SELECT `+store.TokenColumns+` FROM tokens WHERE account_uuid = $1 ORDER BY issued_at NULLS FIRST, id`, account)
 	if err != nil {
 		return nil, fmt.Errorf("list account tokens: %w", err)
 	}

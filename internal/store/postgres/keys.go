@@ -12,16 +12,6 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 )
 
-const signingKeyCols = `id, private, created_at, active`
-
-func scanSigningKey(r pgx.Row) (store.SigningKey, error) {
-	var k store.SigningKey
-	var created *int64
-	err := r.Scan(&k.ID, &k.Private, &created, &k.Active)
-	k.CreatedAt = fromNanos(created)
-	return k, err
-}
-
 // AddSigningKey stores k; if k.Active, every other key becomes inactive in
 // the same transaction. ErrConflict if its ID is taken. The table is locked
 // against other writers first, so two servers rotating at once both
@@ -39,7 +29,7 @@ func (db *DB) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES ($1, $2, $3, $4)`,
+		_, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+store.SigningKeyColumns+`) VALUES ($1, $2, $3, $4)`,
 			k.ID, k.Private, nanos(k.CreatedAt), k.Active)
 		return err
 	})
@@ -51,7 +41,7 @@ func (db *DB) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 
 // SigningKeys lists every signing key by creation time.
 func (db *DB) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	ks, err := list(ctx, db, scanSigningKey, `SELECT `+signingKeyCols+` FROM signing_keys ORDER BY created_at NULLS FIRST, id`)
+	ks, err := list(ctx, db, store.ScanSigningKey, `SELECT `+store.SigningKeyColumns+` FROM signing_keys ORDER BY created_at NULLS FIRST, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}
@@ -82,26 +72,13 @@ func (db *DB) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, new 
 	return nil
 }
 
-const apiKeyCols = `id, kind, account_uuid, user_uuid, name, hash, created_at, revoked_at`
-
-// apiKeyReadCols are apiKeyCols and what only TouchAPIKey writes.
-const apiKeyReadCols = apiKeyCols + `, last_used_at`
-
-func scanAPIKey(r pgx.Row) (store.APIKey, error) {
-	var k store.APIKey
-	var created, revoked, used *int64
-	err := r.Scan(&k.ID, &k.Kind, &k.AccountUUID, &k.UserUUID, &k.Name, &k.Hash, &created, &revoked, &used)
-	k.CreatedAt, k.RevokedAt, k.LastUsedAt = fromNanos(created), fromNanos(revoked), fromNanos(used)
-	return k, err
-}
-
 // CreateAPIKey stores k; ErrConflict if its ID is taken, ErrNotFound if its
 // account does not exist.
 func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	if err := k.Validate(); err != nil {
 		return fmt.Errorf("create api key: %w", err)
 	}
-	err := db.exec(ctx, false, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	err := db.exec(ctx, false, `INSERT INTO api_keys (`+store.APIKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		k.ID, k.Kind, k.AccountUUID, k.UserUUID, k.Name, k.Hash, nanos(k.CreatedAt), nanos(k.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("create api key: %w", err)
@@ -111,7 +88,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 
 // APIKey returns the API key with that ID.
 func (db *DB) APIKey(ctx context.Context, id string) (store.APIKey, error) {
-	k, err := one(ctx, db, scanAPIKey, `SELECT `+apiKeyReadCols+` FROM api_keys WHERE id = $1`, id)
+	k, err := one(ctx, db, store.ScanAPIKey, `SELECT `+store.APIKeyReadColumns+` FROM api_keys WHERE id = $1`, id)
 	if err != nil {
 		return k, fmt.Errorf("api key %s: %w", id, err)
 	}
@@ -121,7 +98,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (store.APIKey, error) {
 // APIKeys lists an account's keys of one kind (every kind when kind is
 // empty) by creation time.
 func (db *DB) APIKeys(ctx context.Context, account, kind string) ([]store.APIKey, error) {
-	ks, err := list(ctx, db, scanAPIKey, `SELECT `+apiKeyReadCols+` FROM api_keys
+	ks, err := list(ctx, db, store.ScanAPIKey, `SELECT `+store.APIKeyReadColumns+` FROM api_keys
 		WHERE account_uuid = $1 AND ($2 = '' OR kind = $2) ORDER BY created_at NULLS FIRST, id`, account, kind)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)

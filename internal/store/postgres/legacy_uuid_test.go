@@ -11,6 +11,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
 // TestLegacyUUIDHeldTwice: a stream written before migration 0004 can hold
@@ -18,7 +19,7 @@ import (
 // either copy is a duplicate to skip, not a conflict; a third version of
 // that uuid is still a conflict.
 func TestLegacyUUIDHeldTwice(t *testing.T) {
-	url := freshSchema(t)
+	url := testenv.PostgresSchema(t)
 	db := open(t, url, postgres.Options{})
 	ctx := t.Context()
 	acct := events.NewID()

@@ -132,60 +132,67 @@ func (db *DB) Migrate(ctx context.Context) error {
 // advisory lock keyed by the schema, so servers starting at once take turns
 // and each migration runs once.
 func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
-	ms, err := Migrations()
+	return store.ApplyMigrations(ctx, migrator{db}, db.log)
+}
+
+// migrator is the PostgreSQL dialect of the shared migration runner.
+type migrator struct{ db *DB }
+
+func (migrator) Migrations() ([]Migration, error) { return Migrations() }
+
+func (d migrator) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
+	tx, err := d.db.pool.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var applied []string
-	for _, m := range ms {
-		did, err := db.applyMigration(ctx, m)
-		if err != nil {
-			return applied, fmt.Errorf("migrate %s: %w", m.Name, err)
-		}
-		if did {
-			db.log.Info("applied migration", "migration", m.Name)
-			applied = append(applied, m.Name)
-		}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('logbook.migrate.' || current_schema()))`); err != nil {
+		tx.Rollback(ctx)
+		return nil, err
 	}
-	return applied, nil
+	// Under the lock: concurrent CREATE TABLE IF NOT EXISTS can fail.
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer PRIMARY KEY,
+		name       text    NOT NULL,
+		applied_at bigint  NOT NULL
+	)`); err != nil {
+		tx.Rollback(ctx)
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	return migrationTx{tx}, nil
 }
 
-func (db *DB) applyMigration(ctx context.Context, m Migration) (bool, error) {
-	did := false
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('logbook.migrate.' || current_schema()))`); err != nil {
-			return err
-		}
-		// Under the lock: concurrent CREATE TABLE IF NOT EXISTS can fail.
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    integer PRIMARY KEY,
-			name       text    NOT NULL,
-			applied_at bigint  NOT NULL
-		)`); err != nil {
-			return fmt.Errorf("create schema_migrations: %w", err)
-		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		// The simple protocol runs a file of several statements.
-		if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.Version, m.Name, time.Now().UnixNano()); err != nil {
-			return err
-		}
-		did = true
-		return nil
-	})
-	if err != nil {
-		return false, err
+func (d migrator) AppliedVersions(ctx context.Context) (map[int]bool, error) {
+	var exists bool
+	if err := d.db.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return nil, err
 	}
-	return did, nil
+	rows, err := d.db.pool.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.ScanVersions(rows)
+}
+
+// migrationTx is one migration's transaction.
+type migrationTx struct{ pgx.Tx }
+
+func (tx migrationTx) Applied(ctx context.Context, version int) (bool, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n)
+	return n > 0, err
+}
+
+func (tx migrationTx) Run(ctx context.Context, m Migration) error {
+	// The simple protocol runs a file of several statements.
+	_, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol)
+	return err
+}
+
+func (tx migrationTx) Record(ctx context.Context, m Migration, appliedAt int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		m.Version, m.Name, appliedAt)
+	return err
 }
 
 // PostgreSQL error codes the store translates or handles.
@@ -221,20 +228,13 @@ func translate(err error) error {
 }
 
 // nanos stores a time as unix nanoseconds; the zero time is NULL.
+// store.FromNanos reads it back.
 func nanos(t time.Time) *int64 {
 	if t.IsZero() {
 		return nil
 	}
 	n := t.UnixNano()
 	return &n
-}
-
-// fromNanos is the inverse of nanos, always in UTC.
-func fromNanos(n *int64) time.Time {
-	if n == nil {
-		return time.Time{}
-	}
-	return time.Unix(0, *n).UTC()
 }
 
 // exec runs one write statement and reports ErrNotFound when it touched no
@@ -251,25 +251,17 @@ func (db *DB) exec(ctx context.Context, mustChange bool, query string, args ...a
 }
 
 // list runs a read query and scans each row with scan.
-func list[T any](ctx context.Context, db *DB, scan func(pgx.Row) (T, error), query string, args ...any) ([]T, error) {
+func list[T any](ctx context.Context, db *DB, scan func(store.Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.CollectRows(rows, scan)
 }
 
 // one runs a read query expected to return a row.
-func one[T any](ctx context.Context, db *DB, scan func(pgx.Row) (T, error), query string, args ...any) (T, error) {
+func one[T any](ctx context.Context, db *DB, scan func(store.Scanner) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(db.pool.QueryRow(ctx, query, args...))
 	return v, translate(err)
 }

@@ -2,8 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
@@ -27,41 +25,6 @@ func testURL(t testing.TB) string {
 	return testenv.PostgresURL(t)
 }
 
-// freshSchema creates an empty schema logbook_test_<random> and drops it
-// when the test ends, and returns a URL whose search_path selects it.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := testURL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "logbook_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		testenv.Unavailable(t, "PostgreSQL: %v (LOGBOOK_TEST_POSTGRES_URL names the database)", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+name+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + name
-}
-
 // open opens a store on url and closes it when the test ends.
 func open(t testing.TB, url string, opts postgres.Options) *postgres.DB {
 	t.Helper()
@@ -75,14 +38,14 @@ func open(t testing.TB, url string, opts postgres.Options) *postgres.DB {
 
 func TestStore(t *testing.T) {
 	testURL(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, freshSchema(t), postgres.Options{}) })
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, testenv.PostgresSchema(t), postgres.Options{}) })
 }
 
 // TestStressPools runs the stress test (8 writers, 8 readers on one
 // stream) over four handles, each with its own connection pool, on one
 // database: as four servers would share it.
 func TestStressPools(t *testing.T) {
-	url := freshSchema(t)
+	url := testenv.PostgresSchema(t)
 	var stores []store.Store
 	for range 4 {
 		stores = append(stores, open(t, url, postgres.Options{}))
@@ -93,7 +56,7 @@ func TestStressPools(t *testing.T) {
 // TestConcurrentMigrate opens one new schema from several handles and
 // migrates from all at once: every migration is applied exactly once.
 func TestConcurrentMigrate(t *testing.T) {
-	url := freshSchema(t)
+	url := testenv.PostgresSchema(t)
 	const n = 4
 	dbs := make([]storetest.Migrator, n)
 	for i := range dbs {
@@ -161,7 +124,7 @@ func rec(id string, ts time.Time) store.Record {
 // deleting their rows, and a later append to a dropped day (another
 // server's cache still believes in it) makes the partition again.
 func TestRetentionDropsPartitions(t *testing.T) {
-	url := freshSchema(t)
+	url := testenv.PostgresSchema(t)
 	a, b := open(t, url, postgres.Options{}), open(t, url, postgres.Options{})
 	ctx := t.Context()
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
@@ -208,7 +171,7 @@ func TestRetentionDropsPartitions(t *testing.T) {
 }
 
 func TestAppendRefusesTimesOutOfRange(t *testing.T) {
-	db := open(t, freshSchema(t), postgres.Options{})
+	db := open(t, testenv.PostgresSchema(t), postgres.Options{})
 	for _, ts := range []time.Time{time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2250, 1, 1, 0, 0, 0, 0, time.UTC)} {
 		_, err := db.AppendEvents(t.Context(), "acct", events.AuditEvents, []store.Record{rec("x", ts)})
 		if err == nil || !strings.Contains(err.Error(), "time") {

@@ -10,16 +10,6 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 )
 
-const sessionCols = `hash, uuid, device_uuid, user_uuid, account_uuid, csrf, ip, created_at, last_seen_at, expires_at`
-
-func scanSession(r pgx.Row) (store.Session, error) {
-	var s store.Session
-	var created, seen, expires *int64
-	err := r.Scan(&s.Hash, &s.UUID, &s.DeviceUUID, &s.UserUUID, &s.AccountUUID, &s.CSRF, &s.IP, &created, &seen, &expires)
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromNanos(created), fromNanos(seen), fromNanos(expires)
-	return s, err
-}
-
 // CreateSession stores s; ErrConflict if its Hash is taken.
 func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 	if err := s.Validate(); err != nil {
@@ -28,7 +18,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 	if s.LastSeenAt.IsZero() {
 		s.LastSeenAt = s.CreatedAt
 	}
-	err := db.exec(ctx, false, `INSERT INTO console_sessions (`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	err := db.exec(ctx, false, `INSERT INTO console_sessions (`+store.SessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		s.Hash, s.UUID, s.DeviceUUID, s.UserUUID, s.AccountUUID, s.CSRF, s.IP,
 		nanos(s.CreatedAt), nanos(s.LastSeenAt), nanos(s.ExpiresAt))
 	if err != nil {
@@ -39,7 +29,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 
 // Session returns the session named by hash, expired or not.
 func (db *DB) Session(ctx context.Context, hash []byte) (store.Session, error) {
-	s, err := one(ctx, db, scanSession, `SELECT `+sessionCols+` FROM console_sessions WHERE hash = $1`, hash)
+	s, err := one(ctx, db, store.ScanSession, `SELECT `+store.SessionColumns+` FROM console_sessions WHERE hash = $1`, hash)
 	if err != nil {
 		return s, fmt.Errorf("session: %w", err)
 	}
@@ -132,7 +122,7 @@ func (db *DB) TakeSessionSecret(ctx context.Context, hash []byte, tokenID string
 		if err != nil {
 			return err
 		}
-		sec.ExpiresAt = fromNanos(expires)
+		sec.ExpiresAt = store.FromNanos(expires)
 		if sec.Shown && sec.Downloaded {
 			_, err = tx.Exec(ctx, `DELETE FROM console_secrets WHERE session_hash = $1 AND token_id = $2`, hash, tokenID)
 		}

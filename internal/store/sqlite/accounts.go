@@ -2,14 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/logbookhq/logbook/internal/store"
 )
-
-// rowScanner is what *sql.Row and *sql.Rows have in common.
-type rowScanner interface{ Scan(dest ...any) error }
 
 // exec runs one write statement and reports ErrNotFound when it touched no
 // row and mustChange is set.
@@ -31,37 +27,19 @@ func (db *DB) exec(ctx context.Context, mustChange bool, query string, args ...a
 }
 
 // list runs a read query and scans each row with scan.
-func list[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+func list[T any](ctx context.Context, db *DB, scan func(store.Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := db.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.CollectRows(rows, scan)
 }
 
 // one runs a read query expected to return a row.
-func one[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error), query string, args ...any) (T, error) {
+func one[T any](ctx context.Context, db *DB, scan func(store.Scanner) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(db.reader.QueryRowContext(ctx, query, args...))
 	return v, translate(err)
-}
-
-const accountCols = `uuid, name, created_at`
-
-func scanAccount(r rowScanner) (store.Account, error) {
-	var a store.Account
-	var created sql.NullInt64
-	err := r.Scan(&a.UUID, &a.Name, &created)
-	a.CreatedAt = fromNanos(created)
-	return a, err
 }
 
 // CreateAccount stores a; ErrConflict if its UUID or name is taken.
@@ -69,7 +47,7 @@ func (db *DB) CreateAccount(ctx context.Context, a store.Account) error {
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
-	err := db.exec(ctx, false, `INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?)`,
+	err := db.exec(ctx, false, `INSERT INTO accounts (`+store.AccountColumns+`) VALUES (?, ?, ?)`,
 		a.UUID, a.Name, nanos(a.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("create account: %w", err)
@@ -79,7 +57,7 @@ func (db *DB) CreateAccount(ctx context.Context, a store.Account) error {
 
 // Account returns the account with that UUID.
 func (db *DB) Account(ctx context.Context, uuid string) (store.Account, error) {
-	a, err := one(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE uuid = ?`, uuid)
+	a, err := one(ctx, db, store.ScanAccount, `SELECT `+store.AccountColumns+` FROM accounts WHERE uuid = ?`, uuid)
 	if err != nil {
 		return a, fmt.Errorf("account %s: %w", uuid, err)
 	}
@@ -88,7 +66,7 @@ func (db *DB) Account(ctx context.Context, uuid string) (store.Account, error) {
 
 // AccountByName returns the account with that name.
 func (db *DB) AccountByName(ctx context.Context, name string) (store.Account, error) {
-	a, err := one(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE name = ?`, name)
+	a, err := one(ctx, db, store.ScanAccount, `SELECT `+store.AccountColumns+` FROM accounts WHERE name = ?`, name)
 	if err != nil {
 		return a, fmt.Errorf("account named %q: %w", name, err)
 	}
@@ -97,21 +75,11 @@ func (db *DB) AccountByName(ctx context.Context, name string) (store.Account, er
 
 // Accounts lists every account by creation time.
 func (db *DB) Accounts(ctx context.Context) ([]store.Account, error) {
-	as, err := list(ctx, db, scanAccount, `SELECT `+accountCols+` FROM accounts ORDER BY created_at, uuid`)
+	as, err := list(ctx, db, store.ScanAccount, `SELECT `+store.AccountColumns+` FROM accounts ORDER BY created_at, uuid`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	return as, nil
-}
-
-const userCols = `uuid, account_uuid, name, email, role, password_hash, created_at`
-
-func scanUser(r rowScanner) (store.User, error) {
-	var u store.User
-	var created sql.NullInt64
-	err := r.Scan(&u.UUID, &u.AccountUUID, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created)
-	u.CreatedAt = fromNanos(created)
-	return u, err
 }
 
 // CreateUser stores u; ErrConflict if its UUID, or its e-mail within the
@@ -120,7 +88,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	if err := u.Validate(); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	err := db.exec(ctx, false, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	err := db.exec(ctx, false, `INSERT INTO users (`+store.UserColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		u.UUID, u.AccountUUID, u.Name, u.Email, string(u.Role), u.PasswordHash, nanos(u.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
@@ -130,7 +98,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 
 // User returns the user with that UUID.
 func (db *DB) User(ctx context.Context, uuid string) (store.User, error) {
-	u, err := one(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE uuid = ?`, uuid)
+	u, err := one(ctx, db, store.ScanUser, `SELECT `+store.UserColumns+` FROM users WHERE uuid = ?`, uuid)
 	if err != nil {
 		return u, fmt.Errorf("user %s: %w", uuid, err)
 	}
@@ -139,7 +107,7 @@ func (db *DB) User(ctx context.Context, uuid string) (store.User, error) {
 
 // UserByEmail returns the user of account with that e-mail (exact match).
 func (db *DB) UserByEmail(ctx context.Context, account, email string) (store.User, error) {
-	u, err := one(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE account_uuid = ? AND email = ?`, account, email)
+	u, err := one(ctx, db, store.ScanUser, `SELECT `+store.UserColumns+` FROM users WHERE account_uuid = ? AND email = ?`, account, email)
 	if err != nil {
 		return u, fmt.Errorf("user %q: %w", email, err)
 	}
@@ -148,7 +116,7 @@ func (db *DB) UserByEmail(ctx context.Context, account, email string) (store.Use
 
 // Users lists the users of an account by creation time.
 func (db *DB) Users(ctx context.Context, account string) ([]store.User, error) {
-	us, err := list(ctx, db, scanUser, `SELECT `+userCols+` FROM users WHERE account_uuid = ? ORDER BY created_at, uuid`, account)
+	us, err := list(ctx, db, store.ScanUser, `SELECT `+store.UserColumns+` FROM users WHERE account_uuid = ? ORDER BY created_at, uuid`, account)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}

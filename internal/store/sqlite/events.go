@@ -29,11 +29,6 @@ func hourOf(ns int64) int64 {
 	return h
 }
 
-// scanBound is the most rows ListEvents examines in one call for a page of
-// limit rows: a time filter that skips most of a stream costs bounded work
-// per call, and the caller continues from ListResult.Last.
-func scanBound(limit int) int { return 10*limit + 1000 }
-
 type streamKey struct {
 	account string
 	feature events.Feature
@@ -79,10 +74,7 @@ type labelKey struct {
 // synchronous=FULL, skipping records whose UUID and Time the stream already
 // holds.
 func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
-	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("append events: %w", err)
-	}
-	if err := store.CheckRecords(recs); err != nil {
+	if err := store.CheckAppend(account, feature, recs); err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
 	}
 	if len(recs) == 0 {
@@ -292,19 +284,13 @@ func createStream(c *sqlite3.Conn, account string, feature events.Feature) (int6
 	return id, c.Exec(eventsTableDDL(id))
 }
 
-// ListEvents reads the next rows of a stream in position order. It examines
-// at most scanBound(q.Limit) rows; when the time filter skips so many that
-// the page does not fill, it returns what it found, Last is the last
-// position examined and More is true. All rows' Data share one buffer.
+// ListEvents reads the next rows of a stream in position order. It
+// examines at most store.ScanBound(q.Limit) rows; when the time filter
+// skips so many that the page does not fill, it returns what it found,
+// Last is the last position examined and More is true. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
-	if err := store.CheckStream(q.Account, q.Feature); err != nil {
+	if err := q.Validate(); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
-	}
-	if q.Limit <= 0 {
-		return store.ListResult{}, fmt.Errorf("list events: limit: %d is not positive", q.Limit)
-	}
-	if q.After < 0 {
-		return store.ListResult{}, fmt.Errorf("list events: after: %d is negative", q.After)
 	}
 	res := store.ListResult{Last: q.After}
 	var startNS, endNS int64
@@ -332,7 +318,7 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			return err
 		}
 		defer st.Close()
-		bound := scanBound(q.Limit)
+		bound := store.ScanBound(q.Limit)
 		st.BindInt64(1, q.After)
 		st.BindInt64(2, int64(bound))
 

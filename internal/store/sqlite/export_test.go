@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/ncruces/go-sqlite3"
+
+	"github.com/logbookhq/logbook/internal/store"
 )
 
 // WriterSynchronous returns PRAGMA synchronous of the writing connection
@@ -42,10 +44,20 @@ func WALFrames(ctx context.Context, db *DB) (int, error) {
 	return n, err
 }
 
-// ApplyMigration applies one migration, for upgrade tests.
+// ApplyMigration applies one migration through the shared runner, for
+// upgrade tests; schema_migrations must exist.
 func ApplyMigration(ctx context.Context, db *DB, m Migration) (bool, error) {
-	return db.applyMigration(ctx, m)
+	applied, err := store.ApplyMigrations(ctx, oneMigration{migrator{db}, m}, db.log)
+	return len(applied) == 1, err
 }
+
+// oneMigration is the SQLite migrator with one migration only.
+type oneMigration struct {
+	migrator
+	m Migration
+}
+
+func (o oneMigration) Migrations() ([]Migration, error) { return []Migration{o.m}, nil }
 
 // ExecWriter runs SQL on the writing connection, for tests.
 func ExecWriter(ctx context.Context, db *DB, query string, args ...any) error {

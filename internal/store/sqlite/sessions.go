@@ -9,16 +9,6 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 )
 
-const sessionCols = `hash, uuid, device_uuid, user_uuid, account_uuid, csrf, ip, created_at, last_seen_at, expires_at`
-
-func scanSession(r rowScanner) (store.Session, error) {
-	var s store.Session
-	var created, seen, expires sql.NullInt64
-	err := r.Scan(&s.Hash, &s.UUID, &s.DeviceUUID, &s.UserUUID, &s.AccountUUID, &s.CSRF, &s.IP, &created, &seen, &expires)
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromNanos(created), fromNanos(seen), fromNanos(expires)
-	return s, err
-}
-
 // CreateSession stores s; ErrConflict if its Hash is taken.
 func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 	if err := s.Validate(); err != nil {
@@ -27,7 +17,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 	if s.LastSeenAt.IsZero() {
 		s.LastSeenAt = s.CreatedAt
 	}
-	err := db.exec(ctx, false, `INSERT INTO console_sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err := db.exec(ctx, false, `INSERT INTO console_sessions (`+store.SessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.Hash, s.UUID, s.DeviceUUID, s.UserUUID, s.AccountUUID, s.CSRF, s.IP,
 		nanos(s.CreatedAt), nanos(s.LastSeenAt), nanos(s.ExpiresAt))
 	if err != nil {
@@ -38,7 +28,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 
 // Session returns the session named by hash, expired or not.
 func (db *DB) Session(ctx context.Context, hash []byte) (store.Session, error) {
-	s, err := one(ctx, db, scanSession, `SELECT `+sessionCols+` FROM console_sessions WHERE hash = ?`, hash)
+	s, err := one(ctx, db, store.ScanSession, `SELECT `+store.SessionColumns+` FROM console_sessions WHERE hash = ?`, hash)
 	if err != nil {
 		return s, fmt.Errorf("session: %w", err)
 	}
@@ -124,7 +114,7 @@ func (db *DB) TakeSessionSecret(ctx context.Context, hash []byte, tokenID string
 	}
 	var sec store.SessionSecret
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		var expires sql.NullInt64
+		var expires *int64
 		err := tx.QueryRowContext(ctx, `UPDATE console_secrets SET `+col+` = 1
 			WHERE session_hash = ? AND token_id = ? AND `+col+` = 0 AND expires_at > ?
 			RETURNING session_hash, token_id, integration_uuid, name, nonce, sealed, expires_at, shown, downloaded`,
@@ -133,7 +123,7 @@ func (db *DB) TakeSessionSecret(ctx context.Context, hash []byte, tokenID string
 		if err != nil {
 			return err
 		}
-		sec.ExpiresAt = fromNanos(expires)
+		sec.ExpiresAt = store.FromNanos(expires)
 		if sec.Shown && sec.Downloaded {
 			_, err = tx.ExecContext(ctx, `DELETE FROM console_secrets WHERE session_hash = ? AND token_id = ?`, hash, tokenID)
 		}

@@ -229,12 +229,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 // ApplyMigrations applies the migrations not yet recorded in
 // schema_migrations, each in its own BEGIN IMMEDIATE transaction (so two
 // processes migrating at once take turns and each migration runs once), and
-// returns the names of those it applied.
+// returns the names of those it applied. schema_migrations is created
+// first, outside those transactions.
 func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
-	ms, err := Migrations()
-	if err != nil {
-		return nil, err
-	}
 	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -242,47 +239,63 @@ func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
 	)`); err != nil {
 		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
-	var applied []string
-	for _, m := range ms {
-		did, err := db.applyMigration(ctx, m)
-		if err != nil {
-			return applied, fmt.Errorf("migrate %s: %w", m.Name, err)
-		}
-		if did {
-			db.log.Info("applied migration", "migration", m.Name)
-			applied = append(applied, m.Name)
-		}
-	}
-	return applied, nil
+	return store.ApplyMigrations(ctx, migrator{db}, db.log)
 }
 
-func (db *DB) applyMigration(ctx context.Context, m Migration) (bool, error) {
-	tx, err := db.writer.BeginTx(ctx, nil) // the driver begins IMMEDIATE on the writer
+// migrator is the SQLite dialect of the shared migration runner.
+type migrator struct{ db *DB }
+
+func (migrator) Migrations() ([]Migration, error) { return Migrations() }
+
+func (d migrator) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
+	tx, err := d.db.writer.BeginTx(ctx, nil) // the driver begins IMMEDIATE on the writer
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	defer tx.Rollback()
+	return migrationTx{tx}, nil
+}
+
+func (d migrator) AppliedVersions(ctx context.Context) (map[int]bool, error) {
+	var tables int
+	if err := d.db.reader.QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil || tables == 0 {
+		return nil, err
+	}
+	rows, err := d.db.reader.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.ScanVersions(rows)
+}
+
+// migrationTx is one migration's transaction.
+type migrationTx struct{ tx *sql.Tx }
+
+func (t migrationTx) Applied(ctx context.Context, version int) (bool, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
-		return false, err
-	}
-	if n > 0 {
-		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return false, err
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n)
+	return n > 0, err
+}
+
+func (t migrationTx) Run(ctx context.Context, m Migration) error {
+	if _, err := t.tx.ExecContext(ctx, m.SQL); err != nil {
+		return err
 	}
 	if step := goSteps[m.Version]; step != nil {
-		if err := step(ctx, tx); err != nil {
-			return false, err
-		}
+		return step(ctx, t.tx)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.Version, m.Name, time.Now().UnixNano()); err != nil {
-		return false, err
-	}
-	return true, tx.Commit()
+	return nil
 }
+
+func (t migrationTx) Record(ctx context.Context, m Migration, appliedAt int64) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.Version, m.Name, appliedAt)
+	return err
+}
+
+func (t migrationTx) Commit(context.Context) error   { return t.tx.Commit() }
+func (t migrationTx) Rollback(context.Context) error { return t.tx.Rollback() }
 
 // translate maps driver errors to store errors, keeping the driver's text.
 func translate(err error) error {
@@ -300,19 +313,12 @@ func translate(err error) error {
 }
 
 // nanos stores a time as unix nanoseconds; the zero time is NULL.
+// store.FromNanos reads it back.
 func nanos(t time.Time) sql.NullInt64 {
 	if t.IsZero() {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
-}
-
-// fromNanos is the inverse of nanos, always in UTC.
-func fromNanos(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
 }
 
 // withTx runs fn in a write transaction and commits it.

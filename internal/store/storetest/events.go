@@ -67,14 +67,14 @@ func wantOf(rs []store.Record) []got {
 
 func mustAppend(t testing.TB, s store.Store, account string, f events.Feature, rs []store.Record) int {
 	t.Helper()
-	n, err := s.AppendEvents(context.Background(), account, f, rs)
+	n, err := s.AppendEvents(t.Context(), account, f, rs)
 	must(t, "AppendEvents", err)
 	return n
 }
 
 func mustList(t testing.TB, s store.Store, q store.ListQuery) store.ListResult {
 	t.Helper()
-	res, err := s.ListEvents(context.Background(), q)
+	res, err := s.ListEvents(t.Context(), q)
 	if err != nil {
 		t.Fatalf("ListEvents(%+v): %v", q, err)
 	}
@@ -296,7 +296,7 @@ func testDedup(t *testing.T, s store.Store) {
 // first is stored or earlier in the same call; the call stores nothing and
 // says which record and uuid.
 func testUUIDConflict(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	acct := newID()
 	a, b := rec("a", base, "x"), rec("b", base, "x")
 	mustAppend(t, s, acct, events.AuditEvents, []store.Record{a, b})

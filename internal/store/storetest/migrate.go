@@ -57,3 +57,38 @@ func ConcurrentMigrate(t *testing.T, handles []Migrator, migrations []store.Migr
 		}
 	}
 }
+
+// PendingMigrator is a store handle that lists the migrations it lacks.
+type PendingMigrator interface {
+	store.Store
+	PendingMigrations(ctx context.Context) ([]string, error)
+}
+
+// PendingMigrations checks db, opened on a new database without
+// migrating: every one of migrations is pending, none once db has
+// migrated, and db answers with an error once closed (it closes db).
+func PendingMigrations(t *testing.T, db PendingMigrator, migrations []store.Migration) {
+	t.Helper()
+	var all []string
+	for _, m := range migrations {
+		all = append(all, m.Name)
+	}
+	got, err := db.PendingMigrations(t.Context())
+	if err != nil {
+		t.Fatalf("PendingMigrations before migrating: %v", err)
+	}
+	if diff := cmp.Diff(all, got); diff != "" {
+		t.Errorf("pending before migrating (-want +got):\n%s", diff)
+	}
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.PendingMigrations(t.Context())
+	if err != nil || len(got) != 0 {
+		t.Errorf("PendingMigrations after migrating = %v, %v; want none", got, err)
+	}
+	db.Close()
+	if _, err := db.PendingMigrations(t.Context()); err == nil {
+		t.Error("PendingMigrations on a closed handle: no error")
+	}
+}

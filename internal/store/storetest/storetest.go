@@ -20,7 +20,6 @@
 package storetest
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -36,40 +35,55 @@ import (
 
 // Run runs every behavioural test against stores made by open. open is
 // called once per subtest and must return an empty, migrated store; it
-// should register its own cleanup with t.Cleanup.
+// should register its own cleanup with t.Cleanup. The subtests run in
+// parallel (each on its own store), so open must be safe to call from
+// several goroutines at once.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open(t)) })
-	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
-	t.Run("Integrations", func(t *testing.T) { testIntegrations(t, open(t)) })
-	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
-	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
-	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, open(t)) })
-	t.Run("Settings", func(t *testing.T) { testSettings(t, open(t)) })
-	t.Run("SettingsRace", func(t *testing.T) { testSettingsRace(t, open(t)) })
-	t.Run("Counters", func(t *testing.T) { testCounters(t, open(t)) })
-	t.Run("CountersConcurrent", func(t *testing.T) { testCountersConcurrent(t, open(t)) })
-	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
-	t.Run("SessionSecrets", func(t *testing.T) { testSessionSecrets(t, open(t)) })
-	t.Run("SessionSecretsConcurrent", func(t *testing.T) { testSessionSecretsConcurrent(t, open(t)) })
-	t.Run("Migrate", func(t *testing.T) { testMigrate(t, open(t)) })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t, open(t))
+		})
+	}
+}
 
-	t.Run("AppendAndList", func(t *testing.T) { testAppendAndList(t, open(t)) })
-	t.Run("AppendInvalid", func(t *testing.T) { testAppendInvalid(t, open(t)) })
-	t.Run("AppendSeq", func(t *testing.T) { testAppendSeq(t, open(t)) })
-	t.Run("V1Rendering", func(t *testing.T) { testV1Rendering(t, open(t)) })
-	t.Run("Dedup", func(t *testing.T) { testDedup(t, open(t)) })
-	t.Run("UUIDConflict", func(t *testing.T) { testUUIDConflict(t, open(t)) })
-	t.Run("StreamIsolation", func(t *testing.T) { testStreamIsolation(t, open(t)) })
-	t.Run("Paging", func(t *testing.T) { testPaging(t, open(t)) })
-	t.Run("TimeFilter", func(t *testing.T) { testTimeFilter(t, open(t)) })
-	t.Run("LateArrival", func(t *testing.T) { testLateArrival(t, open(t)) })
-	t.Run("MoreWithFilter", func(t *testing.T) { testMoreWithFilter(t, open(t)) })
-	t.Run("SparseFilterProgress", func(t *testing.T) { testSparseFilterProgress(t, open(t)) })
-	t.Run("StartPosition", func(t *testing.T) { testStartPosition(t, open(t)) })
-	t.Run("HeadPosition", func(t *testing.T) { testHeadPosition(t, open(t)) })
-	t.Run("Retention", func(t *testing.T) { testRetention(t, open(t)) })
-	t.Run("CountEvents", func(t *testing.T) { testCountEvents(t, open(t)) })
-	t.Run("ConcurrentWritersAndReaders", func(t *testing.T) { testConcurrentWritersAndReaders(t, open(t)) })
+// tests are the subtests of Run, each given a store of its own.
+var tests = []struct {
+	name string
+	run  func(t *testing.T, s store.Store)
+}{
+	{"Accounts", testAccounts},
+	{"Users", testUsers},
+	{"Integrations", testIntegrations},
+	{"Tokens", testTokens},
+	{"SigningKeys", testSigningKeys},
+	{"APIKeys", testAPIKeys},
+	{"Settings", testSettings},
+	{"SettingsRace", testSettingsRace},
+	{"Counters", testCounters},
+	{"CountersConcurrent", testCountersConcurrent},
+	{"Sessions", testSessions},
+	{"SessionSecrets", testSessionSecrets},
+	{"SessionSecretsConcurrent", testSessionSecretsConcurrent},
+	{"Migrate", testMigrate},
+
+	{"AppendAndList", testAppendAndList},
+	{"AppendInvalid", testAppendInvalid},
+	{"AppendSeq", testAppendSeq},
+	{"V1Rendering", testV1Rendering},
+	{"Dedup", testDedup},
+	{"UUIDConflict", testUUIDConflict},
+	{"StreamIsolation", testStreamIsolation},
+	{"Paging", testPaging},
+	{"TimeFilter", testTimeFilter},
+	{"LateArrival", testLateArrival},
+	{"MoreWithFilter", testMoreWithFilter},
+	{"SparseFilterProgress", testSparseFilterProgress},
+	{"StartPosition", testStartPosition},
+	{"HeadPosition", testHeadPosition},
+	{"Retention", testRetention},
+	{"CountEvents", testCountEvents},
+	{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
 }
 
 // base is a fixed instant with nanoseconds, so round trips are checked to
@@ -107,14 +121,14 @@ func diff(t testing.TB, what string, got, want any) {
 func mustAccount(t testing.TB, s store.Store, name string) store.Account {
 	t.Helper()
 	a := store.Account{UUID: newID(), Name: name, CreatedAt: base}
-	must(t, "CreateAccount", s.CreateAccount(context.Background(), a))
+	must(t, "CreateAccount", s.CreateAccount(t.Context(), a))
 	return a
 }
 
 func mustIntegration(t testing.TB, s store.Store, account string) store.Integration {
 	t.Helper()
 	in := store.Integration{UUID: newID(), AccountUUID: account, Name: "splunk", SIEM: "Splunk", CreatedAt: base}
-	must(t, "CreateIntegration", s.CreateIntegration(context.Background(), in))
+	must(t, "CreateIntegration", s.CreateIntegration(t.Context(), in))
 	return in
 }
 
