@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
-	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/apikey"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
-// Ingest keys (internal/ingest) open the ingestion API of one account.
+// Ingest keys (apikey.Ingest, used by internal/ingest) open the ingestion API of one account.
 // Owners and administrators make, list and revoke them. 1Password has no
 // such credential, so their audit events are those of the nearest one, a
 // service account token: create/satoken and trevoke/satoken, with the
@@ -35,7 +35,7 @@ func (s *Service) CreateIngestKey(ctx context.Context, a Actor, name string) (Ne
 	if err != nil {
 		return NewIngestKey{}, err
 	}
-	raw, k, err := ingest.CreateKey(ctx, s.st, a.Account.UUID, name, s.now())
+	raw, k, err := apikey.Ingest.Create(ctx, s.st, store.APIKey{AccountUUID: a.Account.UUID, Name: name}, s.now())
 	if err != nil {
 		return NewIngestKey{}, err
 	}
@@ -57,7 +57,7 @@ func (s *Service) IngestKeys(ctx context.Context, a Actor) ([]IngestKey, error) 
 	if err := a.mustManage("manage ingest keys"); err != nil {
 		return nil, err
 	}
-	ks, err := s.st.APIKeys(ctx, a.Account.UUID, ingest.KeyKind)
+	ks, err := s.st.APIKeys(ctx, a.Account.UUID, apikey.Ingest.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -103,20 +103,17 @@ func (s *Service) ingestKey(ctx context.Context, a Actor, ref string) (store.API
 	if ref == "" {
 		return store.APIKey{}, invalidf("key", "is required")
 	}
-	id := ref
-	if rest, ok := strings.CutPrefix(ref, ingest.KeyPrefix); ok && len(rest) >= events.IDLen {
-		id = rest[:events.IDLen] // the prefix as listed, or the whole key
-	}
+	id := apikey.Ingest.ID(ref) // the prefix as listed, or the whole key
 	if events.ValidID(id) {
 		k, err := s.st.APIKey(ctx, strings.ToLower(id))
-		if err == nil && k.Kind == ingest.KeyKind && k.AccountUUID == a.Account.UUID {
+		if err == nil && k.Kind == apikey.Ingest.Name && k.AccountUUID == a.Account.UUID {
 			return k, nil
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.APIKey{}, err
 		}
 	}
-	ks, err := s.st.APIKeys(ctx, a.Account.UUID, ingest.KeyKind)
+	ks, err := s.st.APIKeys(ctx, a.Account.UUID, apikey.Ingest.Name)
 	if err != nil {
 		return store.APIKey{}, err
 	}
@@ -137,8 +134,8 @@ func (s *Service) ingestKey(ctx context.Context, a Actor, ref string) (store.API
 
 // shorten keeps an echoed reference short: it may be a whole secret key.
 func shorten(ref string) string {
-	if len(ref) > len(ingest.KeyPrefix)+events.IDLen {
-		return ref[:len(ingest.KeyPrefix)+events.IDLen] + "…"
+	if len(ref) > len(apikey.Ingest.Prefix)+events.IDLen {
+		return ref[:len(apikey.Ingest.Prefix)+events.IDLen] + "…"
 	}
 	return ref
 }
@@ -162,9 +159,9 @@ type IngestKey struct {
 
 func ingestKeyView(k store.APIKey, now time.Time) IngestKey {
 	status := StatusActive
-	if !k.RevokedAt.IsZero() && !now.Before(k.RevokedAt) {
+	if apikey.Revoked(k, now) {
 		status = StatusRevoked
 	}
-	return IngestKey{ID: k.ID, Prefix: ingest.KeyPrefix + k.ID, Name: k.Name, Status: status,
+	return IngestKey{ID: k.ID, Prefix: apikey.Ingest.Prefix + k.ID, Name: k.Name, Status: status,
 		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
