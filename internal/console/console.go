@@ -17,7 +17,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/logcap"
-	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -56,7 +56,7 @@ type Config struct {
 }
 
 // ScorecardFunc returns the scorecard of the token id of account.
-type ScorecardFunc func(ctx context.Context, account, id string) (sandbox.Scorecard, error)
+type ScorecardFunc func(ctx context.Context, account, id string) (scorecard.Card, error)
 
 type handler struct {
 	cfg      Config
