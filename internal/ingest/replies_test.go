@@ -5,34 +5,17 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/logbookhq/logbook/events"
-	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
 )
 
 // TestErrorReplies pins the status, headers and body of every way the
 // handler answers a request it does not store, and that only a 500 is
 // logged as an error: serve returns these as errors and handle writes them.
 func TestErrorReplies(t *testing.T) {
-	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	const account = "HHHHHHHHHHHHHHHHHHHHHHHHHH"
-	if err := st.CreateAccount(ctx, store.Account{UUID: account, Name: "Acme", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := CreateKey(ctx, st, account, "test", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, key := keyedStore(t)
 	var logs bytes.Buffer
 	h := newHandler(Config{Store: st, MaxBody: 64, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	const unauthorized = `{"Error":{"Message":"Unauthorized"}}`
