@@ -100,36 +100,13 @@ func (s *Service) RevokeIngestKey(ctx context.Context, a Actor, ref string) (Ing
 // RevokeIngestKey for what ref may be.
 func (s *Service) ingestKey(ctx context.Context, a Actor, ref string) (store.APIKey, error) {
 	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return store.APIKey{}, invalidf("key", "is required")
-	}
-	id := apikey.Ingest.ID(ref) // the prefix as listed, or the whole key
-	if events.ValidID(id) {
-		k, err := s.st.APIKey(ctx, strings.ToLower(id))
-		if err == nil && k.Kind == apikey.Ingest.Name && k.AccountUUID == a.Account.UUID {
-			return k, nil
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.APIKey{}, err
-		}
-	}
-	ks, err := s.st.APIKeys(ctx, a.Account.UUID, apikey.Ingest.Name)
-	if err != nil {
-		return store.APIKey{}, err
-	}
-	var found []store.APIKey
-	for _, k := range ks {
-		if k.Name == ref {
-			found = append(found, k)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return store.APIKey{}, notFoundf("key", "no ingest key %q", shorten(ref))
-	case 1:
-		return found[0], nil
-	}
-	return store.APIKey{}, invalidf("key", "%d ingest keys are named %q; use the key id", len(found), ref)
+	return findByRef(refKind{"key", "ingest key", "key id"}, ref, apikey.Ingest.ID(ref), shorten(ref),
+		func(id string) (store.APIKey, bool, error) {
+			k, err := s.st.APIKey(ctx, strings.ToLower(id))
+			return k, err == nil && k.Kind == apikey.Ingest.Name && k.AccountUUID == a.Account.UUID, err
+		},
+		func() ([]store.APIKey, error) { return s.st.APIKeys(ctx, a.Account.UUID, apikey.Ingest.Name) },
+		func(k store.APIKey) string { return k.Name })
 }
 
 // shorten keeps an echoed reference short: it may be a whole secret key.

@@ -139,35 +139,13 @@ func (s *Service) Tokens(ctx context.Context, a Actor, integration string) ([]To
 // name is unique among the account's tokens.
 func (s *Service) token(ctx context.Context, a Actor, ref string) (store.Token, error) {
 	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return store.Token{}, invalidf("token", "is required")
-	}
-	if events.ValidID(ref) {
-		t, err := s.st.Token(ctx, strings.ToLower(ref))
-		if err == nil && t.AccountUUID == a.Account.UUID {
-			return t, nil
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.Token{}, err
-		}
-	}
-	ts, err := s.st.AccountTokens(ctx, a.Account.UUID)
-	if err != nil {
-		return store.Token{}, err
-	}
-	var found []store.Token
-	for _, t := range ts {
-		if t.Name == ref {
-			found = append(found, t)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return store.Token{}, notFoundf("token", "no token %q", ref)
-	case 1:
-		return found[0], nil
-	}
-	return store.Token{}, invalidf("token", "%d tokens are named %q; use the token id", len(found), ref)
+	return findByRef(refKind{"token", "token", "token id"}, ref, ref, ref,
+		func(id string) (store.Token, bool, error) {
+			t, err := s.st.Token(ctx, strings.ToLower(id))
+			return t, err == nil && t.AccountUUID == a.Account.UUID, err
+		},
+		func() ([]store.Token, error) { return s.st.AccountTokens(ctx, a.Account.UUID) },
+		func(t store.Token) string { return t.Name })
 }
 
 // RenameToken renames a token and records trename/satoken.
