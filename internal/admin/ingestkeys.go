@@ -82,17 +82,13 @@ func (s *Service) RevokeIngestKey(ctx context.Context, a Actor, ref string) (Ing
 	if err != nil {
 		return IngestKey{}, err
 	}
-	if !k.RevokedAt.IsZero() {
-		return ingestKeyView(k, s.now()), nil
-	}
-	k.RevokedAt = s.now().UTC()
-	if err := s.st.UpdateAPIKey(ctx, k); err != nil {
+	revoked, err := s.revoke(ctx, a, &k.RevokedAt, func() error { return s.st.UpdateAPIKey(ctx, k) }, ingestKeyAudit("trevoke", k))
+	if err != nil {
 		return IngestKey{}, err
 	}
-	if err := s.audit(ctx, a, ingestKeyAudit("trevoke", k)); err != nil {
-		return IngestKey{}, err
+	if revoked {
+		s.log.Info("ingest key revoked", "account", a.Account.UUID, "key", k.ID, "by", a.User.UUID)
 	}
-	s.log.Info("ingest key revoked", "account", a.Account.UUID, "key", k.ID, "by", a.User.UUID)
 	return ingestKeyView(k, s.now()), nil
 }
 

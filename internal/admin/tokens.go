@@ -184,16 +184,27 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, ref string) (Token, 
 	if err != nil {
 		return Token{}, err
 	}
-	if !t.RevokedAt.IsZero() {
-		return tokenView(t, s.now()), nil
-	}
-	t.RevokedAt = s.now().UTC()
-	if err := s.st.UpdateToken(ctx, t); err != nil {
+	revoked, err := s.revoke(ctx, a, &t.RevokedAt, func() error { return s.st.UpdateToken(ctx, t) },
+		auditEntry{"trevoke", "satoken", t.IntegrationUUID, t.Name})
+	if err != nil {
 		return Token{}, err
 	}
-	if err := s.audit(ctx, a, auditEntry{"trevoke", "satoken", t.IntegrationUUID, t.Name}); err != nil {
-		return Token{}, err
+	if revoked {
+		s.log.Info("token revoked", "account", a.Account.UUID, "token", t.ID, "by", a.User.UUID)
 	}
-	s.log.Info("token revoked", "account", a.Account.UUID, "token", t.ID, "by", a.User.UUID)
 	return tokenView(t, s.now()), nil
+}
+
+// revoke sets *revokedAt to now, stores it with update and records entry
+// in the audit trail, and reports true; when *revokedAt is already set it
+// does nothing and reports false.
+func (s *Service) revoke(ctx context.Context, a Actor, revokedAt *time.Time, update func() error, entry auditEntry) (bool, error) {
+	if !revokedAt.IsZero() {
+		return false, nil
+	}
+	*revokedAt = s.now().UTC()
+	if err := update(); err != nil {
+		return false, err
+	}
+	return true, s.audit(ctx, a, entry)
 }
