@@ -58,15 +58,8 @@ func (s *Service) IngestKeys(ctx context.Context, a Actor) ([]IngestKey, error) 
 		return nil, err
 	}
 	ks, err := s.st.APIKeys(ctx, a.Account.UUID, apikey.Ingest.Name)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	out := make([]IngestKey, len(ks))
-	for i, k := range ks {
-		out[i] = ingestKeyView(k, now)
-	}
-	return out, nil
+	return views(ks, err, func(k store.APIKey) IngestKey { return ingestKeyView(k, now) })
 }
 
 // RevokeIngestKey revokes an ingest key of the actor's account, named by

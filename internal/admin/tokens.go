@@ -124,15 +124,8 @@ func (s *Service) Tokens(ctx context.Context, a Actor, integration string) ([]To
 		}
 		ts, err = s.st.Tokens(ctx, in.UUID)
 	}
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	out := make([]Token, len(ts))
-	for i, t := range ts {
-		out[i] = tokenView(t, now)
-	}
-	return out, nil
+	return views(ts, err, func(t store.Token) Token { return tokenView(t, now) })
 }
 
 // token finds a token of the actor's account by id, or by name when the
