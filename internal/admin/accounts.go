@@ -63,14 +63,7 @@ func (s *Service) CreateAccount(ctx context.Context, name string, owner NewUser)
 // Accounts lists every account; a server operator's view.
 func (s *Service) Accounts(ctx context.Context) ([]Account, error) {
 	as, err := s.st.Accounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Account, len(as))
-	for i, a := range as {
-		out[i] = accountView(a)
-	}
-	return out, nil
+	return views(as, err, accountView)
 }
 
 // Me returns the actor's account and user.
@@ -144,14 +137,7 @@ func (s *Service) AddUser(ctx context.Context, a Actor, n NewUser) (User, error)
 // Users lists the users of the actor's account; every role may.
 func (s *Service) Users(ctx context.Context, a Actor) ([]User, error) {
 	us, err := s.st.Users(ctx, a.Account.UUID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]User, len(us))
-	for i, u := range us {
-		out[i] = userView(u)
-	}
-	return out, nil
+	return views(us, err, userView)
 }
 
 // user finds a user of the actor's account by UUID or e-mail.

@@ -30,5 +30,9 @@
 // Errors are *Error values of a small fixed set of kinds (ErrInvalid,
 // ErrNotFound, ErrForbidden, ErrConflict, ErrUnauthenticated); test them
 // with errors.Is. Invalid input names the field and the reason, as in
-// "features: at least one feature is required".
+// "features: at least one feature is required". StatusOf and CodeOf map a
+// kind to its HTTP status and admin API code: the one table the admin API,
+// the console and the CLI answer errors by.
+//
+// Admin keys and ingest keys are made and checked by internal/apikey.
 package admin

@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // The kinds of error the admin side reports. Every error a Service method
@@ -56,15 +57,54 @@ func conflictf(field, format string, args ...any) error {
 
 var errUnauthenticated = &Error{Kind: ErrUnauthenticated, Msg: "admin API key is missing, unknown or revoked"}
 
+// kinds is the one table from error kind to how every surface answers it:
+// the HTTP status (admin API and console) and the admin API's error code,
+// which the CLI also prints. An error of no kind is an internal failure:
+// 500, "internal".
+var kinds = []struct {
+	kind   error
+	status int
+	code   string
+}{
+	{ErrInvalid, http.StatusBadRequest, "invalid"},
+	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{ErrForbidden, http.StatusForbidden, "forbidden"},
+	{ErrNotFound, http.StatusNotFound, "not_found"},
+	{ErrConflict, http.StatusConflict, "conflict"},
+}
+
 // KindOf returns the kind of err (one of the Err* values), or nil for an
 // internal failure.
 func KindOf(err error) error {
-	for _, k := range []error{ErrInvalid, ErrNotFound, ErrForbidden, ErrConflict, ErrUnauthenticated} {
-		if errors.Is(err, k) {
-			return k
+	for _, k := range kinds {
+		if errors.Is(err, k.kind) {
+			return k.kind
 		}
 	}
 	return nil
+}
+
+// StatusOf returns the HTTP status that answers err: 400 invalid, 401
+// unauthenticated, 403 forbidden, 404 not found, 409 conflict, and 500 for
+// an internal failure.
+func StatusOf(err error) int {
+	for _, k := range kinds {
+		if errors.Is(err, k.kind) {
+			return k.status
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+// CodeOf returns err's code in the admin API: "invalid",
+// "unauthenticated", "forbidden", "not_found", "conflict", or "internal".
+func CodeOf(err error) string {
+	for _, k := range kinds {
+		if errors.Is(err, k.kind) {
+			return k.code
+		}
+	}
+	return "internal"
 }
 
 // FieldOf returns the input field err concerns, if any.

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
-	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/apikey"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
-// Ingest keys (internal/ingest) open the ingestion API of one account.
+// Ingest keys (apikey.Ingest, used by internal/ingest) open the ingestion API of one account.
 // Owners and administrators make, list and revoke them. 1Password has no
 // such credential, so their audit events are those of the nearest one, a
 // service account token: create/satoken and trevoke/satoken, with the
@@ -35,7 +35,7 @@ func (s *Service) CreateIngestKey(ctx context.Context, a Actor, name string) (Ne
 	if err != nil {
 		return NewIngestKey{}, err
 	}
-	raw, k, err := ingest.CreateKey(ctx, s.st, a.Account.UUID, name, s.now())
+	raw, k, err := apikey.Ingest.Create(ctx, s.st, store.APIKey{AccountUUID: a.Account.UUID, Name: name}, s.now())
 	if err != nil {
 		return NewIngestKey{}, err
 	}
@@ -57,16 +57,9 @@ func (s *Service) IngestKeys(ctx context.Context, a Actor) ([]IngestKey, error) 
 	if err := a.mustManage("manage ingest keys"); err != nil {
 		return nil, err
 	}
-	ks, err := s.st.APIKeys(ctx, a.Account.UUID, ingest.KeyKind)
-	if err != nil {
-		return nil, err
-	}
+	ks, err := s.st.APIKeys(ctx, a.Account.UUID, apikey.Ingest.Name)
 	now := s.now()
-	out := make([]IngestKey, len(ks))
-	for i, k := range ks {
-		out[i] = ingestKeyView(k, now)
-	}
-	return out, nil
+	return views(ks, err, func(k store.APIKey) IngestKey { return ingestKeyView(k, now) })
 }
 
 // RevokeIngestKey revokes an ingest key of the actor's account, named by
@@ -82,17 +75,13 @@ func (s *Service) RevokeIngestKey(ctx context.Context, a Actor, ref string) (Ing
 	if err != nil {
 		return IngestKey{}, err
 	}
-	if !k.RevokedAt.IsZero() {
-		return ingestKeyView(k, s.now()), nil
-	}
-	k.RevokedAt = s.now().UTC()
-	if err := s.st.UpdateAPIKey(ctx, k); err != nil {
+	revoked, err := s.revoke(ctx, a, &k.RevokedAt, func() error { return s.st.UpdateAPIKey(ctx, k) }, ingestKeyAudit("trevoke", k))
+	if err != nil {
 		return IngestKey{}, err
 	}
-	if err := s.audit(ctx, a, ingestKeyAudit("trevoke", k)); err != nil {
-		return IngestKey{}, err
+	if revoked {
+		s.log.Info("ingest key revoked", "account", a.Account.UUID, "key", k.ID, "by", a.User.UUID)
 	}
-	s.log.Info("ingest key revoked", "account", a.Account.UUID, "key", k.ID, "by", a.User.UUID)
 	return ingestKeyView(k, s.now()), nil
 }
 
@@ -100,45 +89,19 @@ func (s *Service) RevokeIngestKey(ctx context.Context, a Actor, ref string) (Ing
 // RevokeIngestKey for what ref may be.
 func (s *Service) ingestKey(ctx context.Context, a Actor, ref string) (store.APIKey, error) {
 	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return store.APIKey{}, invalidf("key", "is required")
-	}
-	id := ref
-	if rest, ok := strings.CutPrefix(ref, ingest.KeyPrefix); ok && len(rest) >= events.IDLen {
-		id = rest[:events.IDLen] // the prefix as listed, or the whole key
-	}
-	if events.ValidID(id) {
-		k, err := s.st.APIKey(ctx, strings.ToLower(id))
-		if err == nil && k.Kind == ingest.KeyKind && k.AccountUUID == a.Account.UUID {
-			return k, nil
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.APIKey{}, err
-		}
-	}
-	ks, err := s.st.APIKeys(ctx, a.Account.UUID, ingest.KeyKind)
-	if err != nil {
-		return store.APIKey{}, err
-	}
-	var found []store.APIKey
-	for _, k := range ks {
-		if k.Name == ref {
-			found = append(found, k)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return store.APIKey{}, notFoundf("key", "no ingest key %q", shorten(ref))
-	case 1:
-		return found[0], nil
-	}
-	return store.APIKey{}, invalidf("key", "%d ingest keys are named %q; use the key id", len(found), ref)
+	return findByRef(refKind{"key", "ingest key", "key id"}, ref, apikey.Ingest.ID(ref), shorten(ref),
+		func(id string) (store.APIKey, bool, error) {
+			k, err := s.st.APIKey(ctx, strings.ToLower(id))
+			return k, err == nil && k.Kind == apikey.Ingest.Name && k.AccountUUID == a.Account.UUID, err
+		},
+		func() ([]store.APIKey, error) { return s.st.APIKeys(ctx, a.Account.UUID, apikey.Ingest.Name) },
+		func(k store.APIKey) string { return k.Name })
 }
 
 // shorten keeps an echoed reference short: it may be a whole secret key.
 func shorten(ref string) string {
-	if len(ref) > len(ingest.KeyPrefix)+events.IDLen {
-		return ref[:len(ingest.KeyPrefix)+events.IDLen] + "…"
+	if len(ref) > len(apikey.Ingest.Prefix)+events.IDLen {
+		return ref[:len(apikey.Ingest.Prefix)+events.IDLen] + "…"
 	}
 	return ref
 }
@@ -162,9 +125,9 @@ type IngestKey struct {
 
 func ingestKeyView(k store.APIKey, now time.Time) IngestKey {
 	status := StatusActive
-	if !k.RevokedAt.IsZero() && !now.Before(k.RevokedAt) {
+	if apikey.Revoked(k, now) {
 		status = StatusRevoked
 	}
-	return IngestKey{ID: k.ID, Prefix: ingest.KeyPrefix + k.ID, Name: k.Name, Status: status,
+	return IngestKey{ID: k.ID, Prefix: apikey.Ingest.Prefix + k.ID, Name: k.Name, Status: status,
 		CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }

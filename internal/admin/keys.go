@@ -2,15 +2,11 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/apikey"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -32,15 +28,9 @@ func (s *Service) RotateKey(ctx context.Context, a Actor) (SigningKey, error) {
 	return s.rotateKey(ctx, a.User.UUID)
 }
 
-// Admin API keys look like "lba_" + a 26-character lower-case id + 43
-// characters of base64url secret (32 random bytes). The store keeps the
-// SHA-256 of the whole string, looked up by the id and compared in
-// constant time.
-const (
-	apiKeyPrefix = "lba_"
-	apiKeyKind   = "admin"
-	apiKeyLen    = len(apiKeyPrefix) + events.IDLen + 43
-)
+// Admin API keys are apikey.Admin keys: "lba_" + a 26-character
+// lower-case id + 43 characters of base64url secret, kept as a
+// store.APIKey of kind "admin" with the user they act as.
 
 // NewAPIKey is a newly made admin API key: Secret is shown once.
 type NewAPIKey struct {
@@ -58,16 +48,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string) (NewAP
 	if err != nil {
 		return NewAPIKey{}, err
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return NewAPIKey{}, fmt.Errorf("admin key secret: %w", err)
-	}
-	id := events.NewLowerID()
-	raw := apiKeyPrefix + id + base64.RawURLEncoding.EncodeToString(secret)
-	sum := sha256.Sum256([]byte(raw))
-	k := store.APIKey{ID: id, Kind: apiKeyKind, AccountUUID: a.Account.UUID, UserUUID: a.User.UUID, Name: name,
-		Hash: sum[:], CreatedAt: s.now().UTC()}
-	if err := s.st.CreateAPIKey(ctx, k); err != nil {
+	raw, k, err := apikey.Admin.Create(ctx, s.st, store.APIKey{AccountUUID: a.Account.UUID, UserUUID: a.User.UUID, Name: name}, s.now())
+	if err != nil {
 		return NewAPIKey{}, err
 	}
 	s.log.Info("admin key created", "account", a.Account.UUID, "key", k.ID, "user", a.User.UUID)
@@ -76,7 +58,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, name string) (NewAP
 
 // APIKeys lists the actor's own admin API keys.
 func (s *Service) APIKeys(ctx context.Context, a Actor) ([]APIKey, error) {
-	ks, err := s.st.APIKeys(ctx, a.Account.UUID, apiKeyKind)
+	ks, err := s.st.APIKeys(ctx, a.Account.UUID, apikey.Admin.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +74,7 @@ func (s *Service) APIKeys(ctx context.Context, a Actor) ([]APIKey, error) {
 // RevokeAPIKey revokes one of the actor's own admin API keys.
 func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id string) (APIKey, error) {
 	k, err := s.st.APIKey(ctx, strings.ToLower(strings.TrimSpace(id)))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (k.Kind != apiKeyKind || k.AccountUUID != a.Account.UUID || k.UserUUID != a.User.UUID)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (k.Kind != apikey.Admin.Name || k.AccountUUID != a.Account.UUID || k.UserUUID != a.User.UUID)) {
 		return APIKey{}, notFoundf("id", "no admin key %q of yours", id)
 	}
 	if err != nil {
@@ -111,26 +93,12 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a Actor, id string) (APIKey,
 // caller's address, recorded in audit events. Any failure is
 // ErrUnauthenticated, whatever its cause.
 func (s *Service) Authenticate(ctx context.Context, raw, ip string) (Actor, error) {
-	if len(raw) != apiKeyLen || !strings.HasPrefix(raw, apiKeyPrefix) {
-		return Actor{}, errUnauthenticated
-	}
-	id := raw[len(apiKeyPrefix) : len(apiKeyPrefix)+events.IDLen]
-	if !events.ValidLowerID(id) {
-		return Actor{}, errUnauthenticated
-	}
-	k, err := s.st.APIKey(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	k, err := apikey.Admin.Authenticate(ctx, s.st, raw, s.now())
+	if errors.Is(err, apikey.ErrBadKey) {
 		return Actor{}, errUnauthenticated
 	}
 	if err != nil {
 		return Actor{}, err
-	}
-	sum := sha256.Sum256([]byte(raw))
-	if subtle.ConstantTimeCompare(k.Hash, sum[:]) != 1 || k.Kind != apiKeyKind {
-		return Actor{}, errUnauthenticated
-	}
-	if !k.RevokedAt.IsZero() && !s.now().Before(k.RevokedAt) {
-		return Actor{}, errUnauthenticated
 	}
 	u, err := s.st.User(ctx, k.UserUUID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.AccountUUID != k.AccountUUID) {

@@ -86,14 +86,9 @@ func (s *Service) ServerTokens(ctx context.Context, accounts []store.Account, in
 // ServerSigningKeys lists the token-signing keys, which are server-wide.
 func (s *Service) ServerSigningKeys(ctx context.Context) ([]SigningKey, error) {
 	ks, err := s.st.SigningKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SigningKey, len(ks))
-	for i, k := range ks {
-		out[i] = SigningKey{ID: k.ID, CreatedAt: k.CreatedAt, Active: k.Active}
-	}
-	return out, nil
+	return views(ks, err, func(k store.SigningKey) SigningKey {
+		return SigningKey{ID: k.ID, CreatedAt: k.CreatedAt, Active: k.Active}
+	})
 }
 
 // ServerRotateKey makes a new active signing key, as RotateKey does.

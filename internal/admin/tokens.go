@@ -124,50 +124,21 @@ func (s *Service) Tokens(ctx context.Context, a Actor, integration string) ([]To
 		}
 		ts, err = s.st.Tokens(ctx, in.UUID)
 	}
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	out := make([]Token, len(ts))
-	for i, t := range ts {
-		out[i] = tokenView(t, now)
-	}
-	return out, nil
+	return views(ts, err, func(t store.Token) Token { return tokenView(t, now) })
 }
 
 // token finds a token of the actor's account by id, or by name when the
 // name is unique among the account's tokens.
 func (s *Service) token(ctx context.Context, a Actor, ref string) (store.Token, error) {
 	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return store.Token{}, invalidf("token", "is required")
-	}
-	if events.ValidID(ref) {
-		t, err := s.st.Token(ctx, strings.ToLower(ref))
-		if err == nil && t.AccountUUID == a.Account.UUID {
-			return t, nil
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.Token{}, err
-		}
-	}
-	ts, err := s.st.AccountTokens(ctx, a.Account.UUID)
-	if err != nil {
-		return store.Token{}, err
-	}
-	var found []store.Token
-	for _, t := range ts {
-		if t.Name == ref {
-			found = append(found, t)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return store.Token{}, notFoundf("token", "no token %q", ref)
-	case 1:
-		return found[0], nil
-	}
-	return store.Token{}, invalidf("token", "%d tokens are named %q; use the token id", len(found), ref)
+	return findByRef(refKind{"token", "token", "token id"}, ref, ref, ref,
+		func(id string) (store.Token, bool, error) {
+			t, err := s.st.Token(ctx, strings.ToLower(id))
+			return t, err == nil && t.AccountUUID == a.Account.UUID, err
+		},
+		func() ([]store.Token, error) { return s.st.AccountTokens(ctx, a.Account.UUID) },
+		func(t store.Token) string { return t.Name })
 }
 
 // RenameToken renames a token and records trename/satoken.
@@ -206,16 +177,27 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, ref string) (Token, 
 	if err != nil {
 		return Token{}, err
 	}
-	if !t.RevokedAt.IsZero() {
-		return tokenView(t, s.now()), nil
-	}
-	t.RevokedAt = s.now().UTC()
-	if err := s.st.UpdateToken(ctx, t); err != nil {
+	revoked, err := s.revoke(ctx, a, &t.RevokedAt, func() error { return s.st.UpdateToken(ctx, t) },
+		auditEntry{"trevoke", "satoken", t.IntegrationUUID, t.Name})
+	if err != nil {
 		return Token{}, err
 	}
-	if err := s.audit(ctx, a, auditEntry{"trevoke", "satoken", t.IntegrationUUID, t.Name}); err != nil {
-		return Token{}, err
+	if revoked {
+		s.log.Info("token revoked", "account", a.Account.UUID, "token", t.ID, "by", a.User.UUID)
 	}
-	s.log.Info("token revoked", "account", a.Account.UUID, "token", t.ID, "by", a.User.UUID)
 	return tokenView(t, s.now()), nil
+}
+
+// revoke sets *revokedAt to now, stores it with update and records entry
+// in the audit trail, and reports true; when *revokedAt is already set it
+// does nothing and reports false.
+func (s *Service) revoke(ctx context.Context, a Actor, revokedAt *time.Time, update func() error, entry auditEntry) (bool, error) {
+	if !revokedAt.IsZero() {
+		return false, nil
+	}
+	*revokedAt = s.now().UTC()
+	if err := update(); err != nil {
+		return false, err
+	}
+	return true, s.audit(ctx, a, entry)
 }

@@ -109,3 +109,16 @@ func tokenView(t store.Token, now time.Time) Token {
 func apiKeyView(k store.APIKey) APIKey {
 	return APIKey{ID: k.ID, UserUUID: k.UserUUID, Name: k.Name, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
 }
+
+// views renders stored objects as shown, in the order the store listed
+// them; an error from the store that listed them is passed on.
+func views[S, V any](xs []S, err error, view func(S) V) ([]V, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]V, len(xs))
+	for i, x := range xs {
+		out[i] = view(x)
+	}
+	return out, nil
+}

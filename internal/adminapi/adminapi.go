@@ -119,19 +119,6 @@ func NewHandler(cfg Config) http.Handler {
 // OpenAPI returns the OpenAPI 3 document the handler serves.
 func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 
-// errorKinds maps each admin error kind to its status and code.
-var errorKinds = []struct {
-	kind   error
-	status int
-	code   string
-}{
-	{admin.ErrInvalid, http.StatusBadRequest, "invalid"},
-	{admin.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
-	{admin.ErrForbidden, http.StatusForbidden, "forbidden"},
-	{admin.ErrNotFound, http.StatusNotFound, "not_found"},
-	{admin.ErrConflict, http.StatusConflict, "conflict"},
-}
-
 // ErrorBody is the JSON body of every error reply.
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
@@ -151,13 +138,11 @@ func (h *handler) wrap(f actionFunc) http.Handler {
 		if err == nil {
 			return
 		}
-		status, body := http.StatusInternalServerError, ErrorBody{Error: ErrorDetail{Code: "internal", Message: "internal server error"}}
-		for _, k := range errorKinds {
-			if errors.Is(err, k.kind) {
-				status = k.status
-				body.Error = ErrorDetail{Code: k.code, Message: err.Error(), Field: admin.FieldOf(err)}
-				break
-			}
+		// admin.StatusOf and admin.CodeOf are the one mapping from error
+		// kind to reply; an internal failure's detail stays in the log.
+		status, body := admin.StatusOf(err), ErrorBody{Error: ErrorDetail{Code: admin.CodeOf(err), Message: "internal server error"}}
+		if admin.KindOf(err) != nil {
+			body.Error.Message, body.Error.Field = err.Error(), admin.FieldOf(err)
 		}
 		level := slog.LevelInfo
 		if status >= 500 {

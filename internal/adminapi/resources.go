@@ -6,7 +6,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
-	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/apikey"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -239,10 +239,10 @@ func (h *handler) createIngestKey(w http.ResponseWriter, r *http.Request, a admi
 
 func (h *handler) revokeIngestKey(w http.ResponseWriter, r *http.Request, a admin.Actor) error {
 	ref := r.PathValue("key")
-	if rest, ok := strings.CutPrefix(ref, ingest.KeyPrefix); ok && len(rest) > events.IDLen {
+	if rest, ok := strings.CutPrefix(ref, apikey.Ingest.Prefix); ok && len(rest) > events.IDLen {
 		// A whole key is a secret: it has no place in a URL, which proxies
 		// and logs keep. Its id or the listed prefix names it.
-		return &admin.Error{Kind: admin.ErrInvalid, Field: "key", Msg: "give the key's id or its prefix " + ingest.KeyPrefix + "<id> as listed, never the whole key"}
+		return &admin.Error{Kind: admin.ErrInvalid, Field: "key", Msg: "give the key's id or its prefix " + apikey.Ingest.Prefix + "<id> as listed, never the whole key"}
 	}
 	k, err := h.Admin.RevokeIngestKey(r.Context(), a, ref)
 	if err != nil {

@@ -10,12 +10,13 @@ import (
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
 // ScorecardFunc returns the scorecard of the token id of account, or an
 // error wrapping store.ErrNotFound when the account has no such token.
-type ScorecardFunc func(ctx context.Context, account, id string) (sandbox.Scorecard, error)
+type ScorecardFunc func(ctx context.Context, account, id string) (scorecard.Card, error)
 
 const maxScenario = 1 << 20
 

@@ -256,15 +256,13 @@ func cliError(err error) error {
 		}
 		msg = flagName + ": " + ae.Msg
 	}
-	switch {
-	case errors.Is(err, admin.ErrInvalid):
+	// The kind's admin.CodeOf, in words, says what went wrong ("not
+	// found: --token: …"); an unauthenticated error's message says it.
+	switch admin.KindOf(err) {
+	case admin.ErrInvalid:
 		return usagef("%s", msg)
-	case errors.Is(err, admin.ErrForbidden):
-		return fmt.Errorf("forbidden: %s", msg)
-	case errors.Is(err, admin.ErrNotFound):
-		return fmt.Errorf("not found: %s", msg)
-	case errors.Is(err, admin.ErrConflict):
-		return fmt.Errorf("conflict: %s", msg)
+	case admin.ErrForbidden, admin.ErrNotFound, admin.ErrConflict:
+		return fmt.Errorf("%s: %s", strings.ReplaceAll(admin.CodeOf(err), "_", " "), msg)
 	}
 	return errors.New(msg)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/token"
 )
@@ -31,7 +32,7 @@ type SandboxOptions struct {
 	RedisURL string
 	// Scenario is loaded at start.
 	Scenario *sandbox.Scenario
-	// SpinWindow: sandbox.DefaultSpinWindow when zero.
+	// SpinWindow: scorecard.DefaultSpinWindow when zero.
 	SpinWindow time.Duration
 	// ScorecardFlush is how often scorecards are written to the store.
 	ScorecardFlush time.Duration
@@ -45,7 +46,7 @@ const DefaultScorecardFlush = 30 * time.Second
 // sandboxParts are the pieces StartServer plugs into the API.
 type sandboxParts struct {
 	sandbox *sandbox.Sandbox
-	tracker *sandbox.Tracker
+	tracker *scorecard.Tracker
 	limiter *ratelimit.Limiter
 	redis   *ratelimit.RedisCounter
 	loaded  *sandbox.Loaded
@@ -57,7 +58,7 @@ func newSandboxParts(ctx context.Context, o ServerOptions, tokens *token.Service
 	so := o.Sandbox
 	p := &sandboxParts{
 		sandbox: sandbox.New(sandbox.Config{Store: o.Store, Tokens: tokens, Now: o.Now, Sleep: so.Sleep, Logger: o.Logger}),
-		tracker: sandbox.NewTracker(o.Store, sandbox.TrackerConfig{SpinWindow: so.SpinWindow, Now: o.Now, Logger: o.Logger}),
+		tracker: scorecard.NewTracker(o.Store, scorecard.TrackerConfig{SpinWindow: so.SpinWindow, Now: o.Now, Logger: o.Logger}),
 	}
 	var counter ratelimit.Counter = ratelimit.StoreCounter{Store: o.Store}
 	if so.RedisURL != "" {
@@ -126,21 +127,21 @@ func (p *sandboxParts) observe(call api.Call, served api.Served) {
 }
 
 // scorecard flushes and reports the scorecard of token id in account.
-func (p *sandboxParts) scorecard(st store.Store, retention time.Duration, now func() time.Time) func(ctx context.Context, account, id string) (sandbox.Scorecard, error) {
-	return func(ctx context.Context, account, id string) (sandbox.Scorecard, error) {
+func (p *sandboxParts) scorecard(st store.Store, retention time.Duration, now func() time.Time) func(ctx context.Context, account, id string) (scorecard.Card, error) {
+	return func(ctx context.Context, account, id string) (scorecard.Card, error) {
 		t, err := st.Token(ctx, id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return sandbox.Scorecard{}, store.ErrNotFound
+			return scorecard.Card{}, store.ErrNotFound
 		case err != nil:
-			return sandbox.Scorecard{}, fmt.Errorf("token %s: %w", id, err)
+			return scorecard.Card{}, fmt.Errorf("token %s: %w", id, err)
 		case t.AccountUUID != account:
-			return sandbox.Scorecard{}, store.ErrNotFound // another account's is not this one's to see
+			return scorecard.Card{}, store.ErrNotFound // another account's is not this one's to see
 		}
 		if err := p.tracker.Flush(ctx); err != nil {
-			return sandbox.Scorecard{}, err
+			return scorecard.Card{}, err
 		}
-		return sandbox.Report(ctx, st, t, now().Add(-retention))
+		return scorecard.Report(ctx, st, t, now().Add(-retention))
 	}
 }
 
@@ -173,7 +174,7 @@ func (f *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.perHour, "rate-per-hour", 30000, "Events API requests allowed per account per hour (0: no limit)")
 	fs.StringVar(&f.redis, "redis", "", "keep rate-limit counters in the Redis at this `URL` (redis://host:port/db) instead of the database")
 	fs.StringVar(&f.scenario, "scenario", "", "load this sandbox scenario `file` (YAML; see docs/sandbox.md)")
-	fs.DurationVar(&f.spin, "spin-window", sandbox.DefaultSpinWindow, "a request this soon after a drained reply counts as spinning in the scorecard")
+	fs.DurationVar(&f.spin, "spin-window", scorecard.DefaultSpinWindow, "a request this soon after a drained reply counts as spinning in the scorecard")
 	fs.Int64Var(&f.ingestMaxBody, "ingest-max-body", 16<<20, "largest ingestion request body, in `bytes`")
 	fs.Int64Var(&f.ingestInFlight, "ingest-max-in-flight", ingest.DefaultMaxInFlight, "most `bytes` of ingestion bodies held by all requests at once (each counts its declared length, or --ingest-max-body if it declares none); a request past it gets 429 with Retry-After: 1 and is not read. Raised to --ingest-max-body if lower")
 }

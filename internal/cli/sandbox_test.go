@@ -12,7 +12,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/api"
-	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/token"
@@ -41,7 +41,7 @@ func TestScorecardLookupErrors(t *testing.T) {
 	if err := st.CreateToken(ctx, store.Token{ID: "tokA", IntegrationUUID: "CCCCCCCCCCCCCCCCCCCCCCCCCC", AccountUUID: "AAAAAAAAAAAAAAAAAAAAAAAAAA", Name: "a", KeyID: "k1", Hash: make([]byte, 32), Features: []events.Feature{events.AuditEvents}, IssuedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	p := &sandboxParts{tracker: sandbox.NewTracker(st, sandbox.TrackerConfig{})}
+	p := &sandboxParts{tracker: scorecard.NewTracker(st, scorecard.TrackerConfig{})}
 	lookup := p.scorecard(st, time.Hour, time.Now)
 
 	if _, err := lookup(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAA", "tokA"); err != nil {
@@ -96,7 +96,7 @@ func TestScorecardCommandSaysHowFresh(t *testing.T) {
 		t.Errorf("before any flush:\n%s\nwant it to say no server has written it", out)
 	}
 	written := time.Date(2026, 12, 6, 21, 0, 5, 0, time.UTC)
-	tr := sandbox.NewTracker(st, sandbox.TrackerConfig{Now: func() time.Time { return written }})
+	tr := scorecard.NewTracker(st, scorecard.TrackerConfig{Now: func() time.Time { return written }})
 	r := httptest.NewRequest(http.MethodPost, "/api/v2/auditevents", nil)
 	tr.Guard(nil)(httptest.NewRecorder(), r, api.Call{Token: token.Verified{Token: tok}, Feature: events.AuditEvents, Version: 2})
 	if err := tr.Flush(ctx); err != nil {

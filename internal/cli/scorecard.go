@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/internal/api"
-	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -75,7 +75,7 @@ func runScorecard(ctx context.Context, env Env, args []string) error {
 		}
 		return usagef("--token-name: %d tokens are named %q (%s); give --token ID", len(match), name, strings.Join(ids, ", "))
 	}
-	sc, err := sandbox.Report(ctx, st, match[0], time.Now().Add(-retention))
+	sc, err := scorecard.Report(ctx, st, match[0], time.Now().Add(-retention))
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
@@ -98,7 +99,7 @@ type Server struct {
 
 	// Scenarios runs sandbox scenarios; Scorecards tracks connectors.
 	Scenarios  *sandbox.Sandbox
-	Scorecards *sandbox.Tracker
+	Scorecards *scorecard.Tracker
 	// MetricsURL is where the Prometheus metrics are: URL + "/metrics",
 	// or the metrics listener's.
 	MetricsURL string

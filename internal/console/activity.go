@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
-	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -69,7 +69,7 @@ type activityView struct {
 
 // scorecardView is one token's scorecard with the integration it belongs to.
 type scorecardView struct {
-	sandbox.Scorecard
+	scorecard.Card
 	Integration string
 	LastUsed    time.Time
 }
@@ -193,7 +193,7 @@ func (h *handler) scorecards(ctx context.Context, c *call) ([]scorecardView, err
 		if sc.TokenName == "" {
 			sc.TokenName = t.Name
 		}
-		out = append(out, scorecardView{Scorecard: sc, Integration: names[t.IntegrationUUID], LastUsed: t.LastUsedAt})
+		out = append(out, scorecardView{Card: sc, Integration: names[t.IntegrationUUID], LastUsed: t.LastUsedAt})
 	}
 	return out, nil
 }

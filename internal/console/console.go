@@ -17,7 +17,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/logcap"
-	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -56,7 +56,7 @@ type Config struct {
 }
 
 // ScorecardFunc returns the scorecard of the token id of account.
-type ScorecardFunc func(ctx context.Context, account, id string) (sandbox.Scorecard, error)
+type ScorecardFunc func(ctx context.Context, account, id string) (scorecard.Card, error)
 
 type handler struct {
 	cfg      Config
@@ -290,23 +290,25 @@ type pageError struct {
 
 func (e *pageError) Error() string { return e.title + ": " + e.msg }
 
-// writeError shows err as a page: admin errors by kind, internal failures
-// as 500 with the detail only in the log.
+// writeError shows err as a page: admin errors with the status
+// admin.StatusOf gives their kind, internal failures as 500 with the
+// detail only in the log.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	var pe *pageError
 	if !errors.As(err, &pe) {
+		pe = &pageError{status: admin.StatusOf(err)}
 		switch admin.KindOf(err) {
 		case admin.ErrNotFound:
-			pe = &pageError{http.StatusNotFound, "Not found", "There is nothing here in your account. It may have been deleted, or belong to another account."}
+			pe.title, pe.msg = "Not found", "There is nothing here in your account. It may have been deleted, or belong to another account."
 		case admin.ErrForbidden:
-			pe = &pageError{http.StatusForbidden, "Not allowed", messageOf(err)}
+			pe.title, pe.msg = "Not allowed", messageOf(err)
 		case admin.ErrInvalid, admin.ErrConflict:
-			pe = &pageError{http.StatusBadRequest, "Cannot do that", messageOf(err)}
+			pe.title, pe.msg = "Cannot do that", messageOf(err)
 		case admin.ErrUnauthenticated:
-			pe = &pageError{http.StatusUnauthorized, "Signed out", "Sign in again."}
+			pe.title, pe.msg = "Signed out", "Sign in again."
 		default:
 			h.log.Error("console", "method", logcap.String(r.Method), "path", logcap.String(r.URL.Path), "err", logcap.Err(err))
-			pe = &pageError{http.StatusInternalServerError, "Something went wrong", "The server could not do that. The details are in its log; try again in a moment."}
+			pe.title, pe.msg = "Something went wrong", "The server could not do that. The details are in its log; try again in a moment."
 		}
 	}
 	if c == nil {

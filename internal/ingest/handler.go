@@ -117,7 +117,7 @@ func newHandler(cfg Config) *handler {
 	h := &handler{Config: cfg}
 	mux := http.NewServeMux()
 	for _, f := range events.AllFeatures {
-		mux.HandleFunc("POST "+Prefix+string(f), func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, f) })
+		mux.HandleFunc("POST "+Prefix+string(f), func(w http.ResponseWriter, r *http.Request) { h.handle(w, r, f) })
 	}
 	h.mux = mux
 	return h
@@ -146,21 +146,77 @@ func (h *handler) release(n int64) {
 	h.mu.Unlock()
 }
 
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature) {
+// refusal is an error answered with status and the Refusal body errs,
+// after logging msg and attrs at info when msg is set. A refusal that
+// closes the connection says so; a 429 also carries Retry-After.
+type refusal struct {
+	status int
+	errs   []FieldError
+	close  bool
+	msg    string
+	attrs  []any
+}
+
+func (e *refusal) Error() string {
+	if len(e.errs) == 0 {
+		return http.StatusText(e.status)
+	}
+	return http.StatusText(e.status) + ": " + e.errs[0].Error()
+}
+
+// unauthorized is an error answered with 401 and the Events API error
+// body: no bearer key, or one that Authenticate refused (ErrBadKey).
+type unauthorized struct{ err error }
+
+func (e *unauthorized) Error() string { return e.err.Error() }
+func (e *unauthorized) Unwrap() error { return e.err }
+
+// errGone is returned when the client went away mid-request: nothing is
+// written.
+var errGone = errors.New("client went away")
+
+// handle answers what serve returns, in one place: refusals with their
+// status and body, 401 with WWW-Authenticate, and any other error as a 500
+// whose detail only the log sees.
+func (h *handler) handle(w http.ResponseWriter, r *http.Request, f events.Feature) {
+	err := h.serve(w, r, f)
+	var rf *refusal
+	var ua *unauthorized
+	switch {
+	case err == nil || errors.Is(err, errGone):
+	case errors.As(err, &rf):
+		if rf.msg != "" {
+			h.Logger.Info(rf.msg, rf.attrs...)
+		}
+		if rf.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+		}
+		if rf.close {
+			w.Header().Set("Connection", "close")
+		}
+		writeJSON(w, rf.status, Refusal{Errors: rf.errs})
+	case errors.As(err, &ua):
+		h.Logger.Info("ingest unauthorized", "path", logcap.String(r.URL.Path), "err", logcap.Err(ua.err))
+		w.Header().Set("WWW-Authenticate", `Bearer realm="logbook ingest"`)
+		writeStatus(w, http.StatusUnauthorized)
+	default:
+		h.Logger.Error("ingest", "feature", f, "err", logcap.Err(err))
+		writeStatus(w, http.StatusInternalServerError)
+	}
+}
+
+// serve stores one batch of f and writes the Result, or returns why not.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature) error {
 	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		h.unauthorized(w, r, errors.New("no bearer key"))
-		return
+		return &unauthorized{errors.New("no bearer key")}
 	}
 	key, err := Authenticate(r.Context(), h.Store, strings.TrimSpace(raw), h.Now())
 	if errors.Is(err, ErrBadKey) {
-		h.unauthorized(w, r, err)
-		return
+		return &unauthorized{err}
 	}
 	if err != nil {
-		h.Logger.Error("ingest", "feature", f, "err", logcap.Err(err))
-		writeStatus(w, http.StatusInternalServerError)
-		return
+		return err
 	}
 	if err := MarkUsed(r.Context(), h.Store, key, h.Now()); err != nil {
 		// Losing a last-use time is not worth failing the request for.
@@ -168,59 +224,50 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f events.Feature
 	}
 	if r.ContentLength > h.MaxBody {
 		h.observe(Batch{Feature: f, Refused: true})
-		h.tooLarge(w, r)
-		return
+		return h.tooLarge()
 	}
 	need := h.MaxBody
 	if r.ContentLength >= 0 {
 		need = r.ContentLength
 	}
 	if !h.reserve(need) {
-		h.Logger.Info("ingest busy", "feature", f, "account", key.AccountUUID, "bytes", need)
-		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
-		w.Header().Set("Connection", "close")
-		h.refuse(w, http.StatusTooManyRequests, []FieldError{{Field: "body", Reason: fmt.Sprintf(
-			"not read: the server holds as many ingestion bytes as it may (%d); retry after %d s", h.MaxInFlight, RetryAfter)}})
-		return
+		return &refusal{status: http.StatusTooManyRequests, close: true, errs: []FieldError{{Field: "body", Reason: fmt.Sprintf(
+			"not read: the server holds as many ingestion bytes as it may (%d); retry after %d s", h.MaxInFlight, RetryAfter)}},
+			msg: "ingest busy", attrs: []any{"feature", f, "account", key.AccountUUID, "bytes", need}}
 	}
 	defer h.release(need)
 	body, err := readBody(http.MaxBytesReader(w, r.Body, h.MaxBody), r.ContentLength)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		h.observe(Batch{Feature: f, Refused: true})
-		h.tooLarge(w, r)
-		return
+		return h.tooLarge()
 	}
 	if err != nil {
 		h.observe(Batch{Feature: f, Refused: true})
-		h.refuse(w, http.StatusBadRequest, []FieldError{{Field: "body", Reason: "read: " + err.Error()}})
-		return
+		return &refusal{status: http.StatusBadRequest, errs: []FieldError{{Field: "body", Reason: "read: " + err.Error()}}}
 	}
 	res, size, errs, err := appendBody(r.Context(), h.Store, key.AccountUUID, f, body)
 	if len(errs) > 0 {
 		h.observe(Batch{Feature: f, Refused: true, Size: size})
 	}
 	if errors.Is(err, errConflict) {
-		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "first", errs[0].Error())
-		h.refuse(w, http.StatusConflict, errs)
-		return
+		return &refusal{status: http.StatusConflict, errs: errs,
+			msg: "ingest batch refused", attrs: []any{"feature", f, "account", key.AccountUUID, "first", errs[0].Error()}}
 	}
 	if len(errs) > 0 {
-		h.Logger.Info("ingest batch refused", "feature", f, "account", key.AccountUUID, "errors", len(errs), "first", logcap.Err(errs[0]))
-		h.refuse(w, http.StatusBadRequest, errs)
-		return
+		return &refusal{status: http.StatusBadRequest, errs: errs,
+			msg: "ingest batch refused", attrs: []any{"feature", f, "account", key.AccountUUID, "errors", len(errs), "first", logcap.Err(errs[0])}}
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-			return
+			return errGone
 		}
-		h.Logger.Error("ingest", "feature", f, "account", key.AccountUUID, "err", logcap.Err(err))
-		writeStatus(w, http.StatusInternalServerError)
-		return
+		return fmt.Errorf("account %s: %w", key.AccountUUID, err)
 	}
 	h.observe(Batch{Feature: f, Accepted: res.Accepted, Duplicates: res.Duplicates, Size: size})
 	h.Logger.Debug("ingested", "feature", f, "account", key.AccountUUID, "key", key.ID, "accepted", res.Accepted, "duplicates", res.Duplicates)
 	writeJSON(w, http.StatusOK, res)
+	return nil
 }
 
 func (h *handler) observe(b Batch) {
@@ -229,20 +276,9 @@ func (h *handler) observe(b Batch) {
 	}
 }
 
-func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
-	h.Logger.Info("ingest unauthorized", "path", logcap.String(r.URL.Path), "err", logcap.Err(err))
-	w.Header().Set("WWW-Authenticate", `Bearer realm="logbook ingest"`)
-	writeStatus(w, http.StatusUnauthorized)
-}
-
-func (h *handler) tooLarge(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Connection", "close")
-	h.refuse(w, http.StatusRequestEntityTooLarge, []FieldError{{Field: "body",
-		Reason: fmt.Sprintf("is larger than %d bytes; send smaller batches", h.MaxBody)}})
-}
-
-func (h *handler) refuse(w http.ResponseWriter, status int, errs []FieldError) {
-	writeJSON(w, status, Refusal{Errors: errs})
+func (h *handler) tooLarge() error {
+	return &refusal{status: http.StatusRequestEntityTooLarge, close: true, errs: []FieldError{{Field: "body",
+		Reason: fmt.Sprintf("is larger than %d bytes; send smaller batches", h.MaxBody)}}}
 }
 
 // DecodeAll reads every event of kind from r and returns their wires, or,

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -23,19 +22,7 @@ import (
 // are done.
 func TestInFlightBudget(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	const account = "HHHHHHHHHHHHHHHHHHHHHHHHHH"
-	if err := st.CreateAccount(ctx, store.Account{UUID: account, Name: "Acme", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := CreateKey(ctx, st, account, "test", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, key := keyedStore(t)
 	h := newHandler(Config{Store: st, MaxBody: 1 << 20, MaxInFlight: 2 << 20, Now: time.Now})
 	reserved := make(chan int64, 10)
 	h.reserved = func(n int64) { reserved <- n }
@@ -113,7 +100,7 @@ func TestInFlightBudget(t *testing.T) {
 			t.Errorf("request %d within the budget: %d %s %v", i+1, r.status, r.body, r.err)
 		}
 	}
-	if head, _ := st.HeadPosition(ctx, account, events.ItemUsages); head != 2 {
+	if head, _ := st.HeadPosition(ctx, testAccount, events.ItemUsages); head != 2 {
 		t.Errorf("head position %d, want 2: nothing of the refused request stored", head)
 	}
 	resp = send(bytes.NewReader(third), len(third))
@@ -138,20 +125,7 @@ func FuzzHandler(f *testing.F) {
 	for _, s := range []string{"[", "[   ", `[{"uuid":"X"},`, "[" + string(ev) + "]", string(ev) + "\n" + string(ev), "[" + string(ev) + ",", "", "\n\n", "[]", "{"} {
 		f.Add([]byte(s))
 	}
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer st.Close()
-	const account = "HHHHHHHHHHHHHHHHHHHHHHHHHH"
-	if err := st.CreateAccount(ctx, store.Account{UUID: account, Name: "Acme", CreatedAt: time.Now()}); err != nil {
-		f.Fatal(err)
-	}
-	key, _, err := CreateKey(ctx, st, account, "fuzz", time.Now())
-	if err != nil {
-		f.Fatal(err)
-	}
+	st, key := keyedStore(f)
 	srv := httptest.NewServer(NewHandler(Config{Store: st, MaxBody: 1 << 20}))
 	defer srv.Close()
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -179,3 +153,24 @@ func FuzzHandler(f *testing.F) {
 		}
 	})
 }
+
+// keyedStore opens a SQLite store in a temporary directory, closed when
+// the test ends, with the account testAccount and an ingest key for it.
+func keyedStore(t testing.TB) (*sqlite.DB, string) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.CreateAccount(t.Context(), store.Account{UUID: testAccount, Name: "Acme", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := CreateKey(t.Context(), st, testAccount, "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, key
+}
+
+const testAccount = "HHHHHHHHHHHHHHHHHHHHHHHHHH"

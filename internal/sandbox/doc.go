@@ -1,10 +1,9 @@
 // Package sandbox makes Logbook a test bench for Events API connectors:
 // scenarios (YAML scripts of steps, each a trigger and a verb) that add
 // events or inject faults into the Events API through its Guard and
-// Observe hooks and a ResponseWriter wrapper, and the connector scorecard,
-// per-token aggregates of what a connector did (events delivered and
-// replayed, spinning after drained replies, Retry-After honoured) kept in
-// memory and added to the store's counters periodically.
+// Observe hooks and a ResponseWriter wrapper. The connector scorecard that
+// grades what a connector did under them is its own package,
+// internal/scorecard.
 //
-// The schema and the scorecard's definitions are in docs/sandbox.md.
+// The schema is in docs/sandbox.md.
 package sandbox

@@ -23,6 +23,7 @@ import (
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/sandbox"
+	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/servertest"
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -366,12 +367,12 @@ func tokenID(t *testing.T, srv *servertest.Server, raw string) store.Token {
 	return v.Token
 }
 
-func (b *bundle) report(t *testing.T, tok store.Token) sandbox.Scorecard {
+func (b *bundle) report(t *testing.T, tok store.Token) scorecard.Card {
 	t.Helper()
 	if err := b.srv.Scorecards.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := sandbox.Report(context.Background(), b.srv.Store, tok, time.Time{})
+	sc, err := scorecard.Report(context.Background(), b.srv.Store, tok, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +411,7 @@ func TestGoodClientScoresClean(t *testing.T) {
 		}
 	}
 	sc := b.report(t, tokenID(t, b.srv, b.srv.Token))
-	want := sandbox.StreamScore{Feature: events.AuditEvents, Available: 250, Delivered: 250, Requests: 5}
+	want := scorecard.StreamScore{Feature: events.AuditEvents, Available: 250, Delivered: 250, Requests: 5}
 	if diff := cmp.Diff(want, sc.Streams[0]); diff != "" {
 		t.Errorf("auditevents (-want +got):\n%s", diff)
 	}
@@ -463,7 +464,7 @@ func TestRetryAfterIgnoredCaught(t *testing.T) {
 				b.clock.Advance(tc.wait)
 			}
 			sc := b.report(t, tokenID(t, b.srv, b.srv.Token))
-			want := sandbox.TooManyRequests{Received: 2, RetryAfterHonored: tc.honoured, RetryAfterIgnored: tc.ignored}
+			want := scorecard.TooManyRequests{Received: 2, RetryAfterHonored: tc.honoured, RetryAfterIgnored: tc.ignored}
 			if diff := cmp.Diff(want, sc.TooMany); diff != "" {
 				t.Errorf("429s (-want +got):\n%s", diff)
 			}
@@ -552,7 +553,7 @@ func TestAdminAPI(t *testing.T) {
 	}
 	tok := tokenID(t, srv, srv.Token)
 	code, body = call("GET", "/tokens/"+tok.ID+"/scorecard", "")
-	var sc sandbox.Scorecard
+	var sc scorecard.Card
 	_ = json.Unmarshal([]byte(body), &sc)
 	if code != 200 || sc.TokenID != tok.ID || sc.Requests != 2 || sc.ServerErrors != 1 {
 		t.Errorf("scorecard: %d %s", code, body)
@@ -595,7 +596,7 @@ func TestRateLimitEndToEnd(t *testing.T) {
 	if err := srv.Scorecards.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := sandbox.Report(context.Background(), srv.Store, tokenID(t, srv, srv.Token), time.Time{})
+	sc, err := scorecard.Report(context.Background(), srv.Store, tokenID(t, srv, srv.Token), time.Time{})
 	if err != nil || sc.TooMany.Received != 1 {
 		t.Errorf("scorecard 429s = %+v, %v; want 1", sc.TooMany, err)
 	}

@@ -1,4 +1,4 @@
-package sandbox
+package scorecard
 
 import (
 	"context"
@@ -374,8 +374,8 @@ func (t *Tracker) Run(ctx context.Context, interval time.Duration, onErr func(er
 	}
 }
 
-// Scorecard is what a connector did with one token.
-type Scorecard struct {
+// Card is the scorecard of one token: what a connector did with it.
+type Card struct {
 	TokenID   string `json:"token_id"`
 	TokenName string `json:"token_name"`
 	// WrittenAt is when a server last wrote this token's numbers to the
@@ -424,11 +424,11 @@ type Store interface {
 
 // Report reads the persisted scorecard of tok (call Flush first for the
 // latest numbers). Available counts events with timestamps after since.
-func Report(ctx context.Context, st Store, tok store.Token, since time.Time) (Scorecard, error) {
+func Report(ctx context.Context, st Store, tok store.Token, since time.Time) (Card, error) {
 	read := func(metric string, f events.Feature) (int64, error) {
 		return st.IncrCounter(ctx, counterKey(tok.ID, metric, f), totalsWindow, 0)
 	}
-	sc := Scorecard{TokenID: tok.ID, TokenName: tok.Name, Streams: []StreamScore{}, Problems: []string{}}
+	sc := Card{TokenID: tok.ID, TokenName: tok.Name, Streams: []StreamScore{}, Problems: []string{}}
 	var err error
 	get := func(metric string, f events.Feature) int64 {
 		if err != nil {
