@@ -62,27 +62,13 @@ func setup(t *testing.T) testBundle {
 	return tb
 }
 
-// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
-// way the configuration file hands it to New.
-func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
-	t.Helper()
-	return sinktest.Config(t, "jetstream", "nats", doc, env)
-}
+// harness builds sinks from YAML the way the configuration file hands it
+// to New.
+var harness = sinktest.Harness{New: New, Type: "nats", Name: "jetstream", Env: map[string]string{"NATS_PW": "s3cret-nats-pw"}}
 
 func newTestSink(t testing.TB, doc string) *Sink {
 	t.Helper()
-	s, err := New(sinkConfig(t, doc, nil))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s.(*Sink)
-}
-
-// loadBatch reads the sample audit events (from the Cribl pack fixture).
-func loadBatch(t testing.TB) forward.Batch {
-	t.Helper()
-	return sinktest.AuditBatch(t)
+	return harness.Open(t, doc).(*Sink)
 }
 
 type storedMsg struct {
@@ -125,7 +111,7 @@ func TestWriteDuplicateBatchStoredOnce(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
 	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\ncreate_stream: true\nstorage: memory\n", natsURL(), tb.subject, tb.stream))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	for i := range 3 {
 		if err := s.Write(t.Context(), b); err != nil {
 			t.Fatalf("Write #%d: %v", i+1, err)
@@ -158,7 +144,7 @@ func TestWriteFeatureSubjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\n", natsURL(), tb.subject, tb.stream))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	var all []storedMsg
 	for _, f := range events.AllFeatures {
 		fb := forward.Batch{Source: b.Source, Feature: f, Events: b.Events[:2]}
@@ -178,7 +164,7 @@ func TestWriteRejectsOversized(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
 	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\ncreate_stream: true\nstorage: memory\nmax_msg_size: 2048\n", natsURL(), tb.subject, tb.stream))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: events.NewID(), Data: []byte(`{"pad":"` + strings.Repeat("x", 4096) + `"}`)}
 	b.Events = append(b.Events[:2:2], big, b.Events[2])
 	err := s.Write(t.Context(), b)
@@ -212,7 +198,7 @@ func TestWriteTemporaryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestSink(t, tt.doc)
-			err := s.Write(t.Context(), loadBatch(t))
+			err := s.Write(t.Context(), sinktest.AuditBatch(t))
 			var rej *forward.RejectedError
 			if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Write = %v, want a temporary error with %q", err, tt.wantErr)
@@ -242,10 +228,7 @@ func TestNewValidates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(sinkConfig(t, tt.doc, map[string]string{"NATS_PW": "pw"}))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New = %v, want an error with %q", err, tt.want)
-			}
+			harness.Refused(t, tt.doc, tt.want)
 		})
 	}
 }
@@ -263,7 +246,7 @@ func BenchmarkWrite(b *testing.B) {
 	stream := "LOGBOOKBENCH_" + strings.ToUpper(id)
 	defer func() { _ = js.DeleteStream(context.Background(), stream) }()
 	s := newTestSink(b, fmt.Sprintf("url: %s\nsubject: logbookbench.%s.{feature}\nstream: %s\ncreate_stream: true\nstorage: memory\n", natsURL(), id, stream))
-	sample := loadBatch(b)
+	sample := sinktest.AuditBatch(b)
 	page := forward.Batch{Source: "bench", Feature: events.AuditEvents, Events: make([]forward.Event, 1000)}
 	b.SetBytes(int64(len(sample.Events[0].Data)) * int64(len(page.Events)))
 	for b.Loop() {

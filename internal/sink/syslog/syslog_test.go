@@ -17,27 +17,13 @@ import (
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
-// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
-// way the configuration file hands it to New.
-func sinkConfig(t testing.TB, doc string) forward.SinkConfig {
-	t.Helper()
-	return sinktest.Config(t, "syslog", "syslog", doc, nil)
-}
+// harness builds sinks from YAML the way the configuration file hands it
+// to New.
+var harness = sinktest.Harness{New: New, Type: "syslog", Name: "syslog"}
 
 func newTestSink(t testing.TB, doc string) *Sink {
 	t.Helper()
-	s, err := New(sinkConfig(t, doc))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s.(*Sink)
-}
-
-// loadBatch reads the sample audit events (from the Cribl pack fixture).
-func loadBatch(t testing.TB) forward.Batch {
-	t.Helper()
-	return sinktest.AuditBatch(t)
+	return harness.Open(t, doc).(*Sink)
 }
 
 func TestFormat(t *testing.T) {
@@ -104,7 +90,7 @@ func TestRsyslog(t *testing.T) {
 				testenv.Unavailable(t, "rsyslog-gnutls is not installed (apt-get install rsyslog-gnutls)")
 			}
 			s := newTestSink(t, "network: "+n.network+"\nhostname: forwarder-1\n"+n.extra)
-			b := loadBatch(t)
+			b := sinktest.AuditBatch(t)
 			if err := s.Write(t.Context(), b); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
@@ -157,7 +143,7 @@ func TestRsyslogRestart(t *testing.T) {
 				doc += "ca_file: " + filepath.Join(r.dir, "ca.pem") + "\n"
 			}
 			s := newTestSink(t, doc)
-			b := loadBatch(t)
+			b := sinktest.AuditBatch(t)
 			first := forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[:3]}
 			second := forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[3:]}
 			if err := s.Write(t.Context(), first); err != nil {
@@ -180,7 +166,7 @@ func TestWriteReceiverDown(t *testing.T) {
 	t.Parallel()
 	port := freeTCPPort(t) // nothing listens there now
 	s := newTestSink(t, fmt.Sprintf("address: 127.0.0.1:%d\ntimeout: 2s\n", port))
-	err := s.Write(t.Context(), loadBatch(t))
+	err := s.Write(t.Context(), sinktest.AuditBatch(t))
 	var rej *forward.RejectedError
 	if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), "syslog: dial tcp 127.0.0.1:"+strconv.Itoa(port)) {
 		t.Fatalf("Write = %v, want a temporary dial error", err)
@@ -191,7 +177,7 @@ func TestWriteUDPTooLarge(t *testing.T) {
 	t.Parallel()
 	r := startRsyslogd(t)
 	s := newTestSink(t, fmt.Sprintf("network: udp\naddress: 127.0.0.1:%d\nhostname: forwarder-1\n", r.udpPort))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: "BIG", Data: []byte(`{"pad":"` + strings.Repeat("x", MaxUDPMessage) + `"}`)}
 	b.Events = append(b.Events[:1:1], big, b.Events[1])
 	err := s.Write(t.Context(), b)
@@ -227,10 +213,7 @@ func TestNewValidates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(sinkConfig(t, tt.doc))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New = %v, want an error with %q", err, tt.want)
-			}
+			harness.Refused(t, tt.doc, tt.want)
 		})
 	}
 }
