@@ -220,25 +220,16 @@ func TestIndexName(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want []string
-	}{
-		{"missing url", "index: x\n", []string{"url: required"}},
-		{"bad url", "url: es.example.com:9200\n", []string{"url: must be an http or https URL"}},
-		{"upper-case index", "url: http://x\nindex: Logs\n", []string{"index: must be lower case"}},
-		{"index starting with _", "url: http://x\nindex: _x\n", []string{"index: must not start with _"}},
-		{"unknown feature", "url: http://x\nindexes: {logins: x}\n", []string{`indexes: unknown feature "logins"`}},
-		{"password without user", "url: http://x\npassword_env: ES_PASSWORD\n", []string{"username: required"}},
-		{"both auths", "url: http://x\nusername: u\npassword_env: ES_PASSWORD\napi_key_env: ES_API_KEY\n", []string{"give either an API key or a username"}},
-		{"unset env", "url: http://x\napi_key_env: NOPE\n", []string{"api_key_env: environment variable NOPE is not set"}},
-		{"negative size", "url: http://x\nmax_request_bytes: -1\n", []string{"max_request_bytes: must not be negative"}},
-		{"unknown key", "url: http://x\nindex_name: x\n", []string{"index_name"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			harness.Refused(t, tt.doc, tt.want...) // and not the password
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{
+		{Name: "missing url", Doc: "index: x\n", Want: []string{"url: required"}},
+		{Name: "bad url", Doc: "url: es.example.com:9200\n", Want: []string{"url: must be an http or https URL"}},
+		{Name: "upper-case index", Doc: "url: http://x\nindex: Logs\n", Want: []string{"index: must be lower case"}},
+		{Name: "index starting with _", Doc: "url: http://x\nindex: _x\n", Want: []string{"index: must not start with _"}},
+		{Name: "unknown feature", Doc: "url: http://x\nindexes: {logins: x}\n", Want: []string{`indexes: unknown feature "logins"`}},
+		{Name: "password without user", Doc: "url: http://x\npassword_env: ES_PASSWORD\n", Want: []string{"username: required"}},
+		{Name: "both auths", Doc: "url: http://x\nusername: u\npassword_env: ES_PASSWORD\napi_key_env: ES_API_KEY\n", Want: []string{"give either an API key or a username"}},
+		{Name: "unset env", Doc: "url: http://x\napi_key_env: NOPE\n", Want: []string{"api_key_env: environment variable NOPE is not set"}},
+		{Name: "negative size", Doc: "url: http://x\nmax_request_bytes: -1\n", Want: []string{"max_request_bytes: must not be negative"}},
+		{Name: "unknown key", Doc: "url: http://x\nindex_name: x\n", Want: []string{"index_name"}},
+	})
 }

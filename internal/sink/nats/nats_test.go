@@ -209,28 +209,19 @@ func TestWriteTemporaryErrors(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want string
-	}{
-		{"bad url", "url: http://x:4222\n", "url: \"http://x:4222\" is not a nats://"},
-		{"wildcard subject", "subject: logbook.*\n", "subject: must not contain wildcards"},
-		{"partial placeholder", "subject: logbook.x{feature}\n", "subject: placeholder in \"x{feature}\" must be a whole token"},
-		{"empty token", "subject: logbook..x\n", "subject: has an empty token"},
-		{"create without stream", "create_stream: true\n", "create_stream: needs stream"},
-		{"dotted stream", "stream: a.b\n", "stream: \"a.b\" must not contain"},
-		{"bad storage", "stream: A\nstorage: disk\n", "storage: \"disk\" must be file or memory"},
-		{"password without user", "password_env: NATS_PW\n", "user: required"},
-		{"unset env", "token_env: NOPE\n", "token_env: environment variable NOPE is not set"},
-		{"missing creds", "creds_file: nope.creds\n", "creds_file:"},
-		{"cert without key", "cert_file: c.pem\n", "cert_file, key_file: give both"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			harness.Refused(t, tt.doc, tt.want)
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{
+		{Name: "bad url", Doc: "url: http://x:4222\n", Want: []string{"url: \"http://x:4222\" is not a nats://"}},
+		{Name: "wildcard subject", Doc: "subject: logbook.*\n", Want: []string{"subject: must not contain wildcards"}},
+		{Name: "partial placeholder", Doc: "subject: logbook.x{feature}\n", Want: []string{"subject: placeholder in \"x{feature}\" must be a whole token"}},
+		{Name: "empty token", Doc: "subject: logbook..x\n", Want: []string{"subject: has an empty token"}},
+		{Name: "create without stream", Doc: "create_stream: true\n", Want: []string{"create_stream: needs stream"}},
+		{Name: "dotted stream", Doc: "stream: a.b\n", Want: []string{"stream: \"a.b\" must not contain"}},
+		{Name: "bad storage", Doc: "stream: A\nstorage: disk\n", Want: []string{"storage: \"disk\" must be file or memory"}},
+		{Name: "password without user", Doc: "password_env: NATS_PW\n", Want: []string{"user: required"}},
+		{Name: "unset env", Doc: "token_env: NOPE\n", Want: []string{"token_env: environment variable NOPE is not set"}},
+		{Name: "missing creds", Doc: "creds_file: nope.creds\n", Want: []string{"creds_file:"}},
+		{Name: "cert without key", Doc: "cert_file: c.pem\n", Want: []string{"cert_file, key_file: give both"}},
+	})
 }
 
 // BenchmarkWrite publishes pages of 1,000 distinct events to the real

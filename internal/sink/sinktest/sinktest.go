@@ -96,7 +96,7 @@ func (h Harness) Refused(t testing.TB, doc string, want ...string) error {
 	}
 	for k, v := range h.Env {
 		if v != "" && strings.Contains(err.Error(), v) {
-			t.Errorf("New error %q contains the value of %s", err, k)
+			t.Errorf("New error contains the value of %s (the error is not shown, so neither is the secret)", k)
 		}
 	}
 	return err
@@ -122,4 +122,21 @@ func AuditBatch(t testing.TB) forward.Batch {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Refusal is a configuration a sink's constructor must refuse.
+type Refusal struct {
+	Name string   // the subtest's name
+	Doc  string   // the YAML mapping
+	Want []string // what the error must contain, such as "url: required"
+}
+
+// RefusedAll runs Refused on each case, each in its own subtest.
+func (h Harness) RefusedAll(t *testing.T, cases []Refusal) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			h.Refused(t, c.Doc, c.Want...)
+		})
+	}
 }

@@ -294,25 +294,16 @@ func TestEncodeEventTime(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want []string
-	}{
-		{"missing url and token", "index: main\n", []string{"url: required", "token_file or token_env: one is required"}},
-		{"bad scheme", "url: ftp://x\ntoken_env: HEC_TOKEN\n", []string{"url: must be an http or https URL"}},
-		{"bad channel", "url: http://x\ntoken_env: HEC_TOKEN\nchannel: nope\n", []string{"channel: must be a GUID"}},
-		{"negative timeout", "url: http://x\ntoken_env: HEC_TOKEN\ntimeout: -1s\n", []string{"timeout: must not be negative"}},
-		{"unknown feature", "url: http://x\ntoken_env: HEC_TOKEN\nsourcetypes: {logins: x}\n", []string{`sourcetypes: unknown feature "logins"`}},
-		{"unset env", "url: http://x\ntoken_env: NOT_SET\n", []string{"token_env: environment variable NOT_SET is not set"}},
-		{"unknown key", "url: http://x\ntoken_env: HEC_TOKEN\nsource_type: x\n", []string{"source_type"}},
-		{"missing ca file", "url: https://x\ntoken_env: HEC_TOKEN\nca_file: nope.pem\n", []string{"ca_file:"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			harness.Refused(t, tt.doc, tt.want...)
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{
+		{Name: "missing url and token", Doc: "index: main\n", Want: []string{"url: required", "token_file or token_env: one is required"}},
+		{Name: "bad scheme", Doc: "url: ftp://x\ntoken_env: HEC_TOKEN\n", Want: []string{"url: must be an http or https URL"}},
+		{Name: "bad channel", Doc: "url: http://x\ntoken_env: HEC_TOKEN\nchannel: nope\n", Want: []string{"channel: must be a GUID"}},
+		{Name: "negative timeout", Doc: "url: http://x\ntoken_env: HEC_TOKEN\ntimeout: -1s\n", Want: []string{"timeout: must not be negative"}},
+		{Name: "unknown feature", Doc: "url: http://x\ntoken_env: HEC_TOKEN\nsourcetypes: {logins: x}\n", Want: []string{`sourcetypes: unknown feature "logins"`}},
+		{Name: "unset env", Doc: "url: http://x\ntoken_env: NOT_SET\n", Want: []string{"token_env: environment variable NOT_SET is not set"}},
+		{Name: "unknown key", Doc: "url: http://x\ntoken_env: HEC_TOKEN\nsource_type: x\n", Want: []string{"source_type"}},
+		{Name: "missing ca file", Doc: "url: https://x\ntoken_env: HEC_TOKEN\nca_file: nope.pem\n", Want: []string{"ca_file:"}},
+	})
 }
 
 // BenchmarkWrite sends pages of 1,000 events to the in-process HEC with

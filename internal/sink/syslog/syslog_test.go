@@ -193,27 +193,18 @@ func TestWriteUDPTooLarge(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want string
-	}{
-		{"missing address", "network: tcp\n", "address: required"},
-		{"bad address", "address: localhost\n", `address: "localhost" must be host:port`},
-		{"bad port", "address: localhost:99999\n", `address: port "99999" must be 1 to 65535`},
-		{"bad network", "network: sctp\naddress: h:514\n", `network: "sctp" must be udp, tcp or tls`},
-		{"bad facility", "address: h:514\nfacility: local9\n", `facility: unknown facility "local9"`},
-		{"bad severity", "address: h:514\nseverity: loud\n", `severity: unknown severity "loud"`},
-		{"long msgid", "address: h:514\nmsgids: {auditevents: " + strings.Repeat("x", 33) + "}\n", "msgids.auditevents: must be 1 to 32 characters"},
-		{"space in app name", "address: h:514\napp_name: \"a b\"\n", `app_name: "a b" must be printable ASCII`},
-		{"sd id without pen", "address: h:514\nstructured_data_id: logbook\n", "structured_data_id: \"logbook\" must have the form name@"},
-		{"tls file without tls", "address: h:514\nca_file: ca.pem\n", "only with network: tls"},
-		{"missing ca file", "network: tls\naddress: h:6514\nca_file: nope.pem\n", "ca_file:"},
-		{"negative timeout", "address: h:514\ntimeout: -1s\n", "timeout: must not be negative"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			harness.Refused(t, tt.doc, tt.want)
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{
+		{Name: "missing address", Doc: "network: tcp\n", Want: []string{"address: required"}},
+		{Name: "bad address", Doc: "address: localhost\n", Want: []string{`address: "localhost" must be host:port`}},
+		{Name: "bad port", Doc: "address: localhost:99999\n", Want: []string{`address: port "99999" must be 1 to 65535`}},
+		{Name: "bad network", Doc: "network: sctp\naddress: h:514\n", Want: []string{`network: "sctp" must be udp, tcp or tls`}},
+		{Name: "bad facility", Doc: "address: h:514\nfacility: local9\n", Want: []string{`facility: unknown facility "local9"`}},
+		{Name: "bad severity", Doc: "address: h:514\nseverity: loud\n", Want: []string{`severity: unknown severity "loud"`}},
+		{Name: "long msgid", Doc: "address: h:514\nmsgids: {auditevents: " + strings.Repeat("x", 33) + "}\n", Want: []string{"msgids.auditevents: must be 1 to 32 characters"}},
+		{Name: "space in app name", Doc: "address: h:514\napp_name: \"a b\"\n", Want: []string{`app_name: "a b" must be printable ASCII`}},
+		{Name: "sd id without pen", Doc: "address: h:514\nstructured_data_id: logbook\n", Want: []string{"structured_data_id: \"logbook\" must have the form name@"}},
+		{Name: "tls file without tls", Doc: "address: h:514\nca_file: ca.pem\n", Want: []string{"only with network: tls"}},
+		{Name: "missing ca file", Doc: "network: tls\naddress: h:6514\nca_file: nope.pem\n", Want: []string{"ca_file:"}},
+		{Name: "negative timeout", Doc: "address: h:514\ntimeout: -1s\n", Want: []string{"timeout: must not be negative"}},
+	})
 }
