@@ -90,3 +90,22 @@ func TestAppendOneLine(t *testing.T) {
 		})
 	}
 }
+
+func TestHTTPOptionsClient(t *testing.T) {
+	var errs OptionErrors
+	o := HTTPOptions{}
+	c := o.Client(&errs, 30*time.Second)
+	if err := errs.Err(); err != nil || c == nil || c.Timeout != 30*time.Second || o.Timeout != 30*time.Second {
+		t.Fatalf("Client of empty options = %v, %v; want a client with the default timeout", c, err)
+	}
+	o = HTTPOptions{Timeout: -time.Second, CAFile: filepath.Join(t.TempDir(), "nope.pem")}
+	if c := o.Client(&errs, 30*time.Second); c != nil {
+		t.Errorf("Client with a missing ca_file = %v, want nil", c)
+	}
+	err := errs.Err()
+	for _, want := range []string{"timeout: must not be negative", "ca_file: "} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Err = %v, want one naming %q", err, want)
+		}
+	}
+}

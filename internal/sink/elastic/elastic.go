@@ -46,12 +46,9 @@ type Options struct {
 	// MaxRequestBytes bounds one bulk body before compression; default
 	// 5 MiB. A larger event is sent alone.
 	MaxRequestBytes int `yaml:"max_request_bytes"`
-	// Timeout bounds one HTTP request; default 60s.
-	Timeout time.Duration `yaml:"timeout"`
-	// CAFile is a PEM bundle of CAs to trust instead of the system's.
-	CAFile string `yaml:"ca_file"`
-	// InsecureSkipVerify disables TLS certificate checks (tests only).
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// HTTPOptions are timeout (one request, default 60s), ca_file and
+	// insecure_skip_verify.
+	forward.HTTPOptions `yaml:",inline"`
 }
 
 // Defaults of the options left empty.
@@ -134,7 +131,6 @@ func NewSink(name string, o Options, auth Auth, logger *slog.Logger) (*Sink, err
 		o.DateFormat = DefaultDateFormat
 	}
 	forward.NonNegative(&errs, "max_request_bytes", &o.MaxRequestBytes, DefaultMaxRequestBytes)
-	forward.NonNegative(&errs, "timeout", &o.Timeout, DefaultTimeout)
 	var authz string
 	switch {
 	case auth.APIKey != "" && auth.Username != "":
@@ -149,8 +145,7 @@ func NewSink(name string, o Options, auth Auth, logger *slog.Logger) (*Sink, err
 		req.SetBasicAuth(auth.Username, auth.Password)
 		authz = req.Header.Get("Authorization")
 	}
-	tlsConf, err := forward.TLSConfig(o.CAFile, o.InsecureSkipVerify)
-	errs.Add(err)
+	client := o.Client(&errs, DefaultTimeout)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -161,7 +156,7 @@ func NewSink(name string, o Options, auth Auth, logger *slog.Logger) (*Sink, err
 		name:   name,
 		opts:   o,
 		auth:   authz,
-		client: forward.HTTPClient(tlsConf, o.Timeout),
+		client: client,
 		log:    logger,
 	}, nil
 }

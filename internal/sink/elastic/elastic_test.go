@@ -231,5 +231,7 @@ func TestNewValidates(t *testing.T) {
 		{Name: "unset env", Doc: "url: http://x\napi_key_env: NOPE\n", Want: []string{"api_key_env: environment variable NOPE is not set"}},
 		{Name: "negative size", Doc: "url: http://x\nmax_request_bytes: -1\n", Want: []string{"max_request_bytes: must not be negative"}},
 		{Name: "unknown key", Doc: "url: http://x\nindex_name: x\n", Want: []string{"index_name"}},
+		{Name: "negative timeout", Doc: "url: http://x\ntimeout: -1s\n", Want: []string{"timeout: must not be negative"}},
+		{Name: "missing ca file", Doc: "url: https://x\nca_file: nope.pem\n", Want: []string{"ca_file:"}},
 	})
 }

@@ -58,12 +58,9 @@ type Options struct {
 	// MaxRequestBytes bounds one request body before compression;
 	// default 1 MiB. A larger event is sent alone.
 	MaxRequestBytes int `yaml:"max_request_bytes"`
-	// Timeout bounds one HTTP request; default 30s.
-	Timeout time.Duration `yaml:"timeout"`
-	// CAFile is a PEM bundle of CAs to trust instead of the system's.
-	CAFile string `yaml:"ca_file"`
-	// InsecureSkipVerify disables TLS certificate checks (tests only).
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// HTTPOptions are timeout (one request, default 30s), ca_file and
+	// insecure_skip_verify.
+	forward.HTTPOptions `yaml:",inline"`
 }
 
 // Defaults of the options left empty.
@@ -145,10 +142,8 @@ func NewSink(name string, o Options, token string, logger *slog.Logger) (*Sink, 
 	}
 	forward.NonNegative(&errs, "ack_poll_interval", &o.AckPollInterval, DefaultAckPollInterval)
 	forward.NonNegative(&errs, "ack_timeout", &o.AckTimeout, DefaultAckTimeout)
-	forward.NonNegative(&errs, "timeout", &o.Timeout, DefaultTimeout)
 	forward.NonNegative(&errs, "max_request_bytes", &o.MaxRequestBytes, DefaultMaxRequestBytes)
-	tlsConf, err := forward.TLSConfig(o.CAFile, o.InsecureSkipVerify)
-	errs.Add(err)
+	client := o.Client(&errs, DefaultTimeout)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -160,7 +155,7 @@ func NewSink(name string, o Options, token string, logger *slog.Logger) (*Sink, 
 		opts:    o,
 		token:   token,
 		channel: o.Channel,
-		client:  forward.HTTPClient(tlsConf, o.Timeout),
+		client:  client,
 		log:     logger,
 	}, nil
 }
