@@ -1,6 +1,8 @@
 package forward
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/tls"
 	"net/http"
 	"time"
@@ -38,4 +40,42 @@ func (o *HTTPOptions) Client(errs *OptionErrors, def time.Duration) *http.Client
 		return nil
 	}
 	return HTTPClient(tlsConf, o.Timeout)
+}
+
+// RequestBody is an HTTP request body being written, gzip-compressed as
+// it is written when the sink's gzip option is on.
+type RequestBody struct {
+	buf bytes.Buffer
+	zw  *gzip.Writer
+}
+
+// NewRequestBody returns an empty body, compressed when gz is true.
+func NewRequestBody(gz bool) *RequestBody {
+	b := &RequestBody{}
+	if gz {
+		b.zw = gzip.NewWriter(&b.buf)
+	}
+	return b
+}
+
+// Write adds p to the body.
+func (b *RequestBody) Write(p []byte) (int, error) {
+	if b.zw != nil {
+		return b.zw.Write(p)
+	}
+	return b.buf.Write(p)
+}
+
+// Gzip reports whether the body is compressed, so the request needs
+// "Content-Encoding: gzip".
+func (b *RequestBody) Gzip() bool { return b.zw != nil }
+
+// Finish completes the gzip stream and returns the bytes to send.
+func (b *RequestBody) Finish() (*bytes.Buffer, error) {
+	if b.zw != nil {
+		if err := b.zw.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return &b.buf, nil
 }

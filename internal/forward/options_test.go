@@ -1,7 +1,9 @@
 package forward
 
 import (
+	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +108,34 @@ func TestHTTPOptionsClient(t *testing.T) {
 	for _, want := range []string{"timeout: must not be negative", "ca_file: "} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Err = %v, want one naming %q", err, want)
+		}
+	}
+}
+
+func TestRequestBody(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		b := NewRequestBody(gz)
+		for _, p := range []string{`{"a":1}`, "\n", `{"b":2}`} {
+			if _, err := b.Write([]byte(p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if b.Gzip() != gz {
+			t.Errorf("Gzip = %v, want %v", b.Gzip(), gz)
+		}
+		body, err := b.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = body
+		if gz {
+			if r, err = gzip.NewReader(body); err != nil {
+				t.Fatalf("gzip body: %v", err)
+			}
+		}
+		got, err := io.ReadAll(r)
+		if want := "{\"a\":1}\n{\"b\":2}"; err != nil || string(got) != want {
+			t.Errorf("gzip=%v: body = %q, %v; want %q", gz, got, err, want)
 		}
 	}
 }

@@ -29,7 +29,6 @@ package httpsink
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -184,13 +183,7 @@ func IdempotencyKey(evs []forward.Event) string {
 }
 
 func (s *Sink) post(ctx context.Context, evs []forward.Event) (int, string, error) {
-	var body bytes.Buffer
-	var w io.Writer = &body
-	var gz *gzip.Writer
-	if s.gzip {
-		gz = gzip.NewWriter(&body)
-		w = gz
-	}
+	w := forward.NewRequestBody(s.gzip)
 	if !s.ndjson {
 		w.Write([]byte{'['})
 	}
@@ -210,12 +203,11 @@ func (s *Sink) post(ctx context.Context, evs []forward.Event) (int, string, erro
 	if !s.ndjson {
 		w.Write([]byte{']'})
 	}
-	if gz != nil {
-		if err := gz.Close(); err != nil {
-			return 0, "", err
-		}
+	body, err := w.Finish()
+	if err != nil {
+		return 0, "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, "POST", s.url, &body)
+	req, err := http.NewRequestWithContext(ctx, "POST", s.url, body)
 	if err != nil {
 		return 0, "", err
 	}

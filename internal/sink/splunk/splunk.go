@@ -2,7 +2,6 @@ package splunk
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -336,26 +335,19 @@ func encodeEvent(prefix []byte, ev forward.Event) []byte {
 
 // send posts the events chunk (indexes into objs) in one request.
 func (s *Sink) send(ctx context.Context, objs [][]byte, chunk []int) (hecReply, int, error) {
-	var body bytes.Buffer
-	var w io.Writer = &body
-	var zw *gzip.Writer
-	if s.opts.Gzip {
-		zw = gzip.NewWriter(&body)
-		w = zw
-	}
+	rb := forward.NewRequestBody(s.opts.Gzip)
 	for _, i := range chunk {
-		_, _ = w.Write(objs[i])
+		_, _ = rb.Write(objs[i])
 	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return hecReply{}, 0, fmt.Errorf("splunk hec: gzip: %w", err)
-		}
+	body, err := rb.Finish()
+	if err != nil {
+		return hecReply{}, 0, fmt.Errorf("splunk hec: gzip: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint("/services/collector/event"), &body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint("/services/collector/event"), body)
 	if err != nil {
 		return hecReply{}, 0, fmt.Errorf("splunk hec: %w", err)
 	}
-	if zw != nil {
+	if rb.Gzip() {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
 	return s.do(req)
