@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/tls"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -16,6 +17,13 @@ func HTTPClient(tlsConf *tls.Config, timeout time.Duration) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConf
 	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
+// IsHTTPURL reports whether raw is an absolute http or https URL with a
+// host, as a sink's url option must be.
+func IsHTTPURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // HTTPOptions are the options of a sink that posts over HTTP(S), embedded

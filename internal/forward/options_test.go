@@ -139,3 +139,19 @@ func TestRequestBody(t *testing.T) {
 		}
 	}
 }
+
+func TestIsHTTPURL(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://es.example.com:9200": true,
+		"http://127.0.0.1:8088/x":     true,
+		"":                            false,
+		"es.example.com:9200":         false,
+		"ftp://x":                     false,
+		"https://":                    false,
+		"http://[::1":                 false,
+	} {
+		if got := IsHTTPURL(raw); got != want {
+			t.Errorf("IsHTTPURL(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}

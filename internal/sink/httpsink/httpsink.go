@@ -36,7 +36,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -89,10 +88,9 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 // header.
 func Open(name string, o Options, token string) (*Sink, error) {
 	var errs forward.OptionErrors
-	u, err := url.Parse(o.URL)
 	if o.URL == "" {
 		errs.Addf("url: required")
-	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	} else if !forward.IsHTTPURL(o.URL) {
 		errs.Addf("url: %q is not an http or https URL", o.URL)
 	}
 	switch o.Format {
@@ -126,6 +124,7 @@ func Open(name string, o Options, token string) (*Sink, error) {
 	}
 	var tlsConf *tls.Config // nil: Go's defaults
 	if o.CAFile != "" {
+		var err error
 		tlsConf, err = forward.TLSConfig(o.CAFile, false)
 		errs.Add(err)
 	}

@@ -111,7 +111,7 @@ func NewSink(name string, o Options, token string, logger *slog.Logger) (*Sink, 
 	var errs forward.OptionErrors
 	if o.URL == "" {
 		errs.Addf("url: required")
-	} else if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	} else if !forward.IsHTTPURL(o.URL) {
 		errs.Addf("url: must be an http or https URL with a host, such as https://splunk.example.com:8088")
 	}
 	if token == "" {
