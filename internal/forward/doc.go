@@ -40,12 +40,18 @@
 //     the option's key and a colon ("url: must be http or https"). The
 //     forwarder prefixes the sink's YAML path, so operators read
 //     "sinks[1].url: must be http or https". Wrap several problems with
-//     errors.Join; each line is reported.
+//     errors.Join; each line is reported. OptionErrors collects them in
+//     that shape, and NonNegative checks a count or duration and fills its
+//     default.
 //   - Do no network I/O and create no files: "logbook forward validate"
 //     calls the constructor and then Close. Connect lazily in Write.
 //   - Never put a secret in an error or a log line. Use cfg.Secret for
-//     token_file/token_env style options, and cfg.Path for file paths
-//     (relative paths are relative to the configuration file).
+//     token_file/token_env style options (cfg.OptionalSecret when the
+//     secret may be left out), and cfg.Path for file paths (relative paths
+//     are relative to the configuration file).
+//   - An HTTP sink takes its client from HTTPClient and its TLS settings
+//     from TLSConfig, so every sink treats ca_file, proxies and timeouts
+//     alike.
 //   - Log through cfg.Logger (never nil).
 //
 // Rules for Write (see Sink for the full contract):

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,23 @@ type Event struct {
 	UUID string
 	Time time.Time
 	Data json.RawMessage
+}
+
+// AppendOneLine appends doc, an event's Data, to dst as one line of a
+// line-oriented format (NDJSON, syslog) without the newline: trimmed of
+// surrounding white space, and compacted when the Events API sent it
+// indented over several lines. A document that is not valid JSON is
+// appended trimmed but otherwise as it is.
+func AppendOneLine(dst, doc []byte) []byte {
+	doc = bytes.TrimSpace(doc)
+	if bytes.IndexByte(doc, '\n') < 0 {
+		return append(dst, doc...)
+	}
+	buf := bytes.NewBuffer(dst)
+	if json.Compact(buf, doc) != nil {
+		return append(dst, doc...)
+	}
+	return buf.Bytes()
 }
 
 // Batch is one page of one stream.

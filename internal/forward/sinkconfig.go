@@ -79,3 +79,12 @@ func ReadSecret(key, path, env string, getenv func(string) string) (string, erro
 	}
 	return "", errors.New(key + "_file or " + key + "_env: one is required")
 }
+
+// OptionalSecret is Secret for a secret the sink can do without: when
+// neither fileOpt nor envOpt is set it returns "" and no error.
+func (c SinkConfig) OptionalSecret(key, fileOpt, envOpt string) (string, error) {
+	if fileOpt == "" && envOpt == "" {
+		return "", nil
+	}
+	return c.Secret(key, fileOpt, envOpt)
+}

@@ -282,19 +282,9 @@ func cutTornLine(f *os.File) error {
 	if err != nil || info.Size() == 0 {
 		return err
 	}
-	buf := make([]byte, 4096)
-	for end := info.Size(); end > 0; {
-		n := min(int64(len(buf)), end)
-		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
-			return err
-		}
-		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			if keep := end - n + int64(i) + 1; keep < info.Size() {
-				return f.Truncate(keep)
-			}
-			return nil
-		}
-		end -= n
+	keep, err := atomicfile.CompleteLines(f, info.Size())
+	if err != nil || keep == info.Size() {
+		return err
 	}
-	return f.Truncate(0)
+	return f.Truncate(keep)
 }

@@ -46,12 +46,9 @@ type Options struct {
 	// MaxRequestBytes bounds one bulk body before compression; default
 	// 5 MiB. A larger event is sent alone.
 	MaxRequestBytes int `yaml:"max_request_bytes"`
-	// Timeout bounds one HTTP request; default 60s.
-	Timeout time.Duration `yaml:"timeout"`
-	// CAFile is a PEM bundle of CAs to trust instead of the system's.
-	CAFile string `yaml:"ca_file"`
-	// InsecureSkipVerify disables TLS certificate checks (tests only).
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// HTTPOptions are timeout (one request, default 60s), ca_file and
+	// insecure_skip_verify.
+	forward.HTTPOptions `yaml:",inline"`
 }
 
 // Defaults of the options left empty.
@@ -80,32 +77,24 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 	if err := cfg.Decode(&o); err != nil {
 		return nil, err
 	}
-	var errs []error
+	var errs forward.OptionErrors
 	var auth Auth
 	if o.Username != "" || o.PasswordFile != "" || o.PasswordEnv != "" {
 		if o.Username == "" {
-			errs = append(errs, errors.New("username: required with password_file or password_env"))
+			errs.Addf("username: required with password_file or password_env")
 		}
 		pw, err := cfg.Secret("password", o.PasswordFile, o.PasswordEnv)
-		if err != nil {
-			errs = append(errs, err)
-		}
+		errs.Add(err)
 		auth.Username, auth.Password = o.Username, pw
 	}
-	if o.APIKeyFile != "" || o.APIKeyEnv != "" {
-		key, err := cfg.Secret("api_key", o.APIKeyFile, o.APIKeyEnv)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		auth.APIKey = key
-	}
+	key, err := cfg.OptionalSecret("api_key", o.APIKeyFile, o.APIKeyEnv)
+	errs.Add(err)
+	auth.APIKey = key
 	o.CAFile = cfg.Path(o.CAFile)
 	s, err := NewSink(cfg.Name, o, auth, cfg.Logger)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	errs.Add(err)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -119,72 +108,55 @@ type Auth struct {
 // NewSink builds a sink from decoded options and credentials. It checks
 // every option, fills the defaults and does no I/O beyond reading CAFile.
 func NewSink(name string, o Options, auth Auth, logger *slog.Logger) (*Sink, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var errs forward.OptionErrors
 	if o.URL == "" {
-		bad("url: required")
-	} else if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("url: must be an http or https URL with a host, such as https://es.example.com:9200")
+		errs.Addf("url: required")
+	} else if !forward.IsHTTPURL(o.URL) {
+		errs.Addf("url: must be an http or https URL with a host, such as https://es.example.com:9200")
 	}
 	if o.Index == "" {
 		o.Index = DefaultIndex
 	}
 	if err := checkIndexTemplate(o.Index); err != nil {
-		bad("index: %v", err)
+		errs.Addf("index: %v", err)
 	}
 	for k, v := range o.Indexes {
 		if !events.Feature(k).Valid() {
-			bad("indexes: unknown feature %q", k)
+			errs.Addf("indexes: unknown feature %q", k)
 		} else if err := checkIndexTemplate(v); err != nil {
-			bad("indexes.%s: %v", k, err)
+			errs.Addf("indexes.%s: %v", k, err)
 		}
 	}
 	if o.DateFormat == "" {
 		o.DateFormat = DefaultDateFormat
 	}
-	switch {
-	case o.MaxRequestBytes < 0:
-		bad("max_request_bytes: must not be negative")
-	case o.MaxRequestBytes == 0:
-		o.MaxRequestBytes = DefaultMaxRequestBytes
-	}
-	switch {
-	case o.Timeout < 0:
-		bad("timeout: must not be negative")
-	case o.Timeout == 0:
-		o.Timeout = DefaultTimeout
-	}
+	forward.NonNegative(&errs, "max_request_bytes", &o.MaxRequestBytes, DefaultMaxRequestBytes)
 	var authz string
 	switch {
 	case auth.APIKey != "" && auth.Username != "":
-		bad("api_key_file, username: give either an API key or a username and password")
+		errs.Addf("api_key_file, username: give either an API key or a username and password")
 	case auth.APIKey != "":
 		authz = "ApiKey " + auth.APIKey
 	case auth.Username != "":
 		if strings.Contains(auth.Username, ":") {
-			bad("username: must not contain ':'")
+			errs.Addf("username: must not contain ':'")
 		}
 		req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
 		req.SetBasicAuth(auth.Username, auth.Password)
 		authz = req.Header.Get("Authorization")
 	}
-	tlsConf, err := forward.TLSConfig(o.CAFile, o.InsecureSkipVerify)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	client := o.Client(&errs, DefaultTimeout)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsConf
 	return &Sink{
 		name:   name,
 		opts:   o,
 		auth:   authz,
-		client: &http.Client{Transport: tr, Timeout: o.Timeout},
+		client: client,
 		log:    logger,
 	}, nil
 }
@@ -302,7 +274,10 @@ func (s *Sink) Write(ctx context.Context, b forward.Batch) error {
 			}
 		}
 		body.Write(line)
-		writeLine(&body, ev.Data)
+		// NDJSON allows no newline inside a document, and the API may
+		// have sent one indented.
+		body.Write(forward.AppendOneLine(body.AvailableBuffer(), ev.Data))
+		body.WriteByte('\n')
 		idx = append(idx, i)
 	}
 	if err := flush(); err != nil {
@@ -315,16 +290,6 @@ func (s *Sink) Write(ctx context.Context, b forward.Batch) error {
 		return &forward.RejectedError{Rejected: rejected}
 	}
 	return nil
-}
-
-// writeLine writes one JSON document on one line: NDJSON allows no newline
-// inside a document, and the API may have sent one indented.
-func writeLine(buf *bytes.Buffer, doc []byte) {
-	doc = bytes.TrimSpace(doc)
-	if bytes.IndexByte(doc, '\n') < 0 || json.Compact(buf, doc) != nil {
-		buf.Write(doc)
-	}
-	buf.WriteByte('\n')
 }
 
 func reason(it bulkItem) string {

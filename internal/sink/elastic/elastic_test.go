@@ -16,29 +16,15 @@ import (
 	"github.com/logbookhq/logbook/internal/sink/sinktest"
 )
 
-// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
-// way the configuration file hands it to New.
-func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
-	t.Helper()
-	return sinktest.Config(t, "es", "elasticsearch", doc, env)
-}
-
 var testEnv = map[string]string{"ES_PASSWORD": "s3cret-pw", "ES_API_KEY": "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="}
+
+// harness builds sinks from YAML the way the configuration file hands it
+// to New.
+var harness = sinktest.Harness{New: New, Type: "elasticsearch", Name: "es", Env: testEnv}
 
 func newTestSink(t testing.TB, doc string) *Sink {
 	t.Helper()
-	s, err := New(sinkConfig(t, doc, testEnv))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s.(*Sink)
-}
-
-// loadBatch reads the sample audit events (from the Cribl pack fixture).
-func loadBatch(t testing.TB) forward.Batch {
-	t.Helper()
-	return sinktest.AuditBatch(t)
+	return harness.Open(t, doc).(*Sink)
 }
 
 func keys(b forward.Batch, index string) []string {
@@ -53,7 +39,7 @@ func TestWriteCreatesOnce(t *testing.T) {
 	t.Parallel()
 	srv := newBulkServer(t, "")
 	s := newTestSink(t, fmt.Sprintf("url: %s\nindex: \"1p-{source}-{feature}-{date}\"\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	for i := range 2 { // the second time every item answers 409
 		if err := s.Write(t.Context(), b); err != nil {
 			t.Fatalf("Write #%d: %v", i+1, err)
@@ -77,7 +63,7 @@ func TestWriteMixedItems(t *testing.T) {
 	t.Parallel()
 	srv := newBulkServer(t, "")
 	s := newTestSink(t, fmt.Sprintf("url: %s\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	// Event 0 is already there (409); event 2 breaks the date mapping (400).
 	if err := s.Write(t.Context(), forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[:1]}); err != nil {
 		t.Fatal(err)
@@ -105,7 +91,7 @@ func TestWriteRetryableItems(t *testing.T) {
 	srv := newBulkServer(t, "")
 	srv.reject429 = 2
 	s := newTestSink(t, fmt.Sprintf("url: %s\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	b.Events[4].Data = []byte(`{"uuid":"X","timestamp":12}`) // a rejection that must wait for the retry
 	err := s.Write(t.Context(), b)
 	var rej *forward.RejectedError
@@ -141,7 +127,7 @@ func TestWriteRequestErrors(t *testing.T) {
 			srv := newBulkServer(t, tt.authz)
 			srv.down = tt.down
 			s := newTestSink(t, fmt.Sprintf("url: %s\n%s", srv.URL, tt.extra))
-			err := s.Write(t.Context(), loadBatch(t))
+			err := s.Write(t.Context(), sinktest.AuditBatch(t))
 			var be *BulkError
 			if !errors.As(err, &be) || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Write = %v, want a BulkError with %q", err, tt.wantErr)
@@ -171,7 +157,7 @@ func TestWriteAuth(t *testing.T) {
 			t.Parallel()
 			srv := newBulkServer(t, tt.authz)
 			s := newTestSink(t, fmt.Sprintf("url: %s\n%s", srv.URL, tt.doc))
-			if err := s.Write(t.Context(), loadBatch(t)); err != nil {
+			if err := s.Write(t.Context(), sinktest.AuditBatch(t)); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
 		})
@@ -182,7 +168,7 @@ func TestWriteGzipSplitPipeline(t *testing.T) {
 	t.Parallel()
 	srv := newBulkServer(t, "")
 	s := newTestSink(t, fmt.Sprintf("url: %s\ngzip: true\nmax_request_bytes: 2500\npipeline: onepassword\nindexes:\n  auditevents: audit\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	// An indented event must still travel as one NDJSON line.
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, b.Events[1].Data, "", "  "); err != nil {
@@ -234,36 +220,18 @@ func TestIndexName(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want []string
-	}{
-		{"missing url", "index: x\n", []string{"url: required"}},
-		{"bad url", "url: es.example.com:9200\n", []string{"url: must be an http or https URL"}},
-		{"upper-case index", "url: http://x\nindex: Logs\n", []string{"index: must be lower case"}},
-		{"index starting with _", "url: http://x\nindex: _x\n", []string{"index: must not start with _"}},
-		{"unknown feature", "url: http://x\nindexes: {logins: x}\n", []string{`indexes: unknown feature "logins"`}},
-		{"password without user", "url: http://x\npassword_env: ES_PASSWORD\n", []string{"username: required"}},
-		{"both auths", "url: http://x\nusername: u\npassword_env: ES_PASSWORD\napi_key_env: ES_API_KEY\n", []string{"give either an API key or a username"}},
-		{"unset env", "url: http://x\napi_key_env: NOPE\n", []string{"api_key_env: environment variable NOPE is not set"}},
-		{"negative size", "url: http://x\nmax_request_bytes: -1\n", []string{"max_request_bytes: must not be negative"}},
-		{"unknown key", "url: http://x\nindex_name: x\n", []string{"index_name"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(sinkConfig(t, tt.doc, testEnv))
-			if err == nil {
-				t.Fatal("New = nil error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("New error %q lacks %q", err, w)
-				}
-			}
-			if strings.Contains(err.Error(), testEnv["ES_PASSWORD"]) {
-				t.Errorf("error %q contains the password", err)
-			}
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{
+		{Name: "missing url", Doc: "index: x\n", Want: []string{"url: required"}},
+		{Name: "bad url", Doc: "url: es.example.com:9200\n", Want: []string{"url: must be an http or https URL"}},
+		{Name: "upper-case index", Doc: "url: http://x\nindex: Logs\n", Want: []string{"index: must be lower case"}},
+		{Name: "index starting with _", Doc: "url: http://x\nindex: _x\n", Want: []string{"index: must not start with _"}},
+		{Name: "unknown feature", Doc: "url: http://x\nindexes: {logins: x}\n", Want: []string{`indexes: unknown feature "logins"`}},
+		{Name: "password without user", Doc: "url: http://x\npassword_env: ES_PASSWORD\n", Want: []string{"username: required"}},
+		{Name: "both auths", Doc: "url: http://x\nusername: u\npassword_env: ES_PASSWORD\napi_key_env: ES_API_KEY\n", Want: []string{"give either an API key or a username"}},
+		{Name: "unset env", Doc: "url: http://x\napi_key_env: NOPE\n", Want: []string{"api_key_env: environment variable NOPE is not set"}},
+		{Name: "negative size", Doc: "url: http://x\nmax_request_bytes: -1\n", Want: []string{"max_request_bytes: must not be negative"}},
+		{Name: "unknown key", Doc: "url: http://x\nindex_name: x\n", Want: []string{"index_name"}},
+		{Name: "negative timeout", Doc: "url: http://x\ntimeout: -1s\n", Want: []string{"timeout: must not be negative"}},
+		{Name: "missing ca file", Doc: "url: https://x\nca_file: nope.pem\n", Want: []string{"ca_file:"}},
+	})
 }

@@ -32,7 +32,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,17 +81,13 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 
 // Open returns a file sink; the file is opened at the first Write.
 func Open(name string, o Options) (*Sink, error) {
-	var errs []error
+	var errs forward.OptionErrors
 	if o.Path == "" {
-		errs = append(errs, errors.New("path: required"))
+		errs.Addf("path: required")
 	}
-	if o.MaxSize < 0 {
-		errs = append(errs, errors.New("max_size: must not be negative"))
-	}
-	if o.MaxFiles < 0 {
-		errs = append(errs, errors.New("max_files: must not be negative"))
-	}
-	if err := errors.Join(errs...); err != nil {
+	forward.NonNegative(&errs, "max_size", &o.MaxSize, 0)
+	forward.NonNegative(&errs, "max_files", &o.MaxFiles, 0)
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	if o.Gzip && !strings.HasSuffix(o.Path, ".gz") {
@@ -140,7 +135,7 @@ func (s *Sink) repair(f *os.File) (int64, error) {
 	if s.gzip {
 		keep, size, err = completeMembers(f)
 	} else {
-		keep, err = lastNewline(f, end)
+		keep, err = atomicfile.CompleteLines(f, end)
 		size = keep
 	}
 	if err != nil {
@@ -155,23 +150,6 @@ func (s *Sink) repair(f *os.File) (int64, error) {
 		}
 	}
 	return size, nil
-}
-
-// lastNewline returns the offset just after the last '\n' before end (0
-// when there is none).
-func lastNewline(f *os.File, end int64) (int64, error) {
-	buf := make([]byte, 64<<10)
-	for pos := end; pos > 0; {
-		n := min(int64(len(buf)), pos)
-		pos -= n
-		if _, err := f.ReadAt(buf[:n], pos); err != nil {
-			return 0, err
-		}
-		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			return pos + int64(i) + 1, nil
-		}
-	}
-	return 0, nil
 }
 
 // counter counts the bytes read through it and keeps the first read

@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/logbookhq/logbook/internal/sink/sinktest"
 )
 
 func batch(raw ...string) forward.Batch {
@@ -194,18 +194,9 @@ func TestRotation(t *testing.T) {
 	}
 }
 
-func config(t *testing.T, doc string) forward.SinkConfig {
-	t.Helper()
-	return forward.SinkConfig{Name: "archive", Type: "file", Dir: "/etc/logbook", Decode: func(v any) error {
-		dec := yaml.NewDecoder(strings.NewReader(doc))
-		dec.KnownFields(true)
-		err := dec.Decode(v)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		return err
-	}}
-}
+// harness builds sinks from YAML as a configuration file in /etc/logbook
+// hands it to New.
+var harness = sinktest.Harness{New: New, Type: "file", Name: "archive", Dir: "/etc/logbook"}
 
 func TestNew(t *testing.T) {
 	tests := []struct {
@@ -222,16 +213,11 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.doc, func(t *testing.T) {
-			s, err := New(config(t, tt.doc))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("New error = %v, want one containing %q", err, tt.wantErr)
-				}
+				harness.Refused(t, tt.doc, tt.wantErr)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := harness.Open(t, tt.doc)
 			if got := s.(*Sink).Path(); got != tt.wantPath {
 				t.Errorf("path = %s, want %s", got, tt.wantPath)
 			}

@@ -29,15 +29,13 @@ package httpsink
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -78,12 +76,9 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 	if err := cfg.Decode(&o); err != nil {
 		return nil, err
 	}
-	var token string
-	if o.TokenFile != "" || o.TokenEnv != "" {
-		var err error
-		if token, err = cfg.Secret("token", o.TokenFile, o.TokenEnv); err != nil {
-			return nil, err
-		}
+	token, err := cfg.OptionalSecret("token", o.TokenFile, o.TokenEnv)
+	if err != nil {
+		return nil, err
 	}
 	o.CAFile = cfg.Path(o.CAFile)
 	return Open(cfg.Name, o, token)
@@ -92,28 +87,23 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 // Open returns an HTTP sink. token, when not empty, goes in the auth
 // header.
 func Open(name string, o Options, token string) (*Sink, error) {
-	var errs []error
-	u, err := url.Parse(o.URL)
+	var errs forward.OptionErrors
 	if o.URL == "" {
-		errs = append(errs, errors.New("url: required"))
-	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("url: %q is not an http or https URL", o.URL))
+		errs.Addf("url: required")
+	} else if !forward.IsHTTPURL(o.URL) {
+		errs.Addf("url: %q is not an http or https URL", o.URL)
 	}
 	switch o.Format {
 	case "", "ndjson", "json":
 	default:
-		errs = append(errs, fmt.Errorf("format: %q: want ndjson or json", o.Format))
+		errs.Addf("format: %q: want ndjson or json", o.Format)
 	}
-	if o.MaxEvents < 0 {
-		errs = append(errs, errors.New("max_events: must not be negative"))
-	}
-	if o.Timeout < 0 {
-		errs = append(errs, errors.New("timeout: must not be negative"))
-	}
+	forward.NonNegative(&errs, "max_events", &o.MaxEvents, 500)
+	forward.NonNegative(&errs, "timeout", &o.Timeout, 30*time.Second)
 	h := http.Header{}
 	for k, v := range o.Headers {
 		if k == "" || strings.ContainsAny(k, " :\r\n") || strings.ContainsAny(v, "\r\n") {
-			errs = append(errs, fmt.Errorf("headers: %q is not a valid header", k))
+			errs.Addf("headers: %q is not a valid header", k)
 			continue
 		}
 		h.Set(k, v)
@@ -132,22 +122,14 @@ func Open(name string, o Options, token string) (*Sink, error) {
 		}
 		h.Set(hdr, token)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	var tlsConf *tls.Config // nil: Go's defaults
 	if o.CAFile != "" {
-		c, err := forward.TLSConfig(o.CAFile, false)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		tr.TLSClientConfig = c
+		var err error
+		tlsConf, err = forward.TLSConfig(o.CAFile, false)
+		errs.Add(err)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errs.Err(); err != nil {
 		return nil, err
-	}
-	if o.MaxEvents == 0 {
-		o.MaxEvents = 500
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 30 * time.Second
 	}
 	if o.Format == "json" {
 		h.Set("Content-Type", "application/json")
@@ -158,7 +140,7 @@ func Open(name string, o Options, token string) (*Sink, error) {
 		h.Set("Content-Encoding", "gzip")
 	}
 	return &Sink{name: name, url: o.URL, ndjson: o.Format != "json", gzip: o.Gzip, header: h, max: o.MaxEvents,
-		client: &http.Client{Transport: tr, Timeout: o.Timeout}}, nil
+		client: forward.HTTPClient(tlsConf, o.Timeout)}, nil
 }
 
 // Name implements forward.Sink.
@@ -200,13 +182,7 @@ func IdempotencyKey(evs []forward.Event) string {
 }
 
 func (s *Sink) post(ctx context.Context, evs []forward.Event) (int, string, error) {
-	var body bytes.Buffer
-	var w io.Writer = &body
-	var gz *gzip.Writer
-	if s.gzip {
-		gz = gzip.NewWriter(&body)
-		w = gz
-	}
+	w := forward.NewRequestBody(s.gzip)
 	if !s.ndjson {
 		w.Write([]byte{'['})
 	}
@@ -226,12 +202,11 @@ func (s *Sink) post(ctx context.Context, evs []forward.Event) (int, string, erro
 	if !s.ndjson {
 		w.Write([]byte{']'})
 	}
-	if gz != nil {
-		if err := gz.Close(); err != nil {
-			return 0, "", err
-		}
+	body, err := w.Finish()
+	if err != nil {
+		return 0, "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, "POST", s.url, &body)
+	req, err := http.NewRequestWithContext(ctx, "POST", s.url, body)
 	if err != nil {
 		return 0, "", err
 	}

@@ -15,10 +15,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/logbookhq/logbook/internal/sink/sinktest"
 )
 
 // request is what the test endpoint received.
@@ -215,7 +215,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	env := map[string]string{"COLLECTOR_TOKEN": "tok-value-123"}
+	harness := sinktest.Harness{New: New, Type: "http", Name: "collector", Env: map[string]string{"COLLECTOR_TOKEN": "tok-value-123"}}
 	tests := []struct{ doc, wantErr string }{
 		{"url: http://127.0.0.1:9/x\nformat: json\ngzip: true\ntoken_env: COLLECTOR_TOKEN\nauth_header: X-Auth\nauth_scheme: \"\"", ""},
 		{"format: json", "url: required"},
@@ -228,27 +228,13 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.doc, func(t *testing.T) {
-			s, err := New(forward.SinkConfig{Name: "collector", Type: "http", Dir: t.TempDir(), Getenv: func(k string) string { return env[k] },
-				Decode: func(v any) error {
-					dec := yaml.NewDecoder(strings.NewReader(tt.doc))
-					dec.KnownFields(true)
-					return dec.Decode(v)
-				}})
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				hs := s.(*Sink)
-				if got := hs.header.Get("X-Auth"); got != "tok-value-123" {
-					t.Errorf("X-Auth = %q, want the bare token", got)
-				}
+			if tt.wantErr != "" {
+				harness.Refused(t, tt.doc, tt.wantErr) // and not the token
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("New error = %v, want one containing %q", err, tt.wantErr)
-			}
-			if strings.Contains(err.Error(), "tok-value-123") {
-				t.Errorf("error %q contains the token", err)
+			hs := harness.Open(t, tt.doc).(*Sink)
+			if got := hs.header.Get("X-Auth"); got != "tok-value-123" {
+				t.Errorf("X-Auth = %q, want the bare token", got)
 			}
 		})
 	}

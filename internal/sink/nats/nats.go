@@ -100,32 +100,21 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 	if err := cfg.Decode(&o); err != nil {
 		return nil, err
 	}
-	var errs []error
+	var errs forward.OptionErrors
 	var sec Secrets
-	if o.TokenFile != "" || o.TokenEnv != "" {
-		t, err := cfg.Secret("token", o.TokenFile, o.TokenEnv)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		sec.Token = t
-	}
-	if o.PasswordFile != "" || o.PasswordEnv != "" {
-		p, err := cfg.Secret("password", o.PasswordFile, o.PasswordEnv)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		sec.Password = p
-	}
+	var err error
+	sec.Token, err = cfg.OptionalSecret("token", o.TokenFile, o.TokenEnv)
+	errs.Add(err)
+	sec.Password, err = cfg.OptionalSecret("password", o.PasswordFile, o.PasswordEnv)
+	errs.Add(err)
 	o.CredsFile = cfg.Path(o.CredsFile)
 	o.CAFile = cfg.Path(o.CAFile)
 	o.CertFile = cfg.Path(o.CertFile)
 	o.KeyFile = cfg.Path(o.KeyFile)
 	s, err := NewSink(cfg.Name, o, sec, cfg.Logger)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	errs.Add(err)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -133,28 +122,27 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 // NewSink builds a sink from decoded options and secrets. It checks every
 // option and fills the defaults; it does not connect.
 func NewSink(name string, o Options, sec Secrets, logger *slog.Logger) (*Sink, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var errs forward.OptionErrors
 	if o.URL == "" {
 		o.URL = DefaultURL
 	}
 	for _, u := range strings.Split(o.URL, ",") {
 		pu, err := url.Parse(strings.TrimSpace(u))
 		if err != nil || pu.Host == "" || !map[string]bool{"nats": true, "tls": true, "ws": true, "wss": true}[pu.Scheme] {
-			bad("url: %q is not a nats://, tls://, ws:// or wss:// URL with a host", u)
+			errs.Addf("url: %q is not a nats://, tls://, ws:// or wss:// URL with a host", u)
 		}
 	}
 	if o.Subject == "" {
 		o.Subject = DefaultSubject
 	}
 	if err := checkSubject(o.Subject); err != nil {
-		bad("subject: %v", err)
+		errs.Addf("subject: %v", err)
 	}
 	if o.Stream != "" && strings.ContainsAny(o.Stream, ".*> \t") {
-		bad("stream: %q must not contain '.', '*', '>' or spaces", o.Stream)
+		errs.Addf("stream: %q must not contain '.', '*', '>' or spaces", o.Stream)
 	}
 	if o.CreateStream && o.Stream == "" {
-		bad("create_stream: needs stream, the name of the stream to create")
+		errs.Addf("create_stream: needs stream, the name of the stream to create")
 	}
 	if len(o.StreamSubjects) == 0 {
 		o.StreamSubjects = []string{strings.NewReplacer("{feature}", "*", "{source}", "*").Replace(o.Subject)}
@@ -162,42 +150,32 @@ func NewSink(name string, o Options, sec Secrets, logger *slog.Logger) (*Sink, e
 	switch o.Storage {
 	case "", "file", "memory":
 	default:
-		bad("storage: %q must be file or memory", o.Storage)
+		errs.Addf("storage: %q must be file or memory", o.Storage)
 	}
 	if o.Replicas < 0 || o.Replicas > 5 {
-		bad("replicas: must be 1 to 5")
+		errs.Addf("replicas: must be 1 to 5")
 	}
 	if o.DuplicateWindow < 0 || o.MaxAge < 0 || o.MaxMsgSize < 0 {
-		bad("duplicate_window, max_age, max_msg_size: must not be negative")
+		errs.Addf("duplicate_window, max_age, max_msg_size: must not be negative")
 	}
-	switch {
-	case o.Timeout < 0:
-		bad("timeout: must not be negative")
-	case o.Timeout == 0:
-		o.Timeout = DefaultTimeout
-	}
-	switch {
-	case o.MaxPending < 0:
-		bad("max_pending: must not be negative")
-	case o.MaxPending == 0:
-		o.MaxPending = DefaultMaxPending
-	}
+	forward.NonNegative(&errs, "timeout", &o.Timeout, DefaultTimeout)
+	forward.NonNegative(&errs, "max_pending", &o.MaxPending, DefaultMaxPending)
 	if sec.Password != "" && o.User == "" {
-		bad("user: required with password_file or password_env")
+		errs.Addf("user: required with password_file or password_env")
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
-		bad("cert_file, key_file: give both or neither")
+		errs.Addf("cert_file, key_file: give both or neither")
 	}
 	for key, p := range map[string]string{"creds_file": o.CredsFile, "ca_file": o.CAFile, "cert_file": o.CertFile, "key_file": o.KeyFile} {
 		if p == "" {
 			continue
 		}
 		if _, err := os.Stat(p); err != nil {
-			bad("%s: %v", key, err)
+			errs.Addf("%s: %v", key, err)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -62,27 +62,13 @@ func setup(t *testing.T) testBundle {
 	return tb
 }
 
-// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
-// way the configuration file hands it to New.
-func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
-	t.Helper()
-	return sinktest.Config(t, "jetstream", "nats", doc, env)
-}
+// harness builds sinks from YAML the way the configuration file hands it
+// to New.
+var harness = sinktest.Harness{New: New, Type: "nats", Name: "jetstream", Env: map[string]string{"NATS_PW": "s3cret-nats-pw"}}
 
 func newTestSink(t testing.TB, doc string) *Sink {
 	t.Helper()
-	s, err := New(sinkConfig(t, doc, nil))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s.(*Sink)
-}
-
-// loadBatch reads the sample audit events (from the Cribl pack fixture).
-func loadBatch(t testing.TB) forward.Batch {
-	t.Helper()
-	return sinktest.AuditBatch(t)
+	return harness.Open(t, doc).(*Sink)
 }
 
 type storedMsg struct {
@@ -125,7 +111,7 @@ func TestWriteDuplicateBatchStoredOnce(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
 	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\ncreate_stream: true\nstorage: memory\n", natsURL(), tb.subject, tb.stream))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	for i := range 3 {
 		if err := s.Write(t.Context(), b); err != nil {
 			t.Fatalf("Write #%d: %v", i+1, err)
@@ -158,7 +144,7 @@ func TestWriteFeatureSubjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\n", natsURL(), tb.subject, tb.stream))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	var all []storedMsg
 	for _, f := range events.AllFeatures {
 		fb := forward.Batch{Source: b.Source, Feature: f, Events: b.Events[:2]}
@@ -178,7 +164,7 @@ func TestWriteRejectsOversized(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
 	s := newTestSink(t, fmt.Sprintf("url: %s\nsubject: %s\nstream: %s\ncreate_stream: true\nstorage: memory\nmax_msg_size: 2048\n", natsURL(), tb.subject, tb.stream))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: events.NewID(), Data: []byte(`{"pad":"` + strings.Repeat("x", 4096) + `"}`)}
 	b.Events = append(b.Events[:2:2], big, b.Events[2])
 	err := s.Write(t.Context(), b)
@@ -212,7 +198,7 @@ func TestWriteTemporaryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestSink(t, tt.doc)
-			err := s.Write(t.Context(), loadBatch(t))
+			err := s.Write(t.Context(), sinktest.AuditBatch(t))
 			var rej *forward.RejectedError
 			if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Write = %v, want a temporary error with %q", err, tt.wantErr)
@@ -223,31 +209,19 @@ func TestWriteTemporaryErrors(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want string
-	}{
-		{"bad url", "url: http://x:4222\n", "url: \"http://x:4222\" is not a nats://"},
-		{"wildcard subject", "subject: logbook.*\n", "subject: must not contain wildcards"},
-		{"partial placeholder", "subject: logbook.x{feature}\n", "subject: placeholder in \"x{feature}\" must be a whole token"},
-		{"empty token", "subject: logbook..x\n", "subject: has an empty token"},
-		{"create without stream", "create_stream: true\n", "create_stream: needs stream"},
-		{"dotted stream", "stream: a.b\n", "stream: \"a.b\" must not contain"},
-		{"bad storage", "stream: A\nstorage: disk\n", "storage: \"disk\" must be file or memory"},
-		{"password without user", "password_env: NATS_PW\n", "user: required"},
-		{"unset env", "token_env: NOPE\n", "token_env: environment variable NOPE is not set"},
-		{"missing creds", "creds_file: nope.creds\n", "creds_file:"},
-		{"cert without key", "cert_file: c.pem\n", "cert_file, key_file: give both"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(sinkConfig(t, tt.doc, map[string]string{"NATS_PW": "pw"}))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New = %v, want an error with %q", err, tt.want)
-			}
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{
+		{Name: "bad url", Doc: "url: http://x:4222\n", Want: []string{"url: \"http://x:4222\" is not a nats://"}},
+		{Name: "wildcard subject", Doc: "subject: logbook.*\n", Want: []string{"subject: must not contain wildcards"}},
+		{Name: "partial placeholder", Doc: "subject: logbook.x{feature}\n", Want: []string{"subject: placeholder in \"x{feature}\" must be a whole token"}},
+		{Name: "empty token", Doc: "subject: logbook..x\n", Want: []string{"subject: has an empty token"}},
+		{Name: "create without stream", Doc: "create_stream: true\n", Want: []string{"create_stream: needs stream"}},
+		{Name: "dotted stream", Doc: "stream: a.b\n", Want: []string{"stream: \"a.b\" must not contain"}},
+		{Name: "bad storage", Doc: "stream: A\nstorage: disk\n", Want: []string{"storage: \"disk\" must be file or memory"}},
+		{Name: "password without user", Doc: "password_env: NATS_PW\n", Want: []string{"user: required"}},
+		{Name: "unset env", Doc: "token_env: NOPE\n", Want: []string{"token_env: environment variable NOPE is not set"}},
+		{Name: "missing creds", Doc: "creds_file: nope.creds\n", Want: []string{"creds_file:"}},
+		{Name: "cert without key", Doc: "cert_file: c.pem\n", Want: []string{"cert_file, key_file: give both"}},
+	})
 }
 
 // BenchmarkWrite publishes pages of 1,000 distinct events to the real
@@ -263,7 +237,7 @@ func BenchmarkWrite(b *testing.B) {
 	stream := "LOGBOOKBENCH_" + strings.ToUpper(id)
 	defer func() { _ = js.DeleteStream(context.Background(), stream) }()
 	s := newTestSink(b, fmt.Sprintf("url: %s\nsubject: logbookbench.%s.{feature}\nstream: %s\ncreate_stream: true\nstorage: memory\n", natsURL(), id, stream))
-	sample := loadBatch(b)
+	sample := sinktest.AuditBatch(b)
 	page := forward.Batch{Source: "bench", Feature: events.AuditEvents, Events: make([]forward.Event, 1000)}
 	b.SetBytes(int64(len(sample.Events[0].Data)) * int64(len(page.Events)))
 	for b.Loop() {

@@ -1,6 +1,7 @@
 // Package sinktest holds what the sinks' tests share: a SinkConfig built
-// from a YAML document as the forwarder's configuration hands it over, and a
-// batch of real-looking audit events.
+// from a YAML document as the forwarder's configuration hands it over, a
+// Harness that opens a sink type's sinks from such documents and checks
+// what their constructor refuses, and a batch of real-looking audit events.
 package sinktest
 
 import (
@@ -8,6 +9,8 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +27,8 @@ import (
 var auditEvents []byte
 
 // Config builds the SinkConfig of a sink named name of type typ from the
-// YAML mapping doc, with env as its environment.
+// YAML mapping doc, with env as its environment. An empty doc is an empty
+// mapping, as a sink without options is in the configuration file.
 func Config(t testing.TB, name, typ, doc string, env map[string]string) forward.SinkConfig {
 	t.Helper()
 	return forward.SinkConfig{
@@ -33,11 +37,69 @@ func Config(t testing.TB, name, typ, doc string, env map[string]string) forward.
 		Decode: func(v any) error {
 			dec := yaml.NewDecoder(strings.NewReader(doc))
 			dec.KnownFields(true)
-			return dec.Decode(v)
+			if err := dec.Decode(v); !errors.Is(err, io.EOF) {
+				return err
+			}
+			return nil
 		},
 		Dir:    t.TempDir(),
 		Getenv: func(k string) string { return env[k] },
 	}
+}
+
+// Harness builds the sinks of one type in tests the way the forwarder
+// does: from a YAML mapping, through the type's constructor.
+type Harness struct {
+	New  forward.NewSinkFunc
+	Type string            // the configuration's "type", such as "splunk_hec"
+	Name string            // the sink's configured name
+	Env  map[string]string // the environment secrets are read from
+	Dir  string            // the configuration file's directory; "" is a new t.TempDir()
+}
+
+// Config is the SinkConfig of the YAML mapping doc.
+func (h Harness) Config(t testing.TB, doc string) forward.SinkConfig {
+	t.Helper()
+	cfg := Config(t, h.Name, h.Type, doc, h.Env)
+	if h.Dir != "" {
+		cfg.Dir = h.Dir
+	}
+	return cfg
+}
+
+// Open builds the sink of the YAML mapping doc, failing the test when the
+// constructor refuses it, and closes the sink when the test ends.
+func (h Harness) Open(t testing.TB, doc string) forward.Sink {
+	t.Helper()
+	s, err := h.New(h.Config(t, doc))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// Refused checks that the constructor refuses the YAML mapping doc with an
+// error that contains each of want and no value of Env (secrets never
+// appear in errors). It returns the error.
+func (h Harness) Refused(t testing.TB, doc string, want ...string) error {
+	t.Helper()
+	s, err := h.New(h.Config(t, doc))
+	if err == nil {
+		_ = s.Close()
+		t.Fatalf("New = nil error, want one containing %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("New error %q lacks %q", err, w)
+		}
+	}
+	for k, v := range h.Env {
+		if v != "" && strings.Contains(err.Error(), v) {
+			t.Errorf("New error contains the value of %s (the error is not shown, so neither is the secret)", k)
+		}
+	}
+	return err
 }
 
 // AuditBatch returns a batch of the sample audit events from source "demo".
@@ -60,4 +122,21 @@ func AuditBatch(t testing.TB) forward.Batch {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Refusal is a configuration a sink's constructor must refuse.
+type Refusal struct {
+	Name string   // the subtest's name
+	Doc  string   // the YAML mapping
+	Want []string // what the error must contain, such as "url: required"
+}
+
+// RefusedAll runs Refused on each case, each in its own subtest.
+func (h Harness) RefusedAll(t *testing.T, cases []Refusal) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			h.Refused(t, c.Doc, c.Want...)
+		})
+	}
 }

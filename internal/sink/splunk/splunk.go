@@ -2,7 +2,6 @@ package splunk
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -58,12 +57,9 @@ type Options struct {
 	// MaxRequestBytes bounds one request body before compression;
 	// default 1 MiB. A larger event is sent alone.
 	MaxRequestBytes int `yaml:"max_request_bytes"`
-	// Timeout bounds one HTTP request; default 30s.
-	Timeout time.Duration `yaml:"timeout"`
-	// CAFile is a PEM bundle of CAs to trust instead of the system's.
-	CAFile string `yaml:"ca_file"`
-	// InsecureSkipVerify disables TLS certificate checks (tests only).
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// HTTPOptions are timeout (one request, default 30s), ca_file and
+	// insecure_skip_verify.
+	forward.HTTPOptions `yaml:",inline"`
 }
 
 // Defaults of the options left empty.
@@ -95,18 +91,14 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 	if err := cfg.Decode(&o); err != nil {
 		return nil, err
 	}
+	var errs forward.OptionErrors
 	token, err := cfg.Secret("token", o.TokenFile, o.TokenEnv)
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
+	errs.Add(err)
 	o.CAFile = cfg.Path(o.CAFile)
 	s, err := NewSink(cfg.Name, o, token, cfg.Logger)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	errs.Add(err)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -116,15 +108,14 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // NewSink builds a sink from decoded options and the HEC token. It checks
 // every option, fills the defaults and does no I/O beyond reading CAFile.
 func NewSink(name string, o Options, token string, logger *slog.Logger) (*Sink, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var errs forward.OptionErrors
 	if o.URL == "" {
-		bad("url: required")
-	} else if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("url: must be an http or https URL with a host, such as https://splunk.example.com:8088")
+		errs.Addf("url: required")
+	} else if !forward.IsHTTPURL(o.URL) {
+		errs.Addf("url: must be an http or https URL with a host, such as https://splunk.example.com:8088")
 	}
 	if token == "" {
-		bad("token: required")
+		errs.Addf("token: required")
 	}
 	if o.SourceType == "" {
 		o.SourceType = DefaultSourceType
@@ -134,55 +125,36 @@ func NewSink(name string, o Options, token string, logger *slog.Logger) (*Sink, 
 	}
 	for k := range o.SourceTypes {
 		if !events.Feature(k).Valid() {
-			bad("sourcetypes: unknown feature %q", k)
+			errs.Addf("sourcetypes: unknown feature %q", k)
 		}
 	}
 	for k := range o.Indexes {
 		if !events.Feature(k).Valid() {
-			bad("indexes: unknown feature %q", k)
+			errs.Addf("indexes: unknown feature %q", k)
 		}
 	}
 	if o.Channel != "" && !guidRE.MatchString(o.Channel) {
-		bad("channel: must be a GUID such as 0C8A4A5F-3F0A-4E5C-9C1B-2D7F8E6A1B3C")
+		errs.Addf("channel: must be a GUID such as 0C8A4A5F-3F0A-4E5C-9C1B-2D7F8E6A1B3C")
 	}
 	if o.Channel == "" {
 		o.Channel = newGUID()
 	}
-	dur := func(key string, d *time.Duration, def time.Duration) {
-		switch {
-		case *d < 0:
-			bad("%s: must not be negative", key)
-		case *d == 0:
-			*d = def
-		}
-	}
-	dur("ack_poll_interval", &o.AckPollInterval, DefaultAckPollInterval)
-	dur("ack_timeout", &o.AckTimeout, DefaultAckTimeout)
-	dur("timeout", &o.Timeout, DefaultTimeout)
-	switch {
-	case o.MaxRequestBytes < 0:
-		bad("max_request_bytes: must not be negative")
-	case o.MaxRequestBytes == 0:
-		o.MaxRequestBytes = DefaultMaxRequestBytes
-	}
-	tlsConf, err := forward.TLSConfig(o.CAFile, o.InsecureSkipVerify)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	forward.NonNegative(&errs, "ack_poll_interval", &o.AckPollInterval, DefaultAckPollInterval)
+	forward.NonNegative(&errs, "ack_timeout", &o.AckTimeout, DefaultAckTimeout)
+	forward.NonNegative(&errs, "max_request_bytes", &o.MaxRequestBytes, DefaultMaxRequestBytes)
+	client := o.Client(&errs, DefaultTimeout)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsConf
 	return &Sink{
 		name:    name,
 		opts:    o,
 		token:   token,
 		channel: o.Channel,
-		client:  &http.Client{Transport: tr, Timeout: o.Timeout},
+		client:  client,
 		log:     logger,
 	}, nil
 }
@@ -363,26 +335,19 @@ func encodeEvent(prefix []byte, ev forward.Event) []byte {
 
 // send posts the events chunk (indexes into objs) in one request.
 func (s *Sink) send(ctx context.Context, objs [][]byte, chunk []int) (hecReply, int, error) {
-	var body bytes.Buffer
-	var w io.Writer = &body
-	var zw *gzip.Writer
-	if s.opts.Gzip {
-		zw = gzip.NewWriter(&body)
-		w = zw
-	}
+	rb := forward.NewRequestBody(s.opts.Gzip)
 	for _, i := range chunk {
-		_, _ = w.Write(objs[i])
+		_, _ = rb.Write(objs[i])
 	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return hecReply{}, 0, fmt.Errorf("splunk hec: gzip: %w", err)
-		}
+	body, err := rb.Finish()
+	if err != nil {
+		return hecReply{}, 0, fmt.Errorf("splunk hec: gzip: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint("/services/collector/event"), &body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint("/services/collector/event"), body)
 	if err != nil {
 		return hecReply{}, 0, fmt.Errorf("splunk hec: %w", err)
 	}
-	if zw != nil {
+	if rb.Gzip() {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
 	return s.do(req)
@@ -392,10 +357,16 @@ func (s *Sink) endpoint(path string) string {
 	return strings.TrimRight(s.opts.URL, "/") + path
 }
 
-func (s *Sink) do(req *http.Request) (hecReply, int, error) {
+// setHeader sets the token, content type and channel every HEC request
+// carries.
+func (s *Sink) setHeader(req *http.Request) {
 	req.Header.Set("Authorization", "Splunk "+s.token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Splunk-Request-Channel", s.channel)
+}
+
+func (s *Sink) do(req *http.Request) (hecReply, int, error) {
+	s.setHeader(req)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return hecReply{}, 0, fmt.Errorf("splunk hec: %w", err)
@@ -451,9 +422,7 @@ func (s *Sink) pollAcks(ctx context.Context, ids []int64) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("splunk hec: %w", err)
 	}
-	req.Header.Set("Authorization", "Splunk "+s.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Splunk-Request-Channel", s.channel)
+	s.setHeader(req)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("splunk hec: ack: %w", err)

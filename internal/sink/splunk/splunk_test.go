@@ -17,27 +17,13 @@ import (
 
 const testToken = "0f2a6c3e-5b1d-4e8f-9a7c-1d2e3f4a5b6c"
 
-// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
-// way the configuration file hands it to New.
-func sinkConfig(t testing.TB, doc string, env map[string]string) forward.SinkConfig {
-	t.Helper()
-	return sinktest.Config(t, "hec", "splunk_hec", doc, env)
-}
+// harness builds sinks from YAML the way the configuration file hands it
+// to New.
+var harness = sinktest.Harness{New: New, Type: "splunk_hec", Name: "hec", Env: map[string]string{"HEC_TOKEN": testToken}}
 
 func newTestSink(t testing.TB, doc string) *Sink {
 	t.Helper()
-	s, err := New(sinkConfig(t, doc, map[string]string{"HEC_TOKEN": testToken}))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s.(*Sink)
-}
-
-// loadBatch reads the sample audit events (from the Cribl pack fixture).
-func loadBatch(t testing.TB) forward.Batch {
-	t.Helper()
-	return sinktest.AuditBatch(t)
+	return harness.Open(t, doc).(*Sink)
 }
 
 func eventsOf(got []hecEvent) []string {
@@ -67,7 +53,7 @@ host: forwarder-1
 sourcetypes:
   itemusages: custom:items
 `, srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	if err := s.Write(t.Context(), b); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
@@ -102,7 +88,7 @@ func TestWriteGzipAndSplit(t *testing.T) {
 	t.Parallel()
 	srv := newHECServer(t, testToken, false)
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\ngzip: true\nmax_request_bytes: 2000\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	if err := s.Write(t.Context(), b); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
@@ -120,7 +106,7 @@ func TestWriteTooLarge(t *testing.T) {
 	srv := newHECServer(t, testToken, false)
 	srv.maxBytes = 1500
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: "BIGBIGBIGBIGBIGBIGBIGBIGBI", Data: []byte(`{"uuid":"BIGBIGBIGBIGBIGBIGBIGBIGBI","pad":"` + strings.Repeat("x", 2000) + `"}`)}
 	b.Events = append(b.Events[:3:3], big, b.Events[3])
 	err := s.Write(t.Context(), b)
@@ -144,7 +130,7 @@ func TestWriteAck(t *testing.T) {
 	srv := newHECServer(t, testToken, true)
 	srv.ackAfter = 3 // "not yet" three times
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nmax_request_bytes: 3000\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	if err := s.Write(t.Context(), b); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
@@ -165,7 +151,7 @@ func TestWriteAckTimeout(t *testing.T) {
 	srv := newHECServer(t, testToken, true)
 	srv.ackAfter = 1 << 30 // never
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nack_timeout: 20ms\n", srv.URL))
-	err := s.Write(t.Context(), loadBatch(t))
+	err := s.Write(t.Context(), sinktest.AuditBatch(t))
 	if err == nil || !strings.Contains(err.Error(), "not acknowledged") {
 		t.Fatalf("Write = %v, want a not-acknowledged error", err)
 	}
@@ -184,7 +170,7 @@ func TestWriteAckCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	// The first poll says "not yet"; cancel while Write waits for the next.
 	done := make(chan error, 1)
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	go func() { done <- s.Write(ctx, b) }()
 	<-srv.pollc
 	cancel()
@@ -197,7 +183,7 @@ func TestWriteAckDisabledOnToken(t *testing.T) {
 	t.Parallel()
 	srv := newHECServer(t, testToken, false)
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\n", srv.URL))
-	err := s.Write(t.Context(), loadBatch(t))
+	err := s.Write(t.Context(), sinktest.AuditBatch(t))
 	if err == nil || !strings.Contains(err.Error(), "no ackId") {
 		t.Fatalf("Write = %v, want an error about the missing ackId", err)
 	}
@@ -223,13 +209,10 @@ func TestWriteErrors(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(srv)
 			}
-			cfg := sinkConfig(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n%s", srv.URL, tt.extra), map[string]string{"HEC_TOKEN": tt.token})
-			s, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := loadBatch(t)
-			err = s.Write(t.Context(), b)
+			h := harness
+			h.Env = map[string]string{"HEC_TOKEN": tt.token}
+			s := h.Open(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n%s", srv.URL, tt.extra))
+			err := s.Write(t.Context(), sinktest.AuditBatch(t))
 			var hecErr *HECError
 			if !errors.As(err, &hecErr) || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Write = %v, want a HECError with %q", err, tt.wantErr)
@@ -249,7 +232,7 @@ func TestWriteBusyThenRecovers(t *testing.T) {
 	srv := newHECServer(t, testToken, true)
 	srv.busy = 1
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	if err := s.Write(t.Context(), b); err == nil {
 		t.Fatal("Write with a busy server = nil, want an error")
 	}
@@ -266,7 +249,7 @@ func TestWriteRejectsBadEvent(t *testing.T) {
 	t.Parallel()
 	srv := newHECServer(t, testToken, true)
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\n", srv.URL))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	b.Events[1].Data = []byte(`""`) // HEC: "Event field cannot be blank"
 	b.Events[4].Data = []byte(`null`)
 	err := s.Write(t.Context(), b)
@@ -311,33 +294,16 @@ func TestEncodeEventTime(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want []string
-	}{
-		{"missing url and token", "index: main\n", []string{"url: required", "token_file or token_env: one is required"}},
-		{"bad scheme", "url: ftp://x\ntoken_env: HEC_TOKEN\n", []string{"url: must be an http or https URL"}},
-		{"bad channel", "url: http://x\ntoken_env: HEC_TOKEN\nchannel: nope\n", []string{"channel: must be a GUID"}},
-		{"negative timeout", "url: http://x\ntoken_env: HEC_TOKEN\ntimeout: -1s\n", []string{"timeout: must not be negative"}},
-		{"unknown feature", "url: http://x\ntoken_env: HEC_TOKEN\nsourcetypes: {logins: x}\n", []string{`sourcetypes: unknown feature "logins"`}},
-		{"unset env", "url: http://x\ntoken_env: NOT_SET\n", []string{"token_env: environment variable NOT_SET is not set"}},
-		{"unknown key", "url: http://x\ntoken_env: HEC_TOKEN\nsource_type: x\n", []string{"source_type"}},
-		{"missing ca file", "url: https://x\ntoken_env: HEC_TOKEN\nca_file: nope.pem\n", []string{"ca_file:"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(sinkConfig(t, tt.doc, map[string]string{"HEC_TOKEN": testToken}))
-			if err == nil {
-				t.Fatal("New = nil error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("New error %q lacks %q", err, w)
-				}
-			}
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{
+		{Name: "missing url and token", Doc: "index: main\n", Want: []string{"url: required", "token_file or token_env: one is required"}},
+		{Name: "bad scheme", Doc: "url: ftp://x\ntoken_env: HEC_TOKEN\n", Want: []string{"url: must be an http or https URL"}},
+		{Name: "bad channel", Doc: "url: http://x\ntoken_env: HEC_TOKEN\nchannel: nope\n", Want: []string{"channel: must be a GUID"}},
+		{Name: "negative timeout", Doc: "url: http://x\ntoken_env: HEC_TOKEN\ntimeout: -1s\n", Want: []string{"timeout: must not be negative"}},
+		{Name: "unknown feature", Doc: "url: http://x\ntoken_env: HEC_TOKEN\nsourcetypes: {logins: x}\n", Want: []string{`sourcetypes: unknown feature "logins"`}},
+		{Name: "unset env", Doc: "url: http://x\ntoken_env: NOT_SET\n", Want: []string{"token_env: environment variable NOT_SET is not set"}},
+		{Name: "unknown key", Doc: "url: http://x\ntoken_env: HEC_TOKEN\nsource_type: x\n", Want: []string{"source_type"}},
+		{Name: "missing ca file", Doc: "url: https://x\ntoken_env: HEC_TOKEN\nca_file: nope.pem\n", Want: []string{"ca_file:"}},
+	})
 }
 
 // BenchmarkWrite sends pages of 1,000 events to the in-process HEC with
@@ -345,7 +311,7 @@ func TestNewValidates(t *testing.T) {
 func BenchmarkWrite(b *testing.B) {
 	srv := newHECServer(b, testToken, true)
 	s := newTestSink(b, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\ngzip: true\nack_poll_interval: 1ms\n", srv.URL))
-	sample := loadBatch(b)
+	sample := sinktest.AuditBatch(b)
 	page := forward.Batch{Source: "bench", Feature: events.AuditEvents}
 	for i := range 1000 {
 		page.Events = append(page.Events, sample.Events[i%len(sample.Events)])

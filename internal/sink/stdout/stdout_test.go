@@ -3,15 +3,13 @@ package stdout
 import (
 	"bytes"
 	"errors"
-	"io"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
+	"github.com/logbookhq/logbook/internal/sink/sinktest"
 )
 
 func TestWrite(t *testing.T) {
@@ -57,17 +55,7 @@ func TestWriteError(t *testing.T) {
 }
 
 func TestNewRejectsOptions(t *testing.T) {
-	for doc, wantErr := range map[string]string{"": "", "path: x": "path"} {
-		_, err := New(forward.SinkConfig{Name: "console", Type: "stdout", Decode: func(v any) error {
-			dec := yaml.NewDecoder(strings.NewReader(doc))
-			dec.KnownFields(true)
-			if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-			return nil
-		}})
-		if (err == nil) != (wantErr == "") || (err != nil && !strings.Contains(err.Error(), wantErr)) {
-			t.Errorf("New(%q) error = %v, want %q", doc, err, wantErr)
-		}
-	}
+	harness := sinktest.Harness{New: New, Type: "stdout", Name: "console"}
+	harness.Open(t, "") // no options
+	harness.Refused(t, "path: x", "path")
 }

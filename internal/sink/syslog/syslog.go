@@ -2,10 +2,8 @@ package syslog
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -102,21 +100,20 @@ func New(cfg forward.SinkConfig) (forward.Sink, error) {
 // NewSink builds a sink from decoded options. It checks every option and
 // fills the defaults; it reads the TLS files but does not connect.
 func NewSink(name string, o Options, logger *slog.Logger) (*Sink, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var errs forward.OptionErrors
 	if o.Network == "" {
 		o.Network = DefaultNetwork
 	}
 	if o.Network != "udp" && o.Network != "tcp" && o.Network != "tls" {
-		bad("network: %q must be udp, tcp or tls", o.Network)
+		errs.Addf("network: %q must be udp, tcp or tls", o.Network)
 	}
 	host, port, err := net.SplitHostPort(o.Address)
 	if o.Address == "" {
-		bad("address: required (host:port)")
+		errs.Addf("address: required (host:port)")
 	} else if err != nil || host == "" {
-		bad("address: %q must be host:port", o.Address)
+		errs.Addf("address: %q must be host:port", o.Address)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		bad("address: port %q must be 1 to 65535", port)
+		errs.Addf("address: port %q must be 1 to 65535", port)
 	}
 	if o.Facility == "" {
 		o.Facility = DefaultFacility
@@ -126,11 +123,11 @@ func NewSink(name string, o Options, logger *slog.Logger) (*Sink, error) {
 	}
 	fac, ok := facilities[o.Facility]
 	if !ok {
-		bad("facility: unknown facility %q (want kern, user, …, auth, authpriv, local0 … local7)", o.Facility)
+		errs.Addf("facility: unknown facility %q (want kern, user, …, auth, authpriv, local0 … local7)", o.Facility)
 	}
 	sev, ok := severities[o.Severity]
 	if !ok {
-		bad("severity: unknown severity %q (want emerg, alert, crit, err, warning, notice, info or debug)", o.Severity)
+		errs.Addf("severity: unknown severity %q (want emerg, alert, crit, err, warning, notice, info or debug)", o.Severity)
 	}
 	if o.Hostname == "" {
 		o.Hostname, _ = os.Hostname()
@@ -143,41 +140,34 @@ func NewSink(name string, o Options, logger *slog.Logger) (*Sink, error) {
 	}
 	check := func(key, v string, max int) {
 		if err := headerField(v, max); err != nil {
-			bad("%s: %v", key, err)
+			errs.Addf("%s: %v", key, err)
 		}
 	}
 	check("hostname", o.Hostname, 255)
 	check("app_name", o.AppName, 48)
 	for k, v := range o.MsgIDs {
 		if !events.Feature(k).Valid() {
-			bad("msgids: unknown feature %q", k)
+			errs.Addf("msgids: unknown feature %q", k)
 		}
 		check("msgids."+k, v, 32)
 	}
 	if o.StructuredDataID != "" {
 		if err := headerField(o.StructuredDataID, 32); err != nil || strings.ContainsAny(o.StructuredDataID, `= ]"`) {
-			bad("structured_data_id: %q must be 1-32 printable ASCII characters without '=', ' ', ']' or '\"'", o.StructuredDataID)
+			errs.Addf("structured_data_id: %q must be 1-32 printable ASCII characters without '=', ' ', ']' or '\"'", o.StructuredDataID)
 		} else if !strings.Contains(o.StructuredDataID, "@") {
-			bad("structured_data_id: %q must have the form name@<private enterprise number>", o.StructuredDataID)
+			errs.Addf("structured_data_id: %q must have the form name@<private enterprise number>", o.StructuredDataID)
 		}
 	}
-	switch {
-	case o.Timeout < 0:
-		bad("timeout: must not be negative")
-	case o.Timeout == 0:
-		o.Timeout = DefaultTimeout
-	}
+	forward.NonNegative(&errs, "timeout", &o.Timeout, DefaultTimeout)
 	var tlsConf *tls.Config
 	if o.Network == "tls" {
 		tlsConf, err = tlsConfig(o, host)
-		if err != nil {
-			errs = append(errs, err)
-		}
+		errs.Add(err)
 	} else if o.CAFile != "" || o.CertFile != "" || o.KeyFile != "" || o.ServerName != "" {
-		bad("ca_file, cert_file, key_file, server_name: only with network: tls")
+		errs.Addf("ca_file, cert_file, key_file, server_name: only with network: tls")
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -284,7 +274,7 @@ func (s *Sink) format(b forward.Batch, ev forward.Event) []byte {
 		out = append(out, `"]`...)
 	}
 	out = append(out, ' ')
-	return appendOneLine(out, ev.Data)
+	return forward.AppendOneLine(out, ev.Data)
 }
 
 // appendParamValue escapes '"', '\' and ']' as RFC 5424 PARAM-VALUE wants.
@@ -297,19 +287,6 @@ func appendParamValue(out []byte, v string) []byte {
 		out = append(out, v[i])
 	}
 	return out
-}
-
-// appendOneLine appends a JSON document, compacted if it spans lines.
-func appendOneLine(out, doc []byte) []byte {
-	doc = bytes.TrimSpace(doc)
-	if bytes.IndexByte(doc, '\n') < 0 {
-		return append(out, doc...)
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, doc) != nil {
-		return append(out, doc...)
-	}
-	return append(out, buf.Bytes()...)
 }
 
 // Write sends every event of b; see the package comment for what a nil

@@ -17,27 +17,13 @@ import (
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
-// sinkConfig builds the forwarder's SinkConfig from a YAML mapping, the
-// way the configuration file hands it to New.
-func sinkConfig(t testing.TB, doc string) forward.SinkConfig {
-	t.Helper()
-	return sinktest.Config(t, "syslog", "syslog", doc, nil)
-}
+// harness builds sinks from YAML the way the configuration file hands it
+// to New.
+var harness = sinktest.Harness{New: New, Type: "syslog", Name: "syslog"}
 
 func newTestSink(t testing.TB, doc string) *Sink {
 	t.Helper()
-	s, err := New(sinkConfig(t, doc))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s.(*Sink)
-}
-
-// loadBatch reads the sample audit events (from the Cribl pack fixture).
-func loadBatch(t testing.TB) forward.Batch {
-	t.Helper()
-	return sinktest.AuditBatch(t)
+	return harness.Open(t, doc).(*Sink)
 }
 
 func TestFormat(t *testing.T) {
@@ -104,7 +90,7 @@ func TestRsyslog(t *testing.T) {
 				testenv.Unavailable(t, "rsyslog-gnutls is not installed (apt-get install rsyslog-gnutls)")
 			}
 			s := newTestSink(t, "network: "+n.network+"\nhostname: forwarder-1\n"+n.extra)
-			b := loadBatch(t)
+			b := sinktest.AuditBatch(t)
 			if err := s.Write(t.Context(), b); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
@@ -157,7 +143,7 @@ func TestRsyslogRestart(t *testing.T) {
 				doc += "ca_file: " + filepath.Join(r.dir, "ca.pem") + "\n"
 			}
 			s := newTestSink(t, doc)
-			b := loadBatch(t)
+			b := sinktest.AuditBatch(t)
 			first := forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[:3]}
 			second := forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[3:]}
 			if err := s.Write(t.Context(), first); err != nil {
@@ -180,7 +166,7 @@ func TestWriteReceiverDown(t *testing.T) {
 	t.Parallel()
 	port := freeTCPPort(t) // nothing listens there now
 	s := newTestSink(t, fmt.Sprintf("address: 127.0.0.1:%d\ntimeout: 2s\n", port))
-	err := s.Write(t.Context(), loadBatch(t))
+	err := s.Write(t.Context(), sinktest.AuditBatch(t))
 	var rej *forward.RejectedError
 	if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), "syslog: dial tcp 127.0.0.1:"+strconv.Itoa(port)) {
 		t.Fatalf("Write = %v, want a temporary dial error", err)
@@ -191,7 +177,7 @@ func TestWriteUDPTooLarge(t *testing.T) {
 	t.Parallel()
 	r := startRsyslogd(t)
 	s := newTestSink(t, fmt.Sprintf("network: udp\naddress: 127.0.0.1:%d\nhostname: forwarder-1\n", r.udpPort))
-	b := loadBatch(t)
+	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: "BIG", Data: []byte(`{"pad":"` + strings.Repeat("x", MaxUDPMessage) + `"}`)}
 	b.Events = append(b.Events[:1:1], big, b.Events[1])
 	err := s.Write(t.Context(), b)
@@ -207,30 +193,18 @@ func TestWriteUDPTooLarge(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		doc  string
-		want string
-	}{
-		{"missing address", "network: tcp\n", "address: required"},
-		{"bad address", "address: localhost\n", `address: "localhost" must be host:port`},
-		{"bad port", "address: localhost:99999\n", `address: port "99999" must be 1 to 65535`},
-		{"bad network", "network: sctp\naddress: h:514\n", `network: "sctp" must be udp, tcp or tls`},
-		{"bad facility", "address: h:514\nfacility: local9\n", `facility: unknown facility "local9"`},
-		{"bad severity", "address: h:514\nseverity: loud\n", `severity: unknown severity "loud"`},
-		{"long msgid", "address: h:514\nmsgids: {auditevents: " + strings.Repeat("x", 33) + "}\n", "msgids.auditevents: must be 1 to 32 characters"},
-		{"space in app name", "address: h:514\napp_name: \"a b\"\n", `app_name: "a b" must be printable ASCII`},
-		{"sd id without pen", "address: h:514\nstructured_data_id: logbook\n", "structured_data_id: \"logbook\" must have the form name@"},
-		{"tls file without tls", "address: h:514\nca_file: ca.pem\n", "only with network: tls"},
-		{"missing ca file", "network: tls\naddress: h:6514\nca_file: nope.pem\n", "ca_file:"},
-		{"negative timeout", "address: h:514\ntimeout: -1s\n", "timeout: must not be negative"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(sinkConfig(t, tt.doc))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New = %v, want an error with %q", err, tt.want)
-			}
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{
+		{Name: "missing address", Doc: "network: tcp\n", Want: []string{"address: required"}},
+		{Name: "bad address", Doc: "address: localhost\n", Want: []string{`address: "localhost" must be host:port`}},
+		{Name: "bad port", Doc: "address: localhost:99999\n", Want: []string{`address: port "99999" must be 1 to 65535`}},
+		{Name: "bad network", Doc: "network: sctp\naddress: h:514\n", Want: []string{`network: "sctp" must be udp, tcp or tls`}},
+		{Name: "bad facility", Doc: "address: h:514\nfacility: local9\n", Want: []string{`facility: unknown facility "local9"`}},
+		{Name: "bad severity", Doc: "address: h:514\nseverity: loud\n", Want: []string{`severity: unknown severity "loud"`}},
+		{Name: "long msgid", Doc: "address: h:514\nmsgids: {auditevents: " + strings.Repeat("x", 33) + "}\n", Want: []string{"msgids.auditevents: must be 1 to 32 characters"}},
+		{Name: "space in app name", Doc: "address: h:514\napp_name: \"a b\"\n", Want: []string{`app_name: "a b" must be printable ASCII`}},
+		{Name: "sd id without pen", Doc: "address: h:514\nstructured_data_id: logbook\n", Want: []string{"structured_data_id: \"logbook\" must have the form name@"}},
+		{Name: "tls file without tls", Doc: "address: h:514\nca_file: ca.pem\n", Want: []string{"only with network: tls"}},
+		{Name: "missing ca file", Doc: "network: tls\naddress: h:6514\nca_file: nope.pem\n", Want: []string{"ca_file:"}},
+		{Name: "negative timeout", Doc: "address: h:514\ntimeout: -1s\n", Want: []string{"timeout: must not be negative"}},
+	})
 }
