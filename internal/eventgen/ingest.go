@@ -22,14 +22,23 @@ func (g *gen) ingested() []*shape {
 			}
 		}
 	}
-	for _, s := range g.shapes {
-		if s.event != nil && s.event.Ingest {
-			walk(s)
-		}
+	for _, s := range g.ingestedEvents() {
+		walk(s)
 	}
 	var out []*shape
 	for _, s := range g.shapes {
 		if need[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ingestedEvents returns the events ingestion reads.
+func (g *gen) ingestedEvents() []*shape {
+	var out []*shape
+	for _, s := range g.shapes {
+		if s.event != nil && s.event.Ingest {
 			out = append(out, s)
 		}
 	}
@@ -73,10 +82,7 @@ func (g *gen) readers(out *bytes.Buffer) error {
 	// event
 	out.WriteString("// event reads an event of kind, an object, and checks it.\n")
 	out.WriteString("func (r *reader) event(line int, kind events.Feature) (any, []FieldError) {\nc := checker{line: line}\nvar ev any\nswitch kind {\n")
-	for _, s := range g.shapes {
-		if s.event == nil || !s.event.Ingest {
-			continue
-		}
+	for _, s := range g.ingestedEvents() {
 		fmt.Fprintf(out, "case events.%s:\nb := new(%sBox)\nif r.read%s(b); r.bad {\nreturn nil, nil\n}\n", s.event.Feature, lowerFirst(s.Name), s.Name)
 		out.WriteString("e := &b.ev\n*e = b.in.check(&c)\ne.UUID = strings.Clone(e.UUID)\n")
 		for _, name := range s.event.Canonical {
@@ -90,19 +96,13 @@ func (g *gen) readers(out *bytes.Buffer) error {
 	// decodeJSONv2
 	out.WriteString("// decodeJSONv2 decodes data, an event of kind, with go-json-experiment\n// and checks it; known is false for a kind of no shape.\n")
 	out.WriteString("func decodeJSONv2(data []byte, kind events.Feature, c *checker) (ev any, known bool, err error) {\nswitch kind {\n")
-	for _, s := range g.shapes {
-		if s.event == nil || !s.event.Ingest {
-			continue
-		}
+	for _, s := range g.ingestedEvents() {
 		fmt.Fprintf(out, "case events.%s:\nvar in %s\nif err = jsonv2.Unmarshal(data, &in, jsonv2.RejectUnknownMembers(true)); err == nil {\nev = in.check(c)\n}\nreturn ev, true, err\n", s.event.Feature, inName(s))
 	}
 	out.WriteString("}\nreturn nil, false, nil\n}\n\n")
 
 	out.WriteString("// The boxes hold an event, its input shape and what their pointers point\n// to, so that reading one event allocates once.\n\n")
-	for _, s := range g.ingested() {
-		if s.event == nil {
-			continue
-		}
+	for _, s := range g.ingestedEvents() {
 		fmt.Fprintf(out, "type %sBox struct {\nev events.%s\nin %s\n", lowerFirst(s.Name), s.Name, inName(s))
 		for _, f := range s.Fields {
 			if t := g.inType(f); strings.HasPrefix(t, "*") {

@@ -94,33 +94,29 @@ func idCase(s string) uint8 {
 
 // upperID checks an event, user, session or account id.
 func (c *checker) upperID(parent, name, v string, required bool) {
-	switch {
-	case v == "":
-		if required {
-			c.fail(parent, name, "is required")
-		}
-	case idCase(v)&upperID == 0:
-		c.fail(parent, name, "%s is not a 26-character upper-case base32 id", quote(v))
-	}
+	c.id(parent, name, v, required, upperID, "upper-case ")
 }
 
 // lowerID checks a vault, item or device id.
 func (c *checker) lowerID(parent, name, v string, required bool) {
-	switch {
-	case v == "":
-		if required {
-			c.fail(parent, name, "is required")
-		}
-	case idCase(v)&lowerID == 0:
-		c.fail(parent, name, "%s is not a 26-character lower-case base32 id", quote(v))
-	}
+	c.id(parent, name, v, required, lowerID, "lower-case ")
 }
 
 // anyID checks an id that may be of either case (audit object and aux
 // uuids name users as well as vaults and items).
 func (c *checker) anyID(parent, name, v string) {
-	if v != "" && idCase(v) == 0 {
-		c.fail(parent, name, "%s is not a 26-character base32 id", quote(v))
+	c.id(parent, name, v, false, upperID|lowerID, "")
+}
+
+// id checks an id of one of cases, which the reason calls what.
+func (c *checker) id(parent, name, v string, required bool, cases uint8, what string) {
+	switch {
+	case v == "":
+		if required {
+			c.fail(parent, name, "is required")
+		}
+	case idCase(v)&cases == 0:
+		c.fail(parent, name, "%s is not a 26-character %sbase32 id", quote(v), what)
 	}
 }
 
