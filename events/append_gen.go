@@ -35,6 +35,16 @@ func encode(ev any) (Wire, error) {
 	return Wire{}, fmt.Errorf("encode: %T is not an event", ev)
 }
 
+// V1 returns the rendering served by /api/v1: e without its v2-only
+// members (api:"v2" in event.go), in it and in the shapes it holds.
+func (e SignInAttempt) V1() SignInAttempt {
+	e.AccountUUID = ""
+	if v := e.TargetUser.v1(); v != &e.TargetUser {
+		e.TargetUser = *v
+	}
+	return e
+}
+
 func encodeSignInAttempt(e *SignInAttempt) (Wire, error) {
 	w := Wire{Feature: SignInAttempts, UUID: e.UUID, Time: e.Timestamp, Label: e.Category}
 	buf := scratch.Get().(*[]byte)
@@ -47,6 +57,16 @@ func encodeSignInAttempt(e *SignInAttempt) (Wire, error) {
 	return w.finish(buf, b, n, cut, err)
 }
 
+// V1 returns the rendering served by /api/v1: e without its v2-only
+// members (api:"v2" in event.go), in it and in the shapes it holds.
+func (e ItemUsage) V1() ItemUsage {
+	e.AccountUUID = ""
+	if v := e.User.v1(); v != &e.User {
+		e.User = *v
+	}
+	return e
+}
+
 func encodeItemUsage(e *ItemUsage) (Wire, error) {
 	w := Wire{Feature: ItemUsages, UUID: e.UUID, Time: e.Timestamp, Label: e.Action}
 	buf := scratch.Get().(*[]byte)
@@ -57,6 +77,18 @@ func encodeItemUsage(e *ItemUsage) (Wire, error) {
 		cut = n // v1 follows v2 already
 	}
 	return w.finish(buf, b, n, cut, err)
+}
+
+// V1 returns the rendering served by /api/v1: e without its v2-only
+// members (api:"v2" in event.go), in it and in the shapes it holds.
+func (e AuditEvent) V1() AuditEvent {
+	e.ActorType = ""
+	e.ActorAccountUUID = ""
+	e.AccountUUID = ""
+	e.ActorDetails = e.ActorDetails.v1()
+	e.ObjectDetails = e.ObjectDetails.v1()
+	e.AuxDetails = e.AuxDetails.v1()
+	return e
 }
 
 func encodeAuditEvent(e *AuditEvent) (Wire, error) {
@@ -74,6 +106,17 @@ func encodeAuditEvent(e *AuditEvent) (Wire, error) {
 // hasV2 reports whether v renders differently in v1.
 func (v *User) hasV2() bool {
 	return v != nil && (v.UserType != "" || v.UserAccountUUID != "")
+}
+
+// v1 returns v without its v2-only members: v itself when it has none.
+func (v *User) v1() *User {
+	if !v.hasV2() {
+		return v
+	}
+	c := *v
+	c.UserType = ""
+	c.UserAccountUUID = ""
+	return &c
 }
 
 func appendUser(b []byte, v *User, v1 bool) []byte {

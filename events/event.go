@@ -3,10 +3,10 @@ package events
 import "time"
 
 // The structs below define the event shapes: their json tags the wire, api
-// and check tags what JSON cannot say (internal/eventgen's doc). The
-// appenders (append_gen.go) and ingestion's reader and field checks
-// (internal/ingest/read_gen.go, check_gen.go) are generated from them:
-// after a change, run go generate.
+// and check tags what JSON cannot say (internal/eventgen's doc). The V1
+// methods and appenders (append_gen.go) and ingestion's reader and field
+// checks (internal/ingest/read_gen.go, check_gen.go) are generated from
+// them: after a change, run go generate.
 
 //go:generate go run ../internal/eventgen -events . -ingest ../internal/ingest
 
@@ -19,15 +19,6 @@ type User struct {
 	Email           string `json:"email" check:"text,email"`
 	UserType        string `json:"user_type,omitempty" api:"v2" check:"enum=UserTypes"`
 	UserAccountUUID string `json:"user_account_uuid,omitempty" api:"v2" check:"upperid"`
-}
-
-func (u *User) v1() *User {
-	if u == nil || (u.UserType == "" && u.UserAccountUUID == "") {
-		return u
-	}
-	c := *u
-	c.UserType, c.UserAccountUUID = "", ""
-	return &c
 }
 
 // Client describes the app that produced an event.
@@ -70,7 +61,8 @@ type Session struct {
 
 // SignInAttempt is one event of the signinattempts stream (spec §6.2).
 // AccountUUID is v2 only and, like the real API, set only for MSP
-// accounts.
+// accounts. V1 (generated) keeps the v2-only "federated" type: v1 clients
+// treat type as a free string.
 type SignInAttempt struct {
 	UUID        string    `json:"uuid" check:"upperid"`
 	SessionUUID string    `json:"session_uuid" check:"upperid,required"`
@@ -85,16 +77,6 @@ type SignInAttempt struct {
 	AccountUUID string    `json:"account_uuid,omitempty" api:"v2" check:"upperid"`
 }
 
-// V1 returns the rendering served by /api/v1/signinattempts. The v2-only
-// "federated" type is kept: v1 clients treat type as a free string.
-func (e SignInAttempt) V1() SignInAttempt {
-	e.AccountUUID = ""
-	if u := e.TargetUser.v1(); u != &e.TargetUser {
-		e.TargetUser = *u
-	}
-	return e
-}
-
 // ItemUsage is one event of the itemusages stream (spec §6.3).
 type ItemUsage struct {
 	UUID        string    `json:"uuid" check:"upperid"`
@@ -107,15 +89,6 @@ type ItemUsage struct {
 	Location    *Location `json:"location,omitempty"`
 	Action      string    `json:"action,omitempty" check:"enum=ItemUsageActions"`
 	AccountUUID string    `json:"account_uuid,omitempty" api:"v2" check:"upperid"`
-}
-
-// V1 returns the rendering served by /api/v1/itemusages.
-func (e ItemUsage) V1() ItemUsage {
-	e.AccountUUID = ""
-	if u := e.User.v1(); u != &e.User {
-		e.User = *u
-	}
-	return e
 }
 
 // AuditEvent is one event of the auditevents stream (spec §6.4).
@@ -139,16 +112,6 @@ type AuditEvent struct {
 	ActorType        string    `json:"actor_type,omitempty" api:"v2" check:"enum=UserTypes"`
 	ActorAccountUUID string    `json:"actor_account_uuid,omitempty" api:"v2" check:"upperid"`
 	AccountUUID      string    `json:"account_uuid,omitempty" api:"v2" check:"upperid"`
-}
-
-// V1 returns the rendering served by /api/v1/auditevents: no actor_type,
-// actor_account_uuid or account_uuid, and no UserV2 fields.
-func (e AuditEvent) V1() AuditEvent {
-	e.ActorType, e.ActorAccountUUID, e.AccountUUID = "", "", ""
-	e.ActorDetails = e.ActorDetails.v1()
-	e.ObjectDetails = e.ObjectDetails.v1()
-	e.AuxDetails = e.AuxDetails.v1()
-	return e
 }
 
 // Str returns a pointer to s, for AuditEvent.ObjectUUID.

@@ -60,6 +60,13 @@ func (g *gen) appenders(out *bytes.Buffer) error {
 				}
 			}
 			fmt.Fprintf(out, "// hasV2 reports whether v renders differently in v1.\nfunc (v *%s) hasV2() bool {\nreturn v != nil && (%s)\n}\n\n", s.Name, strings.Join(conds, " || "))
+			fmt.Fprintf(out, "// v1 returns v without its v2-only members: v itself when it has none.\nfunc (v *%s) v1() *%[1]s {\nif !v.hasV2() {\nreturn v\n}\nc := *v\n", s.Name)
+			for _, f := range s.Fields {
+				if f.V2 {
+					fmt.Fprintf(out, "c.%s = \"\"\n", f.Go)
+				}
+			}
+			out.WriteString("return &c\n}\n\n")
 		}
 		g.appender(out, s)
 	}
@@ -80,6 +87,23 @@ func (g *gen) encodeFunc(out *bytes.Buffer, s *shape) error {
 	if ts == nil {
 		return fmt.Errorf("%s: an event needs a Timestamp time.Time member", s.Name)
 	}
+	fmt.Fprintf(out, "// V1 returns the rendering served by /api/v1: e without its v2-only\n// members (api:\"v2\" in event.go), in it and in the shapes it holds.\n")
+	fmt.Fprintf(out, "func (e %s) V1() %[1]s {\n", s.Name)
+	for _, f := range s.Fields {
+		if f.V2 {
+			fmt.Fprintf(out, "e.%s = \"\"\n", f.Go)
+		}
+	}
+	for _, f := range s.Fields {
+		if e := g.elem(f); e != nil && e.v2 {
+			if strings.HasPrefix(f.Type, "*") {
+				fmt.Fprintf(out, "e.%s = e.%[1]s.v1()\n", f.Go)
+			} else {
+				fmt.Fprintf(out, "if v := e.%s.v1(); v != &e.%[1]s {\ne.%[1]s = *v\n}\n", f.Go)
+			}
+		}
+	}
+	out.WriteString("return e\n}\n\n")
 	fmt.Fprintf(out, "func encode%s(e *%[1]s) (Wire, error) {\n", s.Name)
 	fmt.Fprintf(out, "w := Wire{Feature: %s, UUID: e.UUID, Time: e.Timestamp, Label: %s}\n", s.event.Feature, s.event.Label)
 	out.WriteString("buf := scratch.Get().(*[]byte)\nb, cut, err := e.appendJSON((*buf)[:0], false)\nn := len(b)\n")

@@ -1,6 +1,6 @@
 // Command eventgen writes the code that follows from the event shapes in
-// events/event.go: the JSON appenders behind events.Encode
-// (events/append_gen.go), and ingestion's strict reader, input shapes and
+// events/event.go: the JSON appenders behind events.Encode and the events'
+// V1 methods (events/append_gen.go), and ingestion's strict reader, input shapes and
 // per-field checks (internal/ingest/read_gen.go, check_gen.go).
 //
 // Run it with `go generate ./events` (the //go:generate line is in
