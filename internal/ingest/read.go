@@ -157,11 +157,8 @@ func (r *reader) name() string {
 		r.bad = true
 		return ""
 	}
-	i++
-	start := i
-	for i < len(s) && plain[s[i]] {
-		i++
-	}
+	start := i + 1
+	i = plainEnd(s, start)
 	if i == len(s) || s[i] != '"' {
 		r.bad = true
 		return ""
@@ -196,6 +193,14 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// plainEnd returns where the run of plain bytes in s from i ends.
+func plainEnd(s string, i int) int {
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	return i
+}
+
 // str reads a string or null ("").
 func (r *reader) str() string {
 	r.ws()
@@ -210,11 +215,8 @@ func (r *reader) str() string {
 		r.bad = true
 		return ""
 	}
-	i++
-	start := i
-	for i < len(s) && plain[s[i]] {
-		i++
-	}
+	start := i + 1
+	i = plainEnd(s, start)
 	if i < len(s) && s[i] == '"' {
 		r.i = i + 1
 		return s[start:i]
