@@ -127,11 +127,17 @@ func (c *checker) email(parent, name, v string) {
 	}
 }
 
-// between checks that v is a number from lo to hi.
+// between checks that v is a number from lo to hi. It is small enough to
+// be inlined, as the check was before it was generated; outside is not.
 func (c *checker) between(parent, name string, v, lo, hi float64) {
 	if math.IsNaN(v) || v < lo || v > hi {
-		c.fail(parent, name, "%v is not between %v and %v", v, lo, hi)
+		c.outside(parent, name, v, lo, hi)
 	}
+}
+
+//go:noinline
+func (c *checker) outside(parent, name string, v, lo, hi float64) {
+	c.fail(parent, name, "%v is not between %v and %v", v, lo, hi)
 }
 
 func (c *checker) enum(parent, name, v string, list []string, required bool) {
