@@ -2,35 +2,34 @@ package events
 
 import "time"
 
+// The structs below define the event shapes: their json tags the wire, api
+// and check tags what JSON cannot say (internal/eventgen's doc). The V1
+// methods and appenders (append_gen.go) and ingestion's reader and field
+// checks (internal/ingest/read_gen.go, check_gen.go) are generated from
+// them: after a change, run go generate.
+
+//go:generate go run ../internal/eventgen -events . -ingest ../internal/ingest
+
 // User is a person named in an event, with names and emails as they were
 // when the event happened. UserType and UserAccountUUID exist only in v2
 // renderings and only for cross-account (MSP) events.
 type User struct {
-	UUID            string `json:"uuid,omitempty"`
+	UUID            string `json:"uuid,omitempty" check:"upperid,ifrequired"`
 	Name            string `json:"name"`
-	Email           string `json:"email"`
-	UserType        string `json:"user_type,omitempty"`
-	UserAccountUUID string `json:"user_account_uuid,omitempty"`
-}
-
-func (u *User) v1() *User {
-	if u == nil || (u.UserType == "" && u.UserAccountUUID == "") {
-		return u
-	}
-	c := *u
-	c.UserType, c.UserAccountUUID = "", ""
-	return &c
+	Email           string `json:"email" check:"text,email"`
+	UserType        string `json:"user_type,omitempty" api:"v2" check:"enum=UserTypes"`
+	UserAccountUUID string `json:"user_account_uuid,omitempty" api:"v2" check:"upperid"`
 }
 
 // Client describes the app that produced an event.
 type Client struct {
-	AppName         string `json:"app_name"`
+	AppName         string `json:"app_name" check:"required"`
 	AppVersion      string `json:"app_version"`
 	PlatformName    string `json:"platform_name"`
 	PlatformVersion string `json:"platform_version"`
 	OSName          string `json:"os_name"`
 	OSVersion       string `json:"os_version"`
-	IPAddress       string `json:"ip_address"`
+	IPAddress       string `json:"ip_address" check:"ip,required"`
 }
 
 // Location is where an event came from. Country is a country name here
@@ -41,8 +40,8 @@ type Location struct {
 	Country   string  `json:"country,omitempty"`
 	Region    string  `json:"region,omitempty"`
 	City      string  `json:"city,omitempty"`
-	Latitude  float64 `json:"latitude,omitempty"`
-	Longitude float64 `json:"longitude,omitempty"`
+	Latitude  float64 `json:"latitude,omitempty" check:"range=-90:90"`
+	Longitude float64 `json:"longitude,omitempty" check:"range=-180:180"`
 }
 
 // Details carries the extra value of a sign-in attempt, such as the
@@ -54,93 +53,65 @@ type Details struct {
 // Session is the session an audit event happened in. LoginTime equals the
 // timestamp of the sign-in attempt that opened it.
 type Session struct {
-	UUID       string    `json:"uuid,omitempty"`
+	UUID       string    `json:"uuid,omitempty" check:"upperid,required"`
 	LoginTime  time.Time `json:"login_time"`
-	DeviceUUID string    `json:"device_uuid,omitempty"`
-	IP         string    `json:"ip"`
+	DeviceUUID string    `json:"device_uuid,omitempty" check:"lowerid"`
+	IP         string    `json:"ip" check:"ip,required"`
 }
 
 // SignInAttempt is one event of the signinattempts stream (spec §6.2).
 // AccountUUID is v2 only and, like the real API, set only for MSP
-// accounts.
+// accounts. V1 (generated) keeps the v2-only "federated" type: v1 clients
+// treat type as a free string.
 type SignInAttempt struct {
-	UUID        string    `json:"uuid"`
-	SessionUUID string    `json:"session_uuid"`
+	UUID        string    `json:"uuid" check:"upperid"`
+	SessionUUID string    `json:"session_uuid" check:"upperid,required"`
 	Timestamp   time.Time `json:"timestamp"`
-	Country     string    `json:"country"`
-	Category    string    `json:"category"`
-	Type        string    `json:"type"`
+	Country     string    `json:"country" check:"required"`
+	Category    string    `json:"category" check:"enum=SignInCategories,required"`
+	Type        string    `json:"type" check:"hook=signInType"`
 	Details     *Details  `json:"details"`
-	TargetUser  User      `json:"target_user"`
-	Client      Client    `json:"client"`
+	TargetUser  User      `json:"target_user" check:"required"`
+	Client      Client    `json:"client" check:"required"`
 	Location    *Location `json:"location,omitempty"`
-	AccountUUID string    `json:"account_uuid,omitempty"`
-}
-
-// V1 returns the rendering served by /api/v1/signinattempts. The v2-only
-// "federated" type is kept: v1 clients treat type as a free string.
-func (e SignInAttempt) V1() SignInAttempt {
-	e.AccountUUID = ""
-	if u := e.TargetUser.v1(); u != &e.TargetUser {
-		e.TargetUser = *u
-	}
-	return e
+	AccountUUID string    `json:"account_uuid,omitempty" api:"v2" check:"upperid"`
 }
 
 // ItemUsage is one event of the itemusages stream (spec §6.3).
 type ItemUsage struct {
-	UUID        string    `json:"uuid"`
+	UUID        string    `json:"uuid" check:"upperid"`
 	Timestamp   time.Time `json:"timestamp"`
-	UsedVersion int       `json:"used_version"`
-	VaultUUID   string    `json:"vault_uuid"`
-	ItemUUID    string    `json:"item_uuid"`
-	User        User      `json:"user"`
-	Client      Client    `json:"client"`
+	UsedVersion int       `json:"used_version" check:"nonneg,required"`
+	VaultUUID   string    `json:"vault_uuid" check:"lowerid,required"`
+	ItemUUID    string    `json:"item_uuid" check:"lowerid,required"`
+	User        User      `json:"user" check:"required"`
+	Client      Client    `json:"client" check:"required"`
 	Location    *Location `json:"location,omitempty"`
-	Action      string    `json:"action,omitempty"`
-	AccountUUID string    `json:"account_uuid,omitempty"`
-}
-
-// V1 returns the rendering served by /api/v1/itemusages.
-func (e ItemUsage) V1() ItemUsage {
-	e.AccountUUID = ""
-	if u := e.User.v1(); u != &e.User {
-		e.User = *u
-	}
-	return e
+	Action      string    `json:"action,omitempty" check:"enum=ItemUsageActions"`
+	AccountUUID string    `json:"account_uuid,omitempty" api:"v2" check:"upperid"`
 }
 
 // AuditEvent is one event of the auditevents stream (spec §6.4).
 // ObjectUUID is a pointer because real data has it both absent and
 // present-but-empty ("" on view/report).
 type AuditEvent struct {
-	UUID             string    `json:"uuid"`
+	UUID             string    `json:"uuid" check:"upperid"`
 	Timestamp        time.Time `json:"timestamp"`
-	ActorUUID        string    `json:"actor_uuid,omitempty"`
+	ActorUUID        string    `json:"actor_uuid,omitempty" check:"upperid,required"`
 	ActorDetails     *User     `json:"actor_details,omitempty"`
-	Action           string    `json:"action"`
-	ObjectType       string    `json:"object_type"`
-	ObjectUUID       *string   `json:"object_uuid,omitempty"`
+	Action           string    `json:"action" check:"hook=auditAction"`
+	ObjectType       string    `json:"object_type" check:"-"`
+	ObjectUUID       *string   `json:"object_uuid,omitempty" check:"anyid"`
 	ObjectDetails    *User     `json:"object_details,omitempty"`
-	AuxID            int64     `json:"aux_id,omitempty"`
-	AuxUUID          string    `json:"aux_uuid,omitempty"`
+	AuxID            int64     `json:"aux_id,omitempty" check:"nonneg"`
+	AuxUUID          string    `json:"aux_uuid,omitempty" check:"anyid"`
 	AuxDetails       *User     `json:"aux_details,omitempty"`
 	AuxInfo          string    `json:"aux_info,omitempty"`
 	Session          *Session  `json:"session,omitempty"`
 	Location         *Location `json:"location,omitempty"`
-	ActorType        string    `json:"actor_type,omitempty"`
-	ActorAccountUUID string    `json:"actor_account_uuid,omitempty"`
-	AccountUUID      string    `json:"account_uuid,omitempty"`
-}
-
-// V1 returns the rendering served by /api/v1/auditevents: no actor_type,
-// actor_account_uuid or account_uuid, and no UserV2 fields.
-func (e AuditEvent) V1() AuditEvent {
-	e.ActorType, e.ActorAccountUUID, e.AccountUUID = "", "", ""
-	e.ActorDetails = e.ActorDetails.v1()
-	e.ObjectDetails = e.ObjectDetails.v1()
-	e.AuxDetails = e.AuxDetails.v1()
-	return e
+	ActorType        string    `json:"actor_type,omitempty" api:"v2" check:"enum=UserTypes"`
+	ActorAccountUUID string    `json:"actor_account_uuid,omitempty" api:"v2" check:"upperid"`
+	AccountUUID      string    `json:"account_uuid,omitempty" api:"v2" check:"upperid"`
 }
 
 // Str returns a pointer to s, for AuditEvent.ObjectUUID.

@@ -28,66 +28,7 @@ type Wire struct {
 // or a value of another type is an error, as are the values json.Marshal
 // refuses (NaN or infinite coordinates, times outside years 0 to 9999).
 func Encode(ev any) (Wire, error) {
-	switch e := ev.(type) {
-	case *SignInAttempt:
-		if e == nil {
-			break
-		}
-		return encodeSignIn(e)
-	case SignInAttempt:
-		return encodeSignIn(&e)
-	case *ItemUsage:
-		if e == nil {
-			break
-		}
-		return encodeItemUsage(e)
-	case ItemUsage:
-		return encodeItemUsage(&e)
-	case *AuditEvent:
-		if e == nil {
-			break
-		}
-		return encodeAudit(e)
-	case AuditEvent:
-		return encodeAudit(&e)
-	}
-	return Wire{}, fmt.Errorf("encode: %T is not an event", ev)
-}
-
-func encodeSignIn(e *SignInAttempt) (Wire, error) {
-	w := Wire{Feature: SignInAttempts, UUID: e.UUID, Time: e.Timestamp, Label: e.Category}
-	buf := scratch.Get().(*[]byte)
-	b, cut, err := e.appendJSON((*buf)[:0], false)
-	n := len(b)
-	if err == nil && e.TargetUser.hasV2() {
-		b, _, err = e.appendJSON(b, true)
-		cut = n // v1 follows v2 already
-	}
-	return w.finish(buf, b, n, cut, err)
-}
-
-func encodeItemUsage(e *ItemUsage) (Wire, error) {
-	w := Wire{Feature: ItemUsages, UUID: e.UUID, Time: e.Timestamp, Label: e.Action}
-	buf := scratch.Get().(*[]byte)
-	b, cut, err := e.appendJSON((*buf)[:0], false)
-	n := len(b)
-	if err == nil && e.User.hasV2() {
-		b, _, err = e.appendJSON(b, true)
-		cut = n
-	}
-	return w.finish(buf, b, n, cut, err)
-}
-
-func encodeAudit(e *AuditEvent) (Wire, error) {
-	w := Wire{Feature: AuditEvents, UUID: e.UUID, Time: e.Timestamp, Label: e.Action + "/" + e.ObjectType}
-	buf := scratch.Get().(*[]byte)
-	b, cut, err := e.appendJSON((*buf)[:0], false)
-	n := len(b)
-	if err == nil && (e.ActorDetails.hasV2() || e.ObjectDetails.hasV2() || e.AuxDetails.hasV2()) {
-		b, _, err = e.appendJSON(b, true)
-		cut = n
-	}
-	return w.finish(buf, b, n, cut, err)
+	return encode(ev) // append_gen.go
 }
 
 // finish completes w from b, the scratch buffer *buf after rendering: its

@@ -8,7 +8,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 )
 
-// A hand-written reader of the three event shapes, for the common case of
+// A reader of the event shapes, for the common case of
 // a well-formed event: it costs a fraction of go-json-experiment's
 // reflection-based decoding and makes one string of the event, of which
 // the fields are substrings (but for those with escapes, and the uuid,
@@ -23,6 +23,10 @@ import (
 // accepts, go-json-experiment decodes to the same values (null, as there,
 // is a member's zero value), so check reports the same problems; the
 // differential tests and fuzz test in read_test.go hold it to that.
+//
+// This file holds the JSON primitives; the readers of each shape (and
+// reader.event, which picks one by kind) are generated from events/event.go
+// into read_gen.go by internal/eventgen.
 
 // readItem reads and checks one event, as parseItem does, or returns ok
 // false when the event is not one it can vouch for.
@@ -67,50 +71,6 @@ func readItem(it item, kind events.Feature) (ev any, errs []FieldError, ok bool)
 	return ev, errs, true
 }
 
-// event reads an event of kind, an object, and checks it.
-func (r *reader) event(line int, kind events.Feature) (any, []FieldError) {
-	c := checker{line: line}
-	var ev any
-	switch kind {
-	case events.SignInAttempts:
-		b := new(signInBox)
-		if r.signIn(b); r.bad {
-			return nil, nil
-		}
-		e := &b.ev
-		*e = b.in.check(&c)
-		e.UUID = strings.Clone(e.UUID)
-		e.Category = canonical(e.Category, events.SignInCategories)
-		ev = e
-	case events.ItemUsages:
-		b := new(itemUsageBox)
-		if r.itemUsage(b); r.bad {
-			return nil, nil
-		}
-		e := &b.ev
-		*e = b.in.check(&c)
-		e.UUID = strings.Clone(e.UUID)
-		e.Action = canonical(e.Action, events.ItemUsageActions)
-		ev = e
-	case events.AuditEvents:
-		b := new(auditBox)
-		if r.audit(b); r.bad {
-			return nil, nil
-		}
-		e := &b.ev
-		*e = b.in.check(&c)
-		e.UUID = strings.Clone(e.UUID)
-		ev = e
-	default:
-		r.bad = true
-		return nil, nil
-	}
-	if len(c.errs) > 0 {
-		return nil, c.errs
-	}
-	return ev, nil
-}
-
 // canonical returns the element of list equal to s, or s. An event's uuid
 // and label outlive it in its Wire; taking them from small strings of
 // their own keeps the whole event's string from being held with them.
@@ -118,323 +78,6 @@ func canonical(s string, list []string) string {
 	for _, v := range list {
 		if v == s {
 			return v
-		}
-	}
-	return s
-}
-
-// The boxes hold an event, its input shape and what their pointers point
-// to, so that reading one event allocates once.
-
-type signInBox struct {
-	ev      events.SignInAttempt
-	in      signInIn
-	details events.Details
-	user    events.User
-	client  events.Client
-	loc     events.Location
-}
-
-type itemUsageBox struct {
-	ev      events.ItemUsage
-	in      itemUsageIn
-	version int
-	user    events.User
-	client  events.Client
-	loc     events.Location
-}
-
-type auditBox struct {
-	ev         events.AuditEvent
-	in         auditIn
-	objectUUID string
-	users      [3]events.User
-	sess       sessionIn
-	loc        events.Location
-}
-
-func (r *reader) signIn(b *signInBox) {
-	in := &b.in
-	var seen uint32
-	r.open()
-	for n := 0; r.more(&n); {
-		switch r.name() {
-		case "uuid":
-			r.once(&seen, 1<<0)
-			in.UUID = r.str()
-		case "session_uuid":
-			r.once(&seen, 1<<1)
-			in.SessionUUID = r.str()
-		case "timestamp":
-			r.once(&seen, 1<<2)
-			in.Timestamp = r.str()
-		case "country":
-			r.once(&seen, 1<<3)
-			in.Country = r.str()
-		case "category":
-			r.once(&seen, 1<<4)
-			in.Category = r.str()
-		case "type":
-			r.once(&seen, 1<<5)
-			in.Type = r.str()
-		case "details":
-			r.once(&seen, 1<<6)
-			in.Details = r.details(&b.details)
-		case "target_user":
-			r.once(&seen, 1<<7)
-			in.TargetUser = r.user(&b.user)
-		case "client":
-			r.once(&seen, 1<<8)
-			in.Client = r.client(&b.client)
-		case "location":
-			r.once(&seen, 1<<9)
-			in.Location = r.location(&b.loc)
-		case "account_uuid":
-			r.once(&seen, 1<<10)
-			in.AccountUUID = r.str()
-		default:
-			r.bad = true
-		}
-	}
-}
-
-func (r *reader) itemUsage(b *itemUsageBox) {
-	in := &b.in
-	var seen uint32
-	r.open()
-	for n := 0; r.more(&n); {
-		switch r.name() {
-		case "uuid":
-			r.once(&seen, 1<<0)
-			in.UUID = r.str()
-		case "timestamp":
-			r.once(&seen, 1<<1)
-			in.Timestamp = r.str()
-		case "used_version":
-			r.once(&seen, 1<<2)
-			in.UsedVersion = r.intPtr(&b.version)
-		case "vault_uuid":
-			r.once(&seen, 1<<3)
-			in.VaultUUID = r.str()
-		case "item_uuid":
-			r.once(&seen, 1<<4)
-			in.ItemUUID = r.str()
-		case "user":
-			r.once(&seen, 1<<5)
-			in.User = r.user(&b.user)
-		case "client":
-			r.once(&seen, 1<<6)
-			in.Client = r.client(&b.client)
-		case "location":
-			r.once(&seen, 1<<7)
-			in.Location = r.location(&b.loc)
-		case "action":
-			r.once(&seen, 1<<8)
-			in.Action = r.str()
-		case "account_uuid":
-			r.once(&seen, 1<<9)
-			in.AccountUUID = r.str()
-		default:
-			r.bad = true
-		}
-	}
-}
-
-func (r *reader) audit(b *auditBox) {
-	in := &b.in
-	var seen uint32
-	r.open()
-	for n := 0; r.more(&n); {
-		switch r.name() {
-		case "uuid":
-			r.once(&seen, 1<<0)
-			in.UUID = r.str()
-		case "timestamp":
-			r.once(&seen, 1<<1)
-			in.Timestamp = r.str()
-		case "actor_uuid":
-			r.once(&seen, 1<<2)
-			in.ActorUUID = r.str()
-		case "actor_details":
-			r.once(&seen, 1<<3)
-			in.ActorDetails = r.user(&b.users[0])
-		case "action":
-			r.once(&seen, 1<<4)
-			in.Action = r.str()
-		case "object_type":
-			r.once(&seen, 1<<5)
-			in.ObjectType = r.str()
-		case "object_uuid":
-			r.once(&seen, 1<<6)
-			in.ObjectUUID = r.strPtr(&b.objectUUID)
-		case "object_details":
-			r.once(&seen, 1<<7)
-			in.ObjectDetails = r.user(&b.users[1])
-		case "aux_id":
-			r.once(&seen, 1<<8)
-			in.AuxID = r.int64()
-		case "aux_uuid":
-			r.once(&seen, 1<<9)
-			in.AuxUUID = r.str()
-		case "aux_details":
-			r.once(&seen, 1<<10)
-			in.AuxDetails = r.user(&b.users[2])
-		case "aux_info":
-			r.once(&seen, 1<<11)
-			in.AuxInfo = r.str()
-		case "session":
-			r.once(&seen, 1<<12)
-			in.Session = r.session(&b.sess)
-		case "location":
-			r.once(&seen, 1<<13)
-			in.Location = r.location(&b.loc)
-		case "actor_type":
-			r.once(&seen, 1<<14)
-			in.ActorType = r.str()
-		case "actor_account_uuid":
-			r.once(&seen, 1<<15)
-			in.ActorAccountUUID = r.str()
-		case "account_uuid":
-			r.once(&seen, 1<<16)
-			in.AccountUUID = r.str()
-		default:
-			r.bad = true
-		}
-	}
-}
-
-// user reads a user object into u, or null (nil).
-func (r *reader) user(u *events.User) *events.User {
-	if !r.open() {
-		return nil
-	}
-	var seen uint32
-	for n := 0; r.more(&n); {
-		switch r.name() {
-		case "uuid":
-			r.once(&seen, 1<<0)
-			u.UUID = r.str()
-		case "name":
-			r.once(&seen, 1<<1)
-			u.Name = r.str()
-		case "email":
-			r.once(&seen, 1<<2)
-			u.Email = r.str()
-		case "user_type":
-			r.once(&seen, 1<<3)
-			u.UserType = r.str()
-		case "user_account_uuid":
-			r.once(&seen, 1<<4)
-			u.UserAccountUUID = r.str()
-		default:
-			r.bad = true
-		}
-	}
-	return u
-}
-
-func (r *reader) client(cl *events.Client) *events.Client {
-	if !r.open() {
-		return nil
-	}
-	var seen uint32
-	for n := 0; r.more(&n); {
-		switch r.name() {
-		case "app_name":
-			r.once(&seen, 1<<0)
-			cl.AppName = r.str()
-		case "app_version":
-			r.once(&seen, 1<<1)
-			cl.AppVersion = r.str()
-		case "platform_name":
-			r.once(&seen, 1<<2)
-			cl.PlatformName = r.str()
-		case "platform_version":
-			r.once(&seen, 1<<3)
-			cl.PlatformVersion = r.str()
-		case "os_name":
-			r.once(&seen, 1<<4)
-			cl.OSName = r.str()
-		case "os_version":
-			r.once(&seen, 1<<5)
-			cl.OSVersion = r.str()
-		case "ip_address":
-			r.once(&seen, 1<<6)
-			cl.IPAddress = r.str()
-		default:
-			r.bad = true
-		}
-	}
-	return cl
-}
-
-func (r *reader) location(l *events.Location) *events.Location {
-	if !r.open() {
-		return nil
-	}
-	var seen uint32
-	for n := 0; r.more(&n); {
-		switch r.name() {
-		case "country":
-			r.once(&seen, 1<<0)
-			l.Country = r.str()
-		case "region":
-			r.once(&seen, 1<<1)
-			l.Region = r.str()
-		case "city":
-			r.once(&seen, 1<<2)
-			l.City = r.str()
-		case "latitude":
-			r.once(&seen, 1<<3)
-			l.Latitude = r.float()
-		case "longitude":
-			r.once(&seen, 1<<4)
-			l.Longitude = r.float()
-		default:
-			r.bad = true
-		}
-	}
-	return l
-}
-
-func (r *reader) details(d *events.Details) *events.Details {
-	if !r.open() {
-		return nil
-	}
-	var seen uint32
-	for n := 0; r.more(&n); {
-		switch r.name() {
-		case "value":
-			r.once(&seen, 1<<0)
-			d.Value = r.str()
-		default:
-			r.bad = true
-		}
-	}
-	return d
-}
-
-func (r *reader) session(s *sessionIn) *sessionIn {
-	if !r.open() {
-		return nil
-	}
-	var seen uint32
-	for n := 0; r.more(&n); {
-		switch r.name() {
-		case "uuid":
-			r.once(&seen, 1<<0)
-			s.UUID = r.str()
-		case "login_time":
-			r.once(&seen, 1<<1)
-			s.LoginTime = r.str()
-		case "device_uuid":
-			r.once(&seen, 1<<2)
-			s.DeviceUUID = r.str()
-		case "ip":
-			r.once(&seen, 1<<3)
-			s.IP = r.str()
-		default:
-			r.bad = true
 		}
 	}
 	return s
@@ -514,11 +157,8 @@ func (r *reader) name() string {
 		r.bad = true
 		return ""
 	}
-	i++
-	start := i
-	for i < len(s) && plain[s[i]] {
-		i++
-	}
+	start := i + 1
+	i = plainEnd(s, start)
 	if i == len(s) || s[i] != '"' {
 		r.bad = true
 		return ""
@@ -553,6 +193,14 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// plainEnd returns where the run of plain bytes in s from i ends.
+func plainEnd(s string, i int) int {
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	return i
+}
+
 // str reads a string or null ("").
 func (r *reader) str() string {
 	r.ws()
@@ -567,11 +215,8 @@ func (r *reader) str() string {
 		r.bad = true
 		return ""
 	}
-	i++
-	start := i
-	for i < len(s) && plain[s[i]] {
-		i++
-	}
+	start := i + 1
+	i = plainEnd(s, start)
 	if i < len(s) && s[i] == '"' {
 		r.i = i + 1
 		return s[start:i]

@@ -94,34 +94,50 @@ func idCase(s string) uint8 {
 
 // upperID checks an event, user, session or account id.
 func (c *checker) upperID(parent, name, v string, required bool) {
-	switch {
-	case v == "":
-		if required {
-			c.fail(parent, name, "is required")
-		}
-	case idCase(v)&upperID == 0:
-		c.fail(parent, name, "%s is not a 26-character upper-case base32 id", quote(v))
-	}
+	c.id(parent, name, v, required, upperID, "upper-case ")
 }
 
 // lowerID checks a vault, item or device id.
 func (c *checker) lowerID(parent, name, v string, required bool) {
+	c.id(parent, name, v, required, lowerID, "lower-case ")
+}
+
+// anyID checks an id that may be of either case (audit object and aux
+// uuids name users as well as vaults and items).
+func (c *checker) anyID(parent, name, v string) {
+	c.id(parent, name, v, false, upperID|lowerID, "")
+}
+
+// id checks an id of one of cases, which the reason calls what.
+func (c *checker) id(parent, name, v string, required bool, cases uint8, what string) {
 	switch {
 	case v == "":
 		if required {
 			c.fail(parent, name, "is required")
 		}
-	case idCase(v)&lowerID == 0:
-		c.fail(parent, name, "%s is not a 26-character lower-case base32 id", quote(v))
+	case idCase(v)&cases == 0:
+		c.fail(parent, name, "%s is not a 26-character %sbase32 id", quote(v), what)
 	}
 }
 
-// anyID checks an id that may be of either case (audit object and aux
-// uuids name users as well as vaults and items).
-func (c *checker) anyID(name, v string) {
-	if v != "" && idCase(v) == 0 {
-		c.fail("", name, "%s is not a 26-character base32 id", quote(v))
+// email checks that a non-empty v looks like an e-mail address.
+func (c *checker) email(parent, name, v string) {
+	if v != "" && !strings.Contains(v, "@") {
+		c.fail(parent, name, "%s is not an e-mail address", quote(v))
 	}
+}
+
+// between checks that v is a number from lo to hi. It is small enough to
+// be inlined, as the check was before it was generated; outside is not.
+func (c *checker) between(parent, name string, v, lo, hi float64) {
+	if math.IsNaN(v) || v < lo || v > hi {
+		c.outside(parent, name, v, lo, hi)
+	}
+}
+
+//go:noinline
+func (c *checker) outside(parent, name string, v, lo, hi float64) {
+	c.fail(parent, name, "%v is not between %v and %v", v, lo, hi)
 }
 
 func (c *checker) enum(parent, name, v string, list []string, required bool) {
@@ -219,48 +235,6 @@ func daysIn(month, year int) int {
 	return 30 + (month+month/8)%2
 }
 
-func (c *checker) user(field string, u *events.User, required bool) {
-	if u == nil {
-		if required {
-			c.fail("", field, "is required")
-		}
-		return
-	}
-	c.upperID(field, "uuid", u.UUID, required)
-	c.text(field, "name", u.Name, false)
-	c.text(field, "email", u.Email, false)
-	if u.Email != "" && !strings.Contains(u.Email, "@") {
-		c.fail(field, "email", "%s is not an e-mail address", quote(u.Email))
-	}
-	c.enum(field, "user_type", u.UserType, events.UserTypes, false)
-	c.upperID(field, "user_account_uuid", u.UserAccountUUID, false)
-}
-
-func (c *checker) client(field string, cl *events.Client) {
-	c.text(field, "app_name", cl.AppName, true)
-	c.text(field, "app_version", cl.AppVersion, false)
-	c.text(field, "platform_name", cl.PlatformName, false)
-	c.text(field, "platform_version", cl.PlatformVersion, false)
-	c.text(field, "os_name", cl.OSName, false)
-	c.text(field, "os_version", cl.OSVersion, false)
-	c.ip(field, "ip_address", cl.IPAddress, true)
-}
-
-func (c *checker) location(field string, l *events.Location) {
-	if l == nil {
-		return
-	}
-	c.text(field, "country", l.Country, false)
-	c.text(field, "region", l.Region, false)
-	c.text(field, "city", l.City, false)
-	if math.IsNaN(l.Latitude) || l.Latitude < -90 || l.Latitude > 90 {
-		c.fail(field, "latitude", "%v is not between -90 and 90", l.Latitude)
-	}
-	if math.IsNaN(l.Longitude) || l.Longitude < -180 || l.Longitude > 180 {
-		c.fail(field, "longitude", "%v is not between -180 and 180", l.Longitude)
-	}
-}
-
 func quote(s string) string {
 	if len(s) > 64 {
 		s = s[:61] + "..."
@@ -268,131 +242,26 @@ func quote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// The input shapes: the event types with timestamps kept as strings, so
-// that a bad one is reported with its field's name.
+// The per-field checks, the input shapes they read and the conversion to
+// events are generated from events/event.go into check_gen.go by
+// internal/eventgen. The rules across fields are the hooks below, named by
+// check:"hook=…" tags.
 
-type signInIn struct {
-	UUID        string           `json:"uuid"`
-	SessionUUID string           `json:"session_uuid"`
-	Timestamp   string           `json:"timestamp"`
-	Country     string           `json:"country"`
-	Category    string           `json:"category"`
-	Type        string           `json:"type"`
-	Details     *events.Details  `json:"details"`
-	TargetUser  *events.User     `json:"target_user"`
-	Client      *events.Client   `json:"client"`
-	Location    *events.Location `json:"location"`
-	AccountUUID string           `json:"account_uuid"`
-}
-
-type itemUsageIn struct {
-	UUID        string           `json:"uuid"`
-	Timestamp   string           `json:"timestamp"`
-	UsedVersion *int             `json:"used_version"`
-	VaultUUID   string           `json:"vault_uuid"`
-	ItemUUID    string           `json:"item_uuid"`
-	User        *events.User     `json:"user"`
-	Client      *events.Client   `json:"client"`
-	Location    *events.Location `json:"location"`
-	Action      string           `json:"action"`
-	AccountUUID string           `json:"account_uuid"`
-}
-
-type sessionIn struct {
-	UUID       string `json:"uuid"`
-	LoginTime  string `json:"login_time"`
-	DeviceUUID string `json:"device_uuid"`
-	IP         string `json:"ip"`
-}
-
-type auditIn struct {
-	UUID             string           `json:"uuid"`
-	Timestamp        string           `json:"timestamp"`
-	ActorUUID        string           `json:"actor_uuid"`
-	ActorDetails     *events.User     `json:"actor_details"`
-	Action           string           `json:"action"`
-	ObjectType       string           `json:"object_type"`
-	ObjectUUID       *string          `json:"object_uuid"`
-	ObjectDetails    *events.User     `json:"object_details"`
-	AuxID            int64            `json:"aux_id"`
-	AuxUUID          string           `json:"aux_uuid"`
-	AuxDetails       *events.User     `json:"aux_details"`
-	AuxInfo          string           `json:"aux_info"`
-	Session          *sessionIn       `json:"session"`
-	Location         *events.Location `json:"location"`
-	ActorType        string           `json:"actor_type"`
-	ActorAccountUUID string           `json:"actor_account_uuid"`
-	AccountUUID      string           `json:"account_uuid"`
-}
-
-func (in *signInIn) check(c *checker) events.SignInAttempt {
-	c.upperID("", "uuid", in.UUID, false)
-	c.upperID("", "session_uuid", in.SessionUUID, true)
-	ts := c.stamp("", "timestamp", in.Timestamp)
-	c.text("", "country", in.Country, true)
-	c.enum("", "category", in.Category, events.SignInCategories, true)
-	if types, ok := events.SignInTypesByCategory[in.Category]; ok {
-		if in.Type == "" {
-			c.fail("", "type", "is required")
-		} else if !events.In(in.Type, types) {
-			if events.In(in.Type, events.SignInTypes) {
-				c.fail("", "type", "%s does not belong to category %s (want one of %s)", quote(in.Type), in.Category, strings.Join(types, ", "))
-			} else {
-				c.fail("", "type", "%s is not a sign-in type", quote(in.Type))
-			}
+// signInType checks a sign-in attempt's type against its category.
+func (c *checker) signInType(in *signInAttemptIn) {
+	types, ok := events.SignInTypesByCategory[in.Category]
+	if !ok {
+		return // the category is wrong, and reported
+	}
+	if in.Type == "" {
+		c.fail("", "type", "is required")
+	} else if !events.In(in.Type, types) {
+		if events.In(in.Type, events.SignInTypes) {
+			c.fail("", "type", "%s does not belong to category %s (want one of %s)", quote(in.Type), in.Category, strings.Join(types, ", "))
+		} else {
+			c.fail("", "type", "%s is not a sign-in type", quote(in.Type))
 		}
 	}
-	if in.Details != nil {
-		c.text("details", "value", in.Details.Value, false)
-	}
-	c.user("target_user", in.TargetUser, true)
-	if in.Client == nil {
-		c.fail("", "client", "is required")
-		in.Client = &events.Client{}
-	} else {
-		c.client("client", in.Client)
-	}
-	c.location("location", in.Location)
-	c.upperID("", "account_uuid", in.AccountUUID, false)
-	ev := events.SignInAttempt{UUID: in.UUID, SessionUUID: in.SessionUUID, Timestamp: ts, Country: in.Country,
-		Category: in.Category, Type: in.Type, Details: in.Details, Client: *in.Client, Location: in.Location,
-		AccountUUID: in.AccountUUID}
-	if in.TargetUser != nil {
-		ev.TargetUser = *in.TargetUser
-	}
-	return ev
-}
-
-func (in *itemUsageIn) check(c *checker) events.ItemUsage {
-	c.upperID("", "uuid", in.UUID, false)
-	ts := c.stamp("", "timestamp", in.Timestamp)
-	v := 0
-	switch {
-	case in.UsedVersion == nil:
-		c.fail("", "used_version", "is required")
-	case *in.UsedVersion < 0:
-		c.fail("", "used_version", "%d is negative", *in.UsedVersion)
-	default:
-		v = *in.UsedVersion
-	}
-	c.lowerID("", "vault_uuid", in.VaultUUID, true)
-	c.lowerID("", "item_uuid", in.ItemUUID, true)
-	c.user("user", in.User, true)
-	if in.Client == nil {
-		c.fail("", "client", "is required")
-		in.Client = &events.Client{}
-	} else {
-		c.client("client", in.Client)
-	}
-	c.location("location", in.Location)
-	c.enum("", "action", in.Action, events.ItemUsageActions, false)
-	c.upperID("", "account_uuid", in.AccountUUID, false)
-	ev := events.ItemUsage{UUID: in.UUID, Timestamp: ts, UsedVersion: v, VaultUUID: in.VaultUUID, ItemUUID: in.ItemUUID,
-		Client: *in.Client, Location: in.Location, Action: in.Action, AccountUUID: in.AccountUUID}
-	if in.User != nil {
-		ev.User = *in.User
-	}
-	return ev
 }
 
 // auditActions is events.AuditActions as a set: the list is long.
@@ -404,11 +273,9 @@ var auditActions = func() map[string]bool {
 	return m
 }()
 
-func (in *auditIn) check(c *checker) events.AuditEvent {
-	c.upperID("", "uuid", in.UUID, false)
-	ts := c.stamp("", "timestamp", in.Timestamp)
-	c.upperID("", "actor_uuid", in.ActorUUID, true)
-	c.user("actor_details", in.ActorDetails, false)
+// auditAction checks an audit event's object_type, then its action
+// against the actions of that object type.
+func (c *checker) auditAction(in *auditEventIn) {
 	acts, catalogued := events.AuditCatalog[in.ObjectType]
 	if !catalogued {
 		// The catalogue is the authority: it has miguser, which the 1.4.1
@@ -424,33 +291,6 @@ func (in *auditIn) check(c *checker) events.AuditEvent {
 	case catalogued && !events.In(in.Action, acts):
 		c.fail("", "action", "%s is not an action on object_type %s (want one of %s)", quote(in.Action), in.ObjectType, strings.Join(acts, ", "))
 	}
-	if in.ObjectUUID != nil {
-		c.anyID("object_uuid", *in.ObjectUUID)
-	}
-	c.user("object_details", in.ObjectDetails, false)
-	if in.AuxID < 0 {
-		c.fail("", "aux_id", "%d is negative", in.AuxID)
-	}
-	c.anyID("aux_uuid", in.AuxUUID)
-	c.user("aux_details", in.AuxDetails, false)
-	c.text("", "aux_info", in.AuxInfo, false)
-	var sess *events.Session
-	if in.Session != nil {
-		s := in.Session
-		c.upperID("session", "uuid", s.UUID, true)
-		lt := c.stamp("session", "login_time", s.LoginTime)
-		c.lowerID("session", "device_uuid", s.DeviceUUID, false)
-		c.ip("session", "ip", s.IP, true)
-		sess = &events.Session{UUID: s.UUID, LoginTime: lt, DeviceUUID: s.DeviceUUID, IP: s.IP}
-	}
-	c.location("location", in.Location)
-	c.enum("", "actor_type", in.ActorType, events.UserTypes, false)
-	c.upperID("", "actor_account_uuid", in.ActorAccountUUID, false)
-	c.upperID("", "account_uuid", in.AccountUUID, false)
-	return events.AuditEvent{UUID: in.UUID, Timestamp: ts, ActorUUID: in.ActorUUID, ActorDetails: in.ActorDetails,
-		Action: in.Action, ObjectType: in.ObjectType, ObjectUUID: in.ObjectUUID, ObjectDetails: in.ObjectDetails,
-		AuxID: in.AuxID, AuxUUID: in.AuxUUID, AuxDetails: in.AuxDetails, AuxInfo: in.AuxInfo, Session: sess,
-		Location: in.Location, ActorType: in.ActorType, ActorAccountUUID: in.ActorAccountUUID, AccountUUID: in.AccountUUID}
 }
 
 // uuidPrefix is how every encoded event begins: uuid is the first field of
