@@ -222,13 +222,3 @@ func (s *Sim) pop() *pending {
 	s.pending = h
 	return top
 }
-
-// forPending calls fn for every queued event whose timestamp is after t,
-// in queue order (which is deterministic).
-func (s *Sim) forPending(t time.Time, fn func(p *pending)) {
-	for _, p := range s.pending {
-		if !p.cancelled && p.Time().After(t) {
-			fn(p)
-		}
-	}
-}
