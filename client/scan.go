@@ -44,6 +44,7 @@ func SplitPage(data []byte) (events.RawPage, error) {
 		key := data[ks+1 : ke-1]
 		i = skipSpace(data, ke)
 		if i >= len(data) || data[i] != ':' {
+			//lint:ignore ST1005 the message ends with the token it wanted
 			return p, fmt.Errorf("offset %d: want :", i)
 		}
 		i = skipSpace(data, i+1)
@@ -272,7 +273,7 @@ func EachField(data []byte, fn func(key, value []byte) bool) error {
 		}
 		i = skipSpace(data, ke)
 		if i >= len(data) || data[i] != ':' {
-			return fmt.Errorf("offset %d: want :", i)
+			return fmt.Errorf("offset %d: want a colon", i)
 		}
 		i = skipSpace(data, i+1)
 		e, err := skipValue(data, i)
