@@ -116,9 +116,6 @@ func NewHandler(cfg Config) http.Handler {
 	return mux
 }
 
-// OpenAPI returns the OpenAPI 3 document the handler serves.
-func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
-
 // errorKinds maps each admin error kind to its status and code.
 var errorKinds = []struct {
 	kind   error

@@ -129,9 +129,6 @@ func New(cfg Config) *Sim {
 // AccountUUID returns the account the events belong to.
 func (s *Sim) AccountUUID() string { return s.cfg.AccountUUID }
 
-// Company returns the simulated organisation's name.
-func (s *Sim) Company() string { return s.company }
-
 // Position returns the time up to which Run has generated activity.
 func (s *Sim) Position() time.Time { return s.gen }
 
