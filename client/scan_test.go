@@ -92,6 +92,37 @@ func TestEachField(t *testing.T) {
 	}
 }
 
+// FuzzEachField: EachField never panics, and reads every object that
+// encoding/json accepts, handing out each member's value as valid JSON.
+// (Like SplitPage it checks structure, not scalars, so it may accept more.)
+func FuzzEachField(f *testing.F) {
+	for _, s := range []string{`{}`, `{"uuid":"U","timestamp":"2024-12-02T11:54:19Z","a":[1,{"b":"]}"}]}`, `{"a":1}x`, `{"a":[}`, "{\"a\":\"\x01\"}", ` { "a" : null , "b" : -1e3 } `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var vals [][]byte
+		err := EachField(data, func(_, v []byte) bool {
+			vals = append(vals, v)
+			return true
+		})
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil || obj == nil { // null decodes into a map too
+			return
+		}
+		if err != nil {
+			t.Fatalf("EachField(%q) = %v; encoding/json reads it as an object", data, err)
+		}
+		if len(vals) < len(obj) {
+			t.Errorf("EachField(%q) gave %d members, encoding/json %d", data, len(vals), len(obj))
+		}
+		for _, v := range vals {
+			if !json.Valid(v) {
+				t.Errorf("EachField(%q) gave the invalid value %q", data, v)
+			}
+		}
+	})
+}
+
 // FuzzSplitPage checks that SplitPage never panics and agrees with
 // encoding/json on valid pages whose keys are plain lower case.
 func FuzzSplitPage(f *testing.F) {
