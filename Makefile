@@ -39,9 +39,10 @@ test: ## run the tests
 race: ## run the tests with the race detector, as CI does
 	go test -race -count=1 ./...
 
-lint: ## gofmt, go vet and the go.mod tidiness check
+lint: ## gofmt, go vet, staticcheck and the go.mod tidiness check
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	go vet ./...
+	go tool staticcheck ./...
 	go mod tidy -diff
 
 fuzz: ## fuzz every Fuzz* target for FUZZTIME (60s) each; .ci/fuzz -l lists them

@@ -20,7 +20,9 @@
 // shares one rate budget among many streams).
 //
 // RawPage returns events as the bytes the server sent, without decoding
-// them, for callers that pass events through.
+// them, for callers that pass events through. SplitPage and EachField are
+// the scanner it uses, exported for such callers: SplitPage cuts a page
+// body into its items, EachField walks one item's top-level fields.
 //
 // The package imports only the standard library and package events.
 package client

@@ -44,6 +44,7 @@ func SplitPage(data []byte) (events.RawPage, error) {
 		key := data[ks+1 : ke-1]
 		i = skipSpace(data, ke)
 		if i >= len(data) || data[i] != ':' {
+			//lint:ignore ST1005 the message ends with the token it wanted
 			return p, fmt.Errorf("offset %d: want :", i)
 		}
 		i = skipSpace(data, i+1)
@@ -235,4 +236,53 @@ func skipValue(b []byte, i int) (int, error) {
 		return 0, fmt.Errorf("offset %d: want a value", i)
 	}
 	return j, nil
+}
+
+// EachField walks the JSON object data and calls fn with each top-level
+// member's key (the bytes between its quotes, escapes left as they are)
+// and its value's raw bytes, in order, until fn returns false. It checks
+// what it walks as SplitPage does (terminated strings, balanced brackets,
+// separators) but does not decode values. It is how a forwarder reads an
+// item's "uuid" and "timestamp" without unmarshalling the whole event.
+func EachField(data []byte, fn func(key, value []byte) bool) error {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return errors.New("not a JSON object")
+	}
+	i++
+	for first := true; ; first = false {
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return errors.New("unexpected end of input")
+		}
+		if data[i] == '}' {
+			if skipSpace(data, i+1) != len(data) {
+				return errors.New("data after the object")
+			}
+			return nil
+		}
+		if !first {
+			if data[i] != ',' {
+				return fmt.Errorf("offset %d: want , or }", i)
+			}
+			i = skipSpace(data, i+1)
+		}
+		ks, ke, err := scanString(data, i)
+		if err != nil {
+			return err
+		}
+		i = skipSpace(data, ke)
+		if i >= len(data) || data[i] != ':' {
+			return fmt.Errorf("offset %d: want a colon", i)
+		}
+		i = skipSpace(data, i+1)
+		e, err := skipValue(data, i)
+		if err != nil {
+			return fmt.Errorf("%s: %w", data[ks+1:ke-1], err)
+		}
+		if !fn(data[ks+1:ke-1], data[i:e]) {
+			return nil
+		}
+		i = e
+	}
 }

@@ -46,6 +46,83 @@ func TestSplitPage(t *testing.T) {
 	}
 }
 
+// TestEachField: each top-level member in order, keys raw, values as
+// sent; fn's false stops the walk; malformed objects are errors naming
+// what is wrong.
+func TestEachField(t *testing.T) {
+	type kv struct{ K, V string }
+	tests := []struct {
+		name, in string
+		stopAt   string // key after which fn returns false
+		want     []kv
+		err      string
+	}{
+		{"members", ` {"uuid" : "U\u0031", "n":-1.5e3,"o":{"a":["]}",{}]},"t":true} `, "",
+			[]kv{{"uuid", `"U\u0031"`}, {"n", "-1.5e3"}, {"o", `{"a":["]}",{}]}`}, {"t", "true"}}, ""},
+		{"empty", `{}`, "", nil, ""},
+		{"stops", `{"a":1,"b":2,"c":[}`, "b", []kv{{"a", "1"}, {"b", "2"}}, ""},
+		{"not an object", `[1]`, "", nil, "not a JSON object"},
+		{"empty input", ``, "", nil, "not a JSON object"},
+		{"mismatched", `{"a":1,"b":[1}}`, "", []kv{{"a", "1"}}, "b: offset 13: mismatched }"},
+		{"control character", "{\"a\":\"x\ty\"}", "", nil, "control character"},
+		{"no colon", `{"a" 1}`, "", nil, "want a colon"},
+		{"no comma", `{"a":1 "b":2}`, "", []kv{{"a", "1"}}, "want , or }"},
+		{"key not a string", `{a:1}`, "", nil, "want a string"},
+		{"truncated", `{"a":1`, "", []kv{{"a", "1"}}, "unexpected end"},
+		{"unterminated", `{"a":"b`, "", nil, "unterminated string"},
+		{"trailing", `{"a":1}x`, "", []kv{{"a", "1"}}, "data after the object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []kv
+			err := EachField([]byte(tt.in), func(k, v []byte) bool {
+				got = append(got, kv{string(k), string(v)})
+				return string(k) != tt.stopAt
+			})
+			if tt.err == "" && err != nil {
+				t.Fatalf("EachField: %v", err)
+			}
+			if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("EachField error = %v, want %q", err, tt.err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("fields mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// FuzzEachField: EachField never panics, and reads every object that
+// encoding/json accepts, handing out each member's value as valid JSON.
+// (Like SplitPage it checks structure, not scalars, so it may accept more.)
+func FuzzEachField(f *testing.F) {
+	for _, s := range []string{`{}`, `{"uuid":"U","timestamp":"2024-12-02T11:54:19Z","a":[1,{"b":"]}"}]}`, `{"a":1}x`, `{"a":[}`, "{\"a\":\"\x01\"}", ` { "a" : null , "b" : -1e3 } `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var vals [][]byte
+		err := EachField(data, func(_, v []byte) bool {
+			vals = append(vals, v)
+			return true
+		})
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil || obj == nil { // null decodes into a map too
+			return
+		}
+		if err != nil {
+			t.Fatalf("EachField(%q) = %v; encoding/json reads it as an object", data, err)
+		}
+		if len(vals) < len(obj) {
+			t.Errorf("EachField(%q) gave %d members, encoding/json %d", data, len(vals), len(obj))
+		}
+		for _, v := range vals {
+			if !json.Valid(v) {
+				t.Errorf("EachField(%q) gave the invalid value %q", data, v)
+			}
+		}
+	})
+}
+
 // FuzzSplitPage checks that SplitPage never panics and agrees with
 // encoding/json on valid pages whose keys are plain lower case.
 func FuzzSplitPage(f *testing.F) {

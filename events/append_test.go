@@ -492,7 +492,7 @@ func FuzzEncode(f *testing.F) {
 	f.Add(uint8(0), uint64(0), "A|B|c", int64(0), 0.0, 0.0, int64(1767225600), int64(0), int32(0))
 	f.Add(uint8(1), ^uint64(0), "<>&|\u2028|\xff|é|🔐|\"\\|\x00\x1f", int64(-1), 51.0447, -122.4194, int64(253402300799), int64(999999999), int32(-3*3600))
 	f.Add(uint8(2), ^uint64(0), "uuid|name|email|user|acct", int64(1<<40), 1e21, 1e-7, int64(-62135596800), int64(1), int32(5*3600+30*60))
-	f.Add(uint8(6), uint64(0xaaaaaaaaaaaaaaaa), "x|,\"account_uuid\":\"y\"}|z", int64(7), -0.0, 1e20, int64(253402300800), int64(0), int32(86400))
+	f.Add(uint8(6), uint64(0xaaaaaaaaaaaaaaaa), "x|,\"account_uuid\":\"y\"}|z", int64(7), math.Copysign(0, -1), 1e20, int64(253402300800), int64(0), int32(86400))
 	f.Add(uint8(5), uint64(0x5555555555555555), "", int64(math.MaxInt64), math.MaxFloat64, math.SmallestNonzeroFloat64, int64(-1), int64(-1), int32(-59))
 	f.Fuzz(func(t *testing.T, kind uint8, flags uint64, text string, n int64, lat, lon float64, sec, nsec int64, offset int32) {
 		checkEncode(t, "fuzzed", fuzzEvent(kind, flags, text, n, lat, lon, sec, nsec, offset))

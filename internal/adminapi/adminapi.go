@@ -116,8 +116,6 @@ func NewHandler(cfg Config) http.Handler {
 	return mux
 }
 
-// OpenAPI returns the OpenAPI 3 document the handler serves.
-func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 
 // ErrorBody is the JSON body of every error reply.
 type ErrorBody struct {

@@ -3,71 +3,53 @@ package forward
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/logbookhq/logbook/client"
 )
 
 // ScanEvent reads the top-level "uuid" and "timestamp" of one event
-// without decoding the rest. A missing field leaves its zero value; a
+// without decoding the rest, walking it with client.EachField (the
+// scanner client.SplitPage uses). A missing field leaves its zero value; a
 // malformed event is an error.
 func ScanEvent(data []byte) (Event, error) {
 	ev := Event{Data: data}
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return ev, errors.New("event is not a JSON object")
-	}
-	i++
 	found := 0
-	for first := true; found < 2; first = false {
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return ev, errors.New("event: unexpected end")
-		}
-		if data[i] == '}' {
-			break
-		}
-		if !first {
-			if data[i] != ',' {
-				return ev, errors.New("event: want , between fields")
-			}
-			i = skipSpace(data, i+1)
-		}
-		ks, ke, err := scanString(data, i)
-		if err != nil {
-			return ev, err
-		}
-		i = skipSpace(data, ke)
-		if i >= len(data) || data[i] != ':' {
-			return ev, errors.New("event: want : after a key")
-		}
-		i = skipSpace(data, i+1)
-		end, err := skipValue(data, i)
-		if err != nil {
-			return ev, err
-		}
-		switch key := data[ks+1 : ke-1]; {
-		case string(key) == "uuid":
-			s, err := unquote(data[i:end])
+	var ferr error
+	err := client.EachField(data, func(key, v []byte) bool {
+		switch string(key) {
+		case "uuid":
+			s, err := unquote(v)
 			if err != nil {
-				return ev, errors.New("event: uuid is not a string")
+				ferr = errors.New("event: uuid is not a string")
+				return false
 			}
 			ev.UUID = s
 			found++
-		case string(key) == "timestamp":
-			v := data[i:end]
+		case "timestamp":
 			t, ok := parseTime(v)
 			if !ok {
 				s, err := unquote(v)
 				if err != nil {
-					return ev, errors.New("event: timestamp is not a string")
+					ferr = errors.New("event: timestamp is not a string")
+					return false
 				}
 				if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
-					return ev, errors.New("event: timestamp is not RFC 3339")
+					ferr = errors.New("event: timestamp is not RFC 3339")
+					return false
 				}
 			}
 			ev.Time = t
 			found++
 		}
-		i = end
+		return found < 2
+	})
+	if ferr != nil {
+		return ev, ferr
+	}
+	if err != nil {
+		return ev, fmt.Errorf("event: %w", err)
 	}
 	return ev, nil
 }
@@ -138,67 +120,4 @@ func unquote(b []byte) (string, error) {
 		}
 	}
 	return string(inner), nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
-		i++
-	}
-	return i
-}
-
-func scanString(b []byte, i int) (int, int, error) {
-	if i >= len(b) || b[i] != '"' {
-		return 0, 0, errors.New("event: want a string")
-	}
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '"':
-			return i, j + 1, nil
-		case '\\':
-			j++
-		}
-	}
-	return 0, 0, errors.New("event: unterminated string")
-}
-
-// skipValue returns the end of the JSON value at i (see client.SplitPage,
-// which has already checked the event's brackets and strings).
-func skipValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return 0, errors.New("event: unexpected end")
-	}
-	switch b[i] {
-	case '"':
-		_, e, err := scanString(b, i)
-		return e, err
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				_, e, err := scanString(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = e - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, errors.New("event: unexpected end")
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\r' && b[j] != '\t' {
-		j++
-	}
-	if j == i {
-		return 0, errors.New("event: want a value")
-	}
-	return j, nil
 }

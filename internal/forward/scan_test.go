@@ -26,6 +26,9 @@ func TestScanEvent(t *testing.T) {
 		{"impossible date", `{"uuid":"U","timestamp":"2024-04-31T11:54:19Z"}`, Event{UUID: "U"}, "timestamp is not RFC 3339"},
 		{"hour 24", `{"uuid":"U","timestamp":"2024-04-30T24:54:19Z"}`, Event{UUID: "U"}, "timestamp is not RFC 3339"},
 		{"truncated", `{"uuid":"U","timestamp":`, Event{UUID: "U"}, "unexpected end"},
+		{"mismatched brackets", `{"a":[1},"uuid":"U"}`, Event{}, "mismatched"},
+		{"control character", "{\"uuid\":\"U\x01\"}", Event{}, "control character"},
+		{"not an object, with space", ` "x"`, Event{}, "not a JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -447,7 +448,7 @@ func (s *Sim) bruteForce(t time.Time) {
 	for range s.r.between(15, 60) {
 		t = t.Add(s.r.dur(500*time.Millisecond, 8*time.Second))
 		switch {
-		case blocked && place.continent == "Antarctica":
+		case blocked && slices.Contains(blockedContinents, place.continent):
 			s.signIn(u, t, s.r.id(), "firewall_failed", "continent_blocked", place.continent, c, place)
 		case blocked:
 			s.signIn(u, t, s.r.id(), "firewall_failed", "country_blocked", place.country, c, place)

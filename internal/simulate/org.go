@@ -118,7 +118,6 @@ type session struct {
 	dev     *device
 	ip      string
 	place   *city
-	loc     *events.Location
 }
 
 type trip struct {
@@ -152,44 +151,12 @@ type item struct {
 	version int
 }
 
-func (g *group) has(u *user) bool {
-	for _, m := range g.members {
-		if m == u {
-			return true
-		}
-	}
-	return false
-}
-
-// inGroup is g.has(u) from u's side: a person is in a few groups, while
-// Team Members holds everyone. Both lists change together.
+// inGroup reports whether u is in g, asked from u's side: a person is in a
+// few groups, while Team Members holds everyone. Both lists change together.
 func (u *user) inGroup(g *group) bool {
 	for _, x := range u.groups {
 		if x == g {
 			return true
-		}
-	}
-	return false
-}
-
-// canUse reports whether u may use items of v.
-func (u *user) canUse(v *vault) bool {
-	if v.deleted {
-		return false
-	}
-	if u.private == v {
-		return true
-	}
-	for _, x := range u.vaults {
-		if x == v {
-			return true
-		}
-	}
-	for _, g := range u.groups {
-		for _, x := range g.vaults {
-			if x == v {
-				return true
-			}
 		}
 	}
 	return false
@@ -229,10 +196,6 @@ func ipIn(r *rng, c *city) string {
 	b = append(b, '.')
 	b = strconv.AppendInt(b, int64(1+r.intn(254)), 10)
 	return string(b)
-}
-
-func (c *city) location() *events.Location {
-	return &events.Location{Country: c.country, Region: c.region, City: c.name, Latitude: c.lat, Longitude: c.lon}
 }
 
 // buildOrg creates the organisation: users, groups, vaults with items and

@@ -129,9 +129,6 @@ func New(cfg Config) *Sim {
 // AccountUUID returns the account the events belong to.
 func (s *Sim) AccountUUID() string { return s.cfg.AccountUUID }
 
-// Company returns the simulated organisation's name.
-func (s *Sim) Company() string { return s.company }
-
 // Position returns the time up to which Run has generated activity.
 func (s *Sim) Position() time.Time { return s.gen }
 
@@ -221,14 +218,4 @@ func (s *Sim) pop() *pending {
 	}
 	s.pending = h
 	return top
-}
-
-// forPending calls fn for every queued event whose timestamp is after t,
-// in queue order (which is deterministic).
-func (s *Sim) forPending(t time.Time, fn func(p *pending)) {
-	for _, p := range s.pending {
-		if !p.cancelled && p.Time().After(t) {
-			fn(p)
-		}
-	}
 }

@@ -53,14 +53,3 @@ func ParseExpiry(s string) (time.Duration, error) {
 	}
 	return total, nil
 }
-
-// FormatExpiry renders a lifetime as ParseExpiry reads it.
-func FormatExpiry(d time.Duration) string {
-	if d == 0 {
-		return "never"
-	}
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	return d.String()
-}

@@ -509,9 +509,3 @@ func (s *Service) MarkUsed(ctx context.Context, v Verified) error {
 	}
 	return nil
 }
-
-// Hash returns the SHA-256 of a token string, as stored.
-func Hash(raw string) []byte {
-	sum := sha256.Sum256([]byte(raw))
-	return sum[:]
-}

@@ -169,6 +169,7 @@ func checkIndexTemplate(t string) error {
 	case fixed != strings.ToLower(fixed):
 		return errors.New("must be lower case")
 	case strings.ContainsAny(fixed, `\/*?"<>| ,#:`):
+		//lint:ignore ST1005 the message ends with the last character it lists
 		return errors.New(`must not contain \ / * ? " < > | space , # :`)
 	case strings.HasPrefix(fixed, "_") || strings.HasPrefix(fixed, "-") || strings.HasPrefix(fixed, "+"):
 		return errors.New("must not start with _, - or +")
