@@ -21,10 +21,6 @@ Example:
   echo 'a long passphrase' | logbook account create --name Acme --owner-email ops@acme.test --password-stdin
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"account", "create and list accounts", runAccount})
-}
-
 func runAccount(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "account", accountUsage, args, map[string]subcommand{
 		"create": accountCreate,

@@ -32,10 +32,6 @@ Examples:
   curl -s -H "Authorization: Bearer $KEY" http://127.0.0.1:8080/admin/api/v1/integrations
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"admin-key", "create, list and revoke admin API keys", runAdminKey})
-}
-
 func runAdminKey(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "admin-key", adminKeyUsage, args, map[string]subcommand{
 		"create": adminKeyCreate,

@@ -59,10 +59,6 @@ stream and prints what it would forward; it writes nothing.
 The configuration file is described in docs/forward.md.
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"forward", "forward events from Events APIs to SIEMs", runForward})
-}
-
 func runForward(ctx context.Context, env Env, args []string) error {
 	return dispatchOr(ctx, env, "forward", forwardUsage, args, map[string]subcommand{
 		"validate": runForwardValidate,

@@ -36,10 +36,6 @@ Example:
   logbook ingest-key revoke pipeline
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"ingest-key", "create, list and revoke ingestion API keys", runIngestKey})
-}
-
 func runIngestKey(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "ingest-key", ingestKeyUsage, args, map[string]subcommand{
 		"create": ingestKeyCreate,

@@ -27,10 +27,6 @@ Examples:
   logbook integration show "Splunk prod"
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"integration", "create, list, show and delete integrations", runIntegration})
-}
-
 func runIntegration(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "integration", integrationUsage, args, map[string]subcommand{
 		"create": integrationCreate,

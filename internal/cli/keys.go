@@ -28,10 +28,6 @@ docs/operations.md).
 // an account (--as or --account given) rather than as the operator.
 func (f *adminFlags) actsAsUser() bool { return f.as != "" || f.account != "" }
 
-func init() {
-	extraCommands = append(extraCommands, command{"keys", "list and rotate token signing keys; make a key-encryption key", runKeys})
-}
-
 func runKeys(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "keys", keysUsage, args, map[string]subcommand{
 		"list":    keysList,

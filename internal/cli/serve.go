@@ -53,10 +53,6 @@ Examples:
   logbook serve --listen 0.0.0.0:8443 --tls --public-url https://events.example.test:8443
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"serve", "run the Events API server", runServe})
-}
-
 type serveFlags struct {
 	store     storeFlags
 	listen    string

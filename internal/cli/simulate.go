@@ -48,10 +48,6 @@ Examples:
   logbook simulate --seed 7 --start 2026-03-02T00:00:00Z --backfill 2d --out events.ndjson
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"simulate", "generate realistic events into the store or a file", runSimulate})
-}
-
 type simulateFlags struct {
 	store    storeFlags
 	account  string

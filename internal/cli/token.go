@@ -38,10 +38,6 @@ Examples:
   logbook token revoke splunk
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"token", "issue, list, rename and revoke Events API tokens", runToken})
-}
-
 func runToken(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "token", tokenUsage, args, map[string]subcommand{
 		"issue":  tokenIssue,

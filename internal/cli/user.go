@@ -22,10 +22,6 @@ Examples:
   logbook user set-role --user ana@acme.test --role administrator
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"user", "add, list and change the role of users", runUser})
-}
-
 func runUser(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "user", userUsage, args, map[string]subcommand{
 		"add":      userAdd,
