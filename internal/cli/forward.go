@@ -343,7 +343,7 @@ func forwardDryRun(ctx context.Context, env Env, cfg *forward.Config) error {
 	for _, s := range sinks {
 		s.Close()
 	}
-	cp := &forward.DirCheckpoint{Dir: filepath.Join(cfg.StateDir, "cursors")}
+	cp := forward.Cursors(cfg.StateDir)
 	for _, sc := range cfg.Sources {
 		so, err := sourceOptions(sc)
 		if err != nil {
@@ -452,7 +452,7 @@ func forwardCursor(ctx context.Context, env Env, sub string, args []string) erro
 	if err != nil {
 		return err
 	}
-	cp := &forward.DirCheckpoint{Dir: filepath.Join(cfg.StateDir, "cursors")}
+	cp := forward.Cursors(cfg.StateDir)
 	switch sub {
 	case "show":
 		all, err := cp.All()
@@ -478,11 +478,6 @@ func forwardCursor(ctx context.Context, env Env, sub string, args []string) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(all)
 	case "rewind", "import":
-		unlock, err := forward.LockState(cfg.StateDir)
-		if err != nil {
-			return err
-		}
-		defer unlock()
 		var states []forward.State
 		if sub == "import" {
 			var r io.Reader = env.Stdin
@@ -505,33 +500,19 @@ func forwardCursor(ctx context.Context, env Env, sub string, args []string) erro
 			if err != nil {
 				return usagef("--to: %q is not an RFC 3339 time", *to)
 			}
-			t = t.UTC()
-			for _, sc := range cfg.Sources {
-				if *source != "" && sc.Name != *source {
-					continue
-				}
-				for _, ft := range events.AllFeatures {
-					if *feature != "" && string(ft) != *feature {
-						continue
-					}
-					states = append(states, forward.State{Source: sc.Name, Feature: ft, StartTime: &t})
-				}
-			}
+			states = forward.RewindStates(cfg, *source, *feature, t.UTC())
 			if len(states) == 0 {
 				return usagef("forward cursor rewind: no stream matches --source %q --feature %q", *source, *feature)
 			}
 		}
-		for _, st := range states {
-			if !st.Feature.Valid() || st.Source == "" {
-				return fmt.Errorf("%s: invalid state for source %q feature %q", sub, st.Source, st.Feature)
-			}
-			st.Saved = time.Now().UTC()
-			if err := cp.Save(st); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "%s %s: %s\n", st.Source, st.Feature, map[bool]string{true: "imported", false: "rewound"}[sub == "import"])
+		done := map[bool]string{true: "imported", false: "rewound"}[sub == "import"]
+		err := forward.ReplaceStates(cfg.StateDir, states, time.Now, func(st forward.State) {
+			fmt.Fprintf(env.Stdout, "%s %s: %s\n", st.Source, st.Feature, done)
+		})
+		if errors.Is(err, forward.ErrInvalidState) {
+			return fmt.Errorf("%s: %w", sub, err)
 		}
-		return nil
+		return err
 	}
 	return usagef("forward cursor: unknown subcommand %q (want show, rewind, export or import)", sub)
 }
