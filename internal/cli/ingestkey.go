@@ -118,13 +118,6 @@ func ingestKeyRevoke(ctx context.Context, env Env, args []string) error {
 // resolveAccount finds the account named by ref (name or uuid), or the
 // only one when ref is empty.
 func resolveAccount(ctx context.Context, st store.Store, ref string) (store.Account, error) {
-	svc := admin.New(st, nil, admin.Config{})
-	var a store.Account
-	var err error
-	if ref != "" {
-		a, err = svc.Account(ctx, ref)
-	} else {
-		a, err = svc.DefaultAccount(ctx)
-	}
+	a, err := admin.New(st, nil, admin.Config{}).ResolveAccount(ctx, ref)
 	return a, cliError(err)
 }

@@ -52,7 +52,7 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 		n.Password = pw
 	}
 	return f.runWith(ctx, false, func(s *adminCtx) error {
-		acct, err := f.pickAccount(ctx, s)
+		acct, err := s.svc.ResolveAccount(ctx, f.account)
 		if err != nil {
 			return err
 		}
@@ -89,14 +89,6 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 		}
 		return nil
 	})
-}
-
-// pickAccount resolves --account, or the only account.
-func (f *adminFlags) pickAccount(ctx context.Context, s *adminCtx) (store.Account, error) {
-	if f.account != "" {
-		return s.svc.Account(ctx, f.account)
-	}
-	return s.svc.DefaultAccount(ctx)
 }
 
 func userList(ctx context.Context, env Env, args []string) error {
