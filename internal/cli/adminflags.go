@@ -139,6 +139,32 @@ func (f *adminFlags) runWith(ctx context.Context, needAccount bool, fn func(*adm
 	return cliError(fn(s))
 }
 
+// parseRef is parse for a command acting on one thing, which the flag
+// ref points to or the one argument names; missing is the usage error
+// when neither does.
+func (f *adminFlags) parseRef(fs *flag.FlagSet, env Env, args []string, ref *string, missing string) error {
+	arg, err := f.parse(fs, env, args, 1)
+	if err != nil {
+		return err
+	}
+	if *ref == "" {
+		*ref = arg
+	}
+	if *ref == "" {
+		return usagef("%s", missing)
+	}
+	return nil
+}
+
+// printDone writes v as JSON with --json, else the line format makes.
+func (f *adminFlags) printDone(env Env, v any, format string, args ...any) error {
+	if f.json {
+		return printJSON(env.Stdout, v)
+	}
+	fmt.Fprintf(env.Stdout, format, args...)
+	return nil
+}
+
 // print writes v as JSON with --json, else a table with header and n rows.
 func (f *adminFlags) print(env Env, v any, header []string, row func(int) []string, n int) error {
 	if f.json {

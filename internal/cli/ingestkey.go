@@ -92,26 +92,15 @@ func ingestKeyRevoke(ctx context.Context, env Env, args []string) error {
 	var ref string
 	fs := f.flagSet(env, "ingest-key revoke", ingestKeyUsage, true)
 	fs.StringVar(&ref, "key", "", "the key's `ID, prefix or name` (or give it as the argument)")
-	arg, err := f.parse(fs, env, args, 1)
-	if err != nil {
+	if err := f.parseRef(fs, env, args, &ref, "--key: which key? (id, prefix lbi_…, or name)"); err != nil {
 		return err
-	}
-	if ref == "" {
-		ref = arg
-	}
-	if ref == "" {
-		return usagef("--key: which key? (id, prefix lbi_…, or name)")
 	}
 	return f.run(ctx, env, func(s *adminCtx) error {
 		k, err := s.svc.RevokeIngestKey(ctx, s.actor, ref)
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, k)
-		}
-		fmt.Fprintf(env.Stdout, "Revoked ingest key %q (%s); its next request gets 401.\n", k.Name, k.Prefix)
-		return nil
+		return f.printDone(env, k, "Revoked ingest key %q (%s); its next request gets 401.\n", k.Name, k.Prefix)
 	})
 }
 

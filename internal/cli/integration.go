@@ -50,11 +50,7 @@ func integrationCreate(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, in)
-		}
-		fmt.Fprintf(env.Stdout, "Created integration %q (%s, %s).\n", in.Name, in.UUID, in.SIEM)
-		return nil
+		return f.printDone(env, in, "Created integration %q (%s, %s).\n", in.Name, in.UUID, in.SIEM)
 	})
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/logbookhq/logbook/internal/admin"
 )
@@ -80,10 +79,6 @@ func keysRotate(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, k)
-		}
-		fmt.Fprintf(env.Stdout, "New active signing key %s; older keys keep verifying their tokens.\n", k.ID)
-		return nil
+		return f.printDone(env, k, "New active signing key %s; older keys keep verifying their tokens.\n", k.ID)
 	})
 }

@@ -212,26 +212,15 @@ func tokenRename(ctx context.Context, env Env, args []string) error {
 	fs := f.flagSet(env, "token rename", tokenUsage, true)
 	fs.StringVar(&ref, "token", "", "the token's `ID or name`")
 	fs.StringVar(&name, "name", "", "the new `name`")
-	arg, err := f.parse(fs, env, args, 1)
-	if err != nil {
+	if err := f.parseRef(fs, env, args, &ref, "which token? Give its ID or name as the argument, or with --token"); err != nil {
 		return err
-	}
-	if ref == "" {
-		ref = arg
-	}
-	if ref == "" {
-		return usagef("which token? Give its ID or name as the argument, or with --token")
 	}
 	return f.run(ctx, env, func(s *adminCtx) error {
 		t, err := s.svc.RenameToken(ctx, s.actor, ref, name)
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, t)
-		}
-		fmt.Fprintf(env.Stdout, "Token %s is now named %q.\n", t.ID, t.Name)
-		return nil
+		return f.printDone(env, t, "Token %s is now named %q.\n", t.ID, t.Name)
 	})
 }
 
@@ -240,26 +229,15 @@ func tokenRevoke(ctx context.Context, env Env, args []string) error {
 	var ref string
 	fs := f.flagSet(env, "token revoke", tokenUsage, true)
 	fs.StringVar(&ref, "token", "", "the token's `ID or name`")
-	arg, err := f.parse(fs, env, args, 1)
-	if err != nil {
+	if err := f.parseRef(fs, env, args, &ref, "which token? Give its ID or name as the argument, or with --token"); err != nil {
 		return err
-	}
-	if ref == "" {
-		ref = arg
-	}
-	if ref == "" {
-		return usagef("which token? Give its ID or name as the argument, or with --token")
 	}
 	return f.run(ctx, env, func(s *adminCtx) error {
 		t, err := s.svc.RevokeToken(ctx, s.actor, ref)
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, t)
-		}
-		fmt.Fprintf(env.Stdout, "Revoked token %q (%s); its next request gets 401.\n", t.Name, t.ID)
-		return nil
+		return f.printDone(env, t, "Revoked token %q (%s); its next request gets 401.\n", t.Name, t.ID)
 	})
 }
 

@@ -137,10 +137,6 @@ func userSetRole(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, u)
-		}
-		fmt.Fprintf(env.Stdout, "%s is now %s.\n", u.Email, u.Role)
-		return nil
+		return f.printDone(env, u, "%s is now %s.\n", u.Email, u.Role)
 	})
 }
