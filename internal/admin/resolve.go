@@ -25,3 +25,26 @@ func (s *Service) ActorIn(ctx context.Context, ref, email string) (Actor, error)
 	}
 	return s.ActorAs(ctx, acct, email)
 }
+
+// ListedTokens is Tokens with each token's account and integration named,
+// as ServerTokens lists them: what the actor's role lets them see.
+func (s *Service) ListedTokens(ctx context.Context, a Actor, integration string) ([]ListedToken, error) {
+	ts, err := s.Tokens(ctx, a, integration)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := s.Integrations(ctx, a, true)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, in := range ins {
+		names[in.UUID] = in.Name
+	}
+	lt := make([]ListedToken, len(ts))
+	for i, t := range ts {
+		lt[i] = ListedToken{Token: t, AccountUUID: a.Account.UUID, AccountName: a.Account.Name,
+			IntegrationName: names[t.IntegrationUUID]}
+	}
+	return lt, nil
+}

@@ -3,11 +3,13 @@ package admin_test
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/token"
 )
 
 // TestResolveAccountAndActorIn: an empty reference means the only
@@ -60,5 +62,70 @@ func TestResolveAccountAndActorIn(t *testing.T) {
 	}
 	if a, err := svc.ActorIn(ctx, "Beta", "owner@beta.test"); err != nil || a.Account.Name != "Beta" {
 		t.Errorf("ActorIn(Beta, owner@beta.test) = %+v, %v", a, err)
+	}
+}
+
+// TestListedTokens names each token's account and integration, filters by
+// integration, and refuses a member.
+func TestListedTokens(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tokens := token.New(st, "127.0.0.1:8080", token.Config{})
+	if err := tokens.EnsureKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc := admin.New(st, tokens, admin.Config{})
+	if _, _, err := svc.CreateAccount(ctx, "Acme", admin.NewUser{Email: "owner@acme.test"}); err != nil {
+		t.Fatal(err)
+	}
+	owner, err := svc.ActorIn(ctx, "Acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, name := range []string{"Splunk", "Elastic"} {
+		in, err := svc.CreateIntegration(ctx, owner, name, "Other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := svc.IssueToken(ctx, owner, admin.IssueRequest{Integration: in.UUID, Name: strings.ToLower(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tok.ID)
+	}
+	all, err := svc.ListedTokens(ctx, owner, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, lt := range all {
+		if lt.AccountName != "Acme" || lt.AccountUUID != owner.Account.UUID {
+			t.Errorf("token %s in account %q %s, want Acme", lt.ID, lt.AccountName, lt.AccountUUID)
+		}
+		got = append(got, lt.Name+" "+lt.IntegrationName)
+	}
+	slices.Sort(got)
+	if want := []string{"elastic Elastic", "splunk Splunk"}; !slices.Equal(got, want) {
+		t.Errorf("ListedTokens = %q, want %q", got, want)
+	}
+	one, err := svc.ListedTokens(ctx, owner, "Elastic")
+	if err != nil || len(one) != 1 || one[0].ID != ids[1] {
+		t.Errorf("ListedTokens(Elastic) = %+v, %v; want the elastic token only", one, err)
+	}
+	if _, err := svc.AddUser(ctx, owner, admin.NewUser{Email: "member@acme.test"}); err != nil {
+		t.Fatal(err)
+	}
+	member, err := svc.ActorIn(ctx, "Acme", "member@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ListedTokens(ctx, member, ""); !errors.Is(err, admin.ErrForbidden) {
+		t.Errorf("ListedTokens as a member = %v, want forbidden", err)
 	}
 }

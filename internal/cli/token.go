@@ -139,22 +139,9 @@ func tokenList(ctx context.Context, env Env, args []string) error {
 	if f.as != "" {
 		// As a user of one account: what their role lets them see.
 		return f.run(ctx, env, func(s *adminCtx) error {
-			ts, err := s.svc.Tokens(ctx, s.actor, integration)
+			lt, err := s.svc.ListedTokens(ctx, s.actor, integration)
 			if err != nil {
 				return err
-			}
-			ins, err := s.svc.Integrations(ctx, s.actor, true)
-			if err != nil {
-				return err
-			}
-			names := map[string]string{}
-			for _, in := range ins {
-				names[in.UUID] = in.Name
-			}
-			lt := make([]admin.ListedToken, len(ts))
-			for i, t := range ts {
-				lt[i] = admin.ListedToken{Token: t, AccountUUID: s.actor.Account.UUID, AccountName: s.actor.Account.Name,
-					IntegrationName: names[t.IntegrationUUID]}
 			}
 			return printListedTokens(env, &f, lt, false)
 		})
