@@ -88,11 +88,7 @@ func runForwardMain(ctx context.Context, env Env, args []string) error {
 		}
 		cfg.ProgressInterval = &d
 	}
-	level := cfg.LogLevel
-	if level == "" {
-		level = "info"
-	}
-	log, err := newLogger(env, level, *logFormat)
+	log, err := forwardLogger(env, cfg, *logFormat)
 	if err != nil {
 		return err
 	}
@@ -100,6 +96,16 @@ func runForwardMain(ctx context.Context, env Env, args []string) error {
 		return forwardDryRun(ctx, env, cfg)
 	}
 	return runForwarder(ctx, env, cfg, log, *once, nil)
+}
+
+// forwardLogger is the forwarder's logger: at the configuration's
+// log_level (default info), in format (text or json).
+func forwardLogger(env Env, cfg *forward.Config, format string) (*slog.Logger, error) {
+	level := cfg.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	return newLogger(env, level, format)
 }
 
 // runForwarder runs the live streams, or a backfill when bf is set.
@@ -581,11 +587,7 @@ func runForwardBackfill(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	level := cfg.LogLevel
-	if level == "" {
-		level = "info"
-	}
-	log, err := newLogger(env, level, *logFormat)
+	log, err := forwardLogger(env, cfg, *logFormat)
 	if err != nil {
 		return err
 	}
