@@ -12,18 +12,29 @@ import (
 	"github.com/logbookhq/logbook/internal/token"
 )
 
+// newService returns the admin domain over a SQLite store in a temp dir,
+// with a signing key.
+func newService(t *testing.T) *admin.Service {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tokens := token.New(st, "127.0.0.1:8080", token.Config{})
+	if err := tokens.EnsureKey(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return admin.New(st, tokens, admin.Config{})
+}
+
 // TestResolveAccountAndActorIn: an empty reference means the only
 // account, and errors name the account field when there is none or
 // several; ActorIn acts as the first owner or the user named.
 func TestResolveAccountAndActorIn(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	svc := admin.New(st, nil, admin.Config{})
+	svc := newService(t)
 
 	if _, err := svc.ResolveAccount(ctx, ""); !errors.Is(err, admin.ErrNotFound) || admin.FieldOf(err) != "account" {
 		t.Errorf("ResolveAccount(\"\") with no account = %v, want not found on account", err)
@@ -70,16 +81,7 @@ func TestResolveAccountAndActorIn(t *testing.T) {
 func TestListedTokens(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tokens := token.New(st, "127.0.0.1:8080", token.Config{})
-	if err := tokens.EnsureKey(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := admin.New(st, tokens, admin.Config{})
+	svc := newService(t)
 	if _, _, err := svc.CreateAccount(ctx, "Acme", admin.NewUser{Email: "owner@acme.test"}); err != nil {
 		t.Fatal(err)
 	}
