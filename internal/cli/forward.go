@@ -484,6 +484,11 @@ func forwardCursor(ctx context.Context, env Env, sub string, args []string) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(all)
 	case "rewind", "import":
+		unlock, err := forward.LockState(cfg.StateDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		var states []forward.State
 		if sub == "import" {
 			var r io.Reader = env.Stdin
@@ -512,7 +517,7 @@ func forwardCursor(ctx context.Context, env Env, sub string, args []string) erro
 			}
 		}
 		done := map[bool]string{true: "imported", false: "rewound"}[sub == "import"]
-		err := forward.ReplaceStates(cfg.StateDir, states, time.Now, func(st forward.State) {
+		err = forward.ReplaceStates(cfg.StateDir, states, time.Now, func(st forward.State) {
 			fmt.Fprintf(env.Stdout, "%s %s: %s\n", st.Source, st.Feature, done)
 		})
 		if errors.Is(err, forward.ErrInvalidState) {

@@ -38,17 +38,12 @@ func RewindStates(cfg *Config, source, feature string, t time.Time) []State {
 var ErrInvalidState = errors.New("invalid state")
 
 // ReplaceStates saves states over the cursors of the forwarder whose state
-// directory is stateDir, holding its lock (LockState) so that no forwarder
-// runs meanwhile. Each state's Saved is set to now() as it is saved, and
-// saved is called after each. A state without a source or with an unknown
-// feature stops it with an error wrapping ErrInvalidState; the states
-// before it stay saved.
+// directory is stateDir; the caller holds its lock (LockState), so that no
+// forwarder runs meanwhile. Each state's Saved is set to now() as it is
+// saved, and saved is called after each. A state without a source or with
+// an unknown feature stops it with an error wrapping ErrInvalidState; the
+// states before it stay saved.
 func ReplaceStates(stateDir string, states []State, now func() time.Time, saved func(State)) error {
-	unlock, err := LockState(stateDir)
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	cp := Cursors(stateDir)
 	for _, st := range states {
 		if !st.Feature.Valid() || st.Source == "" {
