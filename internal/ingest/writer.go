@@ -32,15 +32,15 @@ type Writer struct {
 
 	// Set by NewBackgroundWriter: full batches go to the goroutine that
 	// appends them; failed is set once an append failed, err holds why.
-	batches chan batch
+	batches chan handoff
 	done    chan struct{}
 	failed  atomic.Bool
 	err     error
 }
 
-// batch is one append for the background goroutine, or, when ack is set,
+// handoff is one append for the background goroutine, or, when ack is set,
 // a flush marker answered once every earlier batch is written.
-type batch struct {
+type handoff struct {
 	feature events.Feature
 	recs    []store.Record
 	lines   []int
@@ -62,7 +62,7 @@ func NewWriter(st store.EventStore, account string, batch int) *Writer {
 // once, after the last Flush.
 func NewBackgroundWriter(ctx context.Context, st store.EventStore, account string, batchSize int) *Writer {
 	w := NewWriter(st, account, batchSize)
-	w.batches = make(chan batch, 4)
+	w.batches = make(chan handoff, 4)
 	w.done = make(chan struct{})
 	go w.background(ctx)
 	return w
@@ -151,7 +151,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 		return nil
 	}
 	ack := make(chan error)
-	w.batches <- batch{ack: ack}
+	w.batches <- handoff{ack: ack}
 	return <-ack
 }
 
@@ -164,7 +164,7 @@ func (w *Writer) flush(ctx context.Context, f events.Feature) error {
 	}
 	if w.batches != nil {
 		w.pending[f], w.lines[f] = nil, nil
-		w.batches <- batch{feature: f, recs: recs, lines: lines}
+		w.batches <- handoff{feature: f, recs: recs, lines: lines}
 		return nil
 	}
 	n, err := w.append(ctx, f, recs, lines)
