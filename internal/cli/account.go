@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/logbookhq/logbook/internal/admin"
-	"github.com/logbookhq/logbook/internal/store"
 )
 
 const accountUsage = `
@@ -20,10 +19,6 @@ it is the server operator's action. Other commands pick an account with
 Example:
   echo 'a long passphrase' | logbook account create --name Acme --owner-email ops@acme.test --password-stdin
 `
-
-func init() {
-	extraCommands = append(extraCommands, command{"account", "create and list accounts", runAccount})
-}
 
 func runAccount(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "account", accountUsage, args, map[string]subcommand{
@@ -102,50 +97,4 @@ func renameFields(err error, m map[string]string) error {
 		}
 	}
 	return err
-}
-
-// demoAdmin makes the demo account's owner, integration and token through
-// the admin domain, so the demo's audit trail starts with the create/sa and
-// create/satoken a real account would show. seedDemo (demo.go) is meant to
-// call it in place of writing the store directly; it returns the account
-// and the token, which is shown once.
-func demoAdmin(ctx context.Context, svc *admin.Service, name string, fill func(store.Account) error) (store.Account, string, error) {
-	return demoAdminWithPassword(ctx, svc, name, "", fill)
-}
-
-// demoOwnerEmail is the demo account's owner, who signs in to the web
-// console with the password in <data>/demo.password.
-const demoOwnerEmail = "demo@example.com"
-
-// demoAdminWithPassword is demoAdmin whose owner gets a console password
-// (none when empty).
-func demoAdminWithPassword(ctx context.Context, svc *admin.Service, name, password string, fill func(store.Account) error) (store.Account, string, error) {
-	a, _, err := svc.CreateAccount(ctx, name, admin.NewUser{Email: demoOwnerEmail, Name: "Demo Owner", Password: password})
-	if err != nil {
-		return store.Account{}, "", err
-	}
-	acct, err := svc.Account(ctx, a.UUID)
-	if err != nil {
-		return store.Account{}, "", err
-	}
-	// The account's history comes first, so the stream stays in timestamp
-	// order: the integration and its token are made now.
-	if fill != nil {
-		if err := fill(acct); err != nil {
-			return store.Account{}, "", err
-		}
-	}
-	actor, err := svc.ActorAs(ctx, acct, "")
-	if err != nil {
-		return store.Account{}, "", err
-	}
-	in, err := svc.CreateIntegration(ctx, actor, "Demo SIEM", "Other")
-	if err != nil {
-		return store.Account{}, "", err
-	}
-	t, err := svc.IssueToken(ctx, actor, admin.IssueRequest{Integration: in.UUID, Name: "demo"})
-	if err != nil {
-		return store.Account{}, "", err
-	}
-	return acct, t.Secret, nil
 }

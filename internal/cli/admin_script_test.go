@@ -17,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/demo"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 )
 
@@ -215,7 +216,7 @@ func TestDemoAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	acct, raw, err := demoAdmin(ctx, srv.Admin, "Demo", nil)
+	acct, raw, err := demo.Create(ctx, srv.Admin, "Demo", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,18 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/logbookhq/logbook/internal/admin"
-	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/token"
 )
 
 const adminKeyUsage = `
@@ -31,10 +24,6 @@ Examples:
   KEY=$(logbook admin-key create --name ops)
   curl -s -H "Authorization: Bearer $KEY" http://127.0.0.1:8080/admin/api/v1/integrations
 `
-
-func init() {
-	extraCommands = append(extraCommands, command{"admin-key", "create, list and revoke admin API keys", runAdminKey})
-}
 
 func runAdminKey(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "admin-key", adminKeyUsage, args, map[string]subcommand{
@@ -98,137 +87,6 @@ func adminKeyRevoke(ctx context.Context, env Env, args []string) error {
 	})
 }
 
-// --- plumbing shared by account, user, integration, token, keys and admin-key ---
-
-// adminFlags are the flags every admin command shares.
-type adminFlags struct {
-	store storeFlags
-	kek   kekFlags
-	// kekKey is the KEK that parse loaded; nil when none is given.
-	kekKey    *token.KEK
-	account   string
-	as        string
-	publicURL string
-	json      bool
-}
-
-func (f *adminFlags) flagSet(env Env, name, usage string, lists bool) *flag.FlagSet {
-	fs := newFlagSet(env, name, usage)
-	f.store.register(fs)
-	f.kek.register(fs)
-	fs.StringVar(&f.account, "account", "", "account `NAME|UUID` (default: the only account)")
-	fs.StringVar(&f.as, "as", "", "act as the user with this `EMAIL` (default: the account's first owner)")
-	if lists {
-		fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
-	}
-	return fs
-}
-
-// serverFlagSet is flagSet for server-wide commands, which act in no
-// account: no --account, no --as.
-func (f *adminFlags) serverFlagSet(env Env, name, usage string, lists bool) *flag.FlagSet {
-	fs := newFlagSet(env, name, usage)
-	f.store.register(fs)
-	f.kek.register(fs)
-	if lists {
-		fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
-	}
-	return fs
-}
-
-// publicURLFlag adds --public-url, for commands that issue tokens.
-func (f *adminFlags) publicURLFlag(fs *flag.FlagSet) {
-	fs.StringVar(&f.publicURL, "public-url", "", "the server's public `URL`; its host:port goes into tokens' aud (default: the one the last serve recorded in --data)")
-}
-
-// parse parses args, allowing up to maxArgs positional arguments mixed with
-// flags, and returns the first one ("" if none).
-func (f *adminFlags) parse(fs *flag.FlagSet, env Env, args []string, maxArgs int) (string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, env, args, true); err != nil {
-			return "", err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) > maxArgs {
-		return "", usagef("%s: unexpected argument %q", fs.Name(), pos[maxArgs])
-	}
-	var err error
-	if f.kekKey, err = f.kek.load(env); err != nil {
-		return "", err
-	}
-	if len(pos) == 0 {
-		return "", nil
-	}
-	return pos[0], nil
-}
-
-// adminCtx is what an admin command works with.
-type adminCtx struct {
-	st    store.Store
-	svc   *admin.Service
-	actor admin.Actor
-}
-
-// open opens the store and the admin service; the account and actor are
-// resolved only when needAccount.
-func (f *adminFlags) open(ctx context.Context, needAccount bool) (*adminCtx, error) {
-	publicURL := f.publicURL
-	if publicURL == "" {
-		publicURL = readPublicURL(f.store.data)
-	}
-	aud, err := audienceOf(publicURL)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	st, err := f.store.open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tokens := token.New(st, aud, token.Config{KEK: f.kekKey})
-	if err := tokens.EnsureKey(ctx); err != nil {
-		st.Close()
-		return nil, kekHint(err)
-	}
-	s := &adminCtx{st: st, svc: admin.New(st, tokens, admin.Config{})}
-	if !needAccount {
-		return s, nil
-	}
-	var acct store.Account
-	if f.account != "" {
-		acct, err = s.svc.Account(ctx, f.account)
-	} else {
-		acct, err = s.svc.DefaultAccount(ctx)
-	}
-	if err == nil {
-		s.actor, err = s.svc.ActorAs(ctx, acct, f.as)
-	}
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-// run opens, calls fn, closes, and turns admin errors into CLI errors.
-func (f *adminFlags) run(ctx context.Context, env Env, fn func(*adminCtx) error) error {
-	return f.runWith(ctx, true, fn)
-}
-
-func (f *adminFlags) runWith(ctx context.Context, needAccount bool, fn func(*adminCtx) error) error {
-	s, err := f.open(ctx, needAccount)
-	if err != nil {
-		return cliError(err)
-	}
-	defer s.st.Close()
-	return cliError(fn(s))
-}
-
 // fieldFlags maps the admin package's field names to the flags that carry
 // them, where they differ.
 var fieldFlags = map[string]string{
@@ -265,45 +123,4 @@ func cliError(err error) error {
 		return fmt.Errorf("%s: %s", strings.ReplaceAll(admin.CodeOf(err), "_", " "), msg)
 	}
 	return errors.New(msg)
-}
-
-// print writes v as JSON with --json, else a table with header and n rows.
-func (f *adminFlags) print(env Env, v any, header []string, row func(int) []string, n int) error {
-	if f.json {
-		return printJSON(env.Stdout, v)
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for i := 0; i < n; i++ {
-		fmt.Fprintln(tw, strings.Join(row(i), "\t"))
-	}
-	return tw.Flush()
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// when formats a time for tables: "-" for zero.
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
-// readPassword reads a password from stdin (one line, trailing newline
-// dropped).
-func readPassword(env Env) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(env.Stdin, 4096))
-	if err != nil {
-		return "", fmt.Errorf("--password-stdin: %w", err)
-	}
-	pw := strings.TrimRight(string(b), "\r\n")
-	if pw == "" {
-		return "", usagef("--password-stdin: stdin is empty")
-	}
-	return pw, nil
 }

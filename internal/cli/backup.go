@@ -39,10 +39,6 @@ Examples:
   logbook backup --to ./logbook.db.bak --force
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"backup", "copy the SQLite database while the server runs", runBackup})
-}
-
 func runBackup(ctx context.Context, env Env, args []string) error {
 	var f storeFlags
 	var to string

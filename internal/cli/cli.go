@@ -104,19 +104,26 @@ type command struct {
 	run     func(ctx context.Context, env Env, args []string) error
 }
 
-// commands lists every subcommand; each file adds its own line.
+// commands lists every subcommand, in the order help shows them.
 func commands() []command {
-	cmds := []command{
+	return []command{
+		{"account", "create and list accounts", runAccount},
+		{"admin-key", "create, list and revoke admin API keys", runAdminKey},
+		{"backup", "copy the SQLite database while the server runs", runBackup},
+		{"forward", "forward events from Events APIs to SIEMs", runForward},
+		{"ingest", "load events from JSON or NDJSON files into the store", runIngest},
+		{"ingest-key", "create, list and revoke ingestion API keys", runIngestKey},
+		{"integration", "create, list, show and delete integrations", runIntegration},
+		{"keys", "list and rotate token signing keys; make a key-encryption key", runKeys},
+		{"migrate", "apply database migrations", runMigrate},
+		{"scorecard", "print a token's connector scorecard", runScorecard},
+		{"serve", "run the Events API server", runServe},
+		{"simulate", "generate realistic events into the store or a file", runSimulate},
+		{"token", "issue, list, rename and revoke Events API tokens", runToken},
+		{"user", "add, list and change the role of users", runUser},
 		{"version", "print the version", runVersion},
 	}
-	cmds = append(cmds, extraCommands...)
-	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
-	return cmds
 }
-
-// extraCommands is where commands added in other files register, each from
-// its own file's init, so that adding a command touches one file.
-var extraCommands []command
 
 // Main runs the logbook command line.
 func Main(ctx context.Context, args []string, env Env) error {

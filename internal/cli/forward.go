@@ -59,10 +59,6 @@ stream and prints what it would forward; it writes nothing.
 The configuration file is described in docs/forward.md.
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"forward", "forward events from Events APIs to SIEMs", runForward})
-}
-
 func runForward(ctx context.Context, env Env, args []string) error {
 	return dispatchOr(ctx, env, "forward", forwardUsage, args, map[string]subcommand{
 		"validate": runForwardValidate,
@@ -92,11 +88,7 @@ func runForwardMain(ctx context.Context, env Env, args []string) error {
 		}
 		cfg.ProgressInterval = &d
 	}
-	level := cfg.LogLevel
-	if level == "" {
-		level = "info"
-	}
-	log, err := newLogger(env, level, *logFormat)
+	log, err := forwardLogger(env, cfg, *logFormat)
 	if err != nil {
 		return err
 	}
@@ -104,6 +96,16 @@ func runForwardMain(ctx context.Context, env Env, args []string) error {
 		return forwardDryRun(ctx, env, cfg)
 	}
 	return runForwarder(ctx, env, cfg, log, *once, nil)
+}
+
+// forwardLogger is the forwarder's logger: at the configuration's
+// log_level (default info), in format (text or json).
+func forwardLogger(env Env, cfg *forward.Config, format string) (*slog.Logger, error) {
+	level := cfg.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	return newLogger(env, level, format)
 }
 
 // runForwarder runs the live streams, or a backfill when bf is set.
@@ -347,7 +349,7 @@ func forwardDryRun(ctx context.Context, env Env, cfg *forward.Config) error {
 	for _, s := range sinks {
 		s.Close()
 	}
-	cp := &forward.DirCheckpoint{Dir: filepath.Join(cfg.StateDir, "cursors")}
+	cp := forward.Cursors(cfg.StateDir)
 	for _, sc := range cfg.Sources {
 		so, err := sourceOptions(sc)
 		if err != nil {
@@ -456,7 +458,7 @@ func forwardCursor(ctx context.Context, env Env, sub string, args []string) erro
 	if err != nil {
 		return err
 	}
-	cp := &forward.DirCheckpoint{Dir: filepath.Join(cfg.StateDir, "cursors")}
+	cp := forward.Cursors(cfg.StateDir)
 	switch sub {
 	case "show":
 		all, err := cp.All()
@@ -509,33 +511,19 @@ func forwardCursor(ctx context.Context, env Env, sub string, args []string) erro
 			if err != nil {
 				return usagef("--to: %q is not an RFC 3339 time", *to)
 			}
-			t = t.UTC()
-			for _, sc := range cfg.Sources {
-				if *source != "" && sc.Name != *source {
-					continue
-				}
-				for _, ft := range events.AllFeatures {
-					if *feature != "" && string(ft) != *feature {
-						continue
-					}
-					states = append(states, forward.State{Source: sc.Name, Feature: ft, StartTime: &t})
-				}
-			}
+			states = forward.RewindStates(cfg, *source, *feature, t.UTC())
 			if len(states) == 0 {
 				return usagef("forward cursor rewind: no stream matches --source %q --feature %q", *source, *feature)
 			}
 		}
-		for _, st := range states {
-			if !st.Feature.Valid() || st.Source == "" {
-				return fmt.Errorf("%s: invalid state for source %q feature %q", sub, st.Source, st.Feature)
-			}
-			st.Saved = time.Now().UTC()
-			if err := cp.Save(st); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "%s %s: %s\n", st.Source, st.Feature, map[bool]string{true: "imported", false: "rewound"}[sub == "import"])
+		done := map[bool]string{true: "imported", false: "rewound"}[sub == "import"]
+		err = forward.ReplaceStates(cfg.StateDir, states, time.Now, func(st forward.State) {
+			fmt.Fprintf(env.Stdout, "%s %s: %s\n", st.Source, st.Feature, done)
+		})
+		if errors.Is(err, forward.ErrInvalidState) {
+			return fmt.Errorf("%s: %w", sub, err)
 		}
-		return nil
+		return err
 	}
 	return usagef("forward cursor: unknown subcommand %q (want show, rewind, export or import)", sub)
 }
@@ -604,11 +592,7 @@ func runForwardBackfill(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	level := cfg.LogLevel
-	if level == "" {
-		level = "info"
-	}
-	log, err := newLogger(env, level, *logFormat)
+	log, err := forwardLogger(env, cfg, *logFormat)
 	if err != nil {
 		return err
 	}

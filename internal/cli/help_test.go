@@ -145,3 +145,27 @@ func TestEnvErrorsNameBoth(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandTableOrder checks the command table is in the order help
+// lists it (alphabetical) with no name twice, now that nothing sorts it.
+func TestCommandTableOrder(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if !slices.IsSorted(names) {
+		t.Errorf("commands() = %v, want alphabetical order", names)
+	}
+	if got := len(slices.Compact(slices.Clone(names))); got != len(names) {
+		t.Errorf("commands() has %d distinct names of %d: %v", got, len(names), names)
+	}
+	out, _, _ := runMain([]string{"help"}, nil)
+	var listed []string
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-z-]+) +[a-z]`).FindAllStringSubmatch(out, -1) {
+		listed = append(listed, m[1])
+	}
+	if !slices.Equal(listed, names) {
+		t.Errorf("help lists %v, want %v", listed, names)
+	}
+}

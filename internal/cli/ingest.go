@@ -32,10 +32,6 @@ Examples:
   logbook ingest --kind auditevents --account Acme audit.json
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"ingest", "load events from JSON or NDJSON files into the store", runIngest})
-}
-
 func runIngest(ctx context.Context, env Env, args []string) error {
 	var sf storeFlags
 	var account, kind string

@@ -36,10 +36,6 @@ Example:
   logbook ingest-key revoke pipeline
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"ingest-key", "create, list and revoke ingestion API keys", runIngestKey})
-}
-
 func runIngestKey(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "ingest-key", ingestKeyUsage, args, map[string]subcommand{
 		"create": ingestKeyCreate,
@@ -96,39 +92,21 @@ func ingestKeyRevoke(ctx context.Context, env Env, args []string) error {
 	var ref string
 	fs := f.flagSet(env, "ingest-key revoke", ingestKeyUsage, true)
 	fs.StringVar(&ref, "key", "", "the key's `ID, prefix or name` (or give it as the argument)")
-	arg, err := f.parse(fs, env, args, 1)
-	if err != nil {
+	if err := f.parseRef(fs, env, args, &ref, "--key: which key? (id, prefix lbi_…, or name)"); err != nil {
 		return err
-	}
-	if ref == "" {
-		ref = arg
-	}
-	if ref == "" {
-		return usagef("--key: which key? (id, prefix lbi_…, or name)")
 	}
 	return f.run(ctx, env, func(s *adminCtx) error {
 		k, err := s.svc.RevokeIngestKey(ctx, s.actor, ref)
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, k)
-		}
-		fmt.Fprintf(env.Stdout, "Revoked ingest key %q (%s); its next request gets 401.\n", k.Name, k.Prefix)
-		return nil
+		return f.printDone(env, k, "Revoked ingest key %q (%s); its next request gets 401.\n", k.Name, k.Prefix)
 	})
 }
 
 // resolveAccount finds the account named by ref (name or uuid), or the
 // only one when ref is empty.
 func resolveAccount(ctx context.Context, st store.Store, ref string) (store.Account, error) {
-	svc := admin.New(st, nil, admin.Config{})
-	var a store.Account
-	var err error
-	if ref != "" {
-		a, err = svc.Account(ctx, ref)
-	} else {
-		a, err = svc.DefaultAccount(ctx)
-	}
+	a, err := admin.New(st, nil, admin.Config{}).ResolveAccount(ctx, ref)
 	return a, cliError(err)
 }

@@ -27,10 +27,6 @@ Examples:
   logbook integration show "Splunk prod"
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"integration", "create, list, show and delete integrations", runIntegration})
-}
-
 func runIntegration(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "integration", integrationUsage, args, map[string]subcommand{
 		"create": integrationCreate,
@@ -54,11 +50,7 @@ func integrationCreate(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, in)
-		}
-		fmt.Fprintf(env.Stdout, "Created integration %q (%s, %s).\n", in.Name, in.UUID, in.SIEM)
-		return nil
+		return f.printDone(env, in, "Created integration %q (%s, %s).\n", in.Name, in.UUID, in.SIEM)
 	})
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/logbookhq/logbook/internal/admin"
 )
@@ -27,10 +26,6 @@ docs/operations.md).
 // actsAsUser reports whether a server-wide command is to act as a user of
 // an account (--as or --account given) rather than as the operator.
 func (f *adminFlags) actsAsUser() bool { return f.as != "" || f.account != "" }
-
-func init() {
-	extraCommands = append(extraCommands, command{"keys", "list and rotate token signing keys; make a key-encryption key", runKeys})
-}
 
 func runKeys(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "keys", keysUsage, args, map[string]subcommand{
@@ -84,10 +79,6 @@ func keysRotate(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, k)
-		}
-		fmt.Fprintf(env.Stdout, "New active signing key %s; older keys keep verifying their tokens.\n", k.ID)
-		return nil
+		return f.printDone(env, k, "New active signing key %s; older keys keep verifying their tokens.\n", k.ID)
 	})
 }

@@ -18,10 +18,6 @@ Examples:
   LOGBOOK_DB=postgres://logbook@db.internal/logbook logbook migrate
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"migrate", "apply database migrations", runMigrate})
-}
-
 func runMigrate(ctx context.Context, env Env, args []string) error {
 	var f storeFlags
 	fs := newFlagSet(env, "migrate", migrateUsage)

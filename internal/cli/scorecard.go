@@ -26,10 +26,6 @@ GET /admin/api/v1/tokens/ID/scorecard is always current. See
 docs/sandbox.md.
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"scorecard", "print a token's connector scorecard", runScorecard})
-}
-
 func runScorecard(ctx context.Context, env Env, args []string) error {
 	var sf storeFlags
 	var account, name, id string

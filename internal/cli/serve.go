@@ -53,10 +53,6 @@ Examples:
   logbook serve --listen 0.0.0.0:8443 --tls --public-url https://events.example.test:8443
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"serve", "run the Events API server", runServe})
-}
-
 type serveFlags struct {
 	store     storeFlags
 	listen    string
@@ -216,7 +212,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "No demo account: --listen %s is not a loopback address, and the demo's token never expires. Give --demo to make it anyway.\n", f.listen)
 		}
 	default:
-		if demo, err = seedDemo(ctx, srv, f.store.data, time.Now()); err != nil {
+		if demo, err = SeedDemo(ctx, srv, f.store.data, time.Now()); err != nil {
 			srv.Close()
 			return fmt.Errorf("demo: %w", err)
 		}

@@ -172,15 +172,7 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancelRequests = cancelRequests
 	baseContext := func(net.Listener) context.Context { return reqCtx }
-	s.srv = &http.Server{
-		Handler:           s.requests.wrap(withHSTS(s.recordRequests(o, s.Handler), o.HSTS)),
-		BaseContext:       baseContext,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
-		TLSConfig:         o.TLS,
-	}
+	s.srv = newHTTPServer(s.requests.wrap(withHSTS(s.recordRequests(o, s.Handler), o.HSTS)), baseContext, o.TLS, o.Logger)
 	s.srv.RegisterOnShutdown(func() {
 		// Called once the listeners are closed.
 		s.log.Info("shutting down: no longer accepting connections; waiting for requests in flight",
@@ -197,19 +189,61 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 		s.sandbox.close(s.log)
 		return nil, err
 	}
+	serve(s.srv, ln, func(err error) { s.done <- err })
+	return s, nil
+}
+
+// newHTTPServer returns the http.Server of one of the server's listeners:
+// h with the timeouts every listener has, request contexts from
+// baseContext (nil: the default), HTTPS when tlsConfig is set, and its
+// own errors logged at warn.
+func newHTTPServer(h http.Handler, baseContext func(net.Listener) context.Context, tlsConfig *tls.Config, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		BaseContext:       baseContext,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
+	}
+}
+
+// serve runs srv on ln, over TLS when srv.TLSConfig is set, in a
+// goroutine, and calls stopped with the error it stopped with: nil after
+// Shutdown or Close.
+func serve(srv *http.Server, ln net.Listener, stopped func(error)) {
 	go func() {
 		var err error
-		if o.TLS != nil {
-			err = s.srv.ServeTLS(ln, "", "")
+		if srv.TLSConfig != nil {
+			err = srv.ServeTLS(ln, "", "")
 		} else {
-			err = s.srv.Serve(ln)
+			err = srv.Serve(ln)
 		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
-		s.done <- err
+		stopped(err)
 	}()
-	return s, nil
+}
+
+// listenLoopbackDefault listens on addr, on loopback when addr has no host
+// (":9090").
+func listenLoopbackDefault(addr string) (net.Listener, error) {
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return net.Listen("tcp", addr)
+}
+
+// logStop returns a serve callback that logs the error a listener stopped
+// with, if any, under the message what.
+func (s *Server) logStop(what string) func(error) {
+	return func(err error) {
+		if err != nil {
+			s.log.Error(what, "err", err)
+		}
+	}
 }
 
 func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Server, error) {
@@ -373,11 +407,7 @@ func (s *Server) startConsole(o ServerOptions, baseContext func(net.Listener) co
 	if o.ConsoleListen == "" {
 		return nil
 	}
-	addr := o.ConsoleListen
-	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
-		addr = net.JoinHostPort("127.0.0.1", port)
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listenLoopbackDefault(o.ConsoleListen)
 	if err != nil {
 		return fmt.Errorf("console listen: %w", err)
 	}
@@ -385,27 +415,9 @@ func (s *Server) startConsole(o ServerOptions, baseContext func(net.Listener) co
 	mux.Handle(console.DefaultPrefix+"/", s.console)
 	mux.Handle("GET "+console.DefaultPrefix, s.console)
 	mux.Handle("GET /{$}", http.RedirectHandler(console.DefaultPrefix+"/", http.StatusSeeOther))
-	s.consoleSrv = &http.Server{
-		Handler:           s.requests.wrap(withHSTS(s.recordRequests(o, mux), o.HSTS)),
-		BaseContext:       baseContext,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
-		TLSConfig:         o.TLS,
-	}
+	s.consoleSrv = newHTTPServer(s.requests.wrap(withHSTS(s.recordRequests(o, mux), o.HSTS)), baseContext, o.TLS, o.Logger)
 	s.ConsoleURL = defaultPublicURL(ln.Addr(), o.TLS != nil) + console.DefaultPrefix + "/"
-	go func() {
-		var err error
-		if o.TLS != nil {
-			err = s.consoleSrv.ServeTLS(ln, "", "")
-		} else {
-			err = s.consoleSrv.Serve(ln)
-		}
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("console server", "err", err)
-		}
-	}()
+	serve(s.consoleSrv, ln, s.logStop("console server"))
 	return nil
 }
 
@@ -444,29 +456,15 @@ func (s *Server) startMetrics(o ServerOptions) error {
 	if o.MetricsListen == "" {
 		return nil
 	}
-	addr := o.MetricsListen
-	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
-		addr = net.JoinHostPort("127.0.0.1", port)
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listenLoopbackDefault(o.MetricsListen)
 	if err != nil {
 		return fmt.Errorf("--metrics-listen: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	s.metricsSrv = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
-	}
+	s.metricsSrv = newHTTPServer(mux, nil, nil, o.Logger)
 	s.MetricsURL = defaultPublicURL(ln.Addr(), false) + "/metrics"
-	go func() {
-		if err := s.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("metrics server", "err", err)
-		}
-	}()
+	serve(s.metricsSrv, ln, s.logStop("metrics server"))
 	return nil
 }
 

@@ -9,13 +9,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -47,10 +47,6 @@ Examples:
   logbook simulate --account Acme --live --rate 120/min
   logbook simulate --seed 7 --start 2026-03-02T00:00:00Z --backfill 2d --out events.ndjson
 `
-
-func init() {
-	extraCommands = append(extraCommands, command{"simulate", "generate realistic events into the store or a file", runSimulate})
-}
 
 type simulateFlags struct {
 	store    storeFlags
@@ -202,26 +198,13 @@ type eventSink interface {
 	flush(ctx context.Context) error
 }
 
-// storeSink appends events in batches from a goroutine of its own, so
-// that generating and encoding the next batch overlaps writing this one.
-type storeSink struct {
-	st      store.EventStore
-	account string
-	batch   int // events per append
-	pending map[events.Feature][]store.Record
-	batches chan storeBatch
-	done    chan struct{}
-	failed  atomic.Bool
-	// written by the writer goroutine; read after an acknowledged flush
-	inserted int
-	err      error
-}
+// storeSink appends events to the store through a background
+// ingest.Writer, so that generating and encoding the next batch overlaps
+// writing this one.
+type storeSink struct{ *ingest.Writer }
 
-type storeBatch struct {
-	feature events.Feature
-	recs    []store.Record
-	ack     chan error // a flush marker: answered when every earlier batch is written
-}
+func (s storeSink) add(ctx context.Context, it simulate.Item) error { return s.Add(ctx, it.Event) }
+func (s storeSink) flush(ctx context.Context) error                 { return s.Flush(ctx) }
 
 // backfillBatch is the number of events per append of the simulator's
 // store sink: as for file loading, nobody waits on each commit, and a
@@ -229,73 +212,6 @@ type storeBatch struct {
 // from 49-51k to 56-59k events/s with 5,000 instead of 1,000). Live mode flushes
 // what it has at each tick.
 const backfillBatch = 5000
-
-func newStoreSink(ctx context.Context, st store.EventStore, account string) *storeSink {
-	s := &storeSink{st: st, account: account, batch: backfillBatch, pending: map[events.Feature][]store.Record{},
-		batches: make(chan storeBatch, 4), done: make(chan struct{})}
-	go s.write(ctx)
-	return s
-}
-
-func (s *storeSink) write(ctx context.Context) {
-	defer close(s.done)
-	for b := range s.batches {
-		if b.ack != nil {
-			b.ack <- s.err
-			continue
-		}
-		if s.err != nil {
-			continue
-		}
-		n, err := s.st.AppendEvents(ctx, s.account, b.feature, b.recs)
-		if err != nil {
-			s.err = fmt.Errorf("append %d %s: %w", len(b.recs), b.feature, err)
-			s.failed.Store(true)
-		}
-		s.inserted += n
-	}
-}
-
-func (s *storeSink) add(ctx context.Context, it simulate.Item) error {
-	if s.failed.Load() {
-		return s.flush(ctx)
-	}
-	w, err := events.Encode(it.Event)
-	if err != nil {
-		return err
-	}
-	recs := s.pending[w.Feature]
-	if recs == nil {
-		recs = make([]store.Record, 0, s.batch)
-	}
-	recs = append(recs, store.Record{UUID: w.UUID, Time: w.Time, Label: w.Label, V2: w.V2, V1: w.V1})
-	if len(recs) < s.batch {
-		s.pending[w.Feature] = recs
-		return nil
-	}
-	s.pending[w.Feature] = nil
-	s.batches <- storeBatch{feature: w.Feature, recs: recs}
-	return nil
-}
-
-// flush sends every partial batch and waits until all are written.
-func (s *storeSink) flush(context.Context) error {
-	for _, f := range events.AllFeatures {
-		if recs := s.pending[f]; len(recs) > 0 {
-			s.pending[f] = nil
-			s.batches <- storeBatch{feature: f, recs: recs}
-		}
-	}
-	ack := make(chan error)
-	s.batches <- storeBatch{ack: ack}
-	return <-ack
-}
-
-// close stops the writer; call it once, after the last flush.
-func (s *storeSink) close() {
-	close(s.batches)
-	<-s.done
-}
 
 type ndjsonSink struct {
 	w    *bufio.Writer
@@ -368,7 +284,7 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 		sink, where = &ndjsonSink{w: bufio.NewWriterSize(w, 256<<10), sync: sync}, f.out
 	}
 	sim := simulate.New(p.cfg)
-	var ws *storeSink
+	var ws *ingest.Writer
 	if f.out == "" {
 		st, err := f.store.open(ctx)
 		if err != nil {
@@ -390,14 +306,14 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 			p.cfg.AccountUUID = acct
 			sim = simulate.New(p.cfg)
 		}
-		ws = newStoreSink(ctx, st, acct)
+		ws = ingest.NewBackgroundWriter(ctx, st, acct, backfillBatch)
 		defer func() {
 			// The writer drains first, so the count sees every batch, an
 			// interrupted run's included.
-			ws.close()
+			ws.Close()
 			warnOutsideWindow(context.WithoutCancel(ctx), env, st, acct, f.account, clock.now())
 		}()
-		sink, where = ws, fmt.Sprintf("account %q (%s) in %s", f.account, acct, f.store.describe())
+		sink, where = storeSink{ws}, fmt.Sprintf("account %q (%s) in %s", f.account, acct, f.store.describe())
 	}
 
 	counts := map[events.Feature]int{}
@@ -438,7 +354,7 @@ func simulateWith(ctx context.Context, env Env, args []string, clock simClock) e
 		total, counts[events.SignInAttempts], counts[events.ItemUsages], counts[events.AuditEvents],
 		p.cfg.Start.Format(time.RFC3339), to.UTC().Format(time.RFC3339), where)
 	if ws != nil {
-		fmt.Fprintf(env.Stdout, "; %d new", ws.inserted) // read after the last flush's ack
+		fmt.Fprintf(env.Stdout, "; %d new", ws.Inserted) // read after the last flush's ack
 	}
 	if !p.live && elapsed > 0 {
 		fmt.Fprintf(env.Stdout, "; %.0f events/s", float64(total)/elapsed.Seconds())

@@ -38,10 +38,6 @@ Examples:
   logbook token revoke splunk
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"token", "issue, list, rename and revoke Events API tokens", runToken})
-}
-
 func runToken(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "token", tokenUsage, args, map[string]subcommand{
 		"issue":  tokenIssue,
@@ -143,22 +139,9 @@ func tokenList(ctx context.Context, env Env, args []string) error {
 	if f.as != "" {
 		// As a user of one account: what their role lets them see.
 		return f.run(ctx, env, func(s *adminCtx) error {
-			ts, err := s.svc.Tokens(ctx, s.actor, integration)
+			lt, err := s.svc.ListedTokens(ctx, s.actor, integration)
 			if err != nil {
 				return err
-			}
-			ins, err := s.svc.Integrations(ctx, s.actor, true)
-			if err != nil {
-				return err
-			}
-			names := map[string]string{}
-			for _, in := range ins {
-				names[in.UUID] = in.Name
-			}
-			lt := make([]admin.ListedToken, len(ts))
-			for i, t := range ts {
-				lt[i] = admin.ListedToken{Token: t, AccountUUID: s.actor.Account.UUID, AccountName: s.actor.Account.Name,
-					IntegrationName: names[t.IntegrationUUID]}
 			}
 			return printListedTokens(env, &f, lt, false)
 		})
@@ -216,26 +199,15 @@ func tokenRename(ctx context.Context, env Env, args []string) error {
 	fs := f.flagSet(env, "token rename", tokenUsage, true)
 	fs.StringVar(&ref, "token", "", "the token's `ID or name`")
 	fs.StringVar(&name, "name", "", "the new `name`")
-	arg, err := f.parse(fs, env, args, 1)
-	if err != nil {
+	if err := f.parseRef(fs, env, args, &ref, "which token? Give its ID or name as the argument, or with --token"); err != nil {
 		return err
-	}
-	if ref == "" {
-		ref = arg
-	}
-	if ref == "" {
-		return usagef("which token? Give its ID or name as the argument, or with --token")
 	}
 	return f.run(ctx, env, func(s *adminCtx) error {
 		t, err := s.svc.RenameToken(ctx, s.actor, ref, name)
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, t)
-		}
-		fmt.Fprintf(env.Stdout, "Token %s is now named %q.\n", t.ID, t.Name)
-		return nil
+		return f.printDone(env, t, "Token %s is now named %q.\n", t.ID, t.Name)
 	})
 }
 
@@ -244,26 +216,15 @@ func tokenRevoke(ctx context.Context, env Env, args []string) error {
 	var ref string
 	fs := f.flagSet(env, "token revoke", tokenUsage, true)
 	fs.StringVar(&ref, "token", "", "the token's `ID or name`")
-	arg, err := f.parse(fs, env, args, 1)
-	if err != nil {
+	if err := f.parseRef(fs, env, args, &ref, "which token? Give its ID or name as the argument, or with --token"); err != nil {
 		return err
-	}
-	if ref == "" {
-		ref = arg
-	}
-	if ref == "" {
-		return usagef("which token? Give its ID or name as the argument, or with --token")
 	}
 	return f.run(ctx, env, func(s *adminCtx) error {
 		t, err := s.svc.RevokeToken(ctx, s.actor, ref)
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, t)
-		}
-		fmt.Fprintf(env.Stdout, "Revoked token %q (%s); its next request gets 401.\n", t.Name, t.ID)
-		return nil
+		return f.printDone(env, t, "Revoked token %q (%s); its next request gets 401.\n", t.Name, t.ID)
 	})
 }
 

@@ -22,10 +22,6 @@ Examples:
   logbook user set-role --user ana@acme.test --role administrator
 `
 
-func init() {
-	extraCommands = append(extraCommands, command{"user", "add, list and change the role of users", runUser})
-}
-
 func runUser(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, "user", userUsage, args, map[string]subcommand{
 		"add":      userAdd,
@@ -56,7 +52,7 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 		n.Password = pw
 	}
 	return f.runWith(ctx, false, func(s *adminCtx) error {
-		acct, err := f.pickAccount(ctx, s)
+		acct, err := s.svc.ResolveAccount(ctx, f.account)
 		if err != nil {
 			return err
 		}
@@ -93,14 +89,6 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 		}
 		return nil
 	})
-}
-
-// pickAccount resolves --account, or the only account.
-func (f *adminFlags) pickAccount(ctx context.Context, s *adminCtx) (store.Account, error) {
-	if f.account != "" {
-		return s.svc.Account(ctx, f.account)
-	}
-	return s.svc.DefaultAccount(ctx)
 }
 
 func userList(ctx context.Context, env Env, args []string) error {
@@ -149,10 +137,6 @@ func userSetRole(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if f.json {
-			return printJSON(env.Stdout, u)
-		}
-		fmt.Fprintf(env.Stdout, "%s is now %s.\n", u.Email, u.Role)
-		return nil
+		return f.printDone(env, u, "%s is now %s.\n", u.Email, u.Role)
 	})
 }

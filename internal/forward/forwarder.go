@@ -211,7 +211,7 @@ func New(opts Options) (*Forwarder, error) {
 	f := &Forwarder{opts: opts, log: opts.Logger, m: newMetrics(opts.Registerer),
 		budgets: map[string]*Budget{}, streams: map[string]*streamStatus{}, cp: opts.Checkpoint}
 	if f.cp == nil {
-		f.cp = &DirCheckpoint{Dir: filepath.Join(opts.StateDir, "cursors")}
+		f.cp = Cursors(opts.StateDir)
 	}
 	dl := &deadLetters{dir: opts.DeadLetterDir}
 	for _, s := range opts.Sinks {

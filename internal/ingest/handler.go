@@ -341,7 +341,7 @@ func Append(ctx context.Context, st store.EventStore, account string, kind event
 	}
 	recs := make([]store.Record, len(wires))
 	for i, w := range wires {
-		recs[i] = store.Record{UUID: w.UUID, Time: w.Time, Label: w.Label, V2: w.V2, V1: w.V1}
+		recs[i] = record(w)
 	}
 	n, err := st.AppendEvents(ctx, account, kind, recs)
 	if err != nil {

@@ -99,7 +99,7 @@ func appendBody(ctx context.Context, st store.EventStore, account string, kind e
 			}
 			for _, w := range p.wires {
 				total++
-				if !yield(store.Record{UUID: w.UUID, Time: w.Time, Label: w.Label, V2: w.V2, V1: w.V1}, nil) {
+				if !yield(record(w), nil) {
 					return
 				}
 			}
