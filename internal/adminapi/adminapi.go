@@ -6,7 +6,7 @@
 // keeps it in step with the routes below.
 //
 // Errors are {"error":{"code":"…","message":"…","field":"…"}} with the
-// status from one table (errorKinds).
+// status from admin.StatusOf and admin.CodeOf, the one table of the admin domain.
 package adminapi
 
 import (
@@ -115,7 +115,6 @@ func NewHandler(cfg Config) http.Handler {
 	}))
 	return mux
 }
-
 
 // ErrorBody is the JSON body of every error reply.
 type ErrorBody struct {
