@@ -110,24 +110,9 @@ func (s scrape) labelValues() []string {
 func simulatedEvents(t *testing.T, kind events.Feature, n int) []json.RawMessage {
 	t.Helper()
 	sim := simulate.New(simulate.Config{Seed: 11, Start: time.Now().Add(-72 * time.Hour).Truncate(time.Hour), Users: 50, Intensity: 5})
-	var out []json.RawMessage
-	errEnough := errors.New("enough")
-	err := sim.Run(time.Now(), func(it simulate.Item) error {
-		if it.Feature != kind {
-			return nil
-		}
-		w, err := events.Encode(it.Event)
-		if err != nil {
-			return err
-		}
-		out = append(out, w.V2)
-		if len(out) == n {
-			return errEnough
-		}
-		return nil
-	})
-	if len(out) < n {
-		t.Fatalf("simulated %d %s, want %d: %v", len(out), kind, n, err)
+	out, err := sim.Sample(time.Now(), kind, n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
-	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
@@ -145,21 +144,7 @@ func clientFor(t *testing.T, baseURL, token string) *client.Client {
 // apart, through the given server's store, and returns their UUIDs.
 func appendItemUsages(t *testing.T, s *Server, account string, n int, t0 time.Time) []string {
 	t.Helper()
-	w := ingest.NewWriter(s.Store, account, 0)
-	var ids []string
-	for i := range n {
-		ev := &events.ItemUsage{UUID: events.NewID(), Timestamp: t0.Add(time.Duration(i) * time.Second),
-			UsedVersion: 1, VaultUUID: "v", ItemUUID: "i", Action: "fill", AccountUUID: account,
-			User: events.User{UUID: "u", Name: "Wendy", Email: "wendy@acme.test"}}
-		if err := w.Add(t.Context(), ev); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, ev.UUID)
-	}
-	if err := w.Flush(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return ids
+	return appendItemUsagesTo(t, s.Store, account, n, t0)
 }
 
 func wantStatus(t *testing.T, what string, err error, status int) {

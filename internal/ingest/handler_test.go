@@ -48,24 +48,9 @@ func TestMain(m *testing.M) {
 func simulated(t testing.TB, kind events.Feature, n int, seed int64) []json.RawMessage {
 	t.Helper()
 	sim := simulate.New(simulate.Config{Seed: seed, Start: time.Now().Add(-72 * time.Hour).Truncate(time.Hour), Users: 200, Intensity: 5})
-	var out []json.RawMessage
-	errEnough := fmt.Errorf("enough")
-	err := sim.Run(time.Now(), func(it simulate.Item) error {
-		if it.Feature != kind {
-			return nil
-		}
-		w, err := events.Encode(it.Event)
-		if err != nil {
-			return err
-		}
-		out = append(out, w.V2)
-		if len(out) == n {
-			return errEnough
-		}
-		return nil
-	})
-	if len(out) < n {
-		t.Fatalf("simulated %d %s, want %d: %v", len(out), kind, n, err)
+	out, err := sim.Sample(time.Now(), kind, n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -1,6 +1,8 @@
 package simulate
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -218,4 +220,36 @@ func (s *Sim) pop() *pending {
 	}
 	s.pending = h
 	return top
+}
+
+// errEnough stops Run once Sample has what it needs.
+var errEnough = errors.New("enough events")
+
+// Sample runs the simulator up to to and returns the v2 JSON of the first
+// n events of feature f, in arrival order: realistic input for ingestion
+// and fixtures. It returns fewer, and an error saying so, when the
+// simulated activity holds fewer than n.
+func (s *Sim) Sample(to time.Time, f events.Feature, n int) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, n)
+	err := s.Run(to, func(it Item) error {
+		if it.Feature != f {
+			return nil
+		}
+		w, err := events.Encode(it.Event)
+		if err != nil {
+			return err
+		}
+		out = append(out, w.V2)
+		if len(out) == n {
+			return errEnough
+		}
+		return nil
+	})
+	if len(out) == n {
+		return out, nil
+	}
+	if err == nil {
+		err = fmt.Errorf("the simulation up to %s holds %d %s events, not %d", to.Format(time.RFC3339), len(out), f, n)
+	}
+	return out, err
 }

@@ -643,3 +643,33 @@ func TestForRate(t *testing.T) {
 		})
 	}
 }
+
+// TestSample: Sample returns exactly n events of the feature asked for, in
+// the order Run emits them, and says so when the activity holds fewer.
+func TestSample(t *testing.T) {
+	cfg := Config{Seed: 3, Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), Users: 20, Intensity: 5}
+	to := cfg.Start.Add(48 * time.Hour)
+	got, err := New(cfg).Sample(to, events.ItemUsages, 7)
+	if err != nil || len(got) != 7 {
+		t.Fatalf("Sample = %d events, %v; want 7, nil", len(got), err)
+	}
+	var want []string
+	_ = New(cfg).Run(to, func(it Item) error {
+		if it.Feature == events.ItemUsages && len(want) < 7 {
+			w, err := events.Encode(it.Event)
+			if err != nil {
+				return err
+			}
+			want = append(want, string(w.V2))
+		}
+		return nil
+	})
+	for i := range want {
+		if string(got[i]) != want[i] {
+			t.Errorf("event %d = %s, want %s", i, got[i], want[i])
+		}
+	}
+	if short, err := New(cfg).Sample(cfg.Start.Add(time.Minute), events.ItemUsages, 1000); err == nil || len(short) >= 1000 {
+		t.Errorf("Sample of 1000 in one minute = %d events, %v; want fewer and an error", len(short), err)
+	}
+}
