@@ -61,16 +61,7 @@ func TestBackupRestore(t *testing.T) {
 	}
 	ctx := context.Background()
 	const feature = events.SignInAttempts
-	reset := client.FromReset(events.ResetCursor{Limit: 7, StartTime: ptrTime(time.Now().Add(-60 * 24 * time.Hour))})
-	first, err := cA.RawPage(ctx, feature, reset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !first.HasMore {
-		t.Fatalf("the demo's %s fit one page of 7; the test needs more", feature)
-	}
-	kept := first.Cursor
-	before := pageAll(t, cA, feature, reset)
+	reset, first, before := readBeforeCopy(t, cA, feature)
 
 	// Appends from another connection to the same file, as from another
 	// process, and pages read from the server, both until the backup ends.
@@ -139,7 +130,7 @@ func TestBackupRestore(t *testing.T) {
 	} else if n, _ := strconv.Atoi(m[1]); n != len(got) {
 		t.Errorf("backup counted %d %s, the restored server serves %d", n, feature, len(got))
 	}
-	checkKeptCursor(t, cB, feature, kept, got[len(first.Items):])
+	checkKeptCursor(t, cB, feature, first.Cursor, got[len(first.Items):])
 }
 
 // copyLoad is the load on a server while its database is copied: one
@@ -217,6 +208,22 @@ func (l *copyLoad) stop() (appendErr, readErr error) {
 	close(l.done)
 	l.wg.Wait()
 	return l.appendErr, l.readErr
+}
+
+// readBeforeCopy starts what the backup tests read before a copy: a reset
+// to pages of 7 from 60 days back, its first page (whose cursor is kept, to
+// continue on the restored server) and every event of the stream then.
+func readBeforeCopy(t *testing.T, c *client.Client, feature events.Feature) (client.Request, events.RawPage, []string) {
+	t.Helper()
+	reset := client.FromReset(events.ResetCursor{Limit: 7, StartTime: ptrTime(time.Now().Add(-60 * 24 * time.Hour))})
+	first, err := c.RawPage(t.Context(), feature, reset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.HasMore {
+		t.Fatalf("the demo's %s fit one page of 7; the test needs more", feature)
+	}
+	return reset, first, pageAll(t, c, feature, reset)
 }
 
 // checkRestored checks the events got that a server on the restored copy

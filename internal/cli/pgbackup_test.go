@@ -67,16 +67,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	const feature = events.SignInAttempts
-	reset := client.FromReset(events.ResetCursor{Limit: 7, StartTime: ptrTime(time.Now().Add(-60 * 24 * time.Hour))})
-	first, err := cA.RawPage(ctx, feature, reset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !first.HasMore {
-		t.Fatalf("the demo's %s fit one page of 7; the test needs more", feature)
-	}
-	kept := first.Cursor
-	before := pageAll(t, cA, feature, reset)
+	reset, first, before := readBeforeCopy(t, cA, feature)
 
 	// Appends in batches of 10 from another connection pool, as from
 	// another server, and pages read from the server, both until pg_dump
@@ -149,7 +140,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 			t.Errorf("%s: restored server serves %d events, the first server served %d", f, len(got), len(want))
 		}
 	}
-	checkKeptCursor(t, cB, feature, kept, got[len(first.Items):])
+	checkKeptCursor(t, cB, feature, first.Cursor, got[len(first.Items):])
 
 	cAudit, err := client.New(urlB, auditOnly)
 	if err != nil {
