@@ -490,11 +490,7 @@ func TestMetricsIngestInFlight(t *testing.T) {
 func TestServeMetricsRetention(t *testing.T) {
 	for _, b := range retentionBackends {
 		t.Run(b.name, func(t *testing.T) {
-			data := t.TempDir()
-			db := b.db(t)
-			before := loadOldHistory(t, data, db)
-			out, stop := serveUntil(t, regexp.MustCompile(`deletion pass done`),
-				append([]string{"--data", data, "--listen", "127.0.0.1:0", "--no-demo", "--delete-after", "150d", "--metrics-listen", "127.0.0.1:0"}, db...)...)
+			_, _, before, out, stop := serveOverOldHistory(t, b, regexp.MustCompile(`deletion pass done`), "--delete-after", "150d", "--metrics-listen", "127.0.0.1:0")
 			m := regexp.MustCompile(`Prometheus metrics are at (\S+)`).FindStringSubmatch(out)
 			api := regexp.MustCompile(`serving the Events API at (\S+)`).FindStringSubmatch(out)
 			if m == nil || api == nil {

@@ -65,12 +65,28 @@ func serveUntil(t *testing.T, until *regexp.Regexp, args ...string) (out string,
 // retentionBackends are the stores the retention tests run on: SQLite in
 // the test's data directory, and PostgreSQL (a fresh schema) when
 // LOGBOOK_TEST_POSTGRES_URL is set.
-var retentionBackends = []struct {
-	name string
-	db   func(t *testing.T) []string
-}{
+var retentionBackends = []retentionBackend{
 	{"sqlite", func(*testing.T) []string { return nil }},
 	{"postgres", func(t *testing.T) []string { return []string{"--db", testenv.PostgresSchema(t)} }},
+}
+
+type retentionBackend struct {
+	name string
+	db   func(t *testing.T) []string
+}
+
+// serveOverOldHistory loads old history (loadOldHistory) into a new data
+// directory on backend b, then runs serve over it, with extra flags, until
+// its output matches until. It returns the directory, the store flags,
+// what each stream held before serve, and serveUntil's output and stop.
+func serveOverOldHistory(t *testing.T, b retentionBackend, until *regexp.Regexp, extra ...string) (data string, db []string, before map[events.Feature]int64, out string, stop func() error) {
+	t.Helper()
+	data = t.TempDir()
+	db = b.db(t)
+	before = loadOldHistory(t, data, db)
+	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--no-demo"}, extra...)
+	out, stop = serveUntil(t, until, append(args, db...)...)
+	return data, db, before, out, stop
 }
 
 // storedPerStream counts the events of account Old in each stream of the
@@ -128,13 +144,9 @@ func loadOldHistory(t *testing.T, data string, db []string) map[events.Feature]i
 func TestServeKeepsOldEvents(t *testing.T) {
 	for _, b := range retentionBackends {
 		t.Run(b.name, func(t *testing.T) {
-			data := t.TempDir()
-			db := b.db(t)
-			before := loadOldHistory(t, data, db)
 			// The line serve logs once it has looked at old events, at
 			// start; the old hourly pass logged "retention dropped".
-			out, stop := serveUntil(t, regexp.MustCompile(`serving window are kept|retention dropped`),
-				append([]string{"--data", data, "--listen", "127.0.0.1:0", "--no-demo"}, db...)...)
+			data, db, before, out, stop := serveOverOldHistory(t, b, regexp.MustCompile(`serving window are kept|retention dropped`))
 			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
@@ -157,11 +169,7 @@ func TestServeKeepsOldEvents(t *testing.T) {
 func TestServeDeleteAfter(t *testing.T) {
 	for _, b := range retentionBackends {
 		t.Run(b.name, func(t *testing.T) {
-			data := t.TempDir()
-			db := b.db(t)
-			before := loadOldHistory(t, data, db)
-			out, stop := serveUntil(t, regexp.MustCompile(`deletion pass done`),
-				append([]string{"--data", data, "--listen", "127.0.0.1:0", "--no-demo", "--delete-after", "150d"}, db...)...)
+			data, db, before, out, stop := serveOverOldHistory(t, b, regexp.MustCompile(`deletion pass done`), "--delete-after", "150d")
 			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
