@@ -9,8 +9,9 @@
 // What the backends share is written here once: the input checks
 // (check.go), reading rows into this package's types (scan.go) and the
 // migration runner (migration.go), to which each backend supplies its
-// migrations, its transaction and its lock. The SQL stays with each
-// backend.
+// migrations, its transaction and its lock. The operations whose SQL is
+// the same on both backends are written once in internal/store/sqlstore;
+// the events' SQL stays with each backend.
 package store
 
 import (

@@ -19,6 +19,7 @@ import (
 	"github.com/ncruces/go-sqlite3/driver"
 
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -45,18 +46,18 @@ type Options struct {
 
 // DB is a Logbook store on one SQLite file. It is safe for concurrent use.
 type DB struct {
+	// Store serves accounts, integrations, keys, counters and sessions.
+	*sqlstore.Store
+
 	path   string
 	log    *slog.Logger
-	now    func() time.Time
 	writer *sql.DB // exactly one connection: every write goes through it
 	reader *sql.DB // query_only connections
 	ckpt   *checkpointer
 
 	streams sync.Map // streamKey -> int64, filled after commit only
 
-	rowSize      atomic.Int64 // running estimate of a row's bytes, to size page buffers
-	counterCalls atomic.Int64
-	lastPurge    atomic.Int64 // unix ns of the last counter purge
+	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
 }
 
 // Open opens (creating if needed) the database file at path and, unless
@@ -79,9 +80,6 @@ func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*
 	}
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 10 * time.Second
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	if strings.HasPrefix(path, "file:") || path == ":memory:" {
 		//lint:ignore ST1005 the message ends with the name ":memory:"
@@ -144,7 +142,8 @@ func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 
-	db := &DB{path: path, log: opts.Logger, now: opts.Now, writer: writer, reader: reader, ckpt: ckpt}
+	db := &DB{path: path, log: opts.Logger, writer: writer, reader: reader, ckpt: ckpt}
+	db.Store = sqlstore.New(newSQLDB(db), sqlstore.Config{Now: opts.Now})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {
 		if err := db.Migrate(ctx); err != nil {
@@ -313,26 +312,60 @@ func translate(err error) error {
 	return err
 }
 
-// nanos stores a time as unix nanoseconds; the zero time is NULL.
-// store.FromNanos reads it back.
-func nanos(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// withTx runs fn in a write transaction and commits it.
-func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.writer.BeginTx(ctx, nil)
+// sqlQuerier is sqlstore.Querier on database/sql: statements written for
+// PostgreSQL rebound for SQLite, errors translated. It writes on write and
+// reads on read.
+type sqlQuerier struct{ write, read querier }
+
+func (q sqlQuerier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := q.write.ExecContext(ctx, sqlstore.Rebind(query), args...)
 	if err != nil {
-		return err
+		return 0, translate(err)
+	}
+	return res.RowsAffected()
+}
+
+func (q sqlQuerier) Query(ctx context.Context, fn func(store.Rows) error, query string, args ...any) error {
+	rows, err := q.read.QueryContext(ctx, sqlstore.Rebind(query), args...)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	return translate(fn(rows))
+}
+
+func (q sqlQuerier) QueryRow(ctx context.Context, scan func(store.Scanner) error, query string, args ...any) error {
+	return translate(scan(q.read.QueryRowContext(ctx, sqlstore.Rebind(query), args...)))
+}
+
+// sqlDB is the database of the shared operations (sqlstore.DB): writes go
+// through the writer, reads through the read-only pool.
+type sqlDB struct {
+	sqlQuerier
+	db *DB
+}
+
+func newSQLDB(db *DB) sqlDB { return sqlDB{sqlQuerier{write: db.writer, read: db.reader}, db} }
+
+// Tx runs fn in a write transaction (BEGIN IMMEDIATE on the writer) and
+// commits it.
+func (d sqlDB) Tx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	tx, err := d.db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	if err := fn(sqlQuerier{write: tx, read: tx}); err != nil {
+		return translate(err)
 	}
-	return tx.Commit()
+	return translate(tx.Commit())
 }
 
 // rawConn runs fn on the raw SQLite connection of pool, with ctx able to
