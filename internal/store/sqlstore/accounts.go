@@ -2,18 +2,14 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/logbookhq/logbook/internal/store"
 )
 
 // CreateAccount stores a; ErrConflict if its UUID or name is taken.
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
-	if err := a.Validate(); err != nil {
-		return fmt.Errorf("create account: %w", err)
-	}
-	return wrap(exec(ctx, s.db, false, `INSERT INTO accounts (`+store.AccountColumns+`) VALUES ($1, $2, $3)`,
-		a.UUID, a.Name, nanos(a.CreatedAt)), "create account")
+	return s.insert(ctx, "create account", a, `INSERT INTO accounts (`+store.AccountColumns+`) VALUES ($1, $2, $3)`,
+		a.UUID, a.Name, nanos(a.CreatedAt))
 }
 
 // Account returns the account with that UUID.
@@ -37,11 +33,8 @@ func (s *Store) Accounts(ctx context.Context) ([]store.Account, error) {
 // CreateUser stores u; ErrConflict if its UUID, or its e-mail within the
 // account, is taken; ErrNotFound if the account does not exist.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
-	if err := u.Validate(); err != nil {
-		return fmt.Errorf("create user: %w", err)
-	}
-	return wrap(exec(ctx, s.db, false, `INSERT INTO users (`+store.UserColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		u.UUID, u.AccountUUID, u.Name, u.Email, string(u.Role), u.PasswordHash, nanos(u.CreatedAt)), "create user")
+	return s.insert(ctx, "create user", u, `INSERT INTO users (`+store.UserColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.UUID, u.AccountUUID, u.Name, u.Email, string(u.Role), u.PasswordHash, nanos(u.CreatedAt))
 }
 
 // User returns the user with that UUID.

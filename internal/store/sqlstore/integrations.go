@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
@@ -12,11 +11,8 @@ import (
 // CreateIntegration stores in; ErrConflict if its UUID is taken, ErrNotFound
 // if its account does not exist.
 func (s *Store) CreateIntegration(ctx context.Context, in store.Integration) error {
-	if err := in.Validate(); err != nil {
-		return fmt.Errorf("create integration: %w", err)
-	}
-	return wrap(exec(ctx, s.db, false, `INSERT INTO integrations (`+store.IntegrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		in.UUID, in.AccountUUID, in.Name, in.SIEM, nanos(in.CreatedAt), in.CreatedBy, nanos(in.DeletedAt)), "create integration")
+	return s.insert(ctx, "create integration", in, `INSERT INTO integrations (`+store.IntegrationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		in.UUID, in.AccountUUID, in.Name, in.SIEM, nanos(in.CreatedAt), in.CreatedBy, nanos(in.DeletedAt))
 }
 
 // Integration returns the integration with that UUID, deleted or not.
@@ -43,12 +39,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, in store.Integration) err
 // CreateToken stores t; ErrConflict if its ID is taken, ErrNotFound if its
 // integration does not exist.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
-	if err := t.Validate(); err != nil {
-		return fmt.Errorf("create token: %w", err)
-	}
-	return wrap(exec(ctx, s.db, false, `INSERT INTO tokens (`+store.TokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	return s.insert(ctx, "create token", t, `INSERT INTO tokens (`+store.TokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		t.ID, t.IntegrationUUID, t.AccountUUID, t.Name, events.JoinFeatures(t.Features), t.KeyID, t.Hash,
-		nanos(t.IssuedAt), nanos(t.ExpiresAt), nanos(t.LastUsedAt), nanos(t.RevokedAt)), "create token")
+		nanos(t.IssuedAt), nanos(t.ExpiresAt), nanos(t.LastUsedAt), nanos(t.RevokedAt))
 }
 
 // Token returns the token with that ID.

@@ -68,11 +68,8 @@ func (s *Store) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, ne
 // CreateAPIKey stores k; ErrConflict if its ID is taken, ErrNotFound if its
 // account does not exist.
 func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
-	if err := k.Validate(); err != nil {
-		return fmt.Errorf("create api key: %w", err)
-	}
-	return wrap(exec(ctx, s.db, false, `INSERT INTO api_keys (`+store.APIKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		k.ID, k.Kind, k.AccountUUID, k.UserUUID, k.Name, k.Hash, nanos(k.CreatedAt), nanos(k.RevokedAt)), "create api key")
+	return s.insert(ctx, "create api key", k, `INSERT INTO api_keys (`+store.APIKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		k.ID, k.Kind, k.AccountUUID, k.UserUUID, k.Name, k.Hash, nanos(k.CreatedAt), nanos(k.RevokedAt))
 }
 
 // APIKey returns the API key with that ID.

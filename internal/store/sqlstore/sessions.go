@@ -10,15 +10,12 @@ import (
 
 // CreateSession stores se; ErrConflict if its Hash is taken.
 func (s *Store) CreateSession(ctx context.Context, se store.Session) error {
-	if err := se.Validate(); err != nil {
-		return fmt.Errorf("create session: %w", err)
-	}
 	if se.LastSeenAt.IsZero() {
 		se.LastSeenAt = se.CreatedAt
 	}
-	return wrap(exec(ctx, s.db, false, `INSERT INTO console_sessions (`+store.SessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	return s.insert(ctx, "create session", se, `INSERT INTO console_sessions (`+store.SessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		se.Hash, se.UUID, se.DeviceUUID, se.UserUUID, se.AccountUUID, se.CSRF, se.IP,
-		nanos(se.CreatedAt), nanos(se.LastSeenAt), nanos(se.ExpiresAt)), "create session")
+		nanos(se.CreatedAt), nanos(se.LastSeenAt), nanos(se.ExpiresAt))
 }
 
 // Session returns the session named by hash, expired or not.

@@ -170,3 +170,12 @@ func wrap(err error, format string, args ...any) error {
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
+
+// insert checks v and stores it with query; what names the operation in
+// errors.
+func (s *Store) insert(ctx context.Context, what string, v interface{ Validate() error }, query string, args ...any) error {
+	if err := v.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return wrap(exec(ctx, s.db, false, query, args...), "%s", what)
+}
