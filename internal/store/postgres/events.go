@@ -488,35 +488,34 @@ func appendBytea(dst []byte, fd pgconn.FieldDescription, b []byte) ([]byte, erro
 // after start's hour, minus one; when no such hour exists, the stream's
 // counter (later events get higher positions).
 func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
-	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("start position: %w", err)
-	}
 	h := int64(math.MinInt64)
 	if !start.IsZero() {
 		h = hourOf(clampNanos(start))
 	}
-	var pos int64
-	err := db.pool.QueryRow(ctx, `SELECT coalesce(
+	return db.position(ctx, "start position", account, feature, `SELECT coalesce(
 			(SELECT min(min_seq) - 1 FROM event_hours WHERE stream = s.id AND hour >= $3),
 			s.last_seq)
-		FROM streams AS s WHERE s.account = $1 AND s.feature = $2`, account, string(feature), h).Scan(&pos)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("start position: %w", err)
-	}
-	return pos, nil
+		FROM streams AS s WHERE s.account = $1 AND s.feature = $2`, h)
 }
 
 // HeadPosition returns the stream's counter: the highest position given to
 // an event of the stream (0 if none ever was). Retention does not lower it.
 func (db *DB) HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error) {
+	return db.position(ctx, "head position", account, feature, `SELECT last_seq FROM streams WHERE account = $1 AND feature = $2`)
+}
+
+// position runs query, which reads one position of the stream whose
+// account and feature are its parameters $1 and $2 (extra are $3 on); a
+// stream not yet created is at 0. what names the operation in errors.
+func (db *DB) position(ctx context.Context, what, account string, feature events.Feature, query string, extra ...any) (int64, error) {
 	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("head position: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
+	args := append(make([]any, 0, 2+len(extra)), account, string(feature))
 	var pos int64
-	err := db.pool.QueryRow(ctx, `SELECT last_seq FROM streams WHERE account = $1 AND feature = $2`,
-		account, string(feature)).Scan(&pos)
+	err := db.pool.QueryRow(ctx, query, append(args, extra...)...).Scan(&pos)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("head position: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return pos, nil
 }

@@ -401,46 +401,33 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 // after start's hour, minus one; when no such hour exists, the stream's head
 // (later events get higher positions).
 func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
-	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("start position: %w", err)
+	h := int64(-1 << 62)
+	if !start.IsZero() {
+		h = hourOf(start.UnixNano())
 	}
-	var pos int64
-	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
-		stream, ok, err := db.lookupStream(c, account, feature)
-		if err != nil || !ok {
-			return err
-		}
+	return db.position(ctx, "start position", account, feature, func(c *sqlite3.Conn, stream int64) (int64, error) {
 		// One statement, one snapshot: the head fallback is consistent with
 		// the hours read.
-		st, _, err := c.Prepare(`SELECT coalesce(
+		return queryArgs(c, `SELECT coalesce(
 			(SELECT min(min_seq) - 1 FROM event_hours WHERE stream = ?1 AND hour >= ?2),
-			(SELECT max(seq) FROM ` + eventsTable(stream) + `),
-			0)`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		st.BindInt64(1, stream)
-		h := int64(-1 << 62)
-		if !start.IsZero() {
-			h = hourOf(start.UnixNano())
-		}
-		st.BindInt64(2, h)
-		if st.Step() {
-			pos = st.ColumnInt64(0)
-		}
-		return st.Err()
+			(SELECT max(seq) FROM `+eventsTable(stream)+`),
+			0)`, stream, h)
 	})
-	if err != nil {
-		return 0, fmt.Errorf("start position: %w", err)
-	}
-	return pos, nil
 }
 
 // HeadPosition returns the highest position of the stream.
 func (db *DB) HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error) {
+	return db.position(ctx, "head position", account, feature, func(c *sqlite3.Conn, stream int64) (int64, error) {
+		return queryArgs(c, `SELECT coalesce(max(seq), 0) FROM `+eventsTable(stream))
+	})
+}
+
+// position reads a position of the stream (account, feature) with read, on
+// a read connection; a stream not yet created is at 0. what names the
+// operation in errors.
+func (db *DB) position(ctx context.Context, what, account string, feature events.Feature, read func(c *sqlite3.Conn, stream int64) (int64, error)) (int64, error) {
 	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("head position: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	var pos int64
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
@@ -448,18 +435,11 @@ func (db *DB) HeadPosition(ctx context.Context, account string, feature events.F
 		if err != nil || !ok {
 			return err
 		}
-		st, _, err := c.Prepare(`SELECT coalesce(max(seq), 0) FROM ` + eventsTable(stream))
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if st.Step() {
-			pos = st.ColumnInt64(0)
-		}
-		return st.Err()
+		pos, err = read(c, stream)
+		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("head position: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return pos, nil
 }
@@ -622,15 +602,40 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 
 // execArgs runs one statement with integer arguments.
 func execArgs(c *sqlite3.Conn, query string, args ...int64) error {
-	st, _, err := c.Prepare(query)
+	st, err := prepareArgs(c, query, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	return st.Exec()
+}
+
+// queryArgs runs one query with integer arguments and returns the first
+// column of its first row (0 if it returns none).
+func queryArgs(c *sqlite3.Conn, query string, args ...int64) (int64, error) {
+	st, err := prepareArgs(c, query, args)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var v int64
+	if st.Step() {
+		v = st.ColumnInt64(0)
+	}
+	return v, st.Err()
+}
+
+// prepareArgs prepares query with integer arguments bound; the caller
+// closes the statement.
+func prepareArgs(c *sqlite3.Conn, query string, args []int64) (*sqlite3.Stmt, error) {
+	st, _, err := c.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
 	for i, a := range args {
 		st.BindInt64(i+1, a)
 	}
-	return st.Exec()
+	return st, nil
 }
 
 // CountEvents reads the per-hour label counts kept at ingestion. An hour
