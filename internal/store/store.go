@@ -197,6 +197,16 @@ type LabelCount struct {
 	N     int64
 }
 
+// SortLabelCounts orders cs by hour, then label.
+func SortLabelCounts(cs []LabelCount) {
+	slices.SortFunc(cs, func(a, b LabelCount) int {
+		if c := a.Hour.Compare(b.Hour); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Label, b.Label)
+	})
+}
+
 // Role is a user's role in an account.
 type Role string
 

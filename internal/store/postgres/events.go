@@ -779,11 +779,6 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	if err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Hour.Equal(out[j].Hour) {
-			return out[i].Hour.Before(out[j].Hour)
-		}
-		return out[i].Label < out[j].Label
-	})
+	store.SortLabelCounts(out)
 	return out, nil
 }

@@ -94,7 +94,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
 	db := &DB{pool: pool, log: opts.Logger}
-	db.Store = sqlstore.New(newPGDB(pool), sqlstore.Config{Now: opts.Now, Locks: true})
+	db.Store = sqlstore.New(newPGDB(pool), sqlstore.Config{Now: opts.Now, Locks: true, Migrator: migrator{db}, Log: opts.Logger})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {
 		if err := db.Migrate(ctx); err != nil {
@@ -117,21 +117,6 @@ type Migration = store.Migration
 // Migrations returns the embedded migrations in order.
 func Migrations() ([]Migration, error) {
 	return store.ReadMigrations(migrationFS, "migrations")
-}
-
-// Migrate applies the migrations not yet recorded in schema_migrations.
-func (db *DB) Migrate(ctx context.Context) error {
-	_, err := db.ApplyMigrations(ctx)
-	return err
-}
-
-// ApplyMigrations applies the migrations not yet recorded in
-// schema_migrations, each in its own transaction, and returns the names of
-// those it applied. Each transaction first takes a transaction-scoped
-// advisory lock keyed by the schema, so servers starting at once take turns
-// and each migration runs once.
-func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
-	return store.ApplyMigrations(ctx, migrator{db}, db.log)
 }
 
 // migrator is the PostgreSQL dialect of the shared migration runner.
@@ -157,40 +142,22 @@ func (d migrator) BeginMigration(ctx context.Context) (store.MigrationTx, error)
 		tx.Rollback(ctx)
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	return migrationTx{tx}, nil
+	return migrationTx{sqlstore.MigrationLog{Tx: pgConn{tx}}, tx}, nil
 }
 
 func (d migrator) AppliedVersions(ctx context.Context) (map[int]bool, error) {
-	var exists bool
-	if err := d.db.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
-		return nil, err
-	}
-	rows, err := d.db.pool.Query(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return store.ScanVersions(rows)
+	return sqlstore.AppliedVersions(ctx, pgConn{d.db.pool}, `SELECT to_regclass('schema_migrations') IS NOT NULL`)
 }
 
 // migrationTx is one migration's transaction.
-type migrationTx struct{ pgx.Tx }
-
-func (tx migrationTx) Applied(ctx context.Context, version int) (bool, error) {
-	var n int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n)
-	return n > 0, err
+type migrationTx struct {
+	sqlstore.MigrationLog
+	pgx.Tx
 }
 
 func (tx migrationTx) Run(ctx context.Context, m Migration) error {
 	// The simple protocol runs a file of several statements.
 	_, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol)
-	return err
-}
-
-func (tx migrationTx) Record(ctx context.Context, m Migration, appliedAt int64) error {
-	_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.Version, m.Name, appliedAt)
 	return err
 }
 

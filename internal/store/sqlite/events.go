@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"iter"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -712,12 +711,7 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	if err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Hour.Equal(out[j].Hour) {
-			return out[i].Hour.Before(out[j].Hour)
-		}
-		return out[i].Label < out[j].Label
-	})
+	store.SortLabelCounts(out)
 	return out, nil
 }
 

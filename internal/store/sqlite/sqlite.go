@@ -143,7 +143,7 @@ func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*
 	reader.SetConnMaxLifetime(0)
 
 	db := &DB{path: path, log: opts.Logger, writer: writer, reader: reader, ckpt: ckpt}
-	db.Store = sqlstore.New(newSQLDB(db), sqlstore.Config{Now: opts.Now})
+	db.Store = sqlstore.New(newSQLDB(db), sqlstore.Config{Now: opts.Now, Migrator: migrator{db}, Log: opts.Logger})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {
 		if err := db.Migrate(ctx); err != nil {
@@ -220,62 +220,39 @@ func Migrations() ([]Migration, error) {
 	return store.ReadMigrations(migrationFS, "migrations")
 }
 
-// Migrate applies the migrations not yet recorded in schema_migrations.
-func (db *DB) Migrate(ctx context.Context) error {
-	_, err := db.ApplyMigrations(ctx)
-	return err
-}
-
-// ApplyMigrations applies the migrations not yet recorded in
-// schema_migrations, each in its own BEGIN IMMEDIATE transaction (so two
-// processes migrating at once take turns and each migration runs once), and
-// returns the names of those it applied. schema_migrations is created
-// first, outside those transactions.
-func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
-	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
-		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
-	}
-	return store.ApplyMigrations(ctx, migrator{db}, db.log)
-}
-
 // migrator is the SQLite dialect of the shared migration runner.
 type migrator struct{ db *DB }
 
 func (migrator) Migrations() ([]Migration, error) { return Migrations() }
 
+// BeginMigration begins IMMEDIATE on the writer (the driver does), so that
+// two processes migrating at once take turns, and creates schema_migrations
+// if it is not there.
 func (d migrator) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
-	tx, err := d.db.writer.BeginTx(ctx, nil) // the driver begins IMMEDIATE on the writer
+	tx, err := d.db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return migrationTx{tx}, nil
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	return migrationTx{sqlstore.MigrationLog{Tx: sqlQuerier{write: tx, read: tx}}, tx}, nil
 }
 
 func (d migrator) AppliedVersions(ctx context.Context) (map[int]bool, error) {
-	var tables int
-	if err := d.db.reader.QueryRowContext(ctx,
-		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil || tables == 0 {
-		return nil, err
-	}
-	rows, err := d.db.reader.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return store.ScanVersions(rows)
+	return sqlstore.AppliedVersions(ctx, newSQLDB(d.db),
+		`SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`)
 }
 
 // migrationTx is one migration's transaction.
-type migrationTx struct{ tx *sql.Tx }
-
-func (t migrationTx) Applied(ctx context.Context, version int) (bool, error) {
-	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n)
-	return n > 0, err
+type migrationTx struct {
+	sqlstore.MigrationLog
+	tx *sql.Tx
 }
 
 func (t migrationTx) Run(ctx context.Context, m Migration) error {
@@ -286,12 +263,6 @@ func (t migrationTx) Run(ctx context.Context, m Migration) error {
 		return step(ctx, t.tx)
 	}
 	return nil
-}
-
-func (t migrationTx) Record(ctx context.Context, m Migration, appliedAt int64) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.Version, m.Name, appliedAt)
-	return err
 }
 
 func (t migrationTx) Commit(context.Context) error   { return t.tx.Commit() }

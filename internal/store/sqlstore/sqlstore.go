@@ -1,6 +1,7 @@
 // Package sqlstore is the part of the two SQL stores that is the same on
 // both: accounts and users, integrations and tokens, signing keys, API keys
-// and settings, rate-limit counters and console sessions. Each operation is
+// and settings, rate-limit counters, console sessions, and the bookkeeping
+// of migrations (the runner itself is internal/store's). Each operation is
 // written here once, over DB, a small interface that internal/store/sqlite
 // (database/sql) and internal/store/postgres (pgx, natively) implement in a
 // few lines each; a backend embeds a *Store to serve these methods of
@@ -15,6 +16,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +69,10 @@ type Config struct {
 	// writes against other writers (PostgreSQL). SQLite leaves it unset: a
 	// write transaction there holds the database's only write lock.
 	Locks bool
+	// Migrator is the backend's side of the migration runner.
+	Migrator store.MigrationDriver
+	// Log receives the runner's messages; nil discards them.
+	Log *slog.Logger
 }
 
 // Store serves the operations of store.Store this package holds, on db.
@@ -74,6 +80,9 @@ type Store struct {
 	db    DB
 	now   func() time.Time
 	locks bool
+
+	migrator store.MigrationDriver
+	log      *slog.Logger
 
 	counterCalls atomic.Int64
 	lastPurge    atomic.Int64 // unix ns of the last counter purge
@@ -84,7 +93,10 @@ func New(db DB, cfg Config) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{db: db, now: cfg.Now, locks: cfg.Locks}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{db: db, now: cfg.Now, locks: cfg.Locks, migrator: cfg.Migrator, log: cfg.Log}
 }
 
 // exec runs one write statement and reports ErrNotFound when it changed
