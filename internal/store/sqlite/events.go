@@ -454,12 +454,11 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 	var buckets []bucket
 	names := map[int64]store.StreamCount{}
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
-		st, _, err := c.Prepare(`SELECT stream, hour, min_seq, max_seq FROM event_hours WHERE hour <= ? ORDER BY hour, stream`)
+		st, err := prepareArgs(c, `SELECT stream, hour, min_seq, max_seq FROM event_hours WHERE hour <= ? ORDER BY hour, stream`, []int64{cut})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		st.BindInt64(1, cut)
 		for st.Step() {
 			buckets = append(buckets, bucket{st.ColumnInt64(0), st.ColumnInt64(1), st.ColumnInt64(2), st.ColumnInt64(3)})
 		}
@@ -514,16 +513,9 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tns int64) (int64, error) {
 	lo, hi := hour*hourNanos, (hour+1)*hourNanos // this bucket's events have lo <= ts < hi
 	var deleted int64
-	err := rawConn(ctx, db.writer, func(c *sqlite3.Conn) (err error) {
-		// Retention need not survive a power cut: it is redone next time.
-		if err := c.Exec(`PRAGMA synchronous = NORMAL`); err != nil {
-			return err
-		}
-		defer func() {
-			if e := c.Exec(`PRAGMA synchronous = FULL`); err == nil {
-				err = e
-			}
-		}()
+	// Retention need not survive a power cut: it is redone next time.
+	err := db.relaxed(ctx, func(e execer) (err error) {
+		c := e.c
 		tx, err := c.BeginImmediate()
 		if err != nil {
 			return err
@@ -533,15 +525,11 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 		whole := cutoff >= hi
 		if !whole {
 			// Part of the hour stays: count what goes, per label.
-			st, _, err := c.Prepare(`SELECT label, count(*) FROM ` + eventsTable(stream) + `
-				WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ? GROUP BY label`)
+			st, err := prepareArgs(c, `SELECT label, count(*) FROM `+eventsTable(stream)+`
+				WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ? GROUP BY label`, []int64{minSeq, maxSeq, lo, cutoff})
 			if err != nil {
 				return err
 			}
-			st.BindInt64(1, minSeq)
-			st.BindInt64(2, maxSeq)
-			st.BindInt64(3, lo)
-			st.BindInt64(4, cutoff)
 			counts := map[string]int64{}
 			for st.Step() {
 				counts[st.ColumnText(0)] = st.ColumnInt64(1)
@@ -567,16 +555,8 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 				}
 			}
 		}
-		del, _, err := c.Prepare(`DELETE FROM ` + eventsTable(stream) + ` WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`)
-		if err != nil {
-			return err
-		}
-		defer del.Close()
-		del.BindInt64(1, minSeq)
-		del.BindInt64(2, maxSeq)
-		del.BindInt64(3, lo)
-		del.BindInt64(4, cutoff)
-		if err := del.Exec(); err != nil {
+		if err := execArgs(c, `DELETE FROM `+eventsTable(stream)+` WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`,
+			minSeq, maxSeq, lo, cutoff); err != nil {
 			return err
 		}
 		deleted = c.Changes()
@@ -669,15 +649,12 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 		partial := func(h int64) bool {
 			return h*hourNanos < fromNS || (h+1)*hourNanos > toNS
 		}
-		st, _, err := c.Prepare(`SELECT hour, label, n FROM event_labels
-			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`)
+		st, err := prepareArgs(c, `SELECT hour, label, n FROM event_labels
+			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`, []int64{stream, firstH, lastH})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		st.BindInt64(1, stream)
-		st.BindInt64(2, firstH)
-		st.BindInt64(3, lastH)
 		for st.Step() {
 			h := st.ColumnInt64(0)
 			if partial(h) {
@@ -718,18 +695,14 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 // countHour counts by label the events of hour bucket h with lo <= ts < hi,
 // scanning only the bucket's position range.
 func countHour(c *sqlite3.Conn, stream, h, lo, hi int64) ([]store.LabelCount, error) {
-	st, _, err := c.Prepare(`SELECT e.label, count(*) FROM event_hours AS b
-		JOIN ` + eventsTable(stream) + ` AS e ON e.seq BETWEEN b.min_seq AND b.max_seq
+	st, err := prepareArgs(c, `SELECT e.label, count(*) FROM event_hours AS b
+		JOIN `+eventsTable(stream)+` AS e ON e.seq BETWEEN b.min_seq AND b.max_seq
 		WHERE b.stream = ? AND b.hour = ? AND e.ts >= ? AND e.ts < ?
-		GROUP BY e.label ORDER BY e.label`)
+		GROUP BY e.label ORDER BY e.label`, []int64{stream, h, lo, hi})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	st.BindInt64(1, stream)
-	st.BindInt64(2, h)
-	st.BindInt64(3, lo)
-	st.BindInt64(4, hi)
 	var out []store.LabelCount
 	for st.Step() {
 		out = append(out, store.LabelCount{
