@@ -22,10 +22,8 @@ import (
 )
 
 const (
-	// hourNanos is the width of one event_hours bucket.
-	hourNanos = int64(time.Hour)
 	// dayNanos is the width of one events partition.
-	dayNanos = 24 * hourNanos
+	dayNanos = 24 * store.HourNanos
 )
 
 // Event times must lie in [minTime, maxTime): well inside the range of
@@ -45,8 +43,7 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func hourOf(ns int64) int64 { return floorDiv(ns, hourNanos) }
-func dayOf(ns int64) int64  { return floorDiv(ns, dayNanos) }
+func dayOf(ns int64) int64 { return floorDiv(ns, dayNanos) }
 
 // partitionName is the events partition holding day (days since 1970).
 func partitionName(day int64) string {
@@ -378,8 +375,8 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		res.More = head > end
 		return res, nil
 	}
-	startNS = max(startNS, *loH*hourNanos)
-	endNS = min(endNS, *hiH*hourNanos+hourNanos-1)
+	startNS = max(startNS, *loH*store.HourNanos)
+	endNS = min(endNS, *hiH*store.HourNanos+store.HourNanos-1)
 	if endNS < startNS {
 		res.Last, res.More = end, head > end
 		return res, nil
@@ -490,7 +487,7 @@ func appendBytea(dst []byte, fd pgconn.FieldDescription, b []byte) ([]byte, erro
 func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
 	h := int64(math.MinInt64)
 	if !start.IsZero() {
-		h = hourOf(clampNanos(start))
+		h = store.HourOf(clampNanos(start))
 	}
 	return db.position(ctx, "start position", account, feature, `SELECT coalesce(
 			(SELECT min(min_seq) - 1 FROM event_hours WHERE stream = s.id AND hour >= $3),
@@ -557,7 +554,7 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 	}
 
 	type bucket struct{ stream, hour int64 }
-	rows, err := db.pool.Query(ctx, `SELECT stream, hour FROM event_hours WHERE hour <= $1 ORDER BY hour, stream`, hourOf(tns-1))
+	rows, err := db.pool.Query(ctx, `SELECT stream, hour FROM event_hours WHERE hour <= $1 ORDER BY hour, stream`, store.HourOf(tns-1))
 	if err != nil {
 		return fail(err)
 	}
@@ -651,7 +648,7 @@ func (db *DB) dropPartitions(ctx context.Context, tns int64, removed map[int64]i
 // ts < tns and adjusts the summaries. It locks the stream's counter row
 // first, as AppendEvents does, so the two take their locks in one order.
 func (db *DB) deleteBucket(ctx context.Context, stream, hour, tns int64) (int64, error) {
-	lo, hi := hour*hourNanos, (hour+1)*hourNanos
+	lo, hi := hour*store.HourNanos, (hour+1)*store.HourNanos
 	cutoff := min(tns, hi)
 	whole := cutoff >= hi
 	var deleted int64
@@ -706,14 +703,14 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	if err := store.CheckStream(account, feature); err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
 	}
-	fromNS, toNS := minTime.UnixNano(), maxTime.UnixNano()
+	span := store.HourSpan{From: minTime.UnixNano(), To: maxTime.UnixNano()}
 	if !from.IsZero() {
-		fromNS = clampNanos(from)
+		span.From = clampNanos(from)
 	}
 	if !to.IsZero() {
-		toNS = clampNanos(to)
+		span.To = clampNanos(to)
 	}
-	if toNS <= fromNS {
+	if span.To <= span.From {
 		return nil, nil
 	}
 	stream, ok, err := db.streamID(ctx, account, feature, false)
@@ -723,14 +720,10 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	if !ok {
 		return nil, nil
 	}
-	firstH, lastH := hourOf(fromNS), hourOf(toNS-1)
-	partial := func(h int64) bool {
-		return h*hourNanos < fromNS || (h+1)*hourNanos > toNS
-	}
 	var out []store.LabelCount
 	err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT hour, label, n FROM event_labels
-			WHERE stream = $1 AND hour BETWEEN $2 AND $3 AND n > 0 ORDER BY hour, label`, stream, firstH, lastH)
+			WHERE stream = $1 AND hour BETWEEN $2 AND $3 AND n > 0 ORDER BY hour, label`, stream, span.First(), span.Last())
 		if err != nil {
 			return err
 		}
@@ -740,25 +733,18 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 			if err := rows.Scan(&h, &label, &n); err != nil {
 				return err
 			}
-			if partial(h) {
+			if span.Partial(h) {
 				continue
 			}
-			out = append(out, store.LabelCount{Hour: time.Unix(0, h*hourNanos).UTC(), Label: label, N: n})
+			out = append(out, store.LabelCount{Hour: store.HourTime(h), Label: label, N: n})
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		edges := []int64{firstH}
-		if lastH != firstH {
-			edges = append(edges, lastH)
-		}
-		for _, h := range edges {
-			if !partial(h) {
-				continue
-			}
+		for _, h := range span.PartialHours() {
+			lo, hi := span.Clip(h)
 			rows, err := tx.Query(ctx, `SELECT label, count(*) FROM events
-				WHERE stream = $1 AND ts >= $2 AND ts < $3 GROUP BY label ORDER BY label`,
-				stream, max(fromNS, h*hourNanos), min(toNS, (h+1)*hourNanos))
+				WHERE stream = $1 AND ts >= $2 AND ts < $3 GROUP BY label ORDER BY label`, stream, lo, hi)
 			if err != nil {
 				return err
 			}
@@ -768,7 +754,7 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 				if err := rows.Scan(&label, &n); err != nil {
 					return err
 				}
-				out = append(out, store.LabelCount{Hour: time.Unix(0, h*hourNanos).UTC(), Label: label, N: n})
+				out = append(out, store.LabelCount{Hour: store.HourTime(h), Label: label, N: n})
 			}
 			if err := rows.Err(); err != nil {
 				return err

@@ -15,19 +15,6 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 )
 
-// hourNanos is the width of one event_hours bucket.
-const hourNanos = int64(time.Hour)
-
-// hourOf returns the bucket of a unix-nanosecond time (floor division, so
-// times before 1970 land in the right bucket too).
-func hourOf(ns int64) int64 {
-	h := ns / hourNanos
-	if ns%hourNanos < 0 {
-		h--
-	}
-	return h
-}
-
 type streamKey struct {
 	account string
 	feature events.Feature
@@ -171,7 +158,7 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			}
 			inserted++
 			last = seq
-			h := hourOf(ts)
+			h := store.HourOf(ts)
 			if a := hours[h]; a != nil {
 				a.min, a.max, a.n = min(a.min, seq), max(a.max, seq), a.n+1
 			} else {
@@ -402,7 +389,7 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
 	h := int64(-1 << 62)
 	if !start.IsZero() {
-		h = hourOf(start.UnixNano())
+		h = store.HourOf(start.UnixNano())
 	}
 	return db.position(ctx, "start position", account, feature, func(c *sqlite3.Conn, stream int64) (int64, error) {
 		// One statement, one snapshot: the head fallback is consistent with
@@ -449,7 +436,7 @@ func (db *DB) position(ctx context.Context, what, account string, feature events
 // table.
 func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.StreamCount, error) {
 	tns := t.UnixNano()
-	cut := hourOf(tns) // buckets below cut are wholly older than t
+	cut := store.HourOf(tns) // buckets below cut are wholly older than t
 	type bucket struct{ stream, hour, min, max int64 }
 	var buckets []bucket
 	names := map[int64]store.StreamCount{}
@@ -511,7 +498,7 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 // deleteBucket removes the events of one hour bucket with ts < tns and
 // adjusts the summaries.
 func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tns int64) (int64, error) {
-	lo, hi := hour*hourNanos, (hour+1)*hourNanos // this bucket's events have lo <= ts < hi
+	lo, hi := hour*store.HourNanos, (hour+1)*store.HourNanos // this bucket's events have lo <= ts < hi
 	var deleted int64
 	// Retention need not survive a power cut: it is redone next time.
 	err := db.relaxed(ctx, func(e execer) (err error) {
@@ -626,17 +613,16 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	}
 	// Open ends become hour-aligned extremes, so hour arithmetic cannot
 	// overflow.
-	fromNS, toNS := (math.MinInt64/hourNanos+1)*hourNanos, (math.MaxInt64/hourNanos)*hourNanos
+	span := store.HourSpan{From: (math.MinInt64/store.HourNanos + 1) * store.HourNanos, To: (math.MaxInt64 / store.HourNanos) * store.HourNanos}
 	if !from.IsZero() {
-		fromNS = max(fromNS, from.UnixNano())
+		span.From = max(span.From, from.UnixNano())
 	}
 	if !to.IsZero() {
-		toNS = min(toNS, to.UnixNano())
+		span.To = min(span.To, to.UnixNano())
 	}
-	if toNS <= fromNS {
+	if span.To <= span.From {
 		return nil, nil
 	}
-	firstH, lastH := hourOf(fromNS), hourOf(toNS-1)
 	var out []store.LabelCount
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
 		stream, ok, err := db.lookupStream(c, account, feature)
@@ -646,22 +632,19 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 		// One read transaction: the summary and the partial hours agree.
 		tx := c.Begin()
 		defer tx.End(&err)
-		partial := func(h int64) bool {
-			return h*hourNanos < fromNS || (h+1)*hourNanos > toNS
-		}
 		st, err := prepareArgs(c, `SELECT hour, label, n FROM event_labels
-			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`, []int64{stream, firstH, lastH})
+			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`, []int64{stream, span.First(), span.Last()})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for st.Step() {
 			h := st.ColumnInt64(0)
-			if partial(h) {
+			if span.Partial(h) {
 				continue
 			}
 			out = append(out, store.LabelCount{
-				Hour:  time.Unix(0, h*hourNanos).UTC(),
+				Hour:  store.HourTime(h),
 				Label: st.ColumnText(1),
 				N:     st.ColumnInt64(2),
 			})
@@ -669,15 +652,9 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 		if err := st.Err(); err != nil {
 			return err
 		}
-		edges := []int64{firstH}
-		if lastH != firstH {
-			edges = append(edges, lastH)
-		}
-		for _, h := range edges {
-			if !partial(h) {
-				continue
-			}
-			counts, err := countHour(c, stream, h, max(fromNS, h*hourNanos), min(toNS, (h+1)*hourNanos))
+		for _, h := range span.PartialHours() {
+			lo, hi := span.Clip(h)
+			counts, err := countHour(c, stream, h, lo, hi)
 			if err != nil {
 				return err
 			}
@@ -706,7 +683,7 @@ func countHour(c *sqlite3.Conn, stream, h, lo, hi int64) ([]store.LabelCount, er
 	var out []store.LabelCount
 	for st.Step() {
 		out = append(out, store.LabelCount{
-			Hour:  time.Unix(0, h*hourNanos).UTC(),
+			Hour:  store.HourTime(h),
 			Label: st.ColumnText(0),
 			N:     st.ColumnInt64(1),
 		})
