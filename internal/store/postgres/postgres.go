@@ -193,15 +193,15 @@ func translate(err error) error {
 	return err
 }
 
-// pgQuerier is sqlstore.Querier on a pool or a transaction of pgx, errors
-// translated.
+// pgQuerier is what pgx's pool and transactions share.
 type pgQuerier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// pgConn adapts a pool or a transaction to sqlstore.Querier.
+// pgConn is sqlstore.Querier on a pool or a transaction, errors
+// translated.
 type pgConn struct{ q pgQuerier }
 
 func (c pgConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {

@@ -45,9 +45,10 @@ type DB interface {
 	// Tx runs fn in one write transaction, committed when fn returns nil.
 	Tx(ctx context.Context, fn func(Querier) error) error
 	// Relaxed runs stmts, in order, committed without waiting for the disk:
-	// the change is atomic and consistent but the last ones may be lost in
-	// a crash (SQLite: synchronous=NORMAL; PostgreSQL: one pipelined
-	// transaction with synchronous_commit off). It is for bookkeeping done
+	// each change is atomic and consistent but the last ones may be lost in
+	// a crash (SQLite: each statement on its own, with synchronous=NORMAL;
+	// PostgreSQL: all in one pipelined transaction with synchronous_commit
+	// off). It is for bookkeeping done
 	// on every request (counters, last use), where a flush each would cap
 	// the request rate. It returns the integer the last statement returns
 	// (INSERT … RETURNING n) or, when that returns no row, how many rows it
