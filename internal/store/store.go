@@ -9,8 +9,9 @@
 // What the backends share is written here once: the input checks
 // (check.go), reading rows into this package's types (scan.go) and the
 // migration runner (migration.go), to which each backend supplies its
-// migrations, its transaction and its lock. The SQL stays with each
-// backend.
+// migrations, its transaction and its lock. The operations whose SQL is
+// the same on both backends are written once in internal/store/sqlstore;
+// the events' SQL stays with each backend.
 package store
 
 import (
@@ -194,6 +195,16 @@ type LabelCount struct {
 	Hour  time.Time
 	Label string
 	N     int64
+}
+
+// SortLabelCounts orders cs by hour, then label.
+func SortLabelCounts(cs []LabelCount) {
+	slices.SortFunc(cs, func(a, b LabelCount) int {
+		if c := a.Hour.Compare(b.Hour); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Label, b.Label)
+	})
 }
 
 // Role is a user's role in an account.

@@ -22,10 +22,8 @@ import (
 )
 
 const (
-	// hourNanos is the width of one event_hours bucket.
-	hourNanos = int64(time.Hour)
 	// dayNanos is the width of one events partition.
-	dayNanos = 24 * hourNanos
+	dayNanos = 24 * store.HourNanos
 )
 
 // Event times must lie in [minTime, maxTime): well inside the range of
@@ -45,8 +43,7 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func hourOf(ns int64) int64 { return floorDiv(ns, hourNanos) }
-func dayOf(ns int64) int64  { return floorDiv(ns, dayNanos) }
+func dayOf(ns int64) int64 { return floorDiv(ns, dayNanos) }
 
 // partitionName is the events partition holding day (days since 1970).
 func partitionName(day int64) string {
@@ -378,8 +375,8 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		res.More = head > end
 		return res, nil
 	}
-	startNS = max(startNS, *loH*hourNanos)
-	endNS = min(endNS, *hiH*hourNanos+hourNanos-1)
+	startNS = max(startNS, *loH*store.HourNanos)
+	endNS = min(endNS, *hiH*store.HourNanos+store.HourNanos-1)
 	if endNS < startNS {
 		res.Last, res.More = end, head > end
 		return res, nil
@@ -488,35 +485,34 @@ func appendBytea(dst []byte, fd pgconn.FieldDescription, b []byte) ([]byte, erro
 // after start's hour, minus one; when no such hour exists, the stream's
 // counter (later events get higher positions).
 func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
-	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("start position: %w", err)
-	}
 	h := int64(math.MinInt64)
 	if !start.IsZero() {
-		h = hourOf(clampNanos(start))
+		h = store.HourOf(clampNanos(start))
 	}
-	var pos int64
-	err := db.pool.QueryRow(ctx, `SELECT coalesce(
+	return db.position(ctx, "start position", account, feature, `SELECT coalesce(
 			(SELECT min(min_seq) - 1 FROM event_hours WHERE stream = s.id AND hour >= $3),
 			s.last_seq)
-		FROM streams AS s WHERE s.account = $1 AND s.feature = $2`, account, string(feature), h).Scan(&pos)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("start position: %w", err)
-	}
-	return pos, nil
+		FROM streams AS s WHERE s.account = $1 AND s.feature = $2`, h)
 }
 
 // HeadPosition returns the stream's counter: the highest position given to
 // an event of the stream (0 if none ever was). Retention does not lower it.
 func (db *DB) HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error) {
+	return db.position(ctx, "head position", account, feature, `SELECT last_seq FROM streams WHERE account = $1 AND feature = $2`)
+}
+
+// position runs query, which reads one position of the stream whose
+// account and feature are its parameters $1 and $2 (extra are $3 on); a
+// stream not yet created is at 0. what names the operation in errors.
+func (db *DB) position(ctx context.Context, what, account string, feature events.Feature, query string, extra ...any) (int64, error) {
 	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("head position: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
+	args := append(make([]any, 0, 2+len(extra)), account, string(feature))
 	var pos int64
-	err := db.pool.QueryRow(ctx, `SELECT last_seq FROM streams WHERE account = $1 AND feature = $2`,
-		account, string(feature)).Scan(&pos)
+	err := db.pool.QueryRow(ctx, query, append(args, extra...)...).Scan(&pos)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("head position: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return pos, nil
 }
@@ -558,7 +554,7 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 	}
 
 	type bucket struct{ stream, hour int64 }
-	rows, err := db.pool.Query(ctx, `SELECT stream, hour FROM event_hours WHERE hour <= $1 ORDER BY hour, stream`, hourOf(tns-1))
+	rows, err := db.pool.Query(ctx, `SELECT stream, hour FROM event_hours WHERE hour <= $1 ORDER BY hour, stream`, store.HourOf(tns-1))
 	if err != nil {
 		return fail(err)
 	}
@@ -652,7 +648,7 @@ func (db *DB) dropPartitions(ctx context.Context, tns int64, removed map[int64]i
 // ts < tns and adjusts the summaries. It locks the stream's counter row
 // first, as AppendEvents does, so the two take their locks in one order.
 func (db *DB) deleteBucket(ctx context.Context, stream, hour, tns int64) (int64, error) {
-	lo, hi := hour*hourNanos, (hour+1)*hourNanos
+	lo, hi := hour*store.HourNanos, (hour+1)*store.HourNanos
 	cutoff := min(tns, hi)
 	whole := cutoff >= hi
 	var deleted int64
@@ -707,14 +703,14 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	if err := store.CheckStream(account, feature); err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
 	}
-	fromNS, toNS := minTime.UnixNano(), maxTime.UnixNano()
+	span := store.HourSpan{From: minTime.UnixNano(), To: maxTime.UnixNano()}
 	if !from.IsZero() {
-		fromNS = clampNanos(from)
+		span.From = clampNanos(from)
 	}
 	if !to.IsZero() {
-		toNS = clampNanos(to)
+		span.To = clampNanos(to)
 	}
-	if toNS <= fromNS {
+	if span.To <= span.From {
 		return nil, nil
 	}
 	stream, ok, err := db.streamID(ctx, account, feature, false)
@@ -724,14 +720,10 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	if !ok {
 		return nil, nil
 	}
-	firstH, lastH := hourOf(fromNS), hourOf(toNS-1)
-	partial := func(h int64) bool {
-		return h*hourNanos < fromNS || (h+1)*hourNanos > toNS
-	}
 	var out []store.LabelCount
 	err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT hour, label, n FROM event_labels
-			WHERE stream = $1 AND hour BETWEEN $2 AND $3 AND n > 0 ORDER BY hour, label`, stream, firstH, lastH)
+			WHERE stream = $1 AND hour BETWEEN $2 AND $3 AND n > 0 ORDER BY hour, label`, stream, span.First(), span.Last())
 		if err != nil {
 			return err
 		}
@@ -741,25 +733,18 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 			if err := rows.Scan(&h, &label, &n); err != nil {
 				return err
 			}
-			if partial(h) {
+			if span.Partial(h) {
 				continue
 			}
-			out = append(out, store.LabelCount{Hour: time.Unix(0, h*hourNanos).UTC(), Label: label, N: n})
+			out = append(out, store.LabelCount{Hour: store.HourTime(h), Label: label, N: n})
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		edges := []int64{firstH}
-		if lastH != firstH {
-			edges = append(edges, lastH)
-		}
-		for _, h := range edges {
-			if !partial(h) {
-				continue
-			}
+		for _, h := range span.PartialHours() {
+			lo, hi := span.Clip(h)
 			rows, err := tx.Query(ctx, `SELECT label, count(*) FROM events
-				WHERE stream = $1 AND ts >= $2 AND ts < $3 GROUP BY label ORDER BY label`,
-				stream, max(fromNS, h*hourNanos), min(toNS, (h+1)*hourNanos))
+				WHERE stream = $1 AND ts >= $2 AND ts < $3 GROUP BY label ORDER BY label`, stream, lo, hi)
 			if err != nil {
 				return err
 			}
@@ -769,7 +754,7 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 				if err := rows.Scan(&label, &n); err != nil {
 					return err
 				}
-				out = append(out, store.LabelCount{Hour: time.Unix(0, h*hourNanos).UTC(), Label: label, N: n})
+				out = append(out, store.LabelCount{Hour: store.HourTime(h), Label: label, N: n})
 			}
 			if err := rows.Err(); err != nil {
 				return err
@@ -780,11 +765,6 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	if err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Hour.Equal(out[j].Hour) {
-			return out[i].Hour.Before(out[j].Hour)
-		}
-		return out[i].Label < out[j].Label
-	})
+	store.SortLabelCounts(out)
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -42,9 +43,11 @@ type Options struct {
 // first of the connection's search_path). It is safe for concurrent use,
 // and several DBs, in one process or many, may share one database.
 type DB struct {
+	// Store serves accounts, integrations, keys, counters and sessions.
+	*sqlstore.Store
+
 	pool *pgxpool.Pool
 	log  *slog.Logger
-	now  func() time.Time
 
 	// partitions holds the days (unix day numbers) whose events partition
 	// is known to exist. A partition dropped by another server is noticed
@@ -53,9 +56,7 @@ type DB struct {
 	// streams caches stream ids; a stream is never deleted.
 	streams sync.Map // streamKey -> int64
 
-	rowSize      atomic.Int64 // running estimate of a row's bytes, to size page buffers
-	counterCalls atomic.Int64
-	lastPurge    atomic.Int64 // unix ns of the last counter purge
+	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
 }
 
 // Open connects to the database at url (postgres://… or postgresql://…;
@@ -67,9 +68,6 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -95,7 +93,8 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	db := &DB{pool: pool, log: opts.Logger, now: opts.Now}
+	db := &DB{pool: pool, log: opts.Logger}
+	db.Store = sqlstore.New(newPGDB(pool), sqlstore.Config{Now: opts.Now, Locks: true, Migrator: migrator{db}, Log: opts.Logger})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {
 		if err := db.Migrate(ctx); err != nil {
@@ -118,21 +117,6 @@ type Migration = store.Migration
 // Migrations returns the embedded migrations in order.
 func Migrations() ([]Migration, error) {
 	return store.ReadMigrations(migrationFS, "migrations")
-}
-
-// Migrate applies the migrations not yet recorded in schema_migrations.
-func (db *DB) Migrate(ctx context.Context) error {
-	_, err := db.ApplyMigrations(ctx)
-	return err
-}
-
-// ApplyMigrations applies the migrations not yet recorded in
-// schema_migrations, each in its own transaction, and returns the names of
-// those it applied. Each transaction first takes a transaction-scoped
-// advisory lock keyed by the schema, so servers starting at once take turns
-// and each migration runs once.
-func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
-	return store.ApplyMigrations(ctx, migrator{db}, db.log)
 }
 
 // migrator is the PostgreSQL dialect of the shared migration runner.
@@ -158,40 +142,22 @@ func (d migrator) BeginMigration(ctx context.Context) (store.MigrationTx, error)
 		tx.Rollback(ctx)
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	return migrationTx{tx}, nil
+	return migrationTx{sqlstore.MigrationLog{Tx: pgConn{tx}}, tx}, nil
 }
 
 func (d migrator) AppliedVersions(ctx context.Context) (map[int]bool, error) {
-	var exists bool
-	if err := d.db.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
-		return nil, err
-	}
-	rows, err := d.db.pool.Query(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return store.ScanVersions(rows)
+	return sqlstore.AppliedVersions(ctx, pgConn{d.db.pool}, `SELECT to_regclass('schema_migrations') IS NOT NULL`)
 }
 
 // migrationTx is one migration's transaction.
-type migrationTx struct{ pgx.Tx }
-
-func (tx migrationTx) Applied(ctx context.Context, version int) (bool, error) {
-	var n int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n)
-	return n > 0, err
+type migrationTx struct {
+	sqlstore.MigrationLog
+	pgx.Tx
 }
 
 func (tx migrationTx) Run(ctx context.Context, m Migration) error {
 	// The simple protocol runs a file of several statements.
 	_, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol)
-	return err
-}
-
-func (tx migrationTx) Record(ctx context.Context, m Migration, appliedAt int64) error {
-	_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.Version, m.Name, appliedAt)
 	return err
 }
 
@@ -227,76 +193,89 @@ func translate(err error) error {
 	return err
 }
 
-// nanos stores a time as unix nanoseconds; the zero time is NULL.
-// store.FromNanos reads it back.
-func nanos(t time.Time) *int64 {
-	if t.IsZero() {
-		return nil
-	}
-	n := t.UnixNano()
-	return &n
+// pgQuerier is what pgx's pool and transactions share.
+type pgQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// exec runs one write statement and reports ErrNotFound when it touched no
-// row and mustChange is set.
-func (db *DB) exec(ctx context.Context, mustChange bool, query string, args ...any) error {
-	tag, err := db.pool.Exec(ctx, query, args...)
+// pgConn is sqlstore.Querier on a pool or a transaction, errors
+// translated.
+type pgConn struct{ q pgQuerier }
+
+func (c pgConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := c.q.Exec(ctx, query, args...)
+	return tag.RowsAffected(), translate(err)
+}
+
+func (c pgConn) Query(ctx context.Context, fn func(store.Rows) error, query string, args ...any) error {
+	rows, err := c.q.Query(ctx, query, args...)
 	if err != nil {
 		return translate(err)
 	}
-	if mustChange && tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
-}
-
-// list runs a read query and scans each row with scan.
-func list[T any](ctx context.Context, db *DB, scan func(store.Scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := db.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
 	defer rows.Close()
-	return store.CollectRows(rows, scan)
+	return translate(fn(rows))
 }
 
-// one runs a read query expected to return a row.
-func one[T any](ctx context.Context, db *DB, scan func(store.Scanner) (T, error), query string, args ...any) (T, error) {
-	v, err := scan(db.pool.QueryRow(ctx, query, args...))
-	return v, translate(err)
+func (c pgConn) QueryRow(ctx context.Context, scan func(store.Scanner) error, query string, args ...any) error {
+	return translate(scan(c.q.QueryRow(ctx, query, args...)))
 }
 
-// stmt is one statement of a batch.
-type stmt struct {
-	sql  string
-	args []any
+// pgDB is the database of the shared operations (sqlstore.DB), on the
+// pool.
+type pgDB struct {
+	pgConn
+	pool *pgxpool.Pool
 }
 
-// relaxed runs stmts in one transaction committed with synchronous_commit
+func newPGDB(pool *pgxpool.Pool) pgDB { return pgDB{pgConn{pool}, pool} }
+
+// Tx runs fn in a transaction and commits it.
+func (d pgDB) Tx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return translate(pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		return fn(pgConn{tx})
+	}))
+}
+
+// Relaxed runs stmts in one transaction committed with synchronous_commit
 // off, sent as one pipelined batch (one round trip): the change is atomic
 // and consistent, but the last few may be lost if the database server
-// crashes. For bookkeeping done on every request (counters, last use).
-// The result of the last statement is read with last.
-func (db *DB) relaxed(ctx context.Context, last func(br pgx.BatchResults) error, stmts ...stmt) error {
+// crashes. It returns the integer the last statement returns or, when that
+// returns no row, how many rows it changed.
+func (d pgDB) Relaxed(ctx context.Context, stmts ...sqlstore.Stmt) (int64, error) {
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
 	b.Queue(`SET LOCAL synchronous_commit TO OFF`)
 	for _, s := range stmts {
-		b.Queue(s.sql, s.args...)
+		b.Queue(s.SQL, s.Args...)
 	}
 	b.Queue(`COMMIT`)
-	br := db.pool.SendBatch(ctx, b)
+	br := d.pool.SendBatch(ctx, b)
+	var n int64
 	err := func() error {
 		for i := range 2 + len(stmts) - 1 {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("statement %d: %w", i, err)
 			}
 		}
-		if err := last(br); err != nil {
+		rows, err := br.Query()
+		if err != nil {
 			return err
 		}
-		_, err := br.Exec()
+		returned := rows.Next()
+		if returned {
+			err = rows.Scan(&n)
+		}
+		rows.Close() // the command tag is there once rows are closed
+		if !returned {
+			n = rows.CommandTag().RowsAffected()
+		}
+		if err := errors.Join(err, rows.Err()); err != nil {
+			return err
+		}
+		_, err = br.Exec()
 		return err
 	}()
-	return errors.Join(err, br.Close())
+	return n, translate(errors.Join(err, br.Close()))
 }

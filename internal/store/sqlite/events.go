@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"iter"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -15,19 +14,6 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 )
-
-// hourNanos is the width of one event_hours bucket.
-const hourNanos = int64(time.Hour)
-
-// hourOf returns the bucket of a unix-nanosecond time (floor division, so
-// times before 1970 land in the right bucket too).
-func hourOf(ns int64) int64 {
-	h := ns / hourNanos
-	if ns%hourNanos < 0 {
-		h--
-	}
-	return h
-}
 
 type streamKey struct {
 	account string
@@ -172,7 +158,7 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			}
 			inserted++
 			last = seq
-			h := hourOf(ts)
+			h := store.HourOf(ts)
 			if a := hours[h]; a != nil {
 				a.min, a.max, a.n = min(a.min, seq), max(a.max, seq), a.n+1
 			} else {
@@ -401,46 +387,33 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 // after start's hour, minus one; when no such hour exists, the stream's head
 // (later events get higher positions).
 func (db *DB) StartPosition(ctx context.Context, account string, feature events.Feature, start time.Time) (int64, error) {
-	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("start position: %w", err)
+	h := int64(-1 << 62)
+	if !start.IsZero() {
+		h = store.HourOf(start.UnixNano())
 	}
-	var pos int64
-	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
-		stream, ok, err := db.lookupStream(c, account, feature)
-		if err != nil || !ok {
-			return err
-		}
+	return db.position(ctx, "start position", account, feature, func(c *sqlite3.Conn, stream int64) (int64, error) {
 		// One statement, one snapshot: the head fallback is consistent with
 		// the hours read.
-		st, _, err := c.Prepare(`SELECT coalesce(
+		return queryArgs(c, `SELECT coalesce(
 			(SELECT min(min_seq) - 1 FROM event_hours WHERE stream = ?1 AND hour >= ?2),
-			(SELECT max(seq) FROM ` + eventsTable(stream) + `),
-			0)`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		st.BindInt64(1, stream)
-		h := int64(-1 << 62)
-		if !start.IsZero() {
-			h = hourOf(start.UnixNano())
-		}
-		st.BindInt64(2, h)
-		if st.Step() {
-			pos = st.ColumnInt64(0)
-		}
-		return st.Err()
+			(SELECT max(seq) FROM `+eventsTable(stream)+`),
+			0)`, stream, h)
 	})
-	if err != nil {
-		return 0, fmt.Errorf("start position: %w", err)
-	}
-	return pos, nil
 }
 
 // HeadPosition returns the highest position of the stream.
 func (db *DB) HeadPosition(ctx context.Context, account string, feature events.Feature) (int64, error) {
+	return db.position(ctx, "head position", account, feature, func(c *sqlite3.Conn, stream int64) (int64, error) {
+		return queryArgs(c, `SELECT coalesce(max(seq), 0) FROM `+eventsTable(stream))
+	})
+}
+
+// position reads a position of the stream (account, feature) with read, on
+// a read connection; a stream not yet created is at 0. what names the
+// operation in errors.
+func (db *DB) position(ctx context.Context, what, account string, feature events.Feature, read func(c *sqlite3.Conn, stream int64) (int64, error)) (int64, error) {
 	if err := store.CheckStream(account, feature); err != nil {
-		return 0, fmt.Errorf("head position: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	var pos int64
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
@@ -448,18 +421,11 @@ func (db *DB) HeadPosition(ctx context.Context, account string, feature events.F
 		if err != nil || !ok {
 			return err
 		}
-		st, _, err := c.Prepare(`SELECT coalesce(max(seq), 0) FROM ` + eventsTable(stream))
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if st.Step() {
-			pos = st.ColumnInt64(0)
-		}
-		return st.Err()
+		pos, err = read(c, stream)
+		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("head position: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return pos, nil
 }
@@ -470,17 +436,16 @@ func (db *DB) HeadPosition(ctx context.Context, account string, feature events.F
 // table.
 func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.StreamCount, error) {
 	tns := t.UnixNano()
-	cut := hourOf(tns) // buckets below cut are wholly older than t
+	cut := store.HourOf(tns) // buckets below cut are wholly older than t
 	type bucket struct{ stream, hour, min, max int64 }
 	var buckets []bucket
 	names := map[int64]store.StreamCount{}
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
-		st, _, err := c.Prepare(`SELECT stream, hour, min_seq, max_seq FROM event_hours WHERE hour <= ? ORDER BY hour, stream`)
+		st, err := prepareArgs(c, `SELECT stream, hour, min_seq, max_seq FROM event_hours WHERE hour <= ? ORDER BY hour, stream`, []int64{cut})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		st.BindInt64(1, cut)
 		for st.Step() {
 			buckets = append(buckets, bucket{st.ColumnInt64(0), st.ColumnInt64(1), st.ColumnInt64(2), st.ColumnInt64(3)})
 		}
@@ -533,18 +498,11 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 // deleteBucket removes the events of one hour bucket with ts < tns and
 // adjusts the summaries.
 func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tns int64) (int64, error) {
-	lo, hi := hour*hourNanos, (hour+1)*hourNanos // this bucket's events have lo <= ts < hi
+	lo, hi := hour*store.HourNanos, (hour+1)*store.HourNanos // this bucket's events have lo <= ts < hi
 	var deleted int64
-	err := rawConn(ctx, db.writer, func(c *sqlite3.Conn) (err error) {
-		// Retention need not survive a power cut: it is redone next time.
-		if err := c.Exec(`PRAGMA synchronous = NORMAL`); err != nil {
-			return err
-		}
-		defer func() {
-			if e := c.Exec(`PRAGMA synchronous = FULL`); err == nil {
-				err = e
-			}
-		}()
+	// Retention need not survive a power cut: it is redone next time.
+	err := db.relaxed(ctx, func(e execer) (err error) {
+		c := e.c
 		tx, err := c.BeginImmediate()
 		if err != nil {
 			return err
@@ -554,15 +512,11 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 		whole := cutoff >= hi
 		if !whole {
 			// Part of the hour stays: count what goes, per label.
-			st, _, err := c.Prepare(`SELECT label, count(*) FROM ` + eventsTable(stream) + `
-				WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ? GROUP BY label`)
+			st, err := prepareArgs(c, `SELECT label, count(*) FROM `+eventsTable(stream)+`
+				WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ? GROUP BY label`, []int64{minSeq, maxSeq, lo, cutoff})
 			if err != nil {
 				return err
 			}
-			st.BindInt64(1, minSeq)
-			st.BindInt64(2, maxSeq)
-			st.BindInt64(3, lo)
-			st.BindInt64(4, cutoff)
 			counts := map[string]int64{}
 			for st.Step() {
 				counts[st.ColumnText(0)] = st.ColumnInt64(1)
@@ -588,16 +542,8 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 				}
 			}
 		}
-		del, _, err := c.Prepare(`DELETE FROM ` + eventsTable(stream) + ` WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`)
-		if err != nil {
-			return err
-		}
-		defer del.Close()
-		del.BindInt64(1, minSeq)
-		del.BindInt64(2, maxSeq)
-		del.BindInt64(3, lo)
-		del.BindInt64(4, cutoff)
-		if err := del.Exec(); err != nil {
+		if err := execArgs(c, `DELETE FROM `+eventsTable(stream)+` WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`,
+			minSeq, maxSeq, lo, cutoff); err != nil {
 			return err
 		}
 		deleted = c.Changes()
@@ -622,15 +568,40 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 
 // execArgs runs one statement with integer arguments.
 func execArgs(c *sqlite3.Conn, query string, args ...int64) error {
-	st, _, err := c.Prepare(query)
+	st, err := prepareArgs(c, query, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	return st.Exec()
+}
+
+// queryArgs runs one query with integer arguments and returns the first
+// column of its first row (0 if it returns none).
+func queryArgs(c *sqlite3.Conn, query string, args ...int64) (int64, error) {
+	st, err := prepareArgs(c, query, args)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var v int64
+	if st.Step() {
+		v = st.ColumnInt64(0)
+	}
+	return v, st.Err()
+}
+
+// prepareArgs prepares query with integer arguments bound; the caller
+// closes the statement.
+func prepareArgs(c *sqlite3.Conn, query string, args []int64) (*sqlite3.Stmt, error) {
+	st, _, err := c.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
 	for i, a := range args {
 		st.BindInt64(i+1, a)
 	}
-	return st.Exec()
+	return st, nil
 }
 
 // CountEvents reads the per-hour label counts kept at ingestion. An hour
@@ -642,17 +613,16 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	}
 	// Open ends become hour-aligned extremes, so hour arithmetic cannot
 	// overflow.
-	fromNS, toNS := (math.MinInt64/hourNanos+1)*hourNanos, (math.MaxInt64/hourNanos)*hourNanos
+	span := store.HourSpan{From: (math.MinInt64/store.HourNanos + 1) * store.HourNanos, To: (math.MaxInt64 / store.HourNanos) * store.HourNanos}
 	if !from.IsZero() {
-		fromNS = max(fromNS, from.UnixNano())
+		span.From = max(span.From, from.UnixNano())
 	}
 	if !to.IsZero() {
-		toNS = min(toNS, to.UnixNano())
+		span.To = min(span.To, to.UnixNano())
 	}
-	if toNS <= fromNS {
+	if span.To <= span.From {
 		return nil, nil
 	}
-	firstH, lastH := hourOf(fromNS), hourOf(toNS-1)
 	var out []store.LabelCount
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
 		stream, ok, err := db.lookupStream(c, account, feature)
@@ -662,25 +632,19 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 		// One read transaction: the summary and the partial hours agree.
 		tx := c.Begin()
 		defer tx.End(&err)
-		partial := func(h int64) bool {
-			return h*hourNanos < fromNS || (h+1)*hourNanos > toNS
-		}
-		st, _, err := c.Prepare(`SELECT hour, label, n FROM event_labels
-			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`)
+		st, err := prepareArgs(c, `SELECT hour, label, n FROM event_labels
+			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`, []int64{stream, span.First(), span.Last()})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		st.BindInt64(1, stream)
-		st.BindInt64(2, firstH)
-		st.BindInt64(3, lastH)
 		for st.Step() {
 			h := st.ColumnInt64(0)
-			if partial(h) {
+			if span.Partial(h) {
 				continue
 			}
 			out = append(out, store.LabelCount{
-				Hour:  time.Unix(0, h*hourNanos).UTC(),
+				Hour:  store.HourTime(h),
 				Label: st.ColumnText(1),
 				N:     st.ColumnInt64(2),
 			})
@@ -688,15 +652,9 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 		if err := st.Err(); err != nil {
 			return err
 		}
-		edges := []int64{firstH}
-		if lastH != firstH {
-			edges = append(edges, lastH)
-		}
-		for _, h := range edges {
-			if !partial(h) {
-				continue
-			}
-			counts, err := countHour(c, stream, h, max(fromNS, h*hourNanos), min(toNS, (h+1)*hourNanos))
+		for _, h := range span.PartialHours() {
+			lo, hi := span.Clip(h)
+			counts, err := countHour(c, stream, h, lo, hi)
 			if err != nil {
 				return err
 			}
@@ -707,34 +665,25 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 	if err != nil {
 		return nil, fmt.Errorf("count events: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Hour.Equal(out[j].Hour) {
-			return out[i].Hour.Before(out[j].Hour)
-		}
-		return out[i].Label < out[j].Label
-	})
+	store.SortLabelCounts(out)
 	return out, nil
 }
 
 // countHour counts by label the events of hour bucket h with lo <= ts < hi,
 // scanning only the bucket's position range.
 func countHour(c *sqlite3.Conn, stream, h, lo, hi int64) ([]store.LabelCount, error) {
-	st, _, err := c.Prepare(`SELECT e.label, count(*) FROM event_hours AS b
-		JOIN ` + eventsTable(stream) + ` AS e ON e.seq BETWEEN b.min_seq AND b.max_seq
+	st, err := prepareArgs(c, `SELECT e.label, count(*) FROM event_hours AS b
+		JOIN `+eventsTable(stream)+` AS e ON e.seq BETWEEN b.min_seq AND b.max_seq
 		WHERE b.stream = ? AND b.hour = ? AND e.ts >= ? AND e.ts < ?
-		GROUP BY e.label ORDER BY e.label`)
+		GROUP BY e.label ORDER BY e.label`, []int64{stream, h, lo, hi})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	st.BindInt64(1, stream)
-	st.BindInt64(2, h)
-	st.BindInt64(3, lo)
-	st.BindInt64(4, hi)
 	var out []store.LabelCount
 	for st.Step() {
 		out = append(out, store.LabelCount{
-			Hour:  time.Unix(0, h*hourNanos).UTC(),
+			Hour:  store.HourTime(h),
 			Label: st.ColumnText(0),
 			N:     st.ColumnInt64(1),
 		})

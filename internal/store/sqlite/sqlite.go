@@ -19,6 +19,7 @@ import (
 	"github.com/ncruces/go-sqlite3/driver"
 
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -45,18 +46,18 @@ type Options struct {
 
 // DB is a Logbook store on one SQLite file. It is safe for concurrent use.
 type DB struct {
+	// Store serves accounts, integrations, keys, counters and sessions.
+	*sqlstore.Store
+
 	path   string
 	log    *slog.Logger
-	now    func() time.Time
 	writer *sql.DB // exactly one connection: every write goes through it
 	reader *sql.DB // query_only connections
 	ckpt   *checkpointer
 
 	streams sync.Map // streamKey -> int64, filled after commit only
 
-	rowSize      atomic.Int64 // running estimate of a row's bytes, to size page buffers
-	counterCalls atomic.Int64
-	lastPurge    atomic.Int64 // unix ns of the last counter purge
+	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
 }
 
 // Open opens (creating if needed) the database file at path and, unless
@@ -79,9 +80,6 @@ func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*
 	}
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 10 * time.Second
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	if strings.HasPrefix(path, "file:") || path == ":memory:" {
 		//lint:ignore ST1005 the message ends with the name ":memory:"
@@ -144,7 +142,8 @@ func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 
-	db := &DB{path: path, log: opts.Logger, now: opts.Now, writer: writer, reader: reader, ckpt: ckpt}
+	db := &DB{path: path, log: opts.Logger, writer: writer, reader: reader, ckpt: ckpt}
+	db.Store = sqlstore.New(newSQLDB(db), sqlstore.Config{Now: opts.Now, Migrator: migrator{db}, Log: opts.Logger})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {
 		if err := db.Migrate(ctx); err != nil {
@@ -221,62 +220,39 @@ func Migrations() ([]Migration, error) {
 	return store.ReadMigrations(migrationFS, "migrations")
 }
 
-// Migrate applies the migrations not yet recorded in schema_migrations.
-func (db *DB) Migrate(ctx context.Context) error {
-	_, err := db.ApplyMigrations(ctx)
-	return err
-}
-
-// ApplyMigrations applies the migrations not yet recorded in
-// schema_migrations, each in its own BEGIN IMMEDIATE transaction (so two
-// processes migrating at once take turns and each migration runs once), and
-// returns the names of those it applied. schema_migrations is created
-// first, outside those transactions.
-func (db *DB) ApplyMigrations(ctx context.Context) ([]string, error) {
-	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
-		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
-	}
-	return store.ApplyMigrations(ctx, migrator{db}, db.log)
-}
-
 // migrator is the SQLite dialect of the shared migration runner.
 type migrator struct{ db *DB }
 
 func (migrator) Migrations() ([]Migration, error) { return Migrations() }
 
+// BeginMigration begins IMMEDIATE on the writer (the driver does), so that
+// two processes migrating at once take turns, and creates schema_migrations
+// if it is not there.
 func (d migrator) BeginMigration(ctx context.Context) (store.MigrationTx, error) {
-	tx, err := d.db.writer.BeginTx(ctx, nil) // the driver begins IMMEDIATE on the writer
+	tx, err := d.db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return migrationTx{tx}, nil
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	return migrationTx{sqlstore.MigrationLog{Tx: sqlQuerier{write: tx, read: tx}}, tx}, nil
 }
 
 func (d migrator) AppliedVersions(ctx context.Context) (map[int]bool, error) {
-	var tables int
-	if err := d.db.reader.QueryRowContext(ctx,
-		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil || tables == 0 {
-		return nil, err
-	}
-	rows, err := d.db.reader.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return store.ScanVersions(rows)
+	return sqlstore.AppliedVersions(ctx, newSQLDB(d.db),
+		`SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`)
 }
 
 // migrationTx is one migration's transaction.
-type migrationTx struct{ tx *sql.Tx }
-
-func (t migrationTx) Applied(ctx context.Context, version int) (bool, error) {
-	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n)
-	return n > 0, err
+type migrationTx struct {
+	sqlstore.MigrationLog
+	tx *sql.Tx
 }
 
 func (t migrationTx) Run(ctx context.Context, m Migration) error {
@@ -287,12 +263,6 @@ func (t migrationTx) Run(ctx context.Context, m Migration) error {
 		return step(ctx, t.tx)
 	}
 	return nil
-}
-
-func (t migrationTx) Record(ctx context.Context, m Migration, appliedAt int64) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.Version, m.Name, appliedAt)
-	return err
 }
 
 func (t migrationTx) Commit(context.Context) error   { return t.tx.Commit() }
@@ -313,26 +283,60 @@ func translate(err error) error {
 	return err
 }
 
-// nanos stores a time as unix nanoseconds; the zero time is NULL.
-// store.FromNanos reads it back.
-func nanos(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// withTx runs fn in a write transaction and commits it.
-func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.writer.BeginTx(ctx, nil)
+// sqlQuerier is sqlstore.Querier on database/sql: statements written for
+// PostgreSQL rebound for SQLite, errors translated. It writes on write and
+// reads on read.
+type sqlQuerier struct{ write, read querier }
+
+func (q sqlQuerier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := q.write.ExecContext(ctx, sqlstore.Rebind(query), args...)
 	if err != nil {
-		return err
+		return 0, translate(err)
+	}
+	return res.RowsAffected()
+}
+
+func (q sqlQuerier) Query(ctx context.Context, fn func(store.Rows) error, query string, args ...any) error {
+	rows, err := q.read.QueryContext(ctx, sqlstore.Rebind(query), args...)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	return translate(fn(rows))
+}
+
+func (q sqlQuerier) QueryRow(ctx context.Context, scan func(store.Scanner) error, query string, args ...any) error {
+	return translate(scan(q.read.QueryRowContext(ctx, sqlstore.Rebind(query), args...)))
+}
+
+// sqlDB is the database of the shared operations (sqlstore.DB): writes go
+// through the writer, reads through the read-only pool.
+type sqlDB struct {
+	sqlQuerier
+	db *DB
+}
+
+func newSQLDB(db *DB) sqlDB { return sqlDB{sqlQuerier{write: db.writer, read: db.reader}, db} }
+
+// Tx runs fn in a write transaction (BEGIN IMMEDIATE on the writer) and
+// commits it.
+func (d sqlDB) Tx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	tx, err := d.db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	if err := fn(sqlQuerier{write: tx, read: tx}); err != nil {
+		return translate(err)
 	}
-	return tx.Commit()
+	return translate(tx.Commit())
 }
 
 // rawConn runs fn on the raw SQLite connection of pool, with ctx able to

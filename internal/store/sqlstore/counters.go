@@ -1,11 +1,9 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -25,30 +23,23 @@ const (
 // IncrCounter adds delta to the counter key of the window starting at
 // window and returns the new value, in one upsert (INSERT … ON CONFLICT DO
 // UPDATE … RETURNING): concurrent increments from any number of servers
-// queue on the row and none is lost. It commits with synchronous_commit
-// off. Now and then it drops windows that started more than two days
-// before now.
-func (db *DB) IncrCounter(ctx context.Context, key string, window time.Time, delta int64) (int64, error) {
+// queue on the row and none is lost. It commits relaxed (DB.Relaxed). Now
+// and then it drops windows that started more than two days before now.
+func (s *Store) IncrCounter(ctx context.Context, key string, window time.Time, delta int64) (int64, error) {
 	if err := store.Required("key", key); err != nil {
 		return 0, fmt.Errorf("incr counter: %w", err)
 	}
-	now := db.now()
-	calls := db.counterCalls.Add(1)
-	purge := calls%purgeEveryCalls == 1 || now.UnixNano()-db.lastPurge.Load() > int64(purgeEveryTime)
-	if purge {
-		db.lastPurge.Store(now.UnixNano())
+	now := s.now()
+	calls := s.counterCalls.Add(1)
+	var stmts []Stmt
+	if calls%purgeEveryCalls == 1 || now.UnixNano()-s.lastPurge.Load() > int64(purgeEveryTime) {
+		s.lastPurge.Store(now.UnixNano())
+		stmts = append(stmts, Stmt{`DELETE FROM counters WHERE win_start < $1`, []any{now.Add(-counterRetention).UnixNano()}})
 	}
-	var stmts []stmt
-	if purge {
-		stmts = append(stmts, stmt{`DELETE FROM counters WHERE win_start < $1`, []any{now.Add(-counterRetention).UnixNano()}})
-	}
-	stmts = append(stmts, stmt{`INSERT INTO counters (key, win_start, n) VALUES ($1, $2, $3)
+	stmts = append(stmts, Stmt{`INSERT INTO counters (key, win_start, n) VALUES ($1, $2, $3)
 		ON CONFLICT (key, win_start) DO UPDATE SET n = counters.n + excluded.n RETURNING n`,
 		[]any{key, window.UnixNano(), delta}})
-	var n int64
-	err := db.relaxed(ctx, func(br pgx.BatchResults) error {
-		return br.QueryRow().Scan(&n)
-	}, stmts...)
+	n, err := s.db.Relaxed(ctx, stmts...)
 	if err != nil {
 		return 0, fmt.Errorf("incr counter %s: %w", key, err)
 	}
