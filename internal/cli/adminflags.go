@@ -16,8 +16,24 @@ import (
 )
 
 // This file holds what the admin commands (account, user, integration,
-// token, keys, admin-key) share: their flags, opening the admin domain,
-// and printing tables and JSON.
+// token, keys, admin-key, ingest-key) share: their flags, opening the
+// admin domain, and printing tables and JSON. Each of those commands is
+// its flag set and one call: act, list or exec.
+
+// adminScope is where an admin command acts.
+type adminScope int
+
+const (
+	// inAccount: as a user (--as, default the first owner) of an account
+	// (--account, default the only one).
+	inAccount adminScope = iota
+	// serverWide: as the server's operator, in no account; the command
+	// has no --account and no --as.
+	serverWide
+	// eitherScope: as the operator, or as a user of an account when
+	// --account or --as is given (actsAsUser).
+	eitherScope
+)
 
 // adminFlags are the flags every admin command shares.
 type adminFlags struct {
@@ -31,60 +47,96 @@ type adminFlags struct {
 	json      bool
 }
 
-func (f *adminFlags) flagSet(env Env, name, usage string, lists bool) *flag.FlagSet {
-	fs := newFlagSet(env, name, usage)
-	f.store.register(fs)
-	f.kek.register(fs)
-	fs.StringVar(&f.account, "account", "", "account `NAME|UUID` (default: the only account)")
-	fs.StringVar(&f.as, "as", "", "act as the user with this `EMAIL` (default: the account's first owner)")
-	if lists {
-		fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
-	}
-	return fs
+// actsAsUser reports whether a server-wide command is to act as a user of
+// an account (--as or --account given) rather than as the operator.
+func (f *adminFlags) actsAsUser() bool { return f.as != "" || f.account != "" }
+
+// adminCmd is one admin command being run: its flags and what it takes
+// besides them.
+type adminCmd struct {
+	adminFlags
+	env   Env
+	fs    *flag.FlagSet
+	scope adminScope
+	// arg, when set, is where the one positional argument the command
+	// takes goes, unless a flag filled it already; missing, when not
+	// empty, is the usage error when neither did (ref).
+	arg     *string
+	missing string
+	// check, when set, runs after parsing and before anything is opened,
+	// so that mistakes cost nothing.
+	check func() error
 }
 
-// serverFlagSet is flagSet for server-wide commands, which act in no
-// account: no --account, no --as.
-func (f *adminFlags) serverFlagSet(env Env, name, usage string, lists bool) *flag.FlagSet {
-	fs := newFlagSet(env, name, usage)
-	f.store.register(fs)
-	f.kek.register(fs)
-	if lists {
-		fs.BoolVar(&f.json, "json", false, "print JSON instead of a table")
+// newAdminCmd returns the command name, whose usage text is usage, with
+// the flags every admin command in scope has; lists adds --json.
+func newAdminCmd(env Env, name, usage string, scope adminScope, lists bool) *adminCmd {
+	c := &adminCmd{env: env, fs: newFlagSet(env, name, usage), scope: scope}
+	c.store.register(c.fs)
+	c.kek.register(c.fs)
+	if scope != serverWide {
+		c.fs.StringVar(&c.account, "account", "", "account `NAME|UUID` (default: the only account)")
+		c.fs.StringVar(&c.as, "as", "", "act as the user with this `EMAIL` (default: the account's first owner)")
 	}
-	return fs
+	if lists {
+		c.fs.BoolVar(&c.json, "json", false, "print JSON instead of a table")
+	}
+	return c
 }
 
 // publicURLFlag adds --public-url, for commands that issue tokens.
-func (f *adminFlags) publicURLFlag(fs *flag.FlagSet) {
-	fs.StringVar(&f.publicURL, "public-url", "", "the server's public `URL`; its host:port goes into tokens' aud (default: the one the last serve recorded in --data)")
+func (c *adminCmd) publicURLFlag() {
+	c.fs.StringVar(&c.publicURL, "public-url", "", "the server's public `URL`; its host:port goes into tokens' aud (default: the one the last serve recorded in --data)")
 }
 
-// parse parses args, allowing up to maxArgs positional arguments mixed with
-// flags, and returns the first one ("" if none).
-func (f *adminFlags) parse(fs *flag.FlagSet, env Env, args []string, maxArgs int) (string, error) {
+// ref makes the command act on one thing, named by its one positional
+// argument or, when flagName is not empty, by the flag flagName; missing
+// is the usage error when neither names it ("" allows none).
+func (c *adminCmd) ref(flagName, usage, missing string) *string {
+	c.arg, c.missing = new(string), missing
+	if flagName != "" {
+		c.fs.StringVar(c.arg, flagName, "", usage)
+	}
+	return c.arg
+}
+
+// parse parses args: flags mixed with the positional argument ref allows,
+// then the KEK, then check.
+func (c *adminCmd) parse(args []string) error {
 	var pos []string
 	for {
-		if err := parseFlags(fs, env, args, true); err != nil {
-			return "", err
+		if err := parseFlags(c.fs, c.env, args, true); err != nil {
+			return err
 		}
-		if fs.NArg() == 0 {
+		if c.fs.NArg() == 0 {
 			break
 		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+		pos = append(pos, c.fs.Arg(0))
+		args = c.fs.Args()[1:]
+	}
+	maxArgs := 0
+	if c.arg != nil {
+		maxArgs = 1
 	}
 	if len(pos) > maxArgs {
-		return "", usagef("%s: unexpected argument %q", fs.Name(), pos[maxArgs])
+		return usagef("%s: unexpected argument %q", c.fs.Name(), pos[maxArgs])
 	}
 	var err error
-	if f.kekKey, err = f.kek.load(env); err != nil {
-		return "", err
+	if c.kekKey, err = c.kek.load(c.env); err != nil {
+		return err
 	}
-	if len(pos) == 0 {
-		return "", nil
+	if c.arg != nil {
+		if *c.arg == "" && len(pos) > 0 {
+			*c.arg = pos[0]
+		}
+		if *c.arg == "" && c.missing != "" {
+			return usagef("%s", c.missing)
+		}
 	}
-	return pos[0], nil
+	if c.check != nil {
+		return c.check()
+	}
+	return nil
 }
 
 // adminCtx is what an admin command works with.
@@ -125,13 +177,17 @@ func (f *adminFlags) open(ctx context.Context, needAccount bool) (*adminCtx, err
 	return s, nil
 }
 
-// run opens, calls fn, closes, and turns admin errors into CLI errors.
-func (f *adminFlags) run(ctx context.Context, env Env, fn func(*adminCtx) error) error {
-	return f.runWith(ctx, true, fn)
+// run opens the admin domain (with the actor when the command acts in an
+// account: always in scope inAccount, with --account or --as in
+// eitherScope), calls fn, closes, and turns admin errors into CLI errors.
+func (c *adminCmd) run(ctx context.Context, fn func(*adminCtx) error) error {
+	return c.runAs(ctx, c.scope == inAccount || (c.scope == eitherScope && c.actsAsUser()), fn)
 }
 
-func (f *adminFlags) runWith(ctx context.Context, needAccount bool, fn func(*adminCtx) error) error {
-	s, err := f.open(ctx, needAccount)
+// runAs is run for a command that decides itself whether it acts as a
+// user (needAccount).
+func (c *adminCmd) runAs(ctx context.Context, needAccount bool, fn func(*adminCtx) error) error {
+	s, err := c.open(ctx, needAccount)
 	if err != nil {
 		return cliError(err)
 	}
@@ -139,41 +195,71 @@ func (f *adminFlags) runWith(ctx context.Context, needAccount bool, fn func(*adm
 	return cliError(fn(s))
 }
 
-// parseRef is parse for a command acting on one thing, which the flag
-// ref points to or the one argument names; missing is the usage error
-// when neither does.
-func (f *adminFlags) parseRef(fs *flag.FlagSet, env Env, args []string, ref *string, missing string) error {
-	arg, err := f.parse(fs, env, args, 1)
-	if err != nil {
+// asUserOr calls asUser with the actor when c acts as a user of an
+// account (actsAsUser), else asOperator.
+func asUserOr[T any](ctx context.Context, c *adminCmd, s *adminCtx, asUser func(context.Context, admin.Actor) (T, error), asOperator func(context.Context) (T, error)) (T, error) {
+	if c.actsAsUser() {
+		return asUser(ctx, s.actor)
+	}
+	return asOperator(ctx)
+}
+
+// exec parses args and runs fn.
+func (c *adminCmd) exec(ctx context.Context, args []string, fn func(*adminCtx) error) error {
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	if *ref == "" {
-		*ref = arg
-	}
-	if *ref == "" {
-		return usagef("%s", missing)
-	}
-	return nil
+	return c.run(ctx, fn)
+}
+
+// act parses args, then gets a result from do and prints it with show.
+func act[T any](ctx context.Context, c *adminCmd, args []string, do func(*adminCtx) (T, error), show func(*adminCtx, T) error) error {
+	return c.exec(ctx, args, func(s *adminCtx) error {
+		v, err := do(s)
+		if err != nil {
+			return err
+		}
+		return show(s, v)
+	})
+}
+
+// list is act for a command that prints a list of what do returns: JSON
+// with --json, else a table with header and a row of each.
+func list[T any](ctx context.Context, c *adminCmd, args []string, do func(*adminCtx) ([]T, error), header []string, row func(T) []string) error {
+	return act(ctx, c, args, do, func(_ *adminCtx, vs []T) error { return printTable(c, vs, header, row) })
 }
 
 // printDone writes v as JSON with --json, else the line format makes.
-func (f *adminFlags) printDone(env Env, v any, format string, args ...any) error {
-	if f.json {
-		return printJSON(env.Stdout, v)
+func (c *adminCmd) printDone(v any, format string, args ...any) error {
+	if c.json {
+		return printJSON(c.env.Stdout, v)
 	}
-	fmt.Fprintf(env.Stdout, format, args...)
+	fmt.Fprintf(c.env.Stdout, format, args...)
 	return nil
 }
 
-// print writes v as JSON with --json, else a table with header and n rows.
-func (f *adminFlags) print(env Env, v any, header []string, row func(int) []string, n int) error {
-	if f.json {
-		return printJSON(env.Stdout, v)
+// printSecret writes v as JSON with --json, else the secret alone on
+// stdout (so that $(logbook …) takes it) and the line format makes on
+// stderr.
+func (c *adminCmd) printSecret(v any, secret, format string, args ...any) error {
+	if c.json {
+		return printJSON(c.env.Stdout, v)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(c.env.Stdout, secret)
+	fmt.Fprintf(c.env.Stderr, format, args...)
+	return nil
+}
+
+// printTable writes vs as JSON with --json, else a table with header and
+// a row of each.
+func printTable[T any](c *adminCmd, vs []T, header []string, row func(T) []string) error {
+	if c.json {
+		return printJSON(c.env.Stdout, vs)
+	}
+	tw := tabwriter.NewWriter(c.env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for i := 0; i < n; i++ {
-		fmt.Fprintln(tw, strings.Join(row(i), "\t"))
+	for _, v := range vs {
+		fmt.Fprintln(tw, strings.Join(row(v), "\t"))
 	}
 	return tw.Flush()
 }
@@ -192,16 +278,18 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-// readPassword reads a password from stdin (one line, trailing newline
-// dropped).
-func readPassword(env Env) (string, error) {
+// readPasswordIf reads a password from stdin into pw (one line, trailing
+// newline dropped) when read (--password-stdin).
+func readPasswordIf(env Env, read bool, pw *string) error {
+	if !read {
+		return nil
+	}
 	b, err := io.ReadAll(io.LimitReader(env.Stdin, 4096))
 	if err != nil {
-		return "", fmt.Errorf("--password-stdin: %w", err)
+		return fmt.Errorf("--password-stdin: %w", err)
 	}
-	pw := strings.TrimRight(string(b), "\r\n")
-	if pw == "" {
-		return "", usagef("--password-stdin: stdin is empty")
+	if *pw = strings.TrimRight(string(b), "\r\n"); *pw == "" {
+		return usagef("--password-stdin: stdin is empty")
 	}
-	return pw, nil
+	return nil
 }
