@@ -23,20 +23,12 @@ func accountCreate(ctx context.Context, env Env, args []string) error {
 	c := newAdminCmd(env, "account create", accountUsage, serverWide, true)
 	var name string
 	var owner admin.NewUser
-	var pwStdin bool
 	c.fs.StringVar(&name, "name", "", "account `name` (unique)")
 	c.fs.StringVar(&owner.Email, "owner-email", "", "e-mail of the first owner")
 	c.fs.StringVar(&owner.Name, "owner-name", "", "display name of the first owner (default: from the e-mail)")
-	c.fs.BoolVar(&pwStdin, "password-stdin", false, "read the owner's console password from stdin")
-	c.check = func() error {
-		if name == "" {
-			return usagef("--name: an account name is required")
-		}
-		if owner.Email == "" {
-			return usagef("--owner-email: the first owner's e-mail is required")
-		}
-		return readPasswordIf(env, pwStdin, &owner.Password)
-	}
+	c.require(&name, "--name: an account name is required")
+	c.require(&owner.Email, "--owner-email: the first owner's e-mail is required")
+	c.passwordStdin(&owner.Password, "read the owner's console password from stdin")
 	return c.exec(ctx, args, func(s *adminCtx) error {
 		a, u, err := s.svc.CreateAccount(ctx, name, owner)
 		if err != nil {

@@ -59,13 +59,11 @@ type adminCmd struct {
 	fs    *flag.FlagSet
 	scope adminScope
 	// arg, when set, is where the one positional argument the command
-	// takes goes, unless a flag filled it already; missing, when not
-	// empty, is the usage error when neither did (ref).
-	arg     *string
-	missing string
-	// check, when set, runs after parsing and before anything is opened,
+	// takes goes, unless a flag filled it already (ref).
+	arg *string
+	// checks run in order after parsing and before anything is opened,
 	// so that mistakes cost nothing.
-	check func() error
+	checks []func() error
 }
 
 // newAdminCmd returns the command name, whose usage text is usage, with
@@ -93,15 +91,32 @@ func (c *adminCmd) publicURLFlag() {
 // argument or, when flagName is not empty, by the flag flagName; missing
 // is the usage error when neither names it ("" allows none).
 func (c *adminCmd) ref(flagName, usage, missing string) *string {
-	c.arg, c.missing = new(string), missing
+	c.arg = new(string)
 	if flagName != "" {
 		c.fs.StringVar(c.arg, flagName, "", usage)
+	}
+	if missing != "" {
+		c.require(c.arg, missing)
 	}
 	return c.arg
 }
 
+// check adds fn to what parse checks.
+func (c *adminCmd) check(fn func() error) { c.checks = append(c.checks, fn) }
+
+// require adds to what parse checks that *v is not empty; missing is the
+// usage error when it is.
+func (c *adminCmd) require(v *string, missing string) {
+	c.check(func() error {
+		if *v == "" {
+			return usagef("%s", missing)
+		}
+		return nil
+	})
+}
+
 // parse parses args: flags mixed with the positional argument ref allows,
-// then the KEK, then check.
+// then the KEK, then the checks.
 func (c *adminCmd) parse(args []string) error {
 	var pos []string
 	for {
@@ -125,16 +140,13 @@ func (c *adminCmd) parse(args []string) error {
 	if c.kekKey, err = c.kek.load(c.env); err != nil {
 		return err
 	}
-	if c.arg != nil {
-		if *c.arg == "" && len(pos) > 0 {
-			*c.arg = pos[0]
-		}
-		if *c.arg == "" && c.missing != "" {
-			return usagef("%s", c.missing)
-		}
+	if c.arg != nil && *c.arg == "" && len(pos) > 0 {
+		*c.arg = pos[0]
 	}
-	if c.check != nil {
-		return c.check()
+	for _, check := range c.checks {
+		if err := check(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -278,18 +290,23 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-// readPasswordIf reads a password from stdin into pw (one line, trailing
-// newline dropped) when read (--password-stdin).
-func readPasswordIf(env Env, read bool, pw *string) error {
-	if !read {
+// passwordStdin adds --password-stdin, described by usage: parse then
+// reads a password from stdin into pw (one line, trailing newline
+// dropped).
+func (c *adminCmd) passwordStdin(pw *string, usage string) {
+	var read bool
+	c.fs.BoolVar(&read, "password-stdin", false, usage)
+	c.check(func() error {
+		if !read {
+			return nil
+		}
+		b, err := io.ReadAll(io.LimitReader(c.env.Stdin, 4096))
+		if err != nil {
+			return fmt.Errorf("--password-stdin: %w", err)
+		}
+		if *pw = strings.TrimRight(string(b), "\r\n"); *pw == "" {
+			return usagef("--password-stdin: stdin is empty")
+		}
 		return nil
-	}
-	b, err := io.ReadAll(io.LimitReader(env.Stdin, 4096))
-	if err != nil {
-		return fmt.Errorf("--password-stdin: %w", err)
-	}
-	if *pw = strings.TrimRight(string(b), "\r\n"); *pw == "" {
-		return usagef("--password-stdin: stdin is empty")
-	}
-	return nil
+	})
 }

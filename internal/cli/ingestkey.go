@@ -39,12 +39,7 @@ func ingestKeyCreate(ctx context.Context, env Env, args []string) error {
 	c := newAdminCmd(env, "ingest-key create", ingestKeyUsage, inAccount, true)
 	var name string
 	c.fs.StringVar(&name, "name", "", "a `name` to recognise the key by (required)")
-	c.check = func() error {
-		if name == "" {
-			return usagef("--name: is required")
-		}
-		return nil
-	}
+	c.require(&name, "--name: is required")
 	return act(ctx, c, args, func(s *adminCtx) (admin.NewIngestKey, error) { return s.svc.CreateIngestKey(ctx, s.actor, name) },
 		func(s *adminCtx, k admin.NewIngestKey) error {
 			return c.printSecret(k, k.Secret, "Ingest key %s for account %s; it is shown only this once.\n", k.ID, s.actor.Account.Name)

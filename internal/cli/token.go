@@ -62,7 +62,7 @@ func tokenIssue(ctx context.Context, env Env, args []string) error {
 	c.fs.StringVar(&integration, "integration", "", "integration `NAME|UUID` (default: the only one, or a new \"Logbook CLI\")")
 	c.fs.StringVar(&save, "save", "", "also write the token to this `file` (mode 0600)")
 	var fl []string
-	c.check = func() error {
+	c.check(func() error {
 		if features.set {
 			fl = []string{}
 			for _, p := range strings.Split(features.v, ",") {
@@ -81,7 +81,7 @@ func tokenIssue(ctx context.Context, env Env, args []string) error {
 			return usagef("--name: a token name is required")
 		}
 		return nil
-	}
+	})
 	return c.exec(ctx, args, func(s *adminCtx) error {
 		if integration == "" {
 			in, err := s.svc.DefaultIntegration(ctx, s.actor)

@@ -26,18 +26,14 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 	c := newAdminCmd(env, "user add", userUsage, inAccount, true)
 	var n admin.NewUser
 	var role string
-	var pwStdin bool
 	c.fs.StringVar(&n.Email, "email", "", "the user's `e-mail`")
 	c.fs.StringVar(&n.Name, "name", "", "display `name` (default: from the e-mail)")
 	c.fs.StringVar(&role, "role", "member", "`role`: owner, administrator or member")
-	c.fs.BoolVar(&pwStdin, "password-stdin", false, "read a console password from stdin")
-	c.check = func() error {
-		n.Role = store.Role(role)
-		return readPasswordIf(env, pwStdin, &n.Password)
-	}
+	c.passwordStdin(&n.Password, "read a console password from stdin")
 	if err := c.parse(args); err != nil {
 		return err
 	}
+	n.Role = store.Role(role)
 	return c.runAs(ctx, false, func(s *adminCtx) error {
 		acct, err := s.svc.ResolveAccount(ctx, c.account)
 		if err != nil {
@@ -94,12 +90,7 @@ func userSetRole(ctx context.Context, env Env, args []string) error {
 	user := c.ref("user", "the user's `e-mail or UUID`", "--user: which user? (e-mail or UUID)")
 	var role string
 	c.fs.StringVar(&role, "role", "", "new `role`: owner, administrator or member")
-	c.check = func() error {
-		if role == "" {
-			return usagef("--role: a role is required (owner, administrator or member)")
-		}
-		return nil
-	}
+	c.require(&role, "--role: a role is required (owner, administrator or member)")
 	return act(ctx, c, args, func(s *adminCtx) (admin.User, error) { return s.svc.SetRole(ctx, s.actor, *user, store.Role(role)) },
 		func(_ *adminCtx, u admin.User) error { return c.printDone(u, "%s is now %s.\n", u.Email, u.Role) })
 }
