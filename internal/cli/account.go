@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/logbookhq/logbook/internal/admin"
 )
@@ -20,70 +19,34 @@ Example:
   echo 'a long passphrase' | logbook account create --name Acme --owner-email ops@acme.test --password-stdin
 `
 
-func runAccount(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, "account", accountUsage, args, map[string]subcommand{
-		"create": accountCreate,
-		"list":   accountList,
-	})
-}
-
 func accountCreate(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	var name, email, ownerName string
-	var pwStdin bool
-	fs := f.serverFlagSet(env, "account create", accountUsage, true)
-	fs.StringVar(&name, "name", "", "account `name` (unique)")
-	fs.StringVar(&email, "owner-email", "", "e-mail of the first owner")
-	fs.StringVar(&ownerName, "owner-name", "", "display name of the first owner (default: from the e-mail)")
-	fs.BoolVar(&pwStdin, "password-stdin", false, "read the owner's console password from stdin")
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	if name == "" {
-		return usagef("--name: an account name is required")
-	}
-	if email == "" {
-		return usagef("--owner-email: the first owner's e-mail is required")
-	}
-	owner := admin.NewUser{Email: email, Name: ownerName}
-	if pwStdin {
-		pw, err := readPassword(env)
-		if err != nil {
-			return err
-		}
-		owner.Password = pw
-	}
-	return f.runWith(ctx, false, func(s *adminCtx) error {
+	c := newAdminCmd(env, "account create", accountUsage, serverWide, true)
+	var name string
+	var owner admin.NewUser
+	c.fs.StringVar(&name, "name", "", "account `name` (unique)")
+	c.fs.StringVar(&owner.Email, "owner-email", "", "e-mail of the first owner")
+	c.fs.StringVar(&owner.Name, "owner-name", "", "display name of the first owner (default: from the e-mail)")
+	c.require(&name, "--name: an account name is required")
+	c.require(&owner.Email, "--owner-email: the first owner's e-mail is required")
+	c.passwordStdin(&owner.Password, "read the owner's console password from stdin")
+	return c.exec(ctx, args, func(s *adminCtx) error {
 		a, u, err := s.svc.CreateAccount(ctx, name, owner)
 		if err != nil {
 			return renameFields(err, map[string]string{"email": "--owner-email", "password": "--password-stdin"})
 		}
-		if f.json {
-			return printJSON(env.Stdout, struct {
-				Account admin.Account `json:"account"`
-				Owner   admin.User    `json:"owner"`
-			}{a, u})
-		}
-		fmt.Fprintf(env.Stdout, "Created account %s (%s) with owner %s.\n", a.Name, a.UUID, u.Email)
-		return nil
+		return c.printDone(struct {
+			Account admin.Account `json:"account"`
+			Owner   admin.User    `json:"owner"`
+		}{a, u}, "Created account %s (%s) with owner %s.\n", a.Name, a.UUID, u.Email)
 	})
 }
 
 func accountList(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.serverFlagSet(env, "account list", accountUsage, true)
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.runWith(ctx, false, func(s *adminCtx) error {
-		as, err := s.svc.Accounts(ctx)
-		if err != nil {
-			return err
-		}
-		return f.print(env, as, []string{"UUID", "NAME", "CREATED"}, func(i int) []string {
-			return []string{as[i].UUID, as[i].Name, when(as[i].CreatedAt)}
-		}, len(as))
-	})
+	c := newAdminCmd(env, "account list", accountUsage, serverWide, true)
+	return list(ctx, c, args, func(s *adminCtx) ([]admin.Account, error) { return s.svc.Accounts(ctx) },
+		[]string{"UUID", "NAME", "CREATED"}, func(a admin.Account) []string {
+			return []string{a.UUID, a.Name, when(a.CreatedAt)}
+		})
 }
 
 // renameFields returns err with its admin field replaced by a flag name

@@ -25,66 +25,32 @@ Examples:
   curl -s -H "Authorization: Bearer $KEY" http://127.0.0.1:8080/admin/api/v1/integrations
 `
 
-func runAdminKey(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, "admin-key", adminKeyUsage, args, map[string]subcommand{
-		"create": adminKeyCreate,
-		"list":   adminKeyList,
-		"revoke": adminKeyRevoke,
-	})
-}
-
 func adminKeyCreate(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
+	c := newAdminCmd(env, "admin-key create", adminKeyUsage, inAccount, false)
 	var name string
-	fs := f.flagSet(env, "admin-key create", adminKeyUsage, false)
-	fs.StringVar(&name, "name", "", "a `name` to recognise the key by")
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		k, err := s.svc.CreateAPIKey(ctx, s.actor, name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(env.Stdout, k.Secret)
-		fmt.Fprintf(env.Stderr, "Admin key %s for %s in %s; it is shown only this once.\n", k.ID, s.actor.User.Email, s.actor.Account.Name)
-		return nil
-	})
+	c.fs.StringVar(&name, "name", "", "a `name` to recognise the key by")
+	return act(ctx, c, args, func(s *adminCtx) (admin.NewAPIKey, error) { return s.svc.CreateAPIKey(ctx, s.actor, name) },
+		func(s *adminCtx, k admin.NewAPIKey) error {
+			return c.printSecret(k, k.Secret, "Admin key %s for %s in %s; it is shown only this once.\n", k.ID, s.actor.User.Email, s.actor.Account.Name)
+		})
 }
 
 func adminKeyList(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.flagSet(env, "admin-key list", adminKeyUsage, true)
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		ks, err := s.svc.APIKeys(ctx, s.actor)
-		if err != nil {
-			return err
-		}
-		return f.print(env, ks, []string{"ID", "NAME", "CREATED", "REVOKED"}, func(i int) []string {
-			k := ks[i]
+	c := newAdminCmd(env, "admin-key list", adminKeyUsage, inAccount, true)
+	return list(ctx, c, args, func(s *adminCtx) ([]admin.APIKey, error) { return s.svc.APIKeys(ctx, s.actor) },
+		[]string{"ID", "NAME", "CREATED", "REVOKED"}, func(k admin.APIKey) []string {
 			return []string{k.ID, k.Name, when(k.CreatedAt), when(k.RevokedAt)}
-		}, len(ks))
-	})
+		})
 }
 
 func adminKeyRevoke(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.flagSet(env, "admin-key revoke", adminKeyUsage, false)
-	id, err := f.parse(fs, env, args, 1)
-	if err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		k, err := s.svc.RevokeAPIKey(ctx, s.actor, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "Admin key %s revoked.\n", k.ID)
-		return nil
-	})
+	c := newAdminCmd(env, "admin-key revoke", adminKeyUsage, inAccount, false)
+	id := c.ref("", "", "")
+	return act(ctx, c, args, func(s *adminCtx) (admin.APIKey, error) { return s.svc.RevokeAPIKey(ctx, s.actor, *id) },
+		func(_ *adminCtx, k admin.APIKey) error {
+			fmt.Fprintf(env.Stderr, "Admin key %s revoked.\n", k.ID)
+			return nil
+		})
 }
 
 // fieldFlags maps the admin package's field names to the flags that carry

@@ -104,23 +104,38 @@ type command struct {
 	run     func(ctx context.Context, env Env, args []string) error
 }
 
+// group is the command name made of the subcommands subs, whose usage
+// text is usage: it runs the one its first argument names (dispatch).
+func group(name, summary, usage string, subs map[string]subcommand) command {
+	return command{name, summary, func(ctx context.Context, env Env, args []string) error {
+		return dispatch(ctx, env, name, usage, args, subs)
+	}}
+}
+
 // commands lists every subcommand, in the order help shows them.
 func commands() []command {
 	return []command{
-		{"account", "create and list accounts", runAccount},
-		{"admin-key", "create, list and revoke admin API keys", runAdminKey},
+		group("account", "create and list accounts", accountUsage, map[string]subcommand{
+			"create": accountCreate, "list": accountList}),
+		group("admin-key", "create, list and revoke admin API keys", adminKeyUsage, map[string]subcommand{
+			"create": adminKeyCreate, "list": adminKeyList, "revoke": adminKeyRevoke}),
 		{"backup", "copy the SQLite database while the server runs", runBackup},
 		{"forward", "forward events from Events APIs to SIEMs", runForward},
 		{"ingest", "load events from JSON or NDJSON files into the store", runIngest},
-		{"ingest-key", "create, list and revoke ingestion API keys", runIngestKey},
-		{"integration", "create, list, show and delete integrations", runIntegration},
-		{"keys", "list and rotate token signing keys; make a key-encryption key", runKeys},
+		group("ingest-key", "create, list and revoke ingestion API keys", ingestKeyUsage, map[string]subcommand{
+			"create": ingestKeyCreate, "list": ingestKeyList, "revoke": ingestKeyRevoke}),
+		group("integration", "create, list, show and delete integrations", integrationUsage, map[string]subcommand{
+			"create": integrationCreate, "list": integrationList, "show": integrationShow, "delete": integrationDelete}),
+		group("keys", "list and rotate token signing keys; make a key-encryption key", keysUsage, map[string]subcommand{
+			"list": keysList, "rotate": keysRotate, "kek-new": keysKEKNew}),
 		{"migrate", "apply database migrations", runMigrate},
 		{"scorecard", "print a token's connector scorecard", runScorecard},
 		{"serve", "run the Events API server", runServe},
 		{"simulate", "generate realistic events into the store or a file", runSimulate},
-		{"token", "issue, list, rename and revoke Events API tokens", runToken},
-		{"user", "add, list and change the role of users", runUser},
+		group("token", "issue, list, rename and revoke Events API tokens", tokenUsage, map[string]subcommand{
+			"issue": tokenIssue, "list": tokenList, "rename": tokenRename, "revoke": tokenRevoke}),
+		group("user", "add, list and change the role of users", userUsage, map[string]subcommand{
+			"add": userAdd, "list": userList, "set-role": userSetRole}),
 		{"version", "print the version", runVersion},
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/store"
@@ -36,72 +35,32 @@ Example:
   logbook ingest-key revoke pipeline
 `
 
-func runIngestKey(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, "ingest-key", ingestKeyUsage, args, map[string]subcommand{
-		"create": ingestKeyCreate,
-		"list":   ingestKeyList,
-		"revoke": ingestKeyRevoke,
-	})
-}
-
 func ingestKeyCreate(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
+	c := newAdminCmd(env, "ingest-key create", ingestKeyUsage, inAccount, true)
 	var name string
-	fs := f.flagSet(env, "ingest-key create", ingestKeyUsage, true)
-	fs.StringVar(&name, "name", "", "a `name` to recognise the key by (required)")
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	if name == "" {
-		return usagef("--name: is required")
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		k, err := s.svc.CreateIngestKey(ctx, s.actor, name)
-		if err != nil {
-			return err
-		}
-		if f.json {
-			return printJSON(env.Stdout, k)
-		}
-		fmt.Fprintln(env.Stdout, k.Secret)
-		fmt.Fprintf(env.Stderr, "Ingest key %s for account %s; it is shown only this once.\n", k.ID, s.actor.Account.Name)
-		return nil
-	})
+	c.fs.StringVar(&name, "name", "", "a `name` to recognise the key by (required)")
+	c.require(&name, "--name: is required")
+	return act(ctx, c, args, func(s *adminCtx) (admin.NewIngestKey, error) { return s.svc.CreateIngestKey(ctx, s.actor, name) },
+		func(s *adminCtx, k admin.NewIngestKey) error {
+			return c.printSecret(k, k.Secret, "Ingest key %s for account %s; it is shown only this once.\n", k.ID, s.actor.Account.Name)
+		})
 }
 
 func ingestKeyList(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.flagSet(env, "ingest-key list", ingestKeyUsage, true)
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		ks, err := s.svc.IngestKeys(ctx, s.actor)
-		if err != nil {
-			return err
-		}
-		return f.print(env, ks, []string{"ID", "PREFIX", "NAME", "STATUS", "CREATED", "LAST USED", "REVOKED"}, func(i int) []string {
-			k := ks[i]
+	c := newAdminCmd(env, "ingest-key list", ingestKeyUsage, inAccount, true)
+	return list(ctx, c, args, func(s *adminCtx) ([]admin.IngestKey, error) { return s.svc.IngestKeys(ctx, s.actor) },
+		[]string{"ID", "PREFIX", "NAME", "STATUS", "CREATED", "LAST USED", "REVOKED"}, func(k admin.IngestKey) []string {
 			return []string{k.ID, k.Prefix, k.Name, k.Status, when(k.CreatedAt), when(k.LastUsedAt), when(k.RevokedAt)}
-		}, len(ks))
-	})
+		})
 }
 
 func ingestKeyRevoke(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	var ref string
-	fs := f.flagSet(env, "ingest-key revoke", ingestKeyUsage, true)
-	fs.StringVar(&ref, "key", "", "the key's `ID, prefix or name` (or give it as the argument)")
-	if err := f.parseRef(fs, env, args, &ref, "--key: which key? (id, prefix lbi_…, or name)"); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		k, err := s.svc.RevokeIngestKey(ctx, s.actor, ref)
-		if err != nil {
-			return err
-		}
-		return f.printDone(env, k, "Revoked ingest key %q (%s); its next request gets 401.\n", k.Name, k.Prefix)
-	})
+	c := newAdminCmd(env, "ingest-key revoke", ingestKeyUsage, inAccount, true)
+	ref := c.ref("key", "the key's `ID, prefix or name` (or give it as the argument)", "--key: which key? (id, prefix lbi_…, or name)")
+	return act(ctx, c, args, func(s *adminCtx) (admin.IngestKey, error) { return s.svc.RevokeIngestKey(ctx, s.actor, *ref) },
+		func(_ *adminCtx, k admin.IngestKey) error {
+			return c.printDone(k, "Revoked ingest key %q (%s); its next request gets 401.\n", k.Name, k.Prefix)
+		})
 }
 
 // resolveAccount finds the account named by ref (name or uuid), or the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
@@ -27,112 +28,70 @@ Examples:
   logbook integration show "Splunk prod"
 `
 
-func runIntegration(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, "integration", integrationUsage, args, map[string]subcommand{
-		"create": integrationCreate,
-		"list":   integrationList,
-		"show":   integrationShow,
-		"delete": integrationDelete,
-	})
-}
-
 func integrationCreate(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
+	c := newAdminCmd(env, "integration create", integrationUsage, inAccount, true)
 	var name, siem string
-	fs := f.flagSet(env, "integration create", integrationUsage, true)
-	fs.StringVar(&name, "name", "", "integration `name`")
-	fs.StringVar(&siem, "siem", "Other", "SIEM `type`: "+strings.Join(admin.SIEMs, ", "))
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		in, err := s.svc.CreateIntegration(ctx, s.actor, name, siem)
-		if err != nil {
-			return err
-		}
-		return f.printDone(env, in, "Created integration %q (%s, %s).\n", in.Name, in.UUID, in.SIEM)
-	})
+	c.fs.StringVar(&name, "name", "", "integration `name`")
+	c.fs.StringVar(&siem, "siem", "Other", "SIEM `type`: "+strings.Join(admin.SIEMs, ", "))
+	return act(ctx, c, args, func(s *adminCtx) (admin.Integration, error) { return s.svc.CreateIntegration(ctx, s.actor, name, siem) },
+		func(_ *adminCtx, in admin.Integration) error {
+			return c.printDone(in, "Created integration %q (%s, %s).\n", in.Name, in.UUID, in.SIEM)
+		})
 }
 
 func integrationList(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
+	c := newAdminCmd(env, "integration list", integrationUsage, inAccount, true)
 	var all bool
-	fs := f.flagSet(env, "integration list", integrationUsage, true)
-	fs.BoolVar(&all, "all", false, "include deleted integrations")
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		ins, err := s.svc.Integrations(ctx, s.actor, all)
-		if err != nil {
-			return err
-		}
-		header := []string{"UUID", "NAME", "SIEM", "ACTIVE TOKENS", "CREATED"}
-		if all {
-			header = append(header, "DELETED")
-		}
-		return f.print(env, ins, header, func(i int) []string {
-			in := ins[i]
-			row := []string{in.UUID, in.Name, in.SIEM, fmt.Sprint(in.Tokens), when(in.CreatedAt)}
+	c.fs.BoolVar(&all, "all", false, "include deleted integrations")
+	return act(ctx, c, args, func(s *adminCtx) ([]admin.Integration, error) { return s.svc.Integrations(ctx, s.actor, all) },
+		func(_ *adminCtx, ins []admin.Integration) error {
+			header := []string{"UUID", "NAME", "SIEM", "ACTIVE TOKENS", "CREATED"}
 			if all {
-				row = append(row, when(in.DeletedAt))
+				header = append(header, "DELETED")
 			}
-			return row
-		}, len(ins))
-	})
+			return printTable(c, ins, header, func(in admin.Integration) []string {
+				row := []string{in.UUID, in.Name, in.SIEM, fmt.Sprint(in.Tokens), when(in.CreatedAt)}
+				if all {
+					row = append(row, when(in.DeletedAt))
+				}
+				return row
+			})
+		})
 }
 
 func integrationShow(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.flagSet(env, "integration show", integrationUsage, true)
-	ref, err := f.parse(fs, env, args, 1)
-	if err != nil {
-		return err
-	}
-	if ref == "" {
-		return usagef("integration show: which integration? (name or UUID)")
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		d, err := s.svc.Integration(ctx, s.actor, ref)
-		if err != nil {
-			return err
-		}
-		if f.json {
-			return printJSON(env.Stdout, d)
-		}
-		fmt.Fprintf(env.Stdout, "Integration %q\n  uuid:     %s\n  siem:     %s\n  created:  %s\n  tokens:   %d active\n\n",
-			d.Name, d.UUID, d.SIEM, when(d.CreatedAt), d.Tokens)
-		return printTokens(env, &f, d.TokenList)
-	})
+	c := newAdminCmd(env, "integration show", integrationUsage, inAccount, true)
+	ref := c.ref("", "", "integration show: which integration? (name or UUID)")
+	return act(ctx, c, args, func(s *adminCtx) (admin.IntegrationDetails, error) { return s.svc.Integration(ctx, s.actor, *ref) },
+		func(_ *adminCtx, d admin.IntegrationDetails) error {
+			if c.json {
+				return printJSON(env.Stdout, d)
+			}
+			fmt.Fprintf(env.Stdout, "Integration %q\n  uuid:     %s\n  siem:     %s\n  created:  %s\n  tokens:   %d active\n\n",
+				d.Name, d.UUID, d.SIEM, when(d.CreatedAt), d.Tokens)
+			return printTokens(c, d.TokenList)
+		})
 }
 
 func integrationDelete(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.flagSet(env, "integration delete", integrationUsage, false)
-	ref, err := f.parse(fs, env, args, 1)
-	if err != nil {
-		return err
-	}
-	if ref == "" {
-		return usagef("integration delete: which integration? (name or UUID)")
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		in, err := s.svc.DeleteIntegration(ctx, s.actor, ref)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "Deleted integration %q (%s); its tokens are revoked.\n", in.Name, in.UUID)
-		return nil
+	c := newAdminCmd(env, "integration delete", integrationUsage, inAccount, false)
+	ref := c.ref("", "", "integration delete: which integration? (name or UUID)")
+	return act(ctx, c, args, func(s *adminCtx) (admin.Integration, error) { return s.svc.DeleteIntegration(ctx, s.actor, *ref) },
+		func(_ *adminCtx, in admin.Integration) error {
+			return c.printDone(in, "Deleted integration %q (%s); its tokens are revoked.\n", in.Name, in.UUID)
+		})
+}
+
+func printTokens(c *adminCmd, ts []admin.Token) error {
+	return printTable(c, ts, []string{"ID", "NAME", "FEATURES", "STATUS", "ISSUED", "EXPIRES", "LAST USED"}, func(t admin.Token) []string {
+		return []string{t.ID, t.Name, events.JoinFeatures(t.Features), t.Status, when(t.IssuedAt), expires(t.ExpiresAt), when(t.LastUsedAt)}
 	})
 }
 
-func printTokens(env Env, f *adminFlags, ts []admin.Token) error {
-	return f.print(env, ts, []string{"ID", "NAME", "FEATURES", "STATUS", "ISSUED", "EXPIRES", "LAST USED"}, func(i int) []string {
-		t := ts[i]
-		exp := "never"
-		if !t.ExpiresAt.IsZero() {
-			exp = when(t.ExpiresAt)
-		}
-		return []string{t.ID, t.Name, events.JoinFeatures(t.Features), t.Status, when(t.IssuedAt), exp, when(t.LastUsedAt)}
-	}, len(ts))
+// expires formats when a token expires for tables: "never" for zero.
+func expires(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return when(t)
 }

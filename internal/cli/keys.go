@@ -23,62 +23,24 @@ keeps signing keys encrypted at rest (see "logbook keys kek-new -h" and
 docs/operations.md).
 `
 
-// actsAsUser reports whether a server-wide command is to act as a user of
-// an account (--as or --account given) rather than as the operator.
-func (f *adminFlags) actsAsUser() bool { return f.as != "" || f.account != "" }
-
-func runKeys(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, "keys", keysUsage, args, map[string]subcommand{
-		"list":    keysList,
-		"rotate":  keysRotate,
-		"kek-new": keysKEKNew,
-	})
-}
-
 func keysList(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.flagSet(env, "keys list", keysUsage, true)
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.runWith(ctx, f.actsAsUser(), func(s *adminCtx) error {
-		var ks []admin.SigningKey
-		var err error
-		if f.actsAsUser() {
-			ks, err = s.svc.SigningKeys(ctx, s.actor)
-		} else {
-			ks, err = s.svc.ServerSigningKeys(ctx)
+	c := newAdminCmd(env, "keys list", keysUsage, eitherScope, true)
+	return list(ctx, c, args, func(s *adminCtx) ([]admin.SigningKey, error) {
+		return asUserOr(ctx, c, s, s.svc.SigningKeys, s.svc.ServerSigningKeys)
+	}, []string{"KID", "CREATED", "ACTIVE"}, func(k admin.SigningKey) []string {
+		active := ""
+		if k.Active {
+			active = "yes"
 		}
-		if err != nil {
-			return err
-		}
-		return f.print(env, ks, []string{"KID", "CREATED", "ACTIVE"}, func(i int) []string {
-			active := ""
-			if ks[i].Active {
-				active = "yes"
-			}
-			return []string{ks[i].ID, when(ks[i].CreatedAt), active}
-		}, len(ks))
+		return []string{k.ID, when(k.CreatedAt), active}
 	})
 }
 
 func keysRotate(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.flagSet(env, "keys rotate", keysUsage, true)
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.runWith(ctx, f.actsAsUser(), func(s *adminCtx) error {
-		var k admin.SigningKey
-		var err error
-		if f.actsAsUser() {
-			k, err = s.svc.RotateKey(ctx, s.actor)
-		} else {
-			k, err = s.svc.ServerRotateKey(ctx)
-		}
-		if err != nil {
-			return err
-		}
-		return f.printDone(env, k, "New active signing key %s; older keys keep verifying their tokens.\n", k.ID)
+	c := newAdminCmd(env, "keys rotate", keysUsage, eitherScope, true)
+	return act(ctx, c, args, func(s *adminCtx) (admin.SigningKey, error) {
+		return asUserOr(ctx, c, s, s.svc.RotateKey, s.svc.ServerRotateKey)
+	}, func(_ *adminCtx, k admin.SigningKey) error {
+		return c.printDone(k, "New active signing key %s; older keys keep verifying their tokens.\n", k.ID)
 	})
 }

@@ -407,18 +407,30 @@ func (s *Server) startConsole(o ServerOptions, baseContext func(net.Listener) co
 	if o.ConsoleListen == "" {
 		return nil
 	}
-	ln, err := listenLoopbackDefault(o.ConsoleListen)
-	if err != nil {
-		return fmt.Errorf("console listen: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle(console.DefaultPrefix+"/", s.console)
 	mux.Handle("GET "+console.DefaultPrefix, s.console)
 	mux.Handle("GET /{$}", http.RedirectHandler(console.DefaultPrefix+"/", http.StatusSeeOther))
-	s.consoleSrv = newHTTPServer(s.requests.wrap(withHSTS(s.recordRequests(o, mux), o.HSTS)), baseContext, o.TLS, o.Logger)
-	s.ConsoleURL = defaultPublicURL(ln.Addr(), o.TLS != nil) + console.DefaultPrefix + "/"
-	serve(s.consoleSrv, ln, s.logStop("console server"))
+	srv := newHTTPServer(s.requests.wrap(withHSTS(s.recordRequests(o, mux), o.HSTS)), baseContext, o.TLS, o.Logger)
+	u, err := s.serveOwn(srv, o.ConsoleListen, "console listen", "console server")
+	if err != nil {
+		return err
+	}
+	s.consoleSrv, s.ConsoleURL = srv, u+console.DefaultPrefix+"/"
 	return nil
+}
+
+// serveOwn serves srv on a listener of its own at addr (a missing host
+// means loopback) until the server stops, and returns the listener's
+// URL. Listening errors start with listenErr; what is the message that
+// logs the error srv stops with.
+func (s *Server) serveOwn(srv *http.Server, addr, listenErr, what string) (string, error) {
+	ln, err := listenLoopbackDefault(addr)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", listenErr, err)
+	}
+	serve(srv, ln, s.logStop(what))
+	return defaultPublicURL(ln.Addr(), srv.TLSConfig != nil), nil
 }
 
 func retentionOr(d time.Duration) time.Duration {
@@ -456,15 +468,14 @@ func (s *Server) startMetrics(o ServerOptions) error {
 	if o.MetricsListen == "" {
 		return nil
 	}
-	ln, err := listenLoopbackDefault(o.MetricsListen)
-	if err != nil {
-		return fmt.Errorf("--metrics-listen: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	s.metricsSrv = newHTTPServer(mux, nil, nil, o.Logger)
-	s.MetricsURL = defaultPublicURL(ln.Addr(), false) + "/metrics"
-	serve(s.metricsSrv, ln, s.logStop("metrics server"))
+	srv := newHTTPServer(mux, nil, nil, o.Logger)
+	u, err := s.serveOwn(srv, o.MetricsListen, "--metrics-listen", "metrics server")
+	if err != nil {
+		return err
+	}
+	s.metricsSrv, s.MetricsURL = srv, u+"/metrics"
 	return nil
 }
 

@@ -38,15 +38,6 @@ Examples:
   logbook token revoke splunk
 `
 
-func runToken(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, "token", tokenUsage, args, map[string]subcommand{
-		"issue":  tokenIssue,
-		"list":   tokenList,
-		"rename": tokenRename,
-		"revoke": tokenRevoke,
-	})
-}
-
 // optionalString is a string flag that records whether it was given, so
 // that --features "" is an error rather than "all".
 type optionalString struct {
@@ -61,39 +52,37 @@ func (o *optionalString) Set(v string) error {
 }
 
 func tokenIssue(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
+	c := newAdminCmd(env, "token issue", tokenUsage, inAccount, true)
+	c.publicURLFlag()
 	var name, expires, integration, save string
 	var features optionalString
-	fs := f.flagSet(env, "token issue", tokenUsage, true)
-	f.publicURLFlag(fs)
-	fs.StringVar(&name, "name", "", "token `name`")
-	fs.Var(&features, "features", "comma-separated `list` of signinattempts, itemusages, auditevents (default: all)")
-	fs.StringVar(&expires, "expires-in", "never", "`lifetime`: never, 30d, 90d, 180d, or a duration such as 12h")
-	fs.StringVar(&integration, "integration", "", "integration `NAME|UUID` (default: the only one, or a new \"Logbook CLI\")")
-	fs.StringVar(&save, "save", "", "also write the token to this `file` (mode 0600)")
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
+	c.fs.StringVar(&name, "name", "", "token `name`")
+	c.fs.Var(&features, "features", "comma-separated `list` of signinattempts, itemusages, auditevents (default: all)")
+	c.fs.StringVar(&expires, "expires-in", "never", "`lifetime`: never, 30d, 90d, 180d, or a duration such as 12h")
+	c.fs.StringVar(&integration, "integration", "", "integration `NAME|UUID` (default: the only one, or a new \"Logbook CLI\")")
+	c.fs.StringVar(&save, "save", "", "also write the token to this `file` (mode 0600)")
 	var fl []string
-	if features.set {
-		fl = []string{}
-		for _, p := range strings.Split(features.v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				fl = append(fl, p)
+	c.check(func() error {
+		if features.set {
+			fl = []string{}
+			for _, p := range strings.Split(features.v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					fl = append(fl, p)
+				}
 			}
 		}
-	}
-	// Check what needs no database first, so mistakes cost nothing.
-	if _, err := admin.ParseFeatureList(fl); err != nil {
-		return cliError(err)
-	}
-	if _, err := admin.ParseExpiresIn(expires); err != nil {
-		return cliError(err)
-	}
-	if strings.TrimSpace(name) == "" {
-		return usagef("--name: a token name is required")
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
+		if _, err := admin.ParseFeatureList(fl); err != nil {
+			return cliError(err)
+		}
+		if _, err := admin.ParseExpiresIn(expires); err != nil {
+			return cliError(err)
+		}
+		if strings.TrimSpace(name) == "" {
+			return usagef("--name: a token name is required")
+		}
+		return nil
+	})
+	return c.exec(ctx, args, func(s *adminCtx) error {
 		if integration == "" {
 			in, err := s.svc.DefaultIntegration(ctx, s.actor)
 			if err != nil {
@@ -111,17 +100,15 @@ func tokenIssue(ctx context.Context, env Env, args []string) error {
 				return fmt.Errorf("--save: %w (the token %s was issued; revoke it if it is lost)", err, t.ID)
 			}
 		}
-		if f.json {
-			return printJSON(env.Stdout, t)
-		}
-		fmt.Fprintln(env.Stdout, t.Secret)
 		exp := "never expires"
 		if !t.ExpiresAt.IsZero() {
 			exp = "expires " + when(t.ExpiresAt)
 		}
-		fmt.Fprintf(env.Stderr, "Issued token %q (id %s) for %s; features %s; %s; aud %s. It is shown only this once.\n",
-			t.Name, t.ID, s.actor.Account.Name, events.JoinFeatures(t.Features), exp, s.svc.TokenService().Audience())
-		if save != "" {
+		if err := c.printSecret(t, t.Secret, "Issued token %q (id %s) for %s; features %s; %s; aud %s. It is shown only this once.\n",
+			t.Name, t.ID, s.actor.Account.Name, events.JoinFeatures(t.Features), exp, s.svc.TokenService().Audience()); err != nil {
+			return err
+		}
+		if save != "" && !c.json {
 			fmt.Fprintf(env.Stderr, "Saved to %s (mode 0600).\n", save)
 		}
 		return nil
@@ -129,28 +116,27 @@ func tokenIssue(ctx context.Context, env Env, args []string) error {
 }
 
 func tokenList(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
+	c := newAdminCmd(env, "token list", tokenUsage, inAccount, true)
 	var integration string
-	fs := f.flagSet(env, "token list", tokenUsage, true)
-	fs.StringVar(&integration, "integration", "", "only this integration's tokens (`NAME|UUID`)")
-	if _, err := f.parse(fs, env, args, 0); err != nil {
+	c.fs.StringVar(&integration, "integration", "", "only this integration's tokens (`NAME|UUID`)")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	if f.as != "" {
+	if c.as != "" {
 		// As a user of one account: what their role lets them see.
-		return f.run(ctx, env, func(s *adminCtx) error {
+		return c.runAs(ctx, true, func(s *adminCtx) error {
 			lt, err := s.svc.ListedTokens(ctx, s.actor, integration)
 			if err != nil {
 				return err
 			}
-			return printListedTokens(env, &f, lt, false)
+			return printListedTokens(c, lt, false)
 		})
 	}
 	// The operator's view: one account with --account, else all of them.
-	return f.runWith(ctx, false, func(s *adminCtx) error {
+	return c.runAs(ctx, false, func(s *adminCtx) error {
 		var accounts []store.Account
-		if f.account != "" {
-			a, err := s.svc.Account(ctx, f.account)
+		if c.account != "" {
+			a, err := s.svc.Account(ctx, c.account)
 			if err != nil {
 				return err
 			}
@@ -168,64 +154,49 @@ func tokenList(ctx context.Context, env Env, args []string) error {
 			}
 			many = len(all) > 1
 		}
-		return printListedTokens(env, &f, ts, many)
+		return printListedTokens(c, ts, many)
 	})
 }
 
 // printListedTokens prints tokens with their integration, and their
 // account too when byAccount.
-func printListedTokens(env Env, f *adminFlags, ts []admin.ListedToken, byAccount bool) error {
+func printListedTokens(c *adminCmd, ts []admin.ListedToken, byAccount bool) error {
 	header := []string{"ID", "NAME", "INTEGRATION", "FEATURES", "STATUS", "ISSUED", "EXPIRES", "LAST USED"}
 	if byAccount {
 		header = append([]string{"ACCOUNT"}, header...)
 	}
-	return f.print(env, ts, header, func(i int) []string {
-		t := ts[i]
-		exp := "never"
-		if !t.ExpiresAt.IsZero() {
-			exp = when(t.ExpiresAt)
-		}
-		row := []string{t.ID, t.Name, t.IntegrationName, events.JoinFeatures(t.Features), t.Status, when(t.IssuedAt), exp, when(t.LastUsedAt)}
+	return printTable(c, ts, header, func(t admin.ListedToken) []string {
+		row := []string{t.ID, t.Name, t.IntegrationName, events.JoinFeatures(t.Features), t.Status, when(t.IssuedAt), expires(t.ExpiresAt), when(t.LastUsedAt)}
 		if byAccount {
 			row = append([]string{t.AccountName}, row...)
 		}
 		return row
-	}, len(ts))
+	})
+}
+
+// tokenRef makes c act on the token its argument or --token names.
+func tokenRef(c *adminCmd) *string {
+	return c.ref("token", "the token's `ID or name`", "which token? Give its ID or name as the argument, or with --token")
 }
 
 func tokenRename(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	var ref, name string
-	fs := f.flagSet(env, "token rename", tokenUsage, true)
-	fs.StringVar(&ref, "token", "", "the token's `ID or name`")
-	fs.StringVar(&name, "name", "", "the new `name`")
-	if err := f.parseRef(fs, env, args, &ref, "which token? Give its ID or name as the argument, or with --token"); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		t, err := s.svc.RenameToken(ctx, s.actor, ref, name)
-		if err != nil {
-			return err
-		}
-		return f.printDone(env, t, "Token %s is now named %q.\n", t.ID, t.Name)
-	})
+	c := newAdminCmd(env, "token rename", tokenUsage, inAccount, true)
+	ref := tokenRef(c)
+	var name string
+	c.fs.StringVar(&name, "name", "", "the new `name`")
+	return act(ctx, c, args, func(s *adminCtx) (admin.Token, error) { return s.svc.RenameToken(ctx, s.actor, *ref, name) },
+		func(_ *adminCtx, t admin.Token) error {
+			return c.printDone(t, "Token %s is now named %q.\n", t.ID, t.Name)
+		})
 }
 
 func tokenRevoke(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	var ref string
-	fs := f.flagSet(env, "token revoke", tokenUsage, true)
-	fs.StringVar(&ref, "token", "", "the token's `ID or name`")
-	if err := f.parseRef(fs, env, args, &ref, "which token? Give its ID or name as the argument, or with --token"); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		t, err := s.svc.RevokeToken(ctx, s.actor, ref)
-		if err != nil {
-			return err
-		}
-		return f.printDone(env, t, "Revoked token %q (%s); its next request gets 401.\n", t.Name, t.ID)
-	})
+	c := newAdminCmd(env, "token revoke", tokenUsage, inAccount, true)
+	ref := tokenRef(c)
+	return act(ctx, c, args, func(s *adminCtx) (admin.Token, error) { return s.svc.RevokeToken(ctx, s.actor, *ref) },
+		func(_ *adminCtx, t admin.Token) error {
+			return c.printDone(t, "Revoked token %q (%s); its next request gets 401.\n", t.Name, t.ID)
+		})
 }
 
 // tokensOf returns the tokens of the account ref names, or of every

@@ -22,43 +22,26 @@ Examples:
   logbook user set-role --user ana@acme.test --role administrator
 `
 
-func runUser(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, "user", userUsage, args, map[string]subcommand{
-		"add":      userAdd,
-		"list":     userList,
-		"set-role": userSetRole,
-	})
-}
-
 func userAdd(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
+	c := newAdminCmd(env, "user add", userUsage, inAccount, true)
 	var n admin.NewUser
 	var role string
-	var pwStdin bool
-	fs := f.flagSet(env, "user add", userUsage, true)
-	fs.StringVar(&n.Email, "email", "", "the user's `e-mail`")
-	fs.StringVar(&n.Name, "name", "", "display `name` (default: from the e-mail)")
-	fs.StringVar(&role, "role", "member", "`role`: owner, administrator or member")
-	fs.BoolVar(&pwStdin, "password-stdin", false, "read a console password from stdin")
-	if _, err := f.parse(fs, env, args, 0); err != nil {
+	c.fs.StringVar(&n.Email, "email", "", "the user's `e-mail`")
+	c.fs.StringVar(&n.Name, "name", "", "display `name` (default: from the e-mail)")
+	c.fs.StringVar(&role, "role", "member", "`role`: owner, administrator or member")
+	c.passwordStdin(&n.Password, "read a console password from stdin")
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	n.Role = store.Role(role)
-	if pwStdin {
-		pw, err := readPassword(env)
-		if err != nil {
-			return err
-		}
-		n.Password = pw
-	}
-	return f.runWith(ctx, false, func(s *adminCtx) error {
-		acct, err := s.svc.ResolveAccount(ctx, f.account)
+	return c.runAs(ctx, false, func(s *adminCtx) error {
+		acct, err := s.svc.ResolveAccount(ctx, c.account)
 		if err != nil {
 			return err
 		}
 		var u admin.User
 		first := false
-		if f.as == "" {
+		if c.as == "" {
 			// An account that simulate or ingest made has no owner yet:
 			// the operator adds the first one.
 			has, err := s.svc.HasOwner(ctx, acct)
@@ -71,7 +54,7 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 			u, err = s.svc.AddFirstOwner(ctx, acct, n)
 		} else {
 			var actor admin.Actor
-			if actor, err = s.svc.ActorAs(ctx, acct, f.as); err != nil {
+			if actor, err = s.svc.ActorAs(ctx, acct, c.as); err != nil {
 				return err
 			}
 			u, err = s.svc.AddUser(ctx, actor, n)
@@ -79,10 +62,9 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return renameFields(err, map[string]string{"password": "--password-stdin"})
 		}
-		if f.json {
-			return printJSON(env.Stdout, u)
+		if err := c.printDone(u, "Added %s (%s) to %s as %s.\n", u.Email, u.UUID, acct.Name, u.Role); err != nil || c.json {
+			return err
 		}
-		fmt.Fprintf(env.Stdout, "Added %s (%s) to %s as %s.\n", u.Email, u.UUID, acct.Name, u.Role)
 		if first {
 			fmt.Fprintf(env.Stderr, "%s is the first owner of %s. Next, a token: logbook token issue --account %s --name NAME\n",
 				u.Email, acct.Name, shellQuote(acct.Name))
@@ -92,51 +74,23 @@ func userAdd(ctx context.Context, env Env, args []string) error {
 }
 
 func userList(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	fs := f.flagSet(env, "user list", userUsage, true)
-	if _, err := f.parse(fs, env, args, 0); err != nil {
-		return err
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		us, err := s.svc.Users(ctx, s.actor)
-		if err != nil {
-			return err
-		}
-		return f.print(env, us, []string{"UUID", "EMAIL", "NAME", "ROLE", "PASSWORD", "CREATED"}, func(i int) []string {
-			u := us[i]
+	c := newAdminCmd(env, "user list", userUsage, inAccount, true)
+	return list(ctx, c, args, func(s *adminCtx) ([]admin.User, error) { return s.svc.Users(ctx, s.actor) },
+		[]string{"UUID", "EMAIL", "NAME", "ROLE", "PASSWORD", "CREATED"}, func(u admin.User) []string {
 			pw := "no"
 			if u.HasPassword {
 				pw = "yes"
 			}
 			return []string{u.UUID, u.Email, u.Name, string(u.Role), pw, when(u.CreatedAt)}
-		}, len(us))
-	})
+		})
 }
 
 func userSetRole(ctx context.Context, env Env, args []string) error {
-	var f adminFlags
-	var user, role string
-	fs := f.flagSet(env, "user set-role", userUsage, true)
-	fs.StringVar(&user, "user", "", "the user's `e-mail or UUID`")
-	fs.StringVar(&role, "role", "", "new `role`: owner, administrator or member")
-	arg, err := f.parse(fs, env, args, 1)
-	if err != nil {
-		return err
-	}
-	if user == "" {
-		user = arg
-	}
-	if user == "" {
-		return usagef("--user: which user? (e-mail or UUID)")
-	}
-	if role == "" {
-		return usagef("--role: a role is required (owner, administrator or member)")
-	}
-	return f.run(ctx, env, func(s *adminCtx) error {
-		u, err := s.svc.SetRole(ctx, s.actor, user, store.Role(role))
-		if err != nil {
-			return err
-		}
-		return f.printDone(env, u, "%s is now %s.\n", u.Email, u.Role)
-	})
+	c := newAdminCmd(env, "user set-role", userUsage, inAccount, true)
+	user := c.ref("user", "the user's `e-mail or UUID`", "--user: which user? (e-mail or UUID)")
+	var role string
+	c.fs.StringVar(&role, "role", "", "new `role`: owner, administrator or member")
+	c.require(&role, "--role: a role is required (owner, administrator or member)")
+	return act(ctx, c, args, func(s *adminCtx) (admin.User, error) { return s.svc.SetRole(ctx, s.actor, *user, store.Role(role)) },
+		func(_ *adminCtx, u admin.User) error { return c.printDone(u, "%s is now %s.\n", u.Email, u.Role) })
 }
