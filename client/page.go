@@ -45,25 +45,28 @@ func (r Request) body() any {
 // reply is converted (it carries no account UUID).
 func (c *Client) Introspect(ctx context.Context) (events.Introspection, error) {
 	if c.version == 1 {
-		data, err := c.do(ctx, "GET", "/api/auth/introspect", nil)
+		v1, err := doJSON[events.IntrospectionV1](ctx, c, "GET", "/api/auth/introspect", nil, "introspect", "reply")
 		if err != nil {
-			return events.Introspection{}, fmt.Errorf("introspect: %w", err)
-		}
-		var v1 events.IntrospectionV1
-		if err := json.Unmarshal(data, &v1); err != nil {
-			return events.Introspection{}, fmt.Errorf("introspect: decode reply: %w", err)
+			return events.Introspection{}, err
 		}
 		return events.Introspection{UUID: v1.UUID, IssuedAt: v1.IssuedAt, Features: v1.Features}, nil
 	}
-	data, err := c.do(ctx, "GET", "/api/v2/auth/introspect", nil)
+	return doJSON[events.Introspection](ctx, c, "GET", "/api/v2/auth/introspect", nil, "introspect", "reply")
+}
+
+// doJSON sends a request and decodes its reply into a T. Its errors begin
+// with what; one from decoding says "decode " + noun.
+func doJSON[T any](ctx context.Context, c *Client, method, path string, body any, what, noun string) (T, error) {
+	var v T
+	data, err := c.do(ctx, method, path, body)
 	if err != nil {
-		return events.Introspection{}, fmt.Errorf("introspect: %w", err)
+		return v, fmt.Errorf("%s: %w", what, err)
 	}
-	var in events.Introspection
-	if err := json.Unmarshal(data, &in); err != nil {
-		return events.Introspection{}, fmt.Errorf("introspect: decode reply: %w", err)
+	if err := json.Unmarshal(data, &v); err != nil {
+		var zero T
+		return zero, fmt.Errorf("%s: decode %s: %w", what, noun, err)
 	}
-	return in, nil
+	return v, nil
 }
 
 // RawPage fetches one page of feature and returns its events as the bytes
@@ -97,13 +100,9 @@ func (c *Client) RawPageInto(ctx context.Context, feature events.Feature, req Re
 }
 
 func page[T any](ctx context.Context, c *Client, feature events.Feature, req Request) (events.Page[T], error) {
-	data, err := c.do(ctx, "POST", fmt.Sprintf("/api/v%d/%s", c.version, feature), req.body())
+	p, err := doJSON[events.Page[T]](ctx, c, "POST", fmt.Sprintf("/api/v%d/%s", c.version, feature), req.body(), string(feature), "page")
 	if err != nil {
-		return events.Page[T]{}, fmt.Errorf("%s: %w", feature, err)
-	}
-	var p events.Page[T]
-	if err := json.Unmarshal(data, &p); err != nil {
-		return events.Page[T]{}, fmt.Errorf("%s: decode page: %w", feature, err)
+		return events.Page[T]{}, err
 	}
 	if p.Items == nil {
 		p.Items = []T{}

@@ -23,19 +23,12 @@ func SplitPage(data []byte) (events.RawPage, error) {
 	i++
 	seenCursor, seenHasMore, seenItems := false, false, false
 	for first := true; ; first = false {
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return p, errors.New("unexpected end of input")
-		}
-		if data[i] == '}' {
-			i++
+		var end bool
+		var err error
+		if i, end, err = next(data, i, first, '}'); err != nil {
+			return p, err
+		} else if end {
 			break
-		}
-		if !first {
-			if data[i] != ',' {
-				return p, fmt.Errorf("offset %d: want , or }", i)
-			}
-			i = skipSpace(data, i+1)
 		}
 		ks, ke, err := scanString(data, i)
 		if err != nil {
@@ -80,19 +73,11 @@ func SplitPage(data []byte) (events.RawPage, error) {
 			i++
 			p.Items = make([]json.RawMessage, 0, 128)
 			for n := 0; ; n++ {
-				i = skipSpace(data, i)
-				if i >= len(data) {
-					return p, errors.New("items: unexpected end of input")
-				}
-				if data[i] == ']' {
-					i++
+				var end bool
+				if i, end, err = next(data, i, n == 0, ']'); err != nil {
+					return p, fmt.Errorf("items: %w", err)
+				} else if end {
 					break
-				}
-				if n > 0 {
-					if data[i] != ',' {
-						return p, fmt.Errorf("items: offset %d: want , or ]", i)
-					}
-					i = skipSpace(data, i+1)
 				}
 				if i >= len(data) || data[i] != '{' {
 					return p, fmt.Errorf("items[%d]: not an object", n)
@@ -128,6 +113,27 @@ func SplitPage(data []byte) (events.RawPage, error) {
 		p.Items = []json.RawMessage{}
 	}
 	return p, nil
+}
+
+// next moves past the space before the next member or element of the
+// object or array being walked, which end closes, and reports whether it
+// is closed (i is then past end). After the first, a member or element
+// must follow a comma.
+func next(b []byte, i int, first bool, end byte) (int, bool, error) {
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return i, false, errors.New("unexpected end of input")
+	}
+	if b[i] == end {
+		return i + 1, true, nil
+	}
+	if !first {
+		if b[i] != ',' {
+			return i, false, fmt.Errorf("offset %d: want , or %c", i, end)
+		}
+		i = skipSpace(b, i+1)
+	}
+	return i, false, nil
 }
 
 func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
@@ -251,21 +257,15 @@ func EachField(data []byte, fn func(key, value []byte) bool) error {
 	}
 	i++
 	for first := true; ; first = false {
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return errors.New("unexpected end of input")
-		}
-		if data[i] == '}' {
-			if skipSpace(data, i+1) != len(data) {
+		var end bool
+		var err error
+		if i, end, err = next(data, i, first, '}'); err != nil {
+			return err
+		} else if end {
+			if skipSpace(data, i) != len(data) {
 				return errors.New("data after the object")
 			}
 			return nil
-		}
-		if !first {
-			if data[i] != ',' {
-				return fmt.Errorf("offset %d: want , or }", i)
-			}
-			i = skipSpace(data, i+1)
 		}
 		ks, ke, err := scanString(data, i)
 		if err != nil {

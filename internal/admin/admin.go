@@ -69,6 +69,26 @@ func (a Actor) mustManage(what string) error {
 	return forbiddenf("only owners and administrators may %s; %s is a %s", what, a.User.Email, a.User.Role)
 }
 
+// mustManageNamed checks that the actor may do what, then returns name
+// cleaned: the start of every operation that names a new object.
+func (a Actor) mustManageNamed(what, name string) (string, error) {
+	if err := a.mustManage(what); err != nil {
+		return "", err
+	}
+	return cleanName("name", name, 100)
+}
+
+// managed checks that the actor may do what, then finds the object of the
+// actor's account that ref names with find: the start of every operation
+// on an existing integration, token or ingest key.
+func managed[T any](ctx context.Context, a Actor, what, ref string, find func(context.Context, Actor, string) (T, error)) (T, error) {
+	if err := a.mustManage(what); err != nil {
+		var zero T
+		return zero, err
+	}
+	return find(ctx, a, ref)
+}
+
 // LocalSession is the session recorded for a command run on this machine:
 // a new session uuid, login_time = at, ip 127.0.0.1, and a device_uuid
 // derived from the host name so that one machine is one device.

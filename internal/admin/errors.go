@@ -57,15 +57,18 @@ func conflictf(field, format string, args ...any) error {
 
 var errUnauthenticated = &Error{Kind: ErrUnauthenticated, Msg: "admin API key is missing, unknown or revoked"}
 
-// kinds is the one table from error kind to how every surface answers it:
-// the HTTP status (admin API and console) and the admin API's error code,
-// which the CLI also prints. An error of no kind is an internal failure:
-// 500, "internal".
-var kinds = []struct {
+// kind is how every surface answers one kind of error: the HTTP status
+// (admin API and console) and the admin API's error code, which the CLI
+// also prints.
+type kind struct {
 	kind   error
 	status int
 	code   string
-}{
+}
+
+// kinds is the one table from error kind to answer. An error of no kind
+// is an internal failure: 500, "internal".
+var kinds = []kind{
 	{ErrInvalid, http.StatusBadRequest, "invalid"},
 	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
 	{ErrForbidden, http.StatusForbidden, "forbidden"},
@@ -73,39 +76,28 @@ var kinds = []struct {
 	{ErrConflict, http.StatusConflict, "conflict"},
 }
 
-// KindOf returns the kind of err (one of the Err* values), or nil for an
-// internal failure.
-func KindOf(err error) error {
+// kindOf returns the row of kinds that err is, or the internal failure's.
+func kindOf(err error) kind {
 	for _, k := range kinds {
 		if errors.Is(err, k.kind) {
-			return k.kind
+			return k
 		}
 	}
-	return nil
+	return kind{nil, http.StatusInternalServerError, "internal"}
 }
+
+// KindOf returns the kind of err (one of the Err* values), or nil for an
+// internal failure.
+func KindOf(err error) error { return kindOf(err).kind }
 
 // StatusOf returns the HTTP status that answers err: 400 invalid, 401
 // unauthenticated, 403 forbidden, 404 not found, 409 conflict, and 500 for
 // an internal failure.
-func StatusOf(err error) int {
-	for _, k := range kinds {
-		if errors.Is(err, k.kind) {
-			return k.status
-		}
-	}
-	return http.StatusInternalServerError
-}
+func StatusOf(err error) int { return kindOf(err).status }
 
 // CodeOf returns err's code in the admin API: "invalid",
 // "unauthenticated", "forbidden", "not_found", "conflict", or "internal".
-func CodeOf(err error) string {
-	for _, k := range kinds {
-		if errors.Is(err, k.kind) {
-			return k.code
-		}
-	}
-	return "internal"
-}
+func CodeOf(err error) string { return kindOf(err).code }
 
 // FieldOf returns the input field err concerns, if any.
 func FieldOf(err error) string {

@@ -28,10 +28,7 @@ type NewIngestKey struct {
 // CreateIngestKey makes an ingest key for the actor's account and records
 // create/satoken.
 func (s *Service) CreateIngestKey(ctx context.Context, a Actor, name string) (NewIngestKey, error) {
-	if err := a.mustManage("manage ingest keys"); err != nil {
-		return NewIngestKey{}, err
-	}
-	name, err := cleanName("name", name, 100)
+	name, err := a.mustManageNamed("manage ingest keys", name)
 	if err != nil {
 		return NewIngestKey{}, err
 	}
@@ -68,10 +65,7 @@ func (s *Service) IngestKeys(ctx context.Context, a Actor) ([]IngestKey, error) 
 // server reads the key on every request, so its very next request gets
 // 401. Revoking a revoked key changes nothing.
 func (s *Service) RevokeIngestKey(ctx context.Context, a Actor, ref string) (IngestKey, error) {
-	if err := a.mustManage("manage ingest keys"); err != nil {
-		return IngestKey{}, err
-	}
-	k, err := s.ingestKey(ctx, a, ref)
+	k, err := managed(ctx, a, "manage ingest keys", ref, s.ingestKey)
 	if err != nil {
 		return IngestKey{}, err
 	}

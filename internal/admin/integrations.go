@@ -40,10 +40,7 @@ const DefaultIntegrationName = "Logbook CLI"
 
 // CreateIntegration makes an integration and records create/sa.
 func (s *Service) CreateIntegration(ctx context.Context, a Actor, name, siem string) (Integration, error) {
-	if err := a.mustManage("manage integrations"); err != nil {
-		return Integration{}, err
-	}
-	name, err := cleanName("name", name, 100)
+	name, err := a.mustManageNamed("manage integrations", name)
 	if err != nil {
 		return Integration{}, err
 	}
@@ -155,6 +152,17 @@ func (s *Service) Integrations(ctx context.Context, a Actor, all bool) ([]Integr
 	return out, nil
 }
 
+// integrationTokens finds the integration ref names, for an actor who may
+// manage integrations, and lists its tokens.
+func (s *Service) integrationTokens(ctx context.Context, a Actor, ref string) (store.Integration, []store.Token, error) {
+	in, err := managed(ctx, a, "manage integrations", ref, s.integration)
+	if err != nil {
+		return store.Integration{}, nil, err
+	}
+	ts, err := s.st.Tokens(ctx, in.UUID)
+	return in, ts, err
+}
+
 // IntegrationDetails is an integration with its tokens.
 type IntegrationDetails struct {
 	Integration
@@ -164,14 +172,7 @@ type IntegrationDetails struct {
 // Integration returns the integration named by ref (UUID or name) with its
 // tokens.
 func (s *Service) Integration(ctx context.Context, a Actor, ref string) (IntegrationDetails, error) {
-	if err := a.mustManage("manage integrations"); err != nil {
-		return IntegrationDetails{}, err
-	}
-	in, err := s.integration(ctx, a, ref)
-	if err != nil {
-		return IntegrationDetails{}, err
-	}
-	ts, err := s.st.Tokens(ctx, in.UUID)
+	in, ts, err := s.integrationTokens(ctx, a, ref)
 	if err != nil {
 		return IntegrationDetails{}, err
 	}
@@ -219,14 +220,7 @@ func (s *Service) DefaultIntegration(ctx context.Context, a Actor) (Integration,
 // DeleteIntegration marks the integration deleted and revokes its tokens,
 // recording trevoke/satoken for each token not yet revoked.
 func (s *Service) DeleteIntegration(ctx context.Context, a Actor, ref string) (Integration, error) {
-	if err := a.mustManage("manage integrations"); err != nil {
-		return Integration{}, err
-	}
-	in, err := s.integration(ctx, a, ref)
-	if err != nil {
-		return Integration{}, err
-	}
-	ts, err := s.st.Tokens(ctx, in.UUID)
+	in, ts, err := s.integrationTokens(ctx, a, ref)
 	if err != nil {
 		return Integration{}, err
 	}

@@ -67,10 +67,7 @@ func ParseExpiresIn(v string) (time.Duration, error) {
 // IssueToken issues a token for an integration and records create/satoken
 // (and expire/sa when the token has an expiry).
 func (s *Service) IssueToken(ctx context.Context, a Actor, r IssueRequest) (Issued, error) {
-	if err := a.mustManage("issue tokens"); err != nil {
-		return Issued{}, err
-	}
-	name, err := cleanName("name", r.Name, 100)
+	name, err := a.mustManageNamed("issue tokens", r.Name)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -143,10 +140,7 @@ func (s *Service) token(ctx context.Context, a Actor, ref string) (store.Token, 
 
 // RenameToken renames a token and records trename/satoken.
 func (s *Service) RenameToken(ctx context.Context, a Actor, ref, name string) (Token, error) {
-	if err := a.mustManage("manage tokens"); err != nil {
-		return Token{}, err
-	}
-	name, err := cleanName("name", name, 100)
+	name, err := a.mustManageNamed("manage tokens", name)
 	if err != nil {
 		return Token{}, err
 	}
@@ -170,10 +164,7 @@ func (s *Service) RenameToken(ctx context.Context, a Actor, ref, name string) (T
 // RevokeToken revokes a token, effective on its next request, and records
 // trevoke/satoken. Revoking a revoked token changes nothing.
 func (s *Service) RevokeToken(ctx context.Context, a Actor, ref string) (Token, error) {
-	if err := a.mustManage("manage tokens"); err != nil {
-		return Token{}, err
-	}
-	t, err := s.token(ctx, a, ref)
+	t, err := managed(ctx, a, "manage tokens", ref, s.token)
 	if err != nil {
 		return Token{}, err
 	}

@@ -59,38 +59,38 @@ type route struct {
 // which needs no key. The OpenAPI document must describe each of them.
 func (h *handler) routes() []route {
 	return []route{
-		{"GET", "/me", h.me},
+		{"GET", "/me", reply(http.StatusOK, h.me)},
 
-		{"GET", "/users", h.listUsers},
-		{"POST", "/users", h.addUser},
-		{"PATCH", "/users/{user}", h.updateUser},
+		{"GET", "/users", replyList(h.listUsers)},
+		{"POST", "/users", replyBody(http.StatusCreated, h.addUser)},
+		{"PATCH", "/users/{user}", replyBody(http.StatusOK, h.updateUser)},
 
-		{"GET", "/admin-keys", h.listAPIKeys},
-		{"POST", "/admin-keys", h.createAPIKey},
-		{"DELETE", "/admin-keys/{id}", h.revokeAPIKey},
+		{"GET", "/admin-keys", replyList(h.listAPIKeys)},
+		{"POST", "/admin-keys", replyBody(http.StatusCreated, h.createAPIKey)},
+		{"DELETE", "/admin-keys/{id}", reply(http.StatusOK, h.revokeAPIKey)},
 
-		{"GET", "/integrations", h.listIntegrations},
-		{"POST", "/integrations", h.createIntegration},
-		{"GET", "/integrations/{integration}", h.showIntegration},
-		{"DELETE", "/integrations/{integration}", h.deleteIntegration},
-		{"GET", "/integrations/{integration}/tokens", h.listIntegrationTokens},
-		{"POST", "/integrations/{integration}/tokens", h.issueToken},
+		{"GET", "/integrations", replyList(h.listIntegrations)},
+		{"POST", "/integrations", replyBody(http.StatusCreated, h.createIntegration)},
+		{"GET", "/integrations/{integration}", reply(http.StatusOK, h.showIntegration)},
+		{"DELETE", "/integrations/{integration}", reply(http.StatusOK, h.deleteIntegration)},
+		{"GET", "/integrations/{integration}/tokens", replyList(h.listIntegrationTokens)},
+		{"POST", "/integrations/{integration}/tokens", replyBody(http.StatusCreated, h.issueToken)},
 
-		{"GET", "/tokens", h.listTokens},
-		{"PATCH", "/tokens/{token}", h.renameToken},
-		{"POST", "/tokens/{token}/revoke", h.revokeToken},
+		{"GET", "/tokens", replyList(h.listTokens)},
+		{"PATCH", "/tokens/{token}", replyBody(http.StatusOK, h.renameToken)},
+		{"POST", "/tokens/{token}/revoke", reply(http.StatusOK, h.revokeToken)},
 		{"GET", "/tokens/{token}/scorecard", h.tokenScorecard},
 
-		{"GET", "/ingest-keys", h.listIngestKeys},
-		{"POST", "/ingest-keys", h.createIngestKey},
-		{"POST", "/ingest-keys/{key}/revoke", h.revokeIngestKey},
+		{"GET", "/ingest-keys", replyList(h.listIngestKeys)},
+		{"POST", "/ingest-keys", replyBody(http.StatusCreated, h.createIngestKey)},
+		{"POST", "/ingest-keys/{key}/revoke", reply(http.StatusOK, h.revokeIngestKey)},
 
 		{"GET", "/scenario", h.getScenario},
 		{"PUT", "/scenario", h.putScenario},
 		{"DELETE", "/scenario", h.deleteScenario},
 
-		{"GET", "/signing-keys", h.listSigningKeys},
-		{"POST", "/signing-keys/rotate", h.rotateSigningKey},
+		{"GET", "/signing-keys", replyList(h.listSigningKeys)},
+		{"POST", "/signing-keys/rotate", reply(http.StatusCreated, h.rotateSigningKey)},
 	}
 }
 

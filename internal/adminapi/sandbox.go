@@ -27,20 +27,31 @@ func mustManage(a admin.Actor, what string) error {
 	return &admin.Error{Kind: admin.ErrForbidden, Msg: fmt.Sprintf("only owners and administrators may %s; %s is a %s", what, a.User.Email, a.User.Role)}
 }
 
-func (h *handler) sandboxOn() error {
+// sandboxFor checks that this server runs a sandbox and, when what is not
+// empty, that the actor may do what to it.
+func (h *handler) sandboxFor(a admin.Actor, what string) error {
 	if h.Scenarios == nil {
 		return &admin.Error{Kind: admin.ErrNotFound, Msg: "this server runs no sandbox"}
 	}
-	return nil
+	if what == "" {
+		return nil
+	}
+	return mustManage(a, what)
+}
+
+// scenarioOf returns the scenario loaded for the actor's account.
+func (h *handler) scenarioOf(a admin.Actor) (sandbox.Status, error) {
+	st, ok := h.Scenarios.Current()
+	if !ok || (st.Account != "" && st.Account != a.Account.UUID) {
+		return sandbox.Status{}, &admin.Error{Kind: admin.ErrNotFound, Msg: "no scenario is loaded for your account"}
+	}
+	return st, nil
 }
 
 // putScenario loads a scenario (YAML or JSON body) for the actor's
 // account, replacing any loaded one.
 func (h *handler) putScenario(w http.ResponseWriter, r *http.Request, a admin.Actor) error {
-	if err := h.sandboxOn(); err != nil {
-		return err
-	}
-	if err := mustManage(a, "load scenarios"); err != nil {
+	if err := h.sandboxFor(a, "load scenarios"); err != nil {
 		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxScenario+1))
@@ -72,27 +83,23 @@ func (h *handler) putScenario(w http.ResponseWriter, r *http.Request, a admin.Ac
 }
 
 func (h *handler) getScenario(w http.ResponseWriter, r *http.Request, a admin.Actor) error {
-	if err := h.sandboxOn(); err != nil {
+	if err := h.sandboxFor(a, ""); err != nil {
 		return err
 	}
-	st, ok := h.Scenarios.Current()
-	if !ok || (st.Account != "" && st.Account != a.Account.UUID) {
-		return &admin.Error{Kind: admin.ErrNotFound, Msg: "no scenario is loaded for your account"}
+	st, err := h.scenarioOf(a)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, st)
 	return nil
 }
 
 func (h *handler) deleteScenario(w http.ResponseWriter, r *http.Request, a admin.Actor) error {
-	if err := h.sandboxOn(); err != nil {
+	if err := h.sandboxFor(a, "unload scenarios"); err != nil {
 		return err
 	}
-	if err := mustManage(a, "unload scenarios"); err != nil {
+	if _, err := h.scenarioOf(a); err != nil {
 		return err
-	}
-	st, ok := h.Scenarios.Current()
-	if !ok || (st.Account != "" && st.Account != a.Account.UUID) {
-		return &admin.Error{Kind: admin.ErrNotFound, Msg: "no scenario is loaded for your account"}
 	}
 	h.Scenarios.Clear()
 	w.WriteHeader(http.StatusNoContent)

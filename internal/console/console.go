@@ -398,6 +398,16 @@ func (h *handler) parseTemplates() error {
 		},
 		"featureTitle": featureTitle,
 		"siemSlug":     siemSlug,
+		// The arguments of the templates in partials.html.
+		"actions": func(cancel, class, label string) formEnd {
+			return formEnd{Cancel: cancel, Class: class, Label: label}
+		},
+		"confirm": func(csrf, action, cancel, label string) formEnd {
+			return formEnd{CSRF: csrf, Action: action, Cancel: cancel, Class: "danger", Label: label}
+		},
+		"revokeCells": func(status, href, name string) revokeCells {
+			return revokeCells{Status: status, Href: href, Name: name}
+		},
 	}
 	pages, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
@@ -406,16 +416,29 @@ func (h *handler) parseTemplates() error {
 	h.pages = map[string]*template.Template{}
 	for _, p := range pages {
 		name := strings.TrimPrefix(p, "templates/")
-		if name == "layout.html" {
+		if name == "layout.html" || name == "partials.html" {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", p)
+		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", p)
 		if err != nil {
 			return fmt.Errorf("console: parse %s: %w", name, err)
 		}
 		h.pages[name] = t
 	}
 	return nil
+}
+
+// formEnd is what the "actions" and "confirm" templates take: the Cancel
+// link and the submit button that end a form, and for "confirm" the form's
+// Action and CSRF token.
+type formEnd struct {
+	CSRF, Action, Cancel, Class, Label string
+}
+
+// revokeCells is what the "revokeCells" template takes: a listed token's or
+// key's status, name and Revoke link.
+type revokeCells struct {
+	Status, Href, Name string
 }
 
 // featureTitle is a feature as the pages name it.

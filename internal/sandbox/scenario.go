@@ -162,82 +162,15 @@ func (sc *Scenario) validate() error {
 			return pathErr(p, "has %d triggers; give at most one of after_requests, after_events, after", triggers)
 		}
 		verbs := []string{}
-		check := func(name string, set bool, fn func(string) error) error {
-			if !set {
-				return nil
+		for _, v := range st.verbs(sc.Account) {
+			if !v.set {
+				continue
 			}
-			verbs = append(verbs, name)
-			if fn == nil {
-				return nil
+			verbs = append(verbs, v.name)
+			if v.check == nil {
+				continue
 			}
-			return fn(p + "." + name)
-		}
-		data := func(d *Data, late bool) func(string) error {
-			return func(path string) error {
-				if d.Events < 1 || d.Events > MaxDataEvents {
-					return pathErr(path+".events", "must be between 1 and %d", MaxDataEvents)
-				}
-				if d.Kind != "" {
-					f, err := events.ParseFeature(d.Kind)
-					if err != nil {
-						return pathErr(path+".kind", "%v", err)
-					}
-					d.kind = f
-				}
-				var err error
-				if d.age, err = duration(path+".age", d.Age, late); err != nil {
-					return err
-				}
-				if d.spread, err = duration(path+".spread", d.Spread, false); err != nil {
-					return err
-				}
-				if d.spread == 0 {
-					d.spread = 24 * time.Hour
-				}
-				if sc.Account == "" {
-					return pathErr("account", "is required when a step adds events (%s)", path)
-				}
-				return nil
-			}
-		}
-		fault := func(f *Fault, needDelay bool) func(string) error {
-			return func(path string) error {
-				if f.Count == 0 {
-					f.Count = 1
-				}
-				if f.Count < 1 {
-					return pathErr(path+".count", "must be at least 1")
-				}
-				var err error
-				if f.retryAfter, err = duration(path+".retry_after", f.RetryAfter, false); err != nil {
-					return err
-				}
-				if f.retryAfter == 0 {
-					f.retryAfter = time.Second
-				}
-				if f.delay, err = duration(path+".delay", f.Delay, needDelay); err != nil {
-					return err
-				}
-				if f.Bytes < 0 {
-					return pathErr(path+".bytes", "must not be negative")
-				}
-				if f.Bytes == 0 {
-					f.Bytes = 64
-				}
-				return nil
-			}
-		}
-		for _, err := range []error{
-			check("burst", st.Burst != nil, func(path string) error { return data(st.Burst, false)(path) }),
-			check("late", st.Late != nil, func(path string) error { return data(st.Late, true)(path) }),
-			check("unicode", st.Unicode != nil, func(path string) error { return data(st.Unicode, false)(path) }),
-			check("revoke_token", st.RevokeToken != nil, nil),
-			check("status_429", st.Status429 != nil, func(path string) error { return fault(st.Status429, false)(path) }),
-			check("status_500", st.Status500 != nil, func(path string) error { return fault(st.Status500, false)(path) }),
-			check("slow", st.Slow != nil, func(path string) error { return fault(st.Slow, true)(path) }),
-			check("truncate", st.Truncate != nil, func(path string) error { return fault(st.Truncate, false)(path) }),
-		} {
-			if err != nil {
+			if err := v.check(p + "." + v.name); err != nil {
 				return err
 			}
 		}
@@ -252,25 +185,95 @@ func (sc *Scenario) validate() error {
 	return nil
 }
 
+// stepVerb is one verb a step may give: its name, whether the step gives
+// it, and what checks it and fills in its defaults, given its YAML path
+// (nil: nothing to check).
+type stepVerb struct {
+	name  string
+	set   bool
+	check func(path string) error
+}
+
+// verbs lists every verb in the order of docs/sandbox.md; account is the
+// scenario's, which data verbs need.
+func (st *Step) verbs(account string) []stepVerb {
+	return []stepVerb{
+		{"burst", st.Burst != nil, st.Burst.check(false, account)},
+		{"late", st.Late != nil, st.Late.check(true, account)},
+		{"unicode", st.Unicode != nil, st.Unicode.check(false, account)},
+		{"revoke_token", st.RevokeToken != nil, nil},
+		{"status_429", st.Status429 != nil, st.Status429.check(false)},
+		{"status_500", st.Status500 != nil, st.Status500.check(false)},
+		{"slow", st.Slow != nil, st.Slow.check(true)},
+		{"truncate", st.Truncate != nil, st.Truncate.check(false)},
+	}
+}
+
+// check returns the check of a data verb; late requires an age.
+func (d *Data) check(late bool, account string) func(path string) error {
+	return func(path string) error {
+		if d.Events < 1 || d.Events > MaxDataEvents {
+			return pathErr(path+".events", "must be between 1 and %d", MaxDataEvents)
+		}
+		if d.Kind != "" {
+			f, err := events.ParseFeature(d.Kind)
+			if err != nil {
+				return pathErr(path+".kind", "%v", err)
+			}
+			d.kind = f
+		}
+		var err error
+		if d.age, err = duration(path+".age", d.Age, late); err != nil {
+			return err
+		}
+		if d.spread, err = duration(path+".spread", d.Spread, false); err != nil {
+			return err
+		}
+		if d.spread == 0 {
+			d.spread = 24 * time.Hour
+		}
+		if account == "" {
+			return pathErr("account", "is required when a step adds events (%s)", path)
+		}
+		return nil
+	}
+}
+
+// check returns the check of a fault verb; needDelay requires a delay.
+func (f *Fault) check(needDelay bool) func(path string) error {
+	return func(path string) error {
+		if f.Count == 0 {
+			f.Count = 1
+		}
+		if f.Count < 1 {
+			return pathErr(path+".count", "must be at least 1")
+		}
+		var err error
+		if f.retryAfter, err = duration(path+".retry_after", f.RetryAfter, false); err != nil {
+			return err
+		}
+		if f.retryAfter == 0 {
+			f.retryAfter = time.Second
+		}
+		if f.delay, err = duration(path+".delay", f.Delay, needDelay); err != nil {
+			return err
+		}
+		if f.Bytes < 0 {
+			return pathErr(path+".bytes", "must not be negative")
+		}
+		if f.Bytes == 0 {
+			f.Bytes = 64
+		}
+		return nil
+	}
+}
+
 // verb returns the step's verb name.
 func (st *Step) verb() string {
-	switch {
-	case st.Burst != nil:
-		return "burst"
-	case st.Late != nil:
-		return "late"
-	case st.Unicode != nil:
-		return "unicode"
-	case st.RevokeToken != nil:
-		return "revoke_token"
-	case st.Status429 != nil:
-		return "status_429"
-	case st.Status500 != nil:
-		return "status_500"
-	case st.Slow != nil:
-		return "slow"
-	case st.Truncate != nil:
-		return "truncate"
+	for _, v := range st.verbs("") {
+		if v.set {
+			return v.name
+		}
 	}
 	return ""
 }

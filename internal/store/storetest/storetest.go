@@ -118,6 +118,16 @@ func diff(t testing.TB, what string, got, want any) {
 	}
 }
 
+// same returns the check of what a read returns: no error (else t
+// fails now) and want. Use: same(t, "Token", tok)(s.Token(ctx, tok.ID)).
+func same[T any](t testing.TB, what string, want T) func(got T, err error) {
+	return func(got T, err error) {
+		t.Helper()
+		must(t, what, err)
+		diff(t, what, got, want)
+	}
+}
+
 func mustAccount(t testing.TB, s store.Store, name string) store.Account {
 	t.Helper()
 	a := store.Account{UUID: newID(), Name: name, CreatedAt: base}
@@ -140,17 +150,12 @@ func testAccounts(t *testing.T, s store.Store) {
 	must(t, "CreateAccount b", s.CreateAccount(ctx, b))
 
 	got, err := s.Account(ctx, a.UUID)
-	must(t, "Account", err)
-	diff(t, "Account", got, a)
+	same(t, "Account", a)(got, err)
 	if got.CreatedAt.Location() != time.UTC {
 		t.Errorf("CreatedAt location = %v, want UTC", got.CreatedAt.Location())
 	}
-	got, err = s.AccountByName(ctx, "Globex")
-	must(t, "AccountByName", err)
-	diff(t, "AccountByName", got, b)
-	all, err := s.Accounts(ctx)
-	must(t, "Accounts", err)
-	diff(t, "Accounts", all, []store.Account{a, b})
+	same(t, "AccountByName", b)(s.AccountByName(ctx, "Globex"))
+	same(t, "Accounts", []store.Account{a, b})(s.Accounts(ctx))
 
 	_, err = s.Account(ctx, newID())
 	wantErr(t, "Account(unknown)", err, store.ErrNotFound)
@@ -176,26 +181,16 @@ func testUsers(t *testing.T, s store.Store) {
 	w := store.User{UUID: newID(), AccountUUID: other.UUID, Name: "Wendy", Email: u.Email, Role: store.RoleAdmin, CreatedAt: base}
 	must(t, "CreateUser in other account", s.CreateUser(ctx, w))
 
-	got, err := s.User(ctx, u.UUID)
-	must(t, "User", err)
-	diff(t, "User", got, u)
-	got, err = s.UserByEmail(ctx, acme.UUID, u.Email)
-	must(t, "UserByEmail", err)
-	diff(t, "UserByEmail", got, u)
-	got, err = s.UserByEmail(ctx, other.UUID, u.Email)
-	must(t, "UserByEmail other", err)
-	diff(t, "UserByEmail other", got, w)
-	list, err := s.Users(ctx, acme.UUID)
-	must(t, "Users", err)
-	diff(t, "Users", list, []store.User{u, v})
+	same(t, "User", u)(s.User(ctx, u.UUID))
+	same(t, "UserByEmail", u)(s.UserByEmail(ctx, acme.UUID, u.Email))
+	same(t, "UserByEmail other", w)(s.UserByEmail(ctx, other.UUID, u.Email))
+	same(t, "Users", []store.User{u, v})(s.Users(ctx, acme.UUID))
 
 	u.Name, u.Role, u.PasswordHash = "Wendy A.", store.RoleAdmin, ""
 	must(t, "UpdateUser", s.UpdateUser(ctx, u))
-	got, err = s.User(ctx, u.UUID)
-	must(t, "User after update", err)
-	diff(t, "User after update", got, u)
+	same(t, "User after update", u)(s.User(ctx, u.UUID))
 
-	_, err = s.User(ctx, newID())
+	_, err := s.User(ctx, newID())
 	wantErr(t, "User(unknown)", err, store.ErrNotFound)
 	_, err = s.UserByEmail(ctx, acme.UUID, "nobody@acme.test")
 	wantErr(t, "UserByEmail(unknown)", err, store.ErrNotFound)
@@ -220,16 +215,12 @@ func testIntegrations(t *testing.T, s store.Store) {
 	in2 := store.Integration{UUID: newID(), AccountUUID: acme.UUID, Name: "Elastic", SIEM: "Elastic", CreatedAt: base.Add(time.Hour)}
 	must(t, "CreateIntegration", s.CreateIntegration(ctx, in))
 	must(t, "CreateIntegration 2", s.CreateIntegration(ctx, in2))
-	got, err := s.Integration(ctx, in.UUID)
-	must(t, "Integration", err)
-	diff(t, "Integration", got, in)
+	same(t, "Integration", in)(s.Integration(ctx, in.UUID))
 
 	in.Name, in.DeletedAt = "Splunk old", base.Add(48*time.Hour)
 	must(t, "UpdateIntegration", s.UpdateIntegration(ctx, in))
-	list, err := s.Integrations(ctx, acme.UUID)
-	must(t, "Integrations", err)
-	diff(t, "Integrations (deleted ones included)", list, []store.Integration{in, in2})
-	list, err = s.Integrations(ctx, newID())
+	same(t, "Integrations (deleted ones included)", []store.Integration{in, in2})(s.Integrations(ctx, acme.UUID))
+	list, err := s.Integrations(ctx, newID())
 	must(t, "Integrations(unknown account)", err)
 	if len(list) != 0 {
 		t.Errorf("Integrations(unknown account) = %v, want none", list)
@@ -258,30 +249,20 @@ func testTokens(t *testing.T, s store.Store) {
 	must(t, "CreateToken", s.CreateToken(ctx, tok))
 	must(t, "CreateToken 2", s.CreateToken(ctx, tok2))
 
-	got, err := s.Token(ctx, tok.ID)
-	must(t, "Token", err)
-	diff(t, "Token", got, tok)
-	list, err := s.Tokens(ctx, in.UUID)
-	must(t, "Tokens", err)
-	diff(t, "Tokens", list, []store.Token{tok})
-	list, err = s.AccountTokens(ctx, acme.UUID)
-	must(t, "AccountTokens", err)
-	diff(t, "AccountTokens", list, []store.Token{tok, tok2})
+	same(t, "Token", tok)(s.Token(ctx, tok.ID))
+	same(t, "Tokens", []store.Token{tok})(s.Tokens(ctx, in.UUID))
+	same(t, "AccountTokens", []store.Token{tok, tok2})(s.AccountTokens(ctx, acme.UUID))
 
 	used := base.Add(5*time.Minute + 7)
 	must(t, "TouchToken", s.TouchToken(ctx, tok.ID, used))
 	tok.LastUsedAt = used
-	got, err = s.Token(ctx, tok.ID)
-	must(t, "Token after touch", err)
-	diff(t, "Token after touch", got, tok)
+	same(t, "Token after touch", tok)(s.Token(ctx, tok.ID))
 
 	tok.RevokedAt = base.Add(time.Hour)
 	must(t, "UpdateToken", s.UpdateToken(ctx, tok))
-	got, err = s.Token(ctx, tok.ID)
-	must(t, "Token after revoke", err)
-	diff(t, "Token after revoke", got, tok)
+	same(t, "Token after revoke", tok)(s.Token(ctx, tok.ID))
 
-	_, err = s.Token(ctx, newID())
+	_, err := s.Token(ctx, newID())
 	wantErr(t, "Token(unknown)", err, store.ErrNotFound)
 	err = s.TouchToken(ctx, newID(), base)
 	wantErr(t, "TouchToken(unknown)", err, store.ErrNotFound)
@@ -307,9 +288,7 @@ func testSigningKeys(t *testing.T, s store.Store) {
 	k3 := store.SigningKey{ID: "k3", Private: []byte("der3"), CreatedAt: base.Add(2 * time.Hour), Active: true}
 	must(t, "AddSigningKey k1", s.AddSigningKey(ctx, k1))
 	must(t, "AddSigningKey k2 (inactive)", s.AddSigningKey(ctx, k2))
-	keys, err = s.SigningKeys(ctx)
-	must(t, "SigningKeys", err)
-	diff(t, "SigningKeys after an inactive add", keys, []store.SigningKey{k1, k2})
+	same(t, "SigningKeys after an inactive add", []store.SigningKey{k1, k2})(s.SigningKeys(ctx))
 
 	must(t, "AddSigningKey k3 (active)", s.AddSigningKey(ctx, k3))
 	keys, err = s.SigningKeys(ctx)
@@ -319,9 +298,7 @@ func testSigningKeys(t *testing.T, s store.Store) {
 
 	err = s.AddSigningKey(ctx, store.SigningKey{ID: "k2", Private: []byte("x"), CreatedAt: base})
 	wantErr(t, "AddSigningKey(same id)", err, store.ErrConflict)
-	keys, err = s.SigningKeys(ctx)
-	must(t, "SigningKeys", err)
-	diff(t, "SigningKeys after a refused add", keys, []store.SigningKey{k1, k2, k3})
+	same(t, "SigningKeys after a refused add", []store.SigningKey{k1, k2, k3})(s.SigningKeys(ctx))
 
 	// ReplaceSigningKeyPrivate is a compare and swap of the private bytes.
 	must(t, "ReplaceSigningKeyPrivate k2", s.ReplaceSigningKeyPrivate(ctx, "k2", []byte("der2"), []byte("sealed2")))
@@ -333,9 +310,7 @@ func testSigningKeys(t *testing.T, s store.Store) {
 	if err := s.ReplaceSigningKeyPrivate(ctx, "k3", []byte("der3"), nil); err == nil {
 		t.Errorf("ReplaceSigningKeyPrivate(empty new) = nil, want an error")
 	}
-	keys, err = s.SigningKeys(ctx)
-	must(t, "SigningKeys", err)
-	diff(t, "SigningKeys after replacing k2's bytes", keys, []store.SigningKey{k1, k2, k3})
+	same(t, "SigningKeys after replacing k2's bytes", []store.SigningKey{k1, k2, k3})(s.SigningKeys(ctx))
 }
 
 func testAPIKeys(t *testing.T, s store.Store) {
@@ -348,23 +323,15 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	must(t, "CreateAPIKey admin", s.CreateAPIKey(ctx, admin))
 	must(t, "CreateAPIKey ingest", s.CreateAPIKey(ctx, ingest))
 
-	got, err := s.APIKey(ctx, admin.ID)
-	must(t, "APIKey", err)
-	diff(t, "APIKey", got, admin)
-	list, err := s.APIKeys(ctx, acme.UUID, "ingest")
-	must(t, "APIKeys(ingest)", err)
-	diff(t, "APIKeys(ingest)", list, []store.APIKey{ingest})
-	list, err = s.APIKeys(ctx, acme.UUID, "")
-	must(t, "APIKeys(all kinds)", err)
-	diff(t, "APIKeys(all kinds)", list, []store.APIKey{admin, ingest})
+	same(t, "APIKey", admin)(s.APIKey(ctx, admin.ID))
+	same(t, "APIKeys(ingest)", []store.APIKey{ingest})(s.APIKeys(ctx, acme.UUID, "ingest"))
+	same(t, "APIKeys(all kinds)", []store.APIKey{admin, ingest})(s.APIKeys(ctx, acme.UUID, ""))
 
 	ingest.RevokedAt = base.Add(time.Hour)
 	must(t, "UpdateAPIKey", s.UpdateAPIKey(ctx, ingest))
-	got, err = s.APIKey(ctx, ingest.ID)
-	must(t, "APIKey after revoke", err)
-	diff(t, "APIKey after revoke", got, ingest)
+	same(t, "APIKey after revoke", ingest)(s.APIKey(ctx, ingest.ID))
 
-	_, err = s.APIKey(ctx, newID())
+	_, err := s.APIKey(ctx, newID())
 	wantErr(t, "APIKey(unknown)", err, store.ErrNotFound)
 	err = s.UpdateAPIKey(ctx, store.APIKey{ID: newID()})
 	wantErr(t, "UpdateAPIKey(unknown)", err, store.ErrNotFound)
@@ -377,22 +344,16 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	must(t, "TouchAPIKey(earlier)", s.TouchAPIKey(ctx, ingest.ID, used.Add(-time.Minute)))
 	must(t, "TouchAPIKey(same time)", s.TouchAPIKey(ctx, ingest.ID, used))
 	ingest.LastUsedAt = used
-	got, err = s.APIKey(ctx, ingest.ID)
-	must(t, "APIKey after touch", err)
-	diff(t, "APIKey after touch", got, ingest)
-	list, err = s.APIKeys(ctx, acme.UUID, "ingest")
-	must(t, "APIKeys(ingest) after touch", err)
-	diff(t, "APIKeys(ingest) after touch", list, []store.APIKey{ingest})
+	same(t, "APIKey after touch", ingest)(s.APIKey(ctx, ingest.ID))
+	same(t, "APIKeys(ingest) after touch", []store.APIKey{ingest})(s.APIKeys(ctx, acme.UUID, "ingest"))
 	ingest.Name = "renamed"
 	ingest.LastUsedAt = time.Time{} // UpdateAPIKey leaves the stored last use
 	must(t, "UpdateAPIKey after touch", s.UpdateAPIKey(ctx, ingest))
 	ingest.LastUsedAt = used
-	got, err = s.APIKey(ctx, ingest.ID)
-	must(t, "APIKey after update", err)
-	diff(t, "APIKey after update", got, ingest)
+	same(t, "APIKey after update", ingest)(s.APIKey(ctx, ingest.ID))
 	later := used.Add(time.Minute)
 	must(t, "TouchAPIKey(later)", s.TouchAPIKey(ctx, ingest.ID, later))
-	got, err = s.APIKey(ctx, ingest.ID)
+	got, err := s.APIKey(ctx, ingest.ID)
 	must(t, "APIKey after a later touch", err)
 	if !got.LastUsedAt.Equal(later) {
 		t.Errorf("LastUsedAt after a later touch = %v, want %v", got.LastUsedAt, later)
@@ -415,9 +376,7 @@ func testSettings(t *testing.T, s store.Store) {
 	must(t, "Setting", err)
 	diff(t, "Setting", string(got), "first")
 	bin := []byte{0, 0xff, 0x10}
-	got, err = s.InitSetting(ctx, "binary", bin)
-	must(t, "InitSetting binary", err)
-	diff(t, "InitSetting binary", got, bin)
+	same(t, "InitSetting binary", bin)(s.InitSetting(ctx, "binary", bin))
 }
 
 func testSettingsRace(t *testing.T, s store.Store) {
@@ -522,7 +481,5 @@ func testMigrate(t *testing.T, s store.Store) {
 	a := mustAccount(t, s, "Acme")
 	must(t, "Migrate", s.Migrate(ctx))
 	must(t, "Migrate again", s.Migrate(ctx))
-	got, err := s.Account(ctx, a.UUID)
-	must(t, "Account after Migrate", err)
-	diff(t, "Account after Migrate", got, a)
+	same(t, "Account after Migrate", a)(s.Account(ctx, a.UUID))
 }
