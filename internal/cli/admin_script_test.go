@@ -18,6 +18,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/demo"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 )
 
@@ -220,16 +221,10 @@ func TestDemoAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/v2/auditevents", strings.NewReader(`{"limit":10,"start_time":"2000-01-01T00:00:00Z"}`))
-	req.Header.Set("Authorization", "Bearer "+raw)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	status, body := roundtrip.Call(t, "POST", srv.URL+"/api/v2/auditevents", raw, `{"limit":10,"start_time":"2000-01-01T00:00:00Z"}`)
 	var page events.Page[events.AuditEvent]
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("auditevents = %d, %v", resp.StatusCode, err)
+	if err := json.Unmarshal(body, &page); err != nil || status != 200 {
+		t.Fatalf("auditevents = %d, %v", status, err)
 	}
 	var got []string
 	for _, e := range page.Items {
