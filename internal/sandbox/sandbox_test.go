@@ -22,6 +22,7 @@ import (
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/ratelimit"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/servertest"
@@ -498,31 +499,11 @@ func readExample(name string) ([]byte, error) {
 // /tokens/{id}/scorecard over HTTP with an admin key.
 func TestAdminAPI(t *testing.T) {
 	b := setup(t)
-	ctx := context.Background()
 	srv := b.srv
-	u := store.User{UUID: events.NewID(), AccountUUID: srv.Account, Name: "Owner", Email: "owner@example.com", Role: store.RoleOwner, CreatedAt: time.Now().UTC()}
-	if err := srv.Store.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	acct, _ := srv.Store.Account(ctx, srv.Account)
-	actor, err := srv.Admin.ActorAs(ctx, acct, u.Email)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := srv.Admin.CreateAPIKey(ctx, actor, "ops")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := srv.AdminKey(t)
 	call := func(method, path, body string) (int, string) {
-		req, _ := http.NewRequest(method, srv.URL+"/admin/api/v1"+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key.Secret)
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		data, _ := io.ReadAll(r.Body)
-		return r.StatusCode, string(data)
+		code, data := roundtrip.Call(t, method, srv.URL+"/admin/api/v1"+path, key, body)
+		return code, string(data)
 	}
 	if code, body := call("GET", "/scenario", ""); code != 404 {
 		t.Errorf("GET with none loaded: %d %s", code, body)
