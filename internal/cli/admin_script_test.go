@@ -20,6 +20,7 @@ import (
 	"github.com/logbookhq/logbook/internal/demo"
 	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // TestAdminScripts drives the admin commands (account, user, integration,
@@ -207,11 +208,7 @@ func TestTokenSaveMode(t *testing.T) {
 // demo account's audit events, readable with the demo token.
 func TestDemoAdmin(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), dbFile), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.New(t)
 	srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)

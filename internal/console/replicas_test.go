@@ -18,6 +18,7 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
@@ -58,11 +59,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	if err := st1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st2, err := sqlite.Open(ctx, filepath.Join(dir, "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st2.Close() })
+	st2 := sqlitetest.Open(t, filepath.Join(dir, "logbook.db"))
 	c.base = b.serve(t, st2, nil).URL
 
 	if r := c.get("/console/integrations"); r.status != http.StatusOK || !strings.Contains(r.body, "Acme Splunk") {

@@ -28,6 +28,7 @@ import (
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // TestMain doubles as a Logbook server when LOGBOOK_TEST_SERVE names a data
@@ -399,11 +400,7 @@ func TestIngestSurvivesKill(t *testing.T) {
 	if r.status != 200 || string(r.body) != `{"accepted":0,"duplicates":3000}` {
 		t.Fatalf("after restart, re-sending everything: %d %s; want all duplicates", r.status, r.body)
 	}
-	st, err = sqlite.Open(ctx, filepath.Join(dir, "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = sqlitetest.Open(t, filepath.Join(dir, "logbook.db"))
 	res, err := st.ListEvents(ctx, store.ListQuery{Account: acct.UUID, Feature: events.AuditEvents, Limit: 5000})
 	if err != nil || len(res.Rows) != 3000 {
 		t.Fatalf("stored %d events, %v; want 3000", len(res.Rows), err)
