@@ -155,18 +155,45 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
+// servingProcess is `logbook serve` running in-process.
+type servingProcess struct {
+	stderr *io.PipeReader // what it writes to its standard error
+	cancel context.CancelFunc
+	done   chan error // what Main returns
+}
+
+// serveInProcess runs `logbook serve args...` in-process until cancelled.
+func serveInProcess(args ...string) *servingProcess {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	p := &servingProcess{stderr: pr, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := Main(ctx, append([]string{"serve"}, args...), Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: pw})
+		pw.Close()
+		p.done <- err
+	}()
+	return p
+}
+
+// stop cancels p like SIGTERM and returns what serve returned; t fails
+// when serve takes more than 30s to stop.
+func (p *servingProcess) stop(t *testing.T) error {
+	t.Helper()
+	p.cancel()
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30s of cancellation")
+		return nil
+	}
+}
+
 // serveLog runs logbook serve with args until stop and returns its URL
 // and a stop function giving every line serve wrote to stderr.
 func serveLog(t *testing.T, args ...string) (url string, stop func() []string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := Main(ctx, append([]string{"serve"}, args...), Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: pw})
-		pw.Close()
-		done <- err
-	}()
+	p := serveInProcess(args...)
 	var (
 		mu    sync.Mutex
 		lines []string
@@ -175,7 +202,7 @@ func serveLog(t *testing.T, args ...string) (url string, stop func() []string) {
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		sc := bufio.NewScanner(pr)
+		sc := bufio.NewScanner(p.stderr)
 		sc.Buffer(nil, 1<<20)
 		urlRE := regexp.MustCompile(`serving the Events API at (\S+)`)
 		for sc.Scan() {
@@ -189,22 +216,16 @@ func serveLog(t *testing.T, args ...string) (url string, stop func() []string) {
 	}()
 	select {
 	case url = <-ready:
-	case err := <-done:
-		cancel()
+	case err := <-p.done:
+		p.cancel()
 		t.Fatalf("serve stopped before serving: %v", err)
 	}
 	stopped := false
 	stop = func() []string {
 		if !stopped {
 			stopped = true
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("serve did not stop within 30s of cancellation")
+			if err := p.stop(t); err != nil {
+				t.Errorf("serve: %v", err)
 			}
 			<-read
 		}
