@@ -27,18 +27,10 @@ import (
 	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/servertest"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock() *testenv.Clock { return testenv.NewClock(time.Now().UTC().Truncate(time.Second)) }
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
@@ -80,7 +72,7 @@ func TestExamplesParse(t *testing.T) {
 
 type bundle struct {
 	srv   *servertest.Server
-	clock *clock
+	clock *testenv.Clock
 	sleep []time.Duration
 	mu    sync.Mutex
 }
