@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -115,18 +116,12 @@ func TestSimulateLiveStopsOnSignal(t *testing.T) {
 			for line := range errLines {
 				stderr = append(stderr, line)
 			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			select {
-			case err := <-exited:
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					t.Fatalf("exit status %d after %v, want 0; stderr:\n%s", ee.ExitCode(), tc.sig, strings.Join(stderr, "\n"))
-				} else if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(30 * time.Second): // a failure bound
-				t.Fatalf("still running 30s after %v", tc.sig)
+			err = waitExit(t, cmd, tc.sig)
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				t.Fatalf("exit status %d after %v, want 0; stderr:\n%s", ee.ExitCode(), tc.sig, strings.Join(stderr, "\n"))
+			} else if err != nil {
+				t.Fatal(err)
 			}
 			if len(rest) == 0 || !strings.HasPrefix(rest[len(rest)-1], "simulated ") {
 				t.Errorf("last line = %q, want the summary", rest[len(rest)-1:])
@@ -197,15 +192,8 @@ func TestServeStopsOnSignal(t *testing.T) {
 			for line := range lines {
 				seen = append(seen, line)
 			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			select {
-			case err := <-exited:
-				if err != nil {
-					t.Fatalf("serve after %v: %v\n%s", sig, err, strings.Join(seen, "\n"))
-				}
-			case <-time.After(30 * time.Second): // a failure bound
-				t.Fatalf("serve still running 30s after %v", sig)
+			if err := waitExit(t, cmd, sig); err != nil {
+				t.Fatalf("serve after %v: %v\n%s", sig, err, strings.Join(seen, "\n"))
 			}
 		})
 	}
@@ -248,18 +236,21 @@ func TestBackfillInterruptedExits130(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case err := <-exited:
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-			t.Fatalf("exit: %v, want status 130; stderr:\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second): // a failure bound
-		t.Fatal("still running 30s after SIGINT")
+	err = waitExit(t, cmd, syscall.SIGINT)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want status 130; stderr:\n%s", err, stderr.String())
 	}
 	if got := stderr.String(); got != "logbook: interrupted before the command finished\n" {
 		t.Errorf("stderr = %q, want the one line saying it was interrupted", got)
 	}
+}
+
+// waitExit waits for cmd, signalled with sig, to exit and returns what
+// Wait returned; 30 s is a failure bound, not synchronisation.
+func waitExit(t *testing.T, cmd *exec.Cmd, sig os.Signal) error {
+	t.Helper()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return waitChan(t, fmt.Sprintf("exit after %v", sig), exited)
 }
