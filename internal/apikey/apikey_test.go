@@ -34,6 +34,16 @@ func setup(t *testing.T) bundle {
 	return b
 }
 
+// create makes a key of kind in b's store at now, failing t on an error.
+func (b bundle) create(t *testing.T, kind apikey.Kind, rec store.APIKey, now time.Time) (string, store.APIKey) {
+	t.Helper()
+	raw, rec, err := kind.Create(t.Context(), b.st, rec, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, rec
+}
+
 // TestOldKeysStillAuthenticate: keys made before this package existed (by
 // admin/keys.go and ingest/keys.go) are in databases and in people's
 // pipelines. A fixed secret and the SHA-256 that code stored for it must
@@ -75,10 +85,7 @@ func TestOldKeysStillAuthenticate(t *testing.T) {
 func TestCreate(t *testing.T) {
 	b := setup(t)
 	user := events.NewID()
-	raw, rec, err := apikey.Admin.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, UserUUID: user, Name: "ci"}, t0.In(time.FixedZone("X", 3600)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, rec := b.create(t, apikey.Admin, store.APIKey{AccountUUID: b.account, UserUUID: user, Name: "ci"}, t0.In(time.FixedZone("X", 3600)))
 	if len(raw) != apikey.Admin.Len() || !strings.HasPrefix(raw, "lba_"+rec.ID) || len(raw) != 4+26+43 {
 		t.Errorf("key %q: want lba_ + id %s + 43 characters", raw, rec.ID)
 	}
@@ -99,10 +106,7 @@ func TestCreate(t *testing.T) {
 	if strings.Contains(string(stored.Hash), raw[4+26:]) {
 		t.Error("the store holds the secret")
 	}
-	raw2, _, err := apikey.Admin.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, UserUUID: user, Name: "ci"}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw2, _ := b.create(t, apikey.Admin, store.APIKey{AccountUUID: b.account, UserUUID: user, Name: "ci"}, t0)
 	if raw2[30:] == raw[30:] {
 		t.Error("two keys share a secret")
 	}
@@ -119,14 +123,8 @@ func TestCreateStoreError(t *testing.T) {
 
 func TestAuthenticateRefuses(t *testing.T) {
 	b := setup(t)
-	raw, rec, err := apikey.Ingest.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, Name: "k"}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	revokedRaw, revoked, err := apikey.Ingest.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, Name: "r"}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, rec := b.create(t, apikey.Ingest, store.APIKey{AccountUUID: b.account, Name: "k"}, t0)
+	revokedRaw, revoked := b.create(t, apikey.Ingest, store.APIKey{AccountUUID: b.account, Name: "r"}, t0)
 	revoked.RevokedAt = t0.Add(time.Hour)
 	if err := b.st.UpdateAPIKey(t.Context(), revoked); err != nil {
 		t.Fatal(err)
@@ -170,12 +168,9 @@ func TestAuthenticateRefuses(t *testing.T) {
 
 func TestAuthenticateStoreError(t *testing.T) {
 	b := setup(t)
-	raw, _, err := apikey.Admin.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, Name: "k"}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, _ := b.create(t, apikey.Admin, store.APIKey{AccountUUID: b.account, Name: "k"}, t0)
 	b.st.Close()
-	_, err = apikey.Admin.Authenticate(t.Context(), b.st, raw, t0)
+	_, err := apikey.Admin.Authenticate(t.Context(), b.st, raw, t0)
 	if err == nil || errors.Is(err, apikey.ErrBadKey) || !strings.HasPrefix(err.Error(), "look up admin key: ") {
 		t.Errorf("Authenticate on a closed store = %v, want a look up admin key error that is not ErrBadKey", err)
 	}
