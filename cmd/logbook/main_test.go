@@ -152,48 +152,11 @@ func TestServeStopsOnSignal(t *testing.T) {
 	bin := buildLogbook(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--no-demo")
-			cmd.Env = os.Environ()
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			lines := make(chan string, 100)
-			go func() {
-				defer close(lines)
-				sc := bufio.NewScanner(stderr)
-				for sc.Scan() {
-					lines <- sc.Text()
-				}
-			}()
-			var seen []string
-		wait:
-			for {
-				select {
-				case line, ok := <-lines:
-					if !ok {
-						t.Fatalf("serve exited before serving:\n%s", strings.Join(seen, "\n"))
-					}
-					seen = append(seen, line)
-					if strings.HasPrefix(line, "Logbook is serving") {
-						break wait
-					}
-				case <-time.After(30 * time.Second): // a failure bound
-					t.Fatalf("no banner within 30s:\n%s", strings.Join(seen, "\n"))
-				}
-			}
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			for line := range lines {
-				seen = append(seen, line)
-			}
-			if err := waitExit(t, cmd, sig); err != nil {
-				t.Fatalf("serve after %v: %v\n%s", sig, err, strings.Join(seen, "\n"))
+			data := t.TempDir()
+			p := startServe(t, bin, data, "--data", data)
+			p.signal(sig)
+			if status, _ := p.wait(); status != 0 {
+				t.Fatalf("serve after %v: exit status %d\n%s", sig, status, strings.Join(p.stderr, "\n"))
 			}
 		})
 	}
