@@ -12,7 +12,7 @@ import (
 
 	"github.com/logbookhq/logbook/internal/localca"
 	"github.com/logbookhq/logbook/internal/roundtrip"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // get fetches url without following redirects; host, when set, replaces
@@ -94,15 +94,12 @@ func TestRootRedirect(t *testing.T) {
 	ctx := context.Background()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, consoleListen := range []string{"", "127.0.0.1:0"} {
-		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), dbFile), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := sqlitetest.New(t)
 		srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0", ConsoleListen: consoleListen})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { srv.Close(); st.Close() })
+		t.Cleanup(func() { srv.Close() })
 
 		want := "/console/"
 		if consoleListen != "" {
