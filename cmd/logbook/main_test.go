@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -115,18 +116,12 @@ func TestSimulateLiveStopsOnSignal(t *testing.T) {
 			for line := range errLines {
 				stderr = append(stderr, line)
 			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			select {
-			case err := <-exited:
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					t.Fatalf("exit status %d after %v, want 0; stderr:\n%s", ee.ExitCode(), tc.sig, strings.Join(stderr, "\n"))
-				} else if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(30 * time.Second): // a failure bound
-				t.Fatalf("still running 30s after %v", tc.sig)
+			err = waitExit(t, cmd, tc.sig)
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				t.Fatalf("exit status %d after %v, want 0; stderr:\n%s", ee.ExitCode(), tc.sig, strings.Join(stderr, "\n"))
+			} else if err != nil {
+				t.Fatal(err)
 			}
 			if len(rest) == 0 || !strings.HasPrefix(rest[len(rest)-1], "simulated ") {
 				t.Errorf("last line = %q, want the summary", rest[len(rest)-1:])
@@ -157,55 +152,11 @@ func TestServeStopsOnSignal(t *testing.T) {
 	bin := buildLogbook(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--no-demo")
-			cmd.Env = os.Environ()
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			lines := make(chan string, 100)
-			go func() {
-				defer close(lines)
-				sc := bufio.NewScanner(stderr)
-				for sc.Scan() {
-					lines <- sc.Text()
-				}
-			}()
-			var seen []string
-		wait:
-			for {
-				select {
-				case line, ok := <-lines:
-					if !ok {
-						t.Fatalf("serve exited before serving:\n%s", strings.Join(seen, "\n"))
-					}
-					seen = append(seen, line)
-					if strings.HasPrefix(line, "Logbook is serving") {
-						break wait
-					}
-				case <-time.After(30 * time.Second): // a failure bound
-					t.Fatalf("no banner within 30s:\n%s", strings.Join(seen, "\n"))
-				}
-			}
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			for line := range lines {
-				seen = append(seen, line)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			select {
-			case err := <-exited:
-				if err != nil {
-					t.Fatalf("serve after %v: %v\n%s", sig, err, strings.Join(seen, "\n"))
-				}
-			case <-time.After(30 * time.Second): // a failure bound
-				t.Fatalf("serve still running 30s after %v", sig)
+			data := t.TempDir()
+			p := startServe(t, bin, data, "--data", data)
+			p.signal(sig)
+			if status, _ := p.wait(); status != 0 {
+				t.Fatalf("serve after %v: exit status %d\n%s", sig, status, strings.Join(p.stderr, "\n"))
 			}
 		})
 	}
@@ -248,18 +199,21 @@ func TestBackfillInterruptedExits130(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case err := <-exited:
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-			t.Fatalf("exit: %v, want status 130; stderr:\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second): // a failure bound
-		t.Fatal("still running 30s after SIGINT")
+	err = waitExit(t, cmd, syscall.SIGINT)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want status 130; stderr:\n%s", err, stderr.String())
 	}
 	if got := stderr.String(); got != "logbook: interrupted before the command finished\n" {
 		t.Errorf("stderr = %q, want the one line saying it was interrupted", got)
 	}
+}
+
+// waitExit waits for cmd, signalled with sig, to exit and returns what
+// Wait returned; 30 s is a failure bound, not synchronisation.
+func waitExit(t *testing.T, cmd *exec.Cmd, sig os.Signal) error {
+	t.Helper()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return waitChan(t, fmt.Sprintf("exit after %v", sig), exited)
 }

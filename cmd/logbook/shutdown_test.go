@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logbookhq/logbook/internal/roundtrip"
 )
 
 // serveProc is a running `logbook serve`.
@@ -150,19 +152,6 @@ func streamIngest(t *testing.T, baseURL, key string) (body *io.PipeWriter, conti
 	return pw, got, out
 }
 
-func postIngest(t *testing.T, baseURL, key, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", baseURL+"/api/v2/ingest/auditevents", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
-
 func waitChan[T any](t *testing.T, what string, ch <-chan T) T {
 	t.Helper()
 	select {
@@ -252,7 +241,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 		p := startServe(t, bin, data, "--shutdown-timeout", bound.String())
 		// The batch of the first case is stored: all of it comes back as
 		// duplicates.
-		if status, body := postIngest(t, p.url, key, batch1); status != 200 || body != `{"accepted":0,"duplicates":10}` {
+		if status, body := roundtrip.Call(t, "POST", p.url+"/api/v2/ingest/auditevents", key, batch1); status != 200 || string(body) != `{"accepted":0,"duplicates":10}` {
 			t.Fatalf("batch 1 again = %d %s, want 10 duplicates", status, body)
 		}
 		// By hand on a socket, to see what the server does with the
@@ -309,7 +298,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 
 	t.Run("nothing of the cut batch stored", func(t *testing.T) {
 		p := startServe(t, bin, data)
-		if status, body := postIngest(t, p.url, key, batch2); status != 200 || body != `{"accepted":10,"duplicates":0}` {
+		if status, body := roundtrip.Call(t, "POST", p.url+"/api/v2/ingest/auditevents", key, batch2); status != 200 || string(body) != `{"accepted":10,"duplicates":0}` {
 			t.Fatalf("batch 2 after it was cut off = %d %s, want all 10 accepted", status, body)
 		}
 		sent := p.signal(syscall.SIGINT)

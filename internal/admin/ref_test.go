@@ -2,12 +2,11 @@ package admin_test
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/logbookhq/logbook/internal/admin"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
@@ -17,11 +16,7 @@ import (
 // name and another account's id are refused with the field named.
 func TestRevokeByRef(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.New(t)
 	tokens := token.New(st, "events.test", token.Config{})
 	if err := tokens.EnsureKey(ctx); err != nil {
 		t.Fatal(err)

@@ -2,13 +2,12 @@ package admin_test
 
 import (
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/logbookhq/logbook/internal/admin"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
@@ -16,11 +15,7 @@ import (
 // with a signing key.
 func newService(t *testing.T) *admin.Service {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.New(t)
 	tokens := token.New(st, "127.0.0.1:8080", token.Config{})
 	if err := tokens.EnsureKey(t.Context()); err != nil {
 		t.Fatal(err)

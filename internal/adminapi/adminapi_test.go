@@ -2,15 +2,11 @@ package adminapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,28 +17,16 @@ import (
 	"github.com/logbookhq/logbook/internal/adminapi"
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
+	"github.com/logbookhq/logbook/internal/testenv"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
-// clock is a settable time source shared by the token service, the
-// Events API and the admin service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type testBundle struct {
 	url   string
-	clock *clock
+	clock *testenv.Clock
 	svc   *admin.Service
 	st    store.Store
 	// Admin keys: the owner, an administrator and a member of "Acme", and
@@ -57,16 +41,12 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
 	tokens := token.New(st, ln.Addr().String(), token.Config{Now: clk.Now})
 	if err := tokens.EnsureKey(ctx); err != nil {
 		t.Fatal(err)
@@ -136,40 +116,25 @@ func addUserKey(t *testing.T, svc *admin.Service, st store.Store, acct store.Acc
 // out is not nil. It returns the status and the raw body.
 func (b *testBundle) call(t *testing.T, key, method, path string, body any, out any) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
+	var text string
 	switch v := body.(type) {
 	case nil:
 	case string:
-		rd = bytes.NewReader([]byte(v))
+		text = v
 	default:
 		j, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rd = bytes.NewReader(j)
+		text = string(j)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, b.url+adminapi.Prefix+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != nil && resp.StatusCode < 300 {
+	status, raw := roundtrip.Call(t, method, b.url+adminapi.Prefix+path, key, text)
+	if out != nil && status < 300 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
 		}
 	}
-	return resp.StatusCode, raw
+	return status, raw
 }
 
 // mustCall is call that fails the test unless the status is want.
@@ -184,19 +149,7 @@ func (b *testBundle) mustCall(t *testing.T, key, method, path string, body any, 
 // returns the status and body.
 func (b *testBundle) events(t *testing.T, bearer, path string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), "POST", b.url+path,
-		bytes.NewReader([]byte(`{"limit":1000,"start_time":"2000-01-01T00:00:00Z"}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw
+	return roundtrip.Call(t, "POST", b.url+path, bearer, `{"limit":1000,"start_time":"2000-01-01T00:00:00Z"}`)
 }
 
 func (b *testBundle) wantEvents(t *testing.T, bearer string, want map[events.Feature]int) {
@@ -529,15 +482,8 @@ func TestAdminKeyDoesNotOpenEventsAPI(t *testing.T) {
 			t.Errorf("POST %s with an admin key = %d %s, want 401", path, got, raw)
 		}
 	}
-	req, _ := http.NewRequestWithContext(context.Background(), "GET", b.url+"/api/v2/auth/introspect", nil)
-	req.Header.Set("Authorization", "Bearer "+b.owner)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Errorf("introspect with an admin key = %d, want 401", resp.StatusCode)
+	if got, _ := roundtrip.Call(t, "GET", b.url+"/api/v2/auth/introspect", b.owner, ""); got != 401 {
+		t.Errorf("introspect with an admin key = %d, want 401", got)
 	}
 }
 

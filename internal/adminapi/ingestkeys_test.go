@@ -1,15 +1,14 @@
 package adminapi_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
@@ -24,14 +23,8 @@ func (b *testBundle) ingestOne(t *testing.T, key string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", b.url+"/api/v2/ingest/auditevents", bytes.NewReader(w.V2))
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	status, _ := roundtrip.Call(t, "POST", b.url+"/api/v2/ingest/auditevents", key, string(w.V2))
+	return status
 }
 
 // TestIngestKeys: an owner makes an ingest key, it ingests, the list shows

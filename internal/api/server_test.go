@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/servertest"
 )
 
@@ -67,29 +67,11 @@ type reply struct {
 
 func do(t *testing.T, method, url, token, body string, hdr ...string) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	req := roundtrip.New(t, method, url, token, body)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := roundtrip.Do(t, nil, req)
 	return reply{res.StatusCode, res.Header, b}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/logbookhq/logbook/internal/apikey"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -26,16 +26,22 @@ type bundle struct {
 
 func setup(t *testing.T) bundle {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.New(t)
 	b := bundle{st: st, account: events.NewID()}
 	if err := st.CreateAccount(t.Context(), store.Account{UUID: b.account, Name: "A", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// create makes a key of kind in b's store at now, failing t on an error.
+func (b bundle) create(t *testing.T, kind apikey.Kind, rec store.APIKey, now time.Time) (string, store.APIKey) {
+	t.Helper()
+	raw, rec, err := kind.Create(t.Context(), b.st, rec, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, rec
 }
 
 // TestOldKeysStillAuthenticate: keys made before this package existed (by
@@ -79,10 +85,7 @@ func TestOldKeysStillAuthenticate(t *testing.T) {
 func TestCreate(t *testing.T) {
 	b := setup(t)
 	user := events.NewID()
-	raw, rec, err := apikey.Admin.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, UserUUID: user, Name: "ci"}, t0.In(time.FixedZone("X", 3600)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, rec := b.create(t, apikey.Admin, store.APIKey{AccountUUID: b.account, UserUUID: user, Name: "ci"}, t0.In(time.FixedZone("X", 3600)))
 	if len(raw) != apikey.Admin.Len() || !strings.HasPrefix(raw, "lba_"+rec.ID) || len(raw) != 4+26+43 {
 		t.Errorf("key %q: want lba_ + id %s + 43 characters", raw, rec.ID)
 	}
@@ -103,10 +106,7 @@ func TestCreate(t *testing.T) {
 	if strings.Contains(string(stored.Hash), raw[4+26:]) {
 		t.Error("the store holds the secret")
 	}
-	raw2, _, err := apikey.Admin.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, UserUUID: user, Name: "ci"}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw2, _ := b.create(t, apikey.Admin, store.APIKey{AccountUUID: b.account, UserUUID: user, Name: "ci"}, t0)
 	if raw2[30:] == raw[30:] {
 		t.Error("two keys share a secret")
 	}
@@ -123,14 +123,8 @@ func TestCreateStoreError(t *testing.T) {
 
 func TestAuthenticateRefuses(t *testing.T) {
 	b := setup(t)
-	raw, rec, err := apikey.Ingest.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, Name: "k"}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	revokedRaw, revoked, err := apikey.Ingest.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, Name: "r"}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, rec := b.create(t, apikey.Ingest, store.APIKey{AccountUUID: b.account, Name: "k"}, t0)
+	revokedRaw, revoked := b.create(t, apikey.Ingest, store.APIKey{AccountUUID: b.account, Name: "r"}, t0)
 	revoked.RevokedAt = t0.Add(time.Hour)
 	if err := b.st.UpdateAPIKey(t.Context(), revoked); err != nil {
 		t.Fatal(err)
@@ -174,12 +168,9 @@ func TestAuthenticateRefuses(t *testing.T) {
 
 func TestAuthenticateStoreError(t *testing.T) {
 	b := setup(t)
-	raw, _, err := apikey.Admin.Create(t.Context(), b.st, store.APIKey{AccountUUID: b.account, Name: "k"}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, _ := b.create(t, apikey.Admin, store.APIKey{AccountUUID: b.account, Name: "k"}, t0)
 	b.st.Close()
-	_, err = apikey.Admin.Authenticate(t.Context(), b.st, raw, t0)
+	_, err := apikey.Admin.Authenticate(t.Context(), b.st, raw, t0)
 	if err == nil || errors.Is(err, apikey.ErrBadKey) || !strings.HasPrefix(err.Error(), "look up admin key: ") {
 		t.Errorf("Authenticate on a closed store = %v, want a look up admin key error that is not ErrBadKey", err)
 	}

@@ -18,7 +18,9 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/demo"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // TestAdminScripts drives the admin commands (account, user, integration,
@@ -206,11 +208,7 @@ func TestTokenSaveMode(t *testing.T) {
 // demo account's audit events, readable with the demo token.
 func TestDemoAdmin(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), dbFile), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.New(t)
 	srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -220,16 +218,10 @@ func TestDemoAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/v2/auditevents", strings.NewReader(`{"limit":10,"start_time":"2000-01-01T00:00:00Z"}`))
-	req.Header.Set("Authorization", "Bearer "+raw)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	status, body := roundtrip.Call(t, "POST", srv.URL+"/api/v2/auditevents", raw, `{"limit":10,"start_time":"2000-01-01T00:00:00Z"}`)
 	var page events.Page[events.AuditEvent]
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("auditevents = %d, %v", resp.StatusCode, err)
+	if err := json.Unmarshal(body, &page); err != nil || status != 200 {
+		t.Fatalf("auditevents = %d, %v", status, err)
 	}
 	var got []string
 	for _, e := range page.Items {

@@ -23,13 +23,7 @@ func TestIngestIntoAnotherAccount(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	run := func(args ...string) (string, error) {
 		t.Helper()
-		if args[0] == "ingest" {
-			args = append([]string{"ingest", "--data", data}, args[1:]...)
-		} else {
-			args = append(args, "--data", data)
-		}
-		out, errs, err := runCLI(t, "", args...)
-		return out + errs, err
+		return runWithData(t, data, args...)
 	}
 	for _, a := range []string{"Demo", "Other"} {
 		if out, err := run("account", "create", "--name", a, "--owner-email", "owner@"+strings.ToLower(a)+".test"); err != nil {

@@ -19,6 +19,19 @@ func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) 
 	return out.String(), errb.String(), err
 }
 
+// runWithData runs the command args on the data directory data and
+// returns its standard output and error, together.
+func runWithData(t *testing.T, data string, args ...string) (string, error) {
+	t.Helper()
+	if args[0] == "ingest" { // flags before the files
+		args = append([]string{"ingest", "--data", data}, args[1:]...)
+	} else {
+		args = append(args, "--data", data)
+	}
+	out, errs, err := runCLI(t, "", args...)
+	return out + errs, err
+}
+
 // TestIngestCommands: ingest-key create prints a key once; ingest loads a
 // simulator file (envelope lines) and skips it the second time; a bad line
 // is reported with file, line and field; scorecard prints a token's card.
@@ -27,16 +40,11 @@ func TestIngestCommands(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	mustRun := func(args ...string) string {
 		t.Helper()
-		if args[0] == "ingest" { // flags before the files
-			args = append([]string{"ingest", "--data", data}, args[1:]...)
-		} else {
-			args = append(args, "--data", data)
-		}
-		out, errs, err := runCLI(t, "", args...)
+		out, err := runWithData(t, data, args...)
 		if err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, errs)
+			t.Fatalf("%v: %v\n%s", args, err, out)
 		}
-		return out + errs
+		return out
 	}
 	mustRun("account", "create", "--name", "Acme", "--owner-email", "owner@acme.test")
 	key := strings.TrimSpace(mustRun("ingest-key", "create", "--name", "pipeline"))

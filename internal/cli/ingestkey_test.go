@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 )
 
 // postIngest posts one audit event to the ingestion API at baseURL with
@@ -20,17 +20,8 @@ func postIngest(t *testing.T, baseURL, key, account string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), "POST", baseURL+"/api/v2/ingest/auditevents", bytes.NewReader(w.V2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	status, _ := roundtrip.Call(t, "POST", baseURL+"/api/v2/ingest/auditevents", key, string(w.V2))
+	return status
 }
 
 // TestIngestKeyRevocationAcrossServers: an ingest key made and revoked

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/testenv"
 	"github.com/logbookhq/logbook/internal/token"
@@ -206,7 +207,7 @@ func TestKEKServe(t *testing.T) {
 			path, kek := newKEKFile(t)
 			text, _ := kek.MarshalText()
 			url, stop := serveLog(t, append(base, "--listen", "127.0.0.1:0", "--public-url", "http://127.0.0.1:1", "--no-demo", "--key-encryption-key-file", path)...)
-			if status, body := post(t, url+"/api/v2/auditevents", before, `{"limit":1}`); status != 200 {
+			if status, body := roundtrip.Call(t, "POST", url+"/api/v2/auditevents", before, `{"limit":1}`); status != 200 {
 				t.Errorf("token issued before the KEK: %d %s, want 200", status, body)
 			}
 			logs := strings.Join(stop(), "\n")
@@ -258,7 +259,7 @@ func TestKEKServe(t *testing.T) {
 
 			url, _ = serveLog(t, append(base, "--listen", "127.0.0.1:0", "--public-url", "http://127.0.0.1:1", "--no-demo", "--key-encryption-key-file", path)...)
 			for name, tok := range map[string]string{"before": before, "after": strings.TrimSpace(after)} {
-				if status, body := post(t, url+"/api/v2/auditevents", tok, `{"limit":1}`); status != 200 {
+				if status, body := roundtrip.Call(t, "POST", url+"/api/v2/auditevents", tok, `{"limit":1}`); status != 200 {
 					t.Errorf("token %s on a restarted server with the KEK: %d %s, want 200", name, status, body)
 				}
 			}

@@ -24,6 +24,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/testenv"
@@ -398,15 +399,10 @@ func appendItemUsagesTo(t *testing.T, st store.EventStore, account string, n int
 // apiStatus is the status of one audit-events request with tok at base.
 func apiStatus(t *testing.T, base, tok string) int {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", base+"/api/v2/auditevents", strings.NewReader(`{"limit":1}`))
-	req.Header.Set("Authorization", "Bearer "+tok)
+	req := roundtrip.New(t, "POST", base+"/api/v2/auditevents", tok, `{"limit":1}`)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	res, _ := roundtrip.Do(t, nil, req)
+	return res.StatusCode
 }
 
 // lbBrowser is a cookie-keeping client of the load balancer that does not
@@ -443,12 +439,7 @@ var lbCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (b *lbBrowser) do(what string, req *http.Request, want int) lbReply {
 	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := roundtrip.Do(b.t, b.c, req)
 	r := lbReply{status: resp.StatusCode, header: resp.Header, body: string(body),
 		location: resp.Header.Get("Location"), upstream: resp.Header.Get("X-Upstream")}
 	name, ok := b.replicas[r.upstream]

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -29,6 +28,7 @@ import (
 	"github.com/logbookhq/logbook/internal/forward"
 	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/ratelimit"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
@@ -41,17 +41,9 @@ type scrape map[string]*dto.MetricFamily
 // scrapeMetrics fetches url and parses it as the Prometheus text format.
 func scrapeMetrics(t *testing.T, url string) (scrape, string) {
 	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s = %d, want 200:\n%s", url, res.StatusCode, body)
+	status, body := roundtrip.Call(t, "GET", url, "", "")
+	if status != 200 {
+		t.Fatalf("GET %s = %d, want 200:\n%s", url, status, body)
 	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
@@ -196,13 +188,8 @@ func TestMetrics(t *testing.T) {
 	if strings.HasPrefix(srv.MetricsURL, srv.URL) {
 		t.Fatalf("MetricsURL = %s, want the metrics listener's, not %s", srv.MetricsURL, srv.URL)
 	}
-	if res, err := http.Get(srv.URL + "/metrics"); err != nil {
-		t.Fatal(err)
-	} else {
-		res.Body.Close()
-		if res.StatusCode != 404 {
-			t.Errorf("GET /metrics on the main listener with --metrics-listen = %d, want 404", res.StatusCode)
-		}
+	if code, _ := roundtrip.Call(t, "GET", srv.URL+"/metrics", "", ""); code != 404 {
+		t.Errorf("GET /metrics on the main listener with --metrics-listen = %d, want 404", code)
 	}
 
 	good := f.issue(t, "good").Secret
@@ -244,7 +231,7 @@ func TestMetrics(t *testing.T) {
 		{batch(evs[5], json.RawMessage(`{"uuid":"not-an-event"}`)), key.Secret, 400},
 		{batch(evs[5]), "", 401},
 	} {
-		if code, body := post(t, ingestURL, c.key, c.body); code != c.want {
+		if code, body := roundtrip.Call(t, "POST", ingestURL, c.key, c.body); code != c.want {
 			t.Fatalf("ingest = %d %s, want %d", code, body, c.want)
 		}
 	}
@@ -253,20 +240,16 @@ func TestMetrics(t *testing.T) {
 	// (the clock stands still), the fourth is refused.
 	page := `{"limit":100,"start_time":"2020-01-01T00:00:00Z"}`
 	pageURL := srv.URL + "/api/v2/signinattempts"
-	if code, body := post(t, pageURL, good, page); code != 200 || !strings.Contains(string(body), `"has_more":false`) {
+	if code, body := roundtrip.Call(t, "POST", pageURL, good, page); code != 200 || !strings.Contains(string(body), `"has_more":false`) {
 		t.Fatalf("page = %d %s", code, body)
 	}
-	req, _ := http.NewRequest("GET", srv.URL+"/api/v2/auth/introspect", nil)
-	req.Header.Set("Authorization", "Bearer "+good)
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
-		t.Fatalf("introspect = %v %v", res, err)
-	} else {
-		res.Body.Close()
+	if code, body := roundtrip.Call(t, "GET", srv.URL+"/api/v2/auth/introspect", good, ""); code != 200 {
+		t.Fatalf("introspect = %d %s", code, body)
 	}
-	if code, body := post(t, srv.URL+"/api/v1/itemusages", good, page); code != 200 {
+	if code, body := roundtrip.Call(t, "POST", srv.URL+"/api/v1/itemusages", good, page); code != 200 {
 		t.Fatalf("v1 page = %d %s", code, body)
 	}
-	if code, _ := post(t, pageURL, good, page); code != 429 {
+	if code, _ := roundtrip.Call(t, "POST", pageURL, good, page); code != 429 {
 		t.Fatalf("fourth request in the minute = %d, want 429", code)
 	}
 	unauthorized := map[string]string{
@@ -280,7 +263,7 @@ func TestMetrics(t *testing.T) {
 		metrics.ReasonMissingFeature: auditOnly,
 	}
 	for reason, tok := range unauthorized {
-		if code, body := post(t, pageURL, tok, page); code != 401 {
+		if code, body := roundtrip.Call(t, "POST", pageURL, tok, page); code != 401 {
 			t.Fatalf("%s: POST = %d %s, want 401", reason, code, body)
 		}
 	}
@@ -388,13 +371,13 @@ func TestMetricsBoundedLabels(t *testing.T) {
 		r := fmt.Sprintf("zq%dx%d", i, time.Now().UnixNano()%1e9)
 		randoms = append(randoms, r)
 		for _, p := range []string{"/" + r, "/api/v2/" + r, "/api/v2/ingest/" + r, "/console/" + r, "/admin/api/v1/" + r, "/api/v2/auditevents?cursor=" + r} {
-			post(t, url+p, r, `{"cursor":"`+r+`"}`)
+			roundtrip.Call(t, "POST", url+p, r, `{"cursor":"`+r+`"}`)
 			if res, err := http.Get(url + p); err == nil {
 				res.Body.Close()
 			}
 		}
-		post(t, url+"/api/v2/auditevents", r+".eyJ"+r+"."+r, `{}`)
-		post(t, url+"/api/v2/ingest/auditevents", r, `[]`)
+		roundtrip.Call(t, "POST", url+"/api/v2/auditevents", r+".eyJ"+r+"."+r, `{}`)
+		roundtrip.Call(t, "POST", url+"/api/v2/ingest/auditevents", r, `[]`)
 	}
 	got, text := scrapeMetrics(t, url+"/metrics")
 	for _, r := range randoms {
@@ -450,7 +433,7 @@ func TestMetricsIngestInFlight(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no 429 within 20s (%d batches taken, the held batch sent %d more times) while a request holds the whole in-flight budget", polls, resent)
 		}
-		code, body := post(t, f.srv.URL+"/api/v2/ingest/auditevents", key.Secret, `[]`)
+		code, body := roundtrip.Call(t, "POST", f.srv.URL+"/api/v2/ingest/auditevents", key.Secret, `[]`)
 		switch code {
 		case 429:
 			refused++
@@ -508,13 +491,8 @@ func TestServeMetricsRetention(t *testing.T) {
 			if _, ok := got.values(metrics.StoreDurationName, "backend")[b.name]; !ok {
 				t.Errorf("store latency has no backend=%q series: %v", b.name, got.values(metrics.StoreDurationName, "backend"))
 			}
-			res, err := http.Get(api[1] + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != 404 {
-				t.Errorf("GET /metrics on --listen = %d, want 404 with --metrics-listen", res.StatusCode)
+			if code, _ := roundtrip.Call(t, "GET", api[1]+"/metrics", "", ""); code != 404 {
+				t.Errorf("GET /metrics on --listen = %d, want 404 with --metrics-listen", code)
 			}
 			if err := stop(); err != nil {
 				t.Fatal(err)
@@ -792,7 +770,7 @@ func TestMetricsScenarioFaults(t *testing.T) {
 	tok := f.issue(t, "connector").Secret
 	var codes []int
 	for len(codes) < 10 {
-		code, body := post(t, f.srv.URL+"/api/v2/itemusages", tok, `{"limit":10}`)
+		code, body := roundtrip.Call(t, "POST", f.srv.URL+"/api/v2/itemusages", tok, `{"limit":10}`)
 		codes = append(codes, code)
 		if code == 401 {
 			break
@@ -834,14 +812,10 @@ func TestMetricsConsole(t *testing.T) {
 	signIn := func(email, pw string) int {
 		t.Helper()
 		form := "csrf=tok&email=" + email + "&password=" + strings.ReplaceAll(pw, " ", "+")
-		req, _ := http.NewRequest("POST", f.srv.URL+"/console/signin", strings.NewReader(form))
+		req := roundtrip.New(t, "POST", f.srv.URL+"/console/signin", "", form)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.AddCookie(&http.Cookie{Name: "logbook_console_signin", Value: "tok"})
-		res, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		res, _ := roundtrip.Do(t, noRedirect, req)
 		return res.StatusCode
 	}
 	if code := signIn("ada@acme.test", password); code != http.StatusSeeOther {

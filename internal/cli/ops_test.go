@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
@@ -69,16 +69,12 @@ func TestVersion(t *testing.T) {
 // readyz fetches url+"/readyz" and returns the status and decoded body.
 func readyz(t *testing.T, url string) (int, readiness) {
 	t.Helper()
-	res, err := http.Get(url + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	status, body := roundtrip.Call(t, "GET", url+"/readyz", "", "")
 	var r readiness
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatalf("GET /readyz: body is not JSON: %v", err)
 	}
-	return res.StatusCode, r
+	return status, r
 }
 
 // TestReadyz: /readyz is 200 on a migrated store, 503 naming the migration
@@ -131,13 +127,8 @@ func TestReadyz(t *testing.T) {
 			t.Cleanup(func() { srv.Close(); st.Close() })
 			healthy := func(when string) {
 				t.Helper()
-				res, err := http.Get(srv.URL + "/healthz")
-				if err != nil {
-					t.Fatal(err)
-				}
-				res.Body.Close()
-				if res.StatusCode != 200 {
-					t.Errorf("%s: GET /healthz = %d, want 200", when, res.StatusCode)
+				if code, _ := roundtrip.Call(t, "GET", srv.URL+"/healthz", "", ""); code != 200 {
+					t.Errorf("%s: GET /healthz = %d, want 200", when, code)
 				}
 			}
 
@@ -164,18 +155,45 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
+// servingProcess is `logbook serve` running in-process.
+type servingProcess struct {
+	stderr *io.PipeReader // what it writes to its standard error
+	cancel context.CancelFunc
+	done   chan error // what Main returns
+}
+
+// serveInProcess runs `logbook serve args...` in-process until cancelled.
+func serveInProcess(args ...string) *servingProcess {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	p := &servingProcess{stderr: pr, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := Main(ctx, append([]string{"serve"}, args...), Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: pw})
+		pw.Close()
+		p.done <- err
+	}()
+	return p
+}
+
+// stop cancels p like SIGTERM and returns what serve returned; t fails
+// when serve takes more than 30s to stop.
+func (p *servingProcess) stop(t *testing.T) error {
+	t.Helper()
+	p.cancel()
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30s of cancellation")
+		return nil
+	}
+}
+
 // serveLog runs logbook serve with args until stop and returns its URL
 // and a stop function giving every line serve wrote to stderr.
 func serveLog(t *testing.T, args ...string) (url string, stop func() []string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := Main(ctx, append([]string{"serve"}, args...), Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: pw})
-		pw.Close()
-		done <- err
-	}()
+	p := serveInProcess(args...)
 	var (
 		mu    sync.Mutex
 		lines []string
@@ -184,7 +202,7 @@ func serveLog(t *testing.T, args ...string) (url string, stop func() []string) {
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		sc := bufio.NewScanner(pr)
+		sc := bufio.NewScanner(p.stderr)
 		sc.Buffer(nil, 1<<20)
 		urlRE := regexp.MustCompile(`serving the Events API at (\S+)`)
 		for sc.Scan() {
@@ -198,22 +216,16 @@ func serveLog(t *testing.T, args ...string) (url string, stop func() []string) {
 	}()
 	select {
 	case url = <-ready:
-	case err := <-done:
-		cancel()
+	case err := <-p.done:
+		p.cancel()
 		t.Fatalf("serve stopped before serving: %v", err)
 	}
 	stopped := false
 	stop = func() []string {
 		if !stopped {
 			stopped = true
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("serve did not stop within 30s of cancellation")
+			if err := p.stop(t); err != nil {
+				t.Errorf("serve: %v", err)
 			}
 			<-read
 		}
@@ -223,23 +235,6 @@ func serveLog(t *testing.T, args ...string) (url string, stop func() []string) {
 	}
 	t.Cleanup(func() { stop() })
 	return url, stop
-}
-
-// post sends body to url with tok (none when empty) and returns the status
-// and reply.
-func post(t *testing.T, url, tok, body string) (int, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
 }
 
 // requestLines returns the access log lines among JSON log lines.
@@ -262,7 +257,7 @@ func requestLines(t *testing.T, lines []string) []map[string]any {
 func TestAccessLog(t *testing.T) {
 	data := t.TempDir()
 	url, stop := serveLog(t, "--data", data, "--listen", "127.0.0.1:0", "--log-format", "json")
-	if code, _ := post(t, url+"/api/v2/auditevents", "", `{"limit":1}`); code != 401 {
+	if code, _ := roundtrip.Call(t, "POST", url+"/api/v2/auditevents", "", `{"limit":1}`); code != 401 {
 		t.Fatalf("unauthenticated POST = %d, want 401", code)
 	}
 	if got := requestLines(t, stop()); len(got) != 0 {
@@ -275,7 +270,7 @@ func TestAccessLog(t *testing.T) {
 	tok := strings.TrimSpace(string(raw))
 
 	url, stop = serveLog(t, "--data", data, "--listen", "127.0.0.1:0", "--log-format", "json", "--access-log")
-	code, body := post(t, url+"/api/v2/auditevents", tok, `{"limit":2,"start_time":"2020-01-01T00:00:00Z"}`)
+	code, body := roundtrip.Call(t, "POST", url+"/api/v2/auditevents", tok, `{"limit":2,"start_time":"2020-01-01T00:00:00Z"}`)
 	if code != 200 {
 		t.Fatalf("first page = %d %s", code, body)
 	}
@@ -285,34 +280,21 @@ func TestAccessLog(t *testing.T) {
 	if err := json.Unmarshal(body, &page); err != nil || page.Cursor == "" {
 		t.Fatalf("first page has no cursor: %v %s", err, body)
 	}
-	code, body2 := post(t, url+"/api/v2/auditevents", tok, `{"cursor":"`+page.Cursor+`"}`)
+	code, body2 := roundtrip.Call(t, "POST", url+"/api/v2/auditevents", tok, `{"cursor":"`+page.Cursor+`"}`)
 	if code != 200 {
 		t.Fatalf("second page = %d %s", code, body2)
 	}
-	if code, _ := post(t, url+"/api/v2/auditevents?token=querysecret", "not-"+tok, `{"cursor":"`+page.Cursor+`"}`); code != 401 {
+	if code, _ := roundtrip.Call(t, "POST", url+"/api/v2/auditevents?token=querysecret", "not-"+tok, `{"cursor":"`+page.Cursor+`"}`); code != 401 {
 		t.Fatalf("wrong token = %d, want 401", code)
 	}
-	res, err := http.Get(url + "/no/such/path?q=querysecret")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	introspection, err := http.NewRequest("GET", url+"/api/v2/auth/introspect", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	introspection.Header.Set("Authorization", "Bearer "+tok)
-	res, err = http.DefaultClient.Do(introspection)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roundtrip.Call(t, "GET", url+"/no/such/path?q=querysecret", "", "")
+	_, introspection := roundtrip.Call(t, "GET", url+"/api/v2/auth/introspect", tok, "")
 	var intro struct {
 		AccountUUID string `json:"account_uuid"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&intro); err != nil || intro.AccountUUID == "" {
+	if err := json.Unmarshal(introspection, &intro); err != nil || intro.AccountUUID == "" {
 		t.Fatalf("introspection: %v %+v", err, intro)
 	}
-	res.Body.Close()
 	lines := stop()
 
 	got := requestLines(t, lines)

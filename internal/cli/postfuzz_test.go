@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/internal/cli"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // TestPostRoutesAlwaysAnswer builds the whole server as serve does, on a
@@ -34,11 +34,7 @@ func TestPostRoutesAlwaysAnswer(t *testing.T) {
 		return strings.TrimSpace(out)
 	}
 	must("correct horse battery staple\n", "account", "create", "--name", "Acme", "--owner-email", "owner@acme.test", "--password-stdin")
-	st, err := sqlite.Open(context.Background(), filepath.Join(data, "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t, filepath.Join(data, "logbook.db"))
 	srv, err := cli.StartServer(context.Background(), cli.ServerOptions{Store: st, Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)

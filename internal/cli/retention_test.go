@@ -20,16 +20,9 @@ import (
 // running (its later output is discarded) until stop.
 func serveUntil(t *testing.T, until *regexp.Regexp, args ...string) (out string, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := Main(ctx, append([]string{"serve"}, args...), Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: pw})
-		pw.Close()
-		done <- err
-	}()
+	p := serveInProcess(args...)
 	var b strings.Builder
-	sc := bufio.NewScanner(pr)
+	sc := bufio.NewScanner(p.stderr)
 	found := false
 	for sc.Scan() {
 		b.WriteString(sc.Text() + "\n")
@@ -39,24 +32,17 @@ func serveUntil(t *testing.T, until *regexp.Regexp, args ...string) (out string,
 		}
 	}
 	if !found {
-		cancel()
-		t.Fatalf("serve stopped before printing a line matching %q:\n%s\n(err %v)", until, b.String(), <-done)
+		p.cancel()
+		t.Fatalf("serve stopped before printing a line matching %q:\n%s\n(err %v)", until, b.String(), <-p.done)
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	go func() { _, _ = io.Copy(io.Discard, p.stderr) }()
 	stopped := false
 	stop = func() error {
 		if stopped {
 			return nil
 		}
 		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(30 * time.Second):
-			t.Fatal("serve did not stop within 30s of cancellation")
-			return nil
-		}
+		return p.stop(t)
 	}
 	t.Cleanup(func() { _ = stop() })
 	return b.String(), stop

@@ -14,7 +14,7 @@ import (
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
@@ -24,11 +24,7 @@ import (
 func TestScorecardLookupErrors(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), dbFile), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.New(t)
 	now := time.Now().UTC()
 	for _, a := range []store.Account{{UUID: "AAAAAAAAAAAAAAAAAAAAAAAAAA", Name: "A", CreatedAt: now}, {UUID: "BBBBBBBBBBBBBBBBBBBBBBBBBB", Name: "B", CreatedAt: now}} {
 		if err := st.CreateAccount(ctx, a); err != nil {
@@ -54,7 +50,7 @@ func TestScorecardLookupErrors(t *testing.T) {
 		t.Errorf("another account's token: %v, want store.ErrNotFound", err)
 	}
 	st.Close()
-	_, err = lookup(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAA", "tokA")
+	_, err := lookup(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAA", "tokA")
 	if err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("closed store: %v, want an error that is not store.ErrNotFound", err)
 	}
@@ -67,11 +63,7 @@ func TestScorecardCommandSaysHowFresh(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, dbFile), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t, filepath.Join(dir, dbFile))
 	now := time.Now().UTC()
 	acct := "AAAAAAAAAAAAAAAAAAAAAAAAAA"
 	if err := st.CreateAccount(ctx, store.Account{UUID: acct, Name: "A", CreatedAt: now}); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,29 +11,19 @@ import (
 	"testing"
 
 	"github.com/logbookhq/logbook/internal/localca"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/roundtrip"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // get fetches url without following redirects; host, when set, replaces
 // the Host header (the TLS handshake still names the URL's host).
 func get(t *testing.T, c *http.Client, url, host string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := roundtrip.New(t, "GET", url, "", "")
 	if host != "" {
 		req.Host = host
 	}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := roundtrip.Do(t, c, req)
 	return res, string(b)
 }
 
@@ -105,38 +94,25 @@ func TestRootRedirect(t *testing.T) {
 	ctx := context.Background()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, consoleListen := range []string{"", "127.0.0.1:0"} {
-		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), dbFile), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := sqlitetest.New(t)
 		srv, err := StartServer(ctx, ServerOptions{Store: st, Listen: "127.0.0.1:0", ConsoleListen: consoleListen})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { srv.Close(); st.Close() })
+		t.Cleanup(func() { srv.Close() })
 
 		want := "/console/"
 		if consoleListen != "" {
 			want = srv.ConsoleURL
 		}
 		for _, method := range []string{"GET", "HEAD"} {
-			req, _ := http.NewRequest(method, srv.URL+"/", nil)
-			res, err := noFollow.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
+			res, _ := roundtrip.Do(t, noFollow, roundtrip.New(t, method, srv.URL+"/", "", ""))
 			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
 				t.Errorf("console %q: %s / = %d to %q, want 303 to %q", consoleListen, method, res.StatusCode, res.Header.Get("Location"), want)
 			}
 		}
 		// Following it lands on the console (its sign-in page).
-		res, err := http.Get(srv.URL + "/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		res, body := roundtrip.Do(t, nil, roundtrip.New(t, "GET", srv.URL+"/", "", ""))
 		if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
 			t.Errorf("console %q: following / gives %d %s:\n%.300s", consoleListen, res.StatusCode, res.Header.Get("Content-Type"), body)
 		}
@@ -144,11 +120,9 @@ func TestRootRedirect(t *testing.T) {
 		if res.StatusCode != 404 || text != "404 page not found\n" {
 			t.Errorf("console %q: /nothing = %d %q, want the plain 404", consoleListen, res.StatusCode, text)
 		}
-		res, err = noFollow.Post(srv.URL+"/", "application/json", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		req := roundtrip.New(t, "POST", srv.URL+"/", "", "")
+		req.Header.Set("Content-Type", "application/json")
+		res, _ = roundtrip.Do(t, noFollow, req)
 		if res.StatusCode == http.StatusSeeOther {
 			t.Errorf("console %q: POST / redirects", consoleListen)
 		}

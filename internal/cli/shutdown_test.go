@@ -3,12 +3,11 @@ package cli
 import (
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // TestReadyzWhileDraining: once Close begins, GET /readyz answers 503
@@ -17,11 +16,7 @@ import (
 // default. (The signals, the bound and in-flight requests are tested with
 // a real process in cmd/logbook: TestServeGracefulShutdown.)
 func TestReadyzWhileDraining(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.New(t)
 	s, err := StartServer(t.Context(), ServerOptions{Store: st, Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)

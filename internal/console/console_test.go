@@ -7,45 +7,26 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/console"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
+	"github.com/logbookhq/logbook/internal/testenv"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
 const password = "correct horse battery staple"
 
-// clock is a settable time for the console and the admin service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type testBundle struct {
 	srv   *httptest.Server
 	st    store.Store
 	adm   *admin.Service
-	clock *clock
+	clock *testenv.Clock
 	// other is an integration of another account.
 	other string
 	// mine is an integration of the signed-in user's account.
@@ -65,11 +46,7 @@ func setup(t *testing.T) *testBundle {
 // ends (console.NewHandlerWithCheckHook); nil for none.
 func setupWith(t *testing.T, hook func(start bool)) *testBundle {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.New(t)
 	b := seed(t, st)
 	b.srv = b.serve(t, st, hook)
 	return b
@@ -79,7 +56,7 @@ func setupWith(t *testing.T, hook func(start bool)) *testBundle {
 func seed(t *testing.T, st store.Store) *testBundle {
 	t.Helper()
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
 	tokens := token.New(st, "events.test", token.Config{Now: clk.Now})
 	if err := tokens.EnsureKey(ctx); err != nil {
 		t.Fatal(err)
@@ -298,7 +275,7 @@ func TestRateLimitedSignIn(t *testing.T) {
 	if r := c.signIn("admin@acme.test", password); r.status != http.StatusSeeOther {
 		t.Errorf("another user's sign-in = %d, want 303", r.status)
 	}
-	b.clock.Add(time.Minute)
+	b.clock.Advance(time.Minute)
 	if r := b.client(t).signIn("owner@acme.test", password); r.status != http.StatusSeeOther {
 		t.Errorf("sign-in a minute later = %d, want 303", r.status)
 	}
@@ -390,11 +367,11 @@ func TestSessionExpires(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	c := b.signedIn(t, "owner@acme.test")
-	b.clock.Add(console.SessionIdle - time.Second)
+	b.clock.Advance(console.SessionIdle - time.Second)
 	if r := c.get("/console/integrations"); r.status != http.StatusOK {
 		t.Fatalf("just before idle expiry = %d, want 200", r.status)
 	}
-	b.clock.Add(console.SessionIdle)
+	b.clock.Advance(console.SessionIdle)
 	if r := c.get("/console/integrations"); r.status != http.StatusSeeOther {
 		t.Errorf("after idle expiry = %d, want 303 to sign-in", r.status)
 	}

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/logbookhq/logbook/internal/admin"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
@@ -18,11 +17,7 @@ import (
 // admin.StatusOf gives its kind, the one mapping the admin API uses too,
 // and an internal failure is a 500 that keeps its detail off the page.
 func TestWriteErrorStatus(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.New(t)
 	h, err := newHandler(Config{Store: st, Admin: admin.New(st, token.New(st, "events.test", token.Config{}), admin.Config{})})
 	if err != nil {
 		t.Fatal(err)

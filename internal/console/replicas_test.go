@@ -18,6 +18,7 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
@@ -58,11 +59,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	if err := st1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st2, err := sqlite.Open(ctx, filepath.Join(dir, "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st2.Close() })
+	st2 := sqlitetest.Open(t, filepath.Join(dir, "logbook.db"))
 	c.base = b.serve(t, st2, nil).URL
 
 	if r := c.get("/console/integrations"); r.status != http.StatusOK || !strings.Contains(r.body, "Acme Splunk") {
@@ -280,12 +277,12 @@ func TestSessionRefresh(t *testing.T) {
 	if !s.LastSeenAt.Equal(signedIn) || !s.ExpiresAt.Equal(signedIn.Add(console.SessionIdle)) {
 		t.Fatalf("new session: last seen %v, expires %v; want %v, %v", s.LastSeenAt, s.ExpiresAt, signedIn, signedIn.Add(console.SessionIdle))
 	}
-	b.clock.Add(console.SessionRefresh)
+	b.clock.Advance(console.SessionRefresh)
 	c.get("/console/integrations")
 	if got := sessionOf(t, b, c); !got.LastSeenAt.Equal(signedIn) {
 		t.Errorf("a request %v after the last write wrote last seen %v, want no write", console.SessionRefresh, got.LastSeenAt)
 	}
-	b.clock.Add(time.Second)
+	b.clock.Advance(time.Second)
 	c.get("/console/integrations")
 	now := b.clock.Now()
 	if got := sessionOf(t, b, c); !got.LastSeenAt.Equal(now) || !got.ExpiresAt.Equal(now.Add(console.SessionIdle)) {
@@ -295,7 +292,7 @@ func TestSessionRefresh(t *testing.T) {
 	// Active every 20 minutes, the session still ends SessionMax after
 	// sign-in.
 	for b.clock.Now().Before(signedIn.Add(console.SessionMax - 20*time.Minute)) {
-		b.clock.Add(20 * time.Minute)
+		b.clock.Advance(20 * time.Minute)
 		if r := c.get("/console/integrations"); r.status != http.StatusOK {
 			t.Fatalf("active session at %v after sign-in = %d, want 200", b.clock.Now().Sub(signedIn), r.status)
 		}
@@ -303,7 +300,7 @@ func TestSessionRefresh(t *testing.T) {
 	if got := sessionOf(t, b, c); !got.ExpiresAt.Equal(signedIn.Add(console.SessionMax)) {
 		t.Errorf("expiry near the end = %v, want the absolute %v", got.ExpiresAt, signedIn.Add(console.SessionMax))
 	}
-	b.clock.Add(signedIn.Add(console.SessionMax).Sub(b.clock.Now()))
+	b.clock.Advance(signedIn.Add(console.SessionMax).Sub(b.clock.Now()))
 	if r := c.get("/console/integrations"); r.status != http.StatusSeeOther {
 		t.Errorf("at the absolute expiry = %d, want 303 to sign-in", r.status)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
@@ -28,11 +29,7 @@ func setup(t *testing.T) testBundle {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t, filepath.Join(dir, "logbook.db"))
 	tokens := token.New(st, "127.0.0.1:8080", token.Config{})
 	if err := tokens.EnsureKey(ctx); err != nil {
 		t.Fatal(err)

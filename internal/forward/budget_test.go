@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,17 @@ import (
 	"testing/synctest"
 	"time"
 )
+
+// waited returns how long one w.Wait took (in synctest's fake time),
+// failing t on an error.
+func waited(t *testing.T, w interface{ Wait(context.Context) error }) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if err := w.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(start)
+}
 
 // TestBudgetWindow: no 60-second window holds more than PerMinute
 // requests, and Block delays everyone.
@@ -34,11 +46,7 @@ func TestBudgetWindow(t *testing.T) {
 			t.Errorf("request 26 at %v, want after an hour", times[25])
 		}
 		b.Block(time.Now().Add(2 * time.Hour))
-		before := time.Now()
-		if err := b.Wait(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if d := time.Since(before); d < 2*time.Hour {
+		if d := waited(t, b); d < 2*time.Hour {
 			t.Errorf("Wait after Block returned after %v, want 2h", d)
 		}
 	})
@@ -168,11 +176,7 @@ func TestSharedBudget(t *testing.T) {
 		defer b.Close()
 		time.Sleep(3 * time.Hour) // fake time: let the windows empty
 		a.Block(time.Now().Add(30 * time.Minute))
-		start := time.Now()
-		if err := b.Wait(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if d := time.Since(start); d < 30*time.Minute {
+		if d := waited(t, b); d < 30*time.Minute {
 			t.Errorf("the other budget waited %v after a Block of 30m", d)
 		}
 	})

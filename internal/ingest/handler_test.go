@@ -23,10 +23,12 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/servertest"
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // TestMain doubles as a Logbook server when LOGBOOK_TEST_SERVE names a data
@@ -77,17 +79,8 @@ type reply struct {
 
 func post(t testing.TB, url, key string, body []byte) reply {
 	t.Helper()
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, b, resp.Header}
+	res, b := roundtrip.Do(t, nil, roundtrip.New(t, "POST", url, key, string(body)))
+	return reply{res.StatusCode, b, res.Header}
 }
 
 func newKey(t testing.TB, srv *servertest.Server) string {
@@ -308,19 +301,7 @@ func TestCredentialsDoNotCross(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	ctx := context.Background()
 	key := newKey(t, srv)
-	u := store.User{UUID: events.NewID(), AccountUUID: srv.Account, Name: "Owner", Email: "owner@example.com", Role: store.RoleOwner, CreatedAt: time.Now().UTC()}
-	if err := srv.Store.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	acct, _ := srv.Store.Account(ctx, srv.Account)
-	actor, err := srv.Admin.ActorAs(ctx, acct, u.Email)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminKey, err := srv.Admin.CreateAPIKey(ctx, actor, "ops")
-	if err != nil {
-		t.Fatal(err)
-	}
+	adminKey := srv.AdminKey(t)
 	revoked := newKey(t, srv)
 	k, _ := srv.Store.APIKey(ctx, revoked[4:30])
 	k.RevokedAt = time.Now().Add(-time.Second)
@@ -330,14 +311,8 @@ func TestCredentialsDoNotCross(t *testing.T) {
 	ev := simulated(t, events.AuditEvents, 1, 5)
 	ingestURL := srv.URL + ingest.Prefix + "auditevents"
 	get := func(url, cred string) int {
-		req, _ := http.NewRequest("GET", url, nil)
-		req.Header.Set("Authorization", "Bearer "+cred)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		code, _ := roundtrip.Call(t, "GET", url, cred, "")
+		return code
 	}
 	for _, tc := range []struct {
 		name string
@@ -350,11 +325,11 @@ func TestCredentialsDoNotCross(t *testing.T) {
 		{"ingest key on introspection", get(srv.URL+"/api/v2/auth/introspect", key), 401},
 		{"ingest key on admin API", get(srv.URL+"/admin/api/v1/me", key), 401},
 		{"events token on ingest", post(t, ingestURL, srv.Token, ndjsonBody(ev)).status, 401},
-		{"admin key on ingest", post(t, ingestURL, adminKey.Secret, ndjsonBody(ev)).status, 401},
+		{"admin key on ingest", post(t, ingestURL, adminKey, ndjsonBody(ev)).status, 401},
 		{"revoked ingest key", post(t, ingestURL, revoked, ndjsonBody(ev)).status, 401},
 		{"no credential", post(t, ingestURL, "", ndjsonBody(ev)).status, 401},
 		{"tampered ingest key", post(t, ingestURL, tamper(key), ndjsonBody(ev)).status, 401},
-		{"admin key on admin API", get(srv.URL+"/admin/api/v1/me", adminKey.Secret), 200},
+		{"admin key on admin API", get(srv.URL+"/admin/api/v1/me", adminKey), 200},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: status %d, want %d", tc.name, tc.got, tc.want)
@@ -425,11 +400,7 @@ func TestIngestSurvivesKill(t *testing.T) {
 	if r.status != 200 || string(r.body) != `{"accepted":0,"duplicates":3000}` {
 		t.Fatalf("after restart, re-sending everything: %d %s; want all duplicates", r.status, r.body)
 	}
-	st, err = sqlite.Open(ctx, filepath.Join(dir, "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st = sqlitetest.Open(t, filepath.Join(dir, "logbook.db"))
 	res, err := st.ListEvents(ctx, store.ListQuery{Account: acct.UUID, Feature: events.AuditEvents, Limit: 5000})
 	if err != nil || len(res.Rows) != 3000 {
 		t.Fatalf("stored %d events, %v; want 3000", len(res.Rows), err)

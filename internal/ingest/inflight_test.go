@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // TestInFlightBudget: while two requests hold the whole in-flight budget
@@ -158,11 +158,7 @@ func FuzzHandler(f *testing.F) {
 // the test ends, with the account testAccount and an ingest key for it.
 func keyedStore(t testing.TB) (*sqlite.DB, string) {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.New(t)
 	if err := st.CreateAccount(t.Context(), store.Account{UUID: testAccount, Name: "Acme", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package ingest
 import (
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // writerSetup opens a SQLite store in a temp dir with one account and
@@ -19,11 +19,7 @@ import (
 func writerSetup(t *testing.T, n int) (*sqlite.DB, string, []events.Wire) {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.New(t)
 	acct := events.NewID()
 	if err := st.CreateAccount(ctx, store.Account{UUID: acct, Name: "w", CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
@@ -31,7 +27,7 @@ func writerSetup(t *testing.T, n int) (*sqlite.DB, string, []events.Wire) {
 	sim := simulate.New(simulate.Config{Seed: 3, Start: time.Now().Add(-72 * time.Hour).Truncate(time.Hour), Users: 100, Intensity: 5})
 	var wires []events.Wire
 	errEnough := errors.New("enough")
-	err = sim.Run(time.Now(), func(it simulate.Item) error {
+	err := sim.Run(time.Now(), func(it simulate.Item) error {
 		w, err := events.Encode(it.Event)
 		if err != nil {
 			return err

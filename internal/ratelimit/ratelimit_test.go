@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,28 +13,10 @@ import (
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/testenv"
 	"github.com/logbookhq/logbook/internal/token"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
-func openStore(t testing.TB, path string) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 type step struct {
 	at         time.Duration // after the start of the hour
@@ -48,7 +29,7 @@ func run(t *testing.T, counter ratelimit.Counter, account string) {
 	// Windows near the real time: the stores drop (and Redis expires)
 	// windows long past.
 	hour := time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
-	clk := &clock{}
+	clk := testenv.NewClock(time.Time{})
 	l := ratelimit.New(ratelimit.Config{Counter: counter, Now: clk.Now,
 		Limits: []ratelimit.Limit{{N: 3, Per: time.Minute}, {N: 5, Per: time.Hour}}})
 	for i, s := range []step{
@@ -75,7 +56,7 @@ func run(t *testing.T, counter ratelimit.Counter, account string) {
 }
 
 func TestStoreCounterWindows(t *testing.T) {
-	db := openStore(t, filepath.Join(t.TempDir(), "l.db"))
+	db := sqlitetest.Open(t, filepath.Join(t.TempDir(), "l.db"))
 	run(t, ratelimit.StoreCounter{Store: db}, events.NewID())
 }
 
@@ -83,8 +64,8 @@ func TestStoreCounterWindows(t *testing.T) {
 // (two servers) share one allowance.
 func TestSharedAcrossServers(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
-	a, b := openStore(t, path), openStore(t, path)
-	clk := &clock{t: time.Now().UTC().Truncate(time.Minute).Add(time.Minute + 5*time.Second)}
+	a, b := sqlitetest.Open(t, path), sqlitetest.Open(t, path)
+	clk := testenv.NewClock(time.Now().UTC().Truncate(time.Minute).Add(time.Minute + 5*time.Second))
 	mk := func(st store.CounterStore) *ratelimit.Limiter {
 		return ratelimit.New(ratelimit.Config{Counter: ratelimit.StoreCounter{Store: st}, Now: clk.Now,
 			Limits: []ratelimit.Limit{{N: 10, Per: time.Minute}}})
@@ -137,8 +118,8 @@ func TestRedisCounter(t *testing.T) {
 }
 
 func TestGuard(t *testing.T) {
-	db := openStore(t, filepath.Join(t.TempDir(), "l.db"))
-	clk := &clock{t: time.Now().UTC().Truncate(time.Minute).Add(time.Minute + 59200*time.Millisecond)}
+	db := sqlitetest.Open(t, filepath.Join(t.TempDir(), "l.db"))
+	clk := testenv.NewClock(time.Now().UTC().Truncate(time.Minute).Add(time.Minute + 59200*time.Millisecond))
 	l := ratelimit.New(ratelimit.Config{Counter: ratelimit.StoreCounter{Store: db}, Now: clk.Now,
 		Limits: []ratelimit.Limit{{N: 1, Per: time.Minute}, {N: 100, Per: time.Hour}}})
 	call := api.Call{Token: token.Verified{Token: store.Token{AccountUUID: events.NewID()}}, Feature: events.AuditEvents, Version: 2}

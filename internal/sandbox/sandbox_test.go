@@ -22,22 +22,15 @@ import (
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/ratelimit"
+	"github.com/logbookhq/logbook/internal/roundtrip"
 	"github.com/logbookhq/logbook/internal/sandbox"
 	"github.com/logbookhq/logbook/internal/scorecard"
 	"github.com/logbookhq/logbook/internal/servertest"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock() *testenv.Clock { return testenv.NewClock(time.Now().UTC().Truncate(time.Second)) }
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
@@ -79,7 +72,7 @@ func TestExamplesParse(t *testing.T) {
 
 type bundle struct {
 	srv   *servertest.Server
-	clock *clock
+	clock *testenv.Clock
 	sleep []time.Duration
 	mu    sync.Mutex
 }
@@ -498,31 +491,11 @@ func readExample(name string) ([]byte, error) {
 // /tokens/{id}/scorecard over HTTP with an admin key.
 func TestAdminAPI(t *testing.T) {
 	b := setup(t)
-	ctx := context.Background()
 	srv := b.srv
-	u := store.User{UUID: events.NewID(), AccountUUID: srv.Account, Name: "Owner", Email: "owner@example.com", Role: store.RoleOwner, CreatedAt: time.Now().UTC()}
-	if err := srv.Store.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	acct, _ := srv.Store.Account(ctx, srv.Account)
-	actor, err := srv.Admin.ActorAs(ctx, acct, u.Email)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := srv.Admin.CreateAPIKey(ctx, actor, "ops")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := srv.AdminKey(t)
 	call := func(method, path, body string) (int, string) {
-		req, _ := http.NewRequest(method, srv.URL+"/admin/api/v1"+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key.Secret)
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		data, _ := io.ReadAll(r.Body)
-		return r.StatusCode, string(data)
+		code, data := roundtrip.Call(t, method, srv.URL+"/admin/api/v1"+path, key, body)
+		return code, string(data)
 	}
 	if code, body := call("GET", "/scenario", ""); code != 404 {
 		t.Errorf("GET with none loaded: %d %s", code, body)

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,19 +12,9 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/token"
 )
-
-func openSQLite(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 // serve passes one request of call through the tracker's guard, then
 // tells it a page was served.
@@ -39,7 +28,7 @@ func serve(tr *Tracker, call api.Call, served api.Served) {
 // on a failing store (closed here) is logged with the error, no longer
 // dropped, and Flush returns its error.
 func TestTrackerStoreErrorsReported(t *testing.T) {
-	db := openSQLite(t)
+	db := sqlitetest.New(t)
 	var logs bytes.Buffer
 	tr := NewTracker(db, TrackerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	db.Close()
@@ -56,8 +45,8 @@ func TestTrackerStoreErrorsReported(t *testing.T) {
 // TestTrackerFlushKeepsCountsOnError: counts a Flush could not write are
 // written by the next one, not lost.
 func TestTrackerFlushKeepsCountsOnError(t *testing.T) {
-	good := openSQLite(t)
-	bad := openSQLite(t)
+	good := sqlitetest.New(t)
+	bad := sqlitetest.New(t)
 	tr := NewTracker(good, TrackerConfig{})
 	call := api.Call{Token: token.Verified{Token: store.Token{ID: "tok2"}}, Feature: events.AuditEvents, Version: 2}
 	serve(tr, call, api.Served{First: 1, Last: 4, Items: 4})
@@ -85,7 +74,7 @@ func TestTrackerFlushKeepsCountsOnError(t *testing.T) {
 // the token's numbers, so that a reader in another process (logbook
 // scorecard) can tell how current they are; before any write it is zero.
 func TestScorecardSaysHowFresh(t *testing.T) {
-	db := openSQLite(t)
+	db := sqlitetest.New(t)
 	at := time.Date(2026, 12, 6, 21, 0, 5, 0, time.UTC)
 	tr := NewTracker(db, TrackerConfig{Now: func() time.Time { return at }})
 	tok := store.Token{ID: "tok3", AccountUUID: "AAAAAAAAAAAAAAAAAAAAAAAAAA", Features: []events.Feature{events.AuditEvents}}

@@ -183,3 +183,24 @@ func (s *Server) Append(t testing.TB, evs ...any) int {
 	}
 	return w.Inserted
 }
+
+// AdminKey adds an owner (owner@example.com) to the account and returns
+// the secret of an admin API key ("ops") that acts as that owner.
+func (s *Server) AdminKey(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	u := store.User{UUID: events.NewID(), AccountUUID: s.Account, Name: "Owner", Email: "owner@example.com", Role: store.RoleOwner, CreatedAt: time.Now().UTC()}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	acct, _ := s.Store.Account(ctx, s.Account)
+	actor, err := s.Admin.ActorAs(ctx, acct, u.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := s.Admin.CreateAPIKey(ctx, actor, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key.Secret
+}

@@ -9,6 +9,8 @@
 // only with -v. So each distinct reason a package skips is also written as
 // one line, "SKIPPED <package>: <reason>", where go test ./... shows it
 // (see report).
+//
+// It also gives tests their time: Clock, a time source the test moves.
 package testenv
 
 import (

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/testenv"
 	"github.com/logbookhq/logbook/internal/token"
 )
@@ -183,11 +182,7 @@ func FuzzOpenStored(f *testing.F) {
 // kekStores are the two stores the KEK tests run on.
 var kekStores = map[string]func(t *testing.T) store.Store{
 	"sqlite": func(t *testing.T) store.Store {
-		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := sqlitetest.New(t)
 		return st
 	},
 	"postgres": func(t *testing.T) store.Store {

@@ -7,30 +7,22 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
+	"github.com/logbookhq/logbook/internal/testenv"
 	"github.com/logbookhq/logbook/internal/token"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type bundle struct {
 	st    *sqlite.DB
 	svc   *token.Service
-	clock *clock
+	clock *testenv.Clock
 	acct  string
 	integ string
 }
@@ -38,12 +30,8 @@ type bundle struct {
 func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "logbook.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	st := sqlitetest.New(t)
+	c := testenv.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	b := &bundle{st: st, clock: c, acct: events.NewID(), integ: events.NewID()}
 	b.svc = token.New(st, "127.0.0.1:8080", token.Config{Now: c.Now})
 	if err := st.CreateAccount(ctx, store.Account{UUID: b.acct, Name: "A", CreatedAt: c.Now()}); err != nil {
@@ -191,7 +179,7 @@ func TestVerify(t *testing.T) {
 	if _, err := b.svc.Verify(ctx, raw2); err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Add(time.Hour)
+	b.clock.Advance(time.Hour)
 	if _, err := b.svc.Verify(ctx, raw2); !errors.Is(err, token.ErrExpired) {
 		t.Errorf("expired: Verify = %v", err)
 	}
@@ -303,12 +291,12 @@ func TestMarkUsed(t *testing.T) {
 	if got := used(); !got.Equal(first) {
 		t.Fatalf("LastUsedAt = %v, want %v", got, first)
 	}
-	b.clock.Add(30 * time.Second)
+	b.clock.Advance(30 * time.Second)
 	_ = b.svc.MarkUsed(ctx, v)
 	if got := used(); !got.Equal(first) {
 		t.Errorf("written again within a minute: %v", got)
 	}
-	b.clock.Add(31 * time.Second)
+	b.clock.Advance(31 * time.Second)
 	_ = b.svc.MarkUsed(ctx, v)
 	if got := used(); !got.Equal(b.clock.Now()) {
 		t.Errorf("LastUsedAt = %v after a minute, want %v", got, b.clock.Now())

@@ -14,6 +14,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/store/storetest"
 )
 
@@ -91,11 +92,7 @@ func TestDurableAfterKill(t *testing.T) {
 		t.Fatalf("child acknowledged %d batches before ending, want %d", acked, wantBatches)
 	}
 
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, path)
 	res, err := db.ListEvents(t.Context(), store.ListQuery{Account: "acct", Feature: events.SignInAttempts, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)

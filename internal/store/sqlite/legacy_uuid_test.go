@@ -12,7 +12,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 )
 
 // TestLegacyUUIDHeldTwice: a stream written before uuids were checked can
@@ -21,11 +21,7 @@ import (
 // not a conflict; a third version of that uuid is still a conflict.
 func TestLegacyUUIDHeldTwice(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "logbook.db")
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, path)
 	acct := events.NewID()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	rec := func(uuid string, ts time.Time) store.Record {

@@ -11,6 +11,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/store/storetest"
 )
 
@@ -36,11 +37,7 @@ func TestStore(t *testing.T) {
 func TestFilePermissions(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nested dir?#%&=+", "data")
 	path := filepath.Join(dir, "logbook.db")
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, path)
 	// Write something so the WAL exists too.
 	if err := db.CreateAccount(t.Context(), store.Account{UUID: "a", Name: "A"}); err != nil {
 		t.Fatal(err)
@@ -129,11 +126,7 @@ func TestPageSize(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	old, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer old.Close()
+	old := sqlitetest.Open(t, path)
 	if got, err := sqlite.WriterPragma(ctx, old, "page_size"); err != nil || got != 4096 {
 		t.Errorf("existing database: page_size %d, %v; want 4096 kept", got, err)
 	}
