@@ -79,6 +79,15 @@ func (h Harness) Open(t testing.TB, doc string) forward.Sink {
 	return s
 }
 
+// Opener returns Open for a sink package's own tests, which call methods
+// of its *Sink (S) on what the harness opens.
+func Opener[S forward.Sink](h Harness) func(t testing.TB, doc string) S {
+	return func(t testing.TB, doc string) S {
+		t.Helper()
+		return h.Open(t, doc).(S)
+	}
+}
+
 // Refused checks that the constructor refuses the YAML mapping doc with an
 // error that contains each of want and no value of Env (secrets never
 // appear in errors). It returns the error.
@@ -138,5 +147,35 @@ func (h Harness) RefusedAll(t *testing.T, cases []Refusal) {
 		t.Run(c.Name, func(t *testing.T) {
 			h.Refused(t, c.Doc, c.Want...)
 		})
+	}
+}
+
+// Write writes b to s and fails the test unless s confirms every event.
+func Write(t testing.TB, s forward.Sink, b forward.Batch) {
+	t.Helper()
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+}
+
+// Rejected returns what err, the error of a Write, refused for good, and
+// fails the test unless err is a *forward.RejectedError.
+func Rejected(t testing.TB, err error) []forward.Rejection {
+	t.Helper()
+	var rej *forward.RejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("Write = %v, want a RejectedError", err)
+	}
+	return rej.Rejected
+}
+
+// Temporary fails the test unless err, the error of a Write, asks to retry
+// the batch (it is neither nil nor a *forward.RejectedError) and contains
+// want.
+func Temporary(t testing.TB, err error, want string) {
+	t.Helper()
+	var rej *forward.RejectedError
+	if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Write = %v, want a temporary error with %q", err, want)
 	}
 }

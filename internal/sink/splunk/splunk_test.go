@@ -21,10 +21,7 @@ const testToken = "0f2a6c3e-5b1d-4e8f-9a7c-1d2e3f4a5b6c"
 // to New.
 var harness = sinktest.Harness{New: New, Type: "splunk_hec", Name: "hec", Env: map[string]string{"HEC_TOKEN": testToken}}
 
-func newTestSink(t testing.TB, doc string) *Sink {
-	t.Helper()
-	return harness.Open(t, doc).(*Sink)
-}
+var newTestSink = sinktest.Opener[*Sink](harness)
 
 func eventsOf(got []hecEvent) []string {
 	out := make([]string, len(got))
@@ -42,6 +39,16 @@ func dataOf(b forward.Batch) []string {
 	return out
 }
 
+// wantIndexed checks that srv indexed exactly the events want (their
+// data, in order).
+func wantIndexed(t *testing.T, srv *hecServer, want []string) {
+	t.Helper()
+	got, _, _, _ := srv.snapshot()
+	if diff := cmp.Diff(want, eventsOf(got)); diff != "" {
+		t.Errorf("indexed events differ (-want +got):\n%s", diff)
+	}
+}
+
 func TestWriteFields(t *testing.T) {
 	t.Parallel()
 	srv := newHECServer(t, testToken, false)
@@ -54,9 +61,7 @@ sourcetypes:
   itemusages: custom:items
 `, srv.URL))
 	b := sinktest.AuditBatch(t)
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
+	sinktest.Write(t, s, b)
 	got, _, _, _ := srv.snapshot()
 	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
 		t.Fatalf("indexed events differ (-want +got):\n%s", diff)
@@ -75,9 +80,7 @@ sourcetypes:
 	}
 
 	b.Feature = events.ItemUsages
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
+	sinktest.Write(t, s, b)
 	got, _, _, _ = srv.snapshot()
 	if st := got[len(got)-1].SourceType; st != "custom:items" {
 		t.Errorf("sourcetype = %q, want custom:items", st)
@@ -89,13 +92,9 @@ func TestWriteGzipAndSplit(t *testing.T) {
 	srv := newHECServer(t, testToken, false)
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\ngzip: true\nmax_request_bytes: 2000\n", srv.URL))
 	b := sinktest.AuditBatch(t)
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	got, requests, _, gzipped := srv.snapshot()
-	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
-		t.Fatalf("indexed events differ (-want +got):\n%s", diff)
-	}
+	sinktest.Write(t, s, b)
+	wantIndexed(t, srv, dataOf(b))
+	_, requests, _, gzipped := srv.snapshot()
 	if requests < 2 || gzipped != requests {
 		t.Errorf("requests = %d, gzipped = %d; want several requests, all gzipped", requests, gzipped)
 	}
@@ -109,20 +108,11 @@ func TestWriteTooLarge(t *testing.T) {
 	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: "BIGBIGBIGBIGBIGBIGBIGBIGBI", Data: []byte(`{"uuid":"BIGBIGBIGBIGBIGBIGBIGBIGBI","pad":"` + strings.Repeat("x", 2000) + `"}`)}
 	b.Events = append(b.Events[:3:3], big, b.Events[3])
-	err := s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if !errors.As(err, &rej) {
-		t.Fatalf("Write = %v, want a RejectedError", err)
+	if rej := sinktest.Rejected(t, s.Write(t.Context(), b)); len(rej) != 1 || rej[0].Index != 3 || !strings.Contains(rej[0].Reason, "413") {
+		t.Errorf("rejected = %+v, want index 3 for 413", rej)
 	}
-	if len(rej.Rejected) != 1 || rej.Rejected[0].Index != 3 || !strings.Contains(rej.Rejected[0].Reason, "413") {
-		t.Errorf("rejected = %+v, want index 3 for 413", rej.Rejected)
-	}
-	got, _, _, _ := srv.snapshot()
 	want := dataOf(b)
-	want = append(want[:3:3], want[4])
-	if diff := cmp.Diff(want, eventsOf(got)); diff != "" {
-		t.Errorf("indexed events differ (-want +got):\n%s", diff)
-	}
+	wantIndexed(t, srv, append(want[:3:3], want[4]))
 }
 
 func TestWriteAck(t *testing.T) {
@@ -131,19 +121,15 @@ func TestWriteAck(t *testing.T) {
 	srv.ackAfter = 3 // "not yet" three times
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nmax_request_bytes: 3000\n", srv.URL))
 	b := sinktest.AuditBatch(t)
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	got, requests, polls, _ := srv.snapshot()
+	sinktest.Write(t, s, b)
+	_, requests, polls, _ := srv.snapshot()
 	if polls != 4 {
 		t.Errorf("ack polls = %d, want 4 (three 'not yet', then acked)", polls)
 	}
 	if requests < 2 {
 		t.Errorf("requests = %d, want several ackIds to wait for", requests)
 	}
-	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
-		t.Errorf("indexed events differ (-want +got):\n%s", diff)
-	}
+	wantIndexed(t, srv, dataOf(b))
 }
 
 func TestWriteAckTimeout(t *testing.T) {
@@ -151,14 +137,7 @@ func TestWriteAckTimeout(t *testing.T) {
 	srv := newHECServer(t, testToken, true)
 	srv.ackAfter = 1 << 30 // never
 	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nack_timeout: 20ms\n", srv.URL))
-	err := s.Write(t.Context(), sinktest.AuditBatch(t))
-	if err == nil || !strings.Contains(err.Error(), "not acknowledged") {
-		t.Fatalf("Write = %v, want a not-acknowledged error", err)
-	}
-	var rej *forward.RejectedError
-	if errors.As(err, &rej) {
-		t.Errorf("Write = %v, want a temporary error", err)
-	}
+	sinktest.Temporary(t, s.Write(t.Context(), sinktest.AuditBatch(t)), "not acknowledged")
 }
 
 func TestWriteAckCancelled(t *testing.T) {
@@ -236,13 +215,8 @@ func TestWriteBusyThenRecovers(t *testing.T) {
 	if err := s.Write(t.Context(), b); err == nil {
 		t.Fatal("Write with a busy server = nil, want an error")
 	}
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("second Write: %v", err)
-	}
-	got, _, _, _ := srv.snapshot()
-	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
-		t.Errorf("indexed events differ (-want +got):\n%s", diff)
-	}
+	sinktest.Write(t, s, b) // the second time
+	wantIndexed(t, srv, dataOf(b))
 }
 
 func TestWriteRejectsBadEvent(t *testing.T) {
@@ -252,24 +226,16 @@ func TestWriteRejectsBadEvent(t *testing.T) {
 	b := sinktest.AuditBatch(t)
 	b.Events[1].Data = []byte(`""`) // HEC: "Event field cannot be blank"
 	b.Events[4].Data = []byte(`null`)
-	err := s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if !errors.As(err, &rej) {
-		t.Fatalf("Write = %v, want a RejectedError", err)
-	}
+	rej := sinktest.Rejected(t, s.Write(t.Context(), b))
 	want := []forward.Rejection{
 		{Index: 1, Reason: "splunk hec: Event field cannot be blank (code 13)"},
 		{Index: 4, Reason: "splunk hec: Event field cannot be blank (code 13)"},
 	}
-	if diff := cmp.Diff(want, rej.Rejected); diff != "" {
+	if diff := cmp.Diff(want, rej); diff != "" {
 		t.Errorf("rejections differ (-want +got):\n%s", diff)
 	}
-	got, _, _, _ := srv.snapshot()
 	all := dataOf(b)
-	wantData := []string{all[0], all[2], all[3], all[5]}
-	if diff := cmp.Diff(wantData, eventsOf(got)); diff != "" {
-		t.Errorf("indexed events differ (-want +got):\n%s", diff)
-	}
+	wantIndexed(t, srv, []string{all[0], all[2], all[3], all[5]})
 }
 
 func TestEncodeEventTime(t *testing.T) {
