@@ -23,6 +23,16 @@ var harness = sinktest.Harness{New: New, Type: "splunk_hec", Name: "hec", Env: m
 
 var newTestSink = sinktest.Opener[*Sink](harness)
 
+// newHECSink starts a HEC, with indexer acknowledgement when ack, and
+// opens a sink on it with the options extra besides url and token_env.
+// The sink does not connect before its first Write, so a test may still
+// set up the server.
+func newHECSink(t testing.TB, ack bool, extra string) (*hecServer, *Sink) {
+	t.Helper()
+	srv := newHECServer(t, testToken, ack)
+	return srv, newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n%s", srv.URL, extra))
+}
+
 func eventsOf(got []hecEvent) []string {
 	out := make([]string, len(got))
 	for i, e := range got {
@@ -51,15 +61,12 @@ func wantIndexed(t *testing.T, srv *hecServer, want []string) {
 
 func TestWriteFields(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, false)
-	s := newTestSink(t, fmt.Sprintf(`
-url: %s
-token_env: HEC_TOKEN
+	srv, s := newHECSink(t, false, `
 index: security
 host: forwarder-1
 sourcetypes:
   itemusages: custom:items
-`, srv.URL))
+`)
 	b := sinktest.AuditBatch(t)
 	sinktest.Write(t, s, b)
 	got, _, _, _ := srv.snapshot()
@@ -89,8 +96,7 @@ sourcetypes:
 
 func TestWriteGzipAndSplit(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, false)
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\ngzip: true\nmax_request_bytes: 2000\n", srv.URL))
+	srv, s := newHECSink(t, false, "gzip: true\nmax_request_bytes: 2000\n")
 	b := sinktest.AuditBatch(t)
 	sinktest.Write(t, s, b)
 	wantIndexed(t, srv, dataOf(b))
@@ -102,9 +108,8 @@ func TestWriteGzipAndSplit(t *testing.T) {
 
 func TestWriteTooLarge(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, false)
+	srv, s := newHECSink(t, false, "")
 	srv.maxBytes = 1500
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n", srv.URL))
 	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: "BIGBIGBIGBIGBIGBIGBIGBIGBI", Data: []byte(`{"uuid":"BIGBIGBIGBIGBIGBIGBIGBIGBI","pad":"` + strings.Repeat("x", 2000) + `"}`)}
 	b.Events = append(b.Events[:3:3], big, b.Events[3])
@@ -117,9 +122,8 @@ func TestWriteTooLarge(t *testing.T) {
 
 func TestWriteAck(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1ms\nmax_request_bytes: 3000\n")
 	srv.ackAfter = 3 // "not yet" three times
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nmax_request_bytes: 3000\n", srv.URL))
 	b := sinktest.AuditBatch(t)
 	sinktest.Write(t, s, b)
 	_, requests, polls, _ := srv.snapshot()
@@ -134,18 +138,16 @@ func TestWriteAck(t *testing.T) {
 
 func TestWriteAckTimeout(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1ms\nack_timeout: 20ms\n")
 	srv.ackAfter = 1 << 30 // never
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nack_timeout: 20ms\n", srv.URL))
 	sinktest.Temporary(t, s.Write(t.Context(), sinktest.AuditBatch(t)), "not acknowledged")
 }
 
 func TestWriteAckCancelled(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1h\n")
 	srv.ackAfter = 1 << 30
 	srv.pollc = make(chan struct{}, 1)
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1h\n", srv.URL))
 	ctx, cancel := context.WithCancel(t.Context())
 	// The first poll says "not yet"; cancel while Write waits for the next.
 	done := make(chan error, 1)
@@ -160,8 +162,7 @@ func TestWriteAckCancelled(t *testing.T) {
 
 func TestWriteAckDisabledOnToken(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, false)
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\n", srv.URL))
+	_, s := newHECSink(t, false, "ack: true\n")
 	err := s.Write(t.Context(), sinktest.AuditBatch(t))
 	if err == nil || !strings.Contains(err.Error(), "no ackId") {
 		t.Fatalf("Write = %v, want an error about the missing ackId", err)
@@ -208,9 +209,8 @@ func TestWriteErrors(t *testing.T) {
 
 func TestWriteBusyThenRecovers(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1ms\n")
 	srv.busy = 1
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\n", srv.URL))
 	b := sinktest.AuditBatch(t)
 	if err := s.Write(t.Context(), b); err == nil {
 		t.Fatal("Write with a busy server = nil, want an error")
@@ -221,8 +221,7 @@ func TestWriteBusyThenRecovers(t *testing.T) {
 
 func TestWriteRejectsBadEvent(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\n", srv.URL))
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1ms\n")
 	b := sinktest.AuditBatch(t)
 	b.Events[1].Data = []byte(`""`) // HEC: "Event field cannot be blank"
 	b.Events[4].Data = []byte(`null`)
@@ -275,8 +274,7 @@ func TestNewValidates(t *testing.T) {
 // BenchmarkWrite sends pages of 1,000 events to the in-process HEC with
 // gzip and indexer acknowledgement (acked on the first poll).
 func BenchmarkWrite(b *testing.B) {
-	srv := newHECServer(b, testToken, true)
-	s := newTestSink(b, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\ngzip: true\nack_poll_interval: 1ms\n", srv.URL))
+	_, s := newHECSink(b, true, "ack: true\ngzip: true\nack_poll_interval: 1ms\n")
 	sample := sinktest.AuditBatch(b)
 	page := forward.Batch{Source: "bench", Feature: events.AuditEvents}
 	for i := range 1000 {
