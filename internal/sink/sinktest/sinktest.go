@@ -1,7 +1,8 @@
 // Package sinktest holds what the sinks' tests share: a SinkConfig built
 // from a YAML document as the forwarder's configuration hands it over, a
 // Harness that opens a sink type's sinks from such documents and checks
-// what their constructor refuses, and a batch of real-looking audit events.
+// what their constructor refuses, checks of what a Write returned (Write,
+// Rejected, Temporary), and a batch of real-looking audit events.
 package sinktest
 
 import (
