@@ -11,12 +11,11 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
-	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
@@ -28,24 +27,25 @@ import (
 var auditEvents []byte
 
 // Config builds the SinkConfig of a sink named name of type typ from the
-// YAML mapping doc, with env as its environment. An empty doc is an empty
-// mapping, as a sink without options is in the configuration file.
+// YAML mapping doc, with env as its environment, through the forwarder's
+// own configuration loader: doc is the sink's entry of a configuration file
+// in a new t.TempDir(). An empty doc is a sink without options.
 func Config(t testing.TB, name, typ, doc string, env map[string]string) forward.SinkConfig {
 	t.Helper()
-	return forward.SinkConfig{
-		Name: name,
-		Type: typ,
-		Decode: func(v any) error {
-			dec := yaml.NewDecoder(strings.NewReader(doc))
-			dec.KnownFields(true)
-			if err := dec.Decode(v); !errors.Is(err, io.EOF) {
-				return err
-			}
-			return nil
-		},
-		Dir:    t.TempDir(),
-		Getenv: func(k string) string { return env[k] },
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "source.token"), []byte("source-token\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	file := "state_dir: state\nsources:\n  - name: test\n    token_file: source.token\nsinks:\n  - name: " + name + "\n    type: " + typ + "\n"
+	for line := range strings.Lines(doc) {
+		file += "    " + strings.TrimSuffix(line, "\n") + "\n"
+	}
+	types := map[string]forward.NewSinkFunc{typ: func(forward.SinkConfig) (forward.Sink, error) { return nil, nil }}
+	cfg, err := forward.ParseConfig([]byte(file), dir, types, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("configuration of sink %s: %v\n%s", name, err, file)
+	}
+	return cfg.Sinks[0].Config
 }
 
 // Harness builds the sinks of one type in tests the way the forwarder
