@@ -335,7 +335,7 @@ func (c *Config) parseSinks(n *yaml.Node, dir string, types map[string]NewSinkFu
 			for t := range types {
 				known = append(known, t)
 			}
-			sortStrings(known)
+			slices.Sort(known)
 			errs = append(errs, fmt.Errorf("%s.type: %q: want one of %s", p, typ, strings.Join(known, ", ")))
 			continue
 		}
@@ -384,8 +384,15 @@ func knownKey(t reflect.Type, key string) bool {
 		if !f.IsExported() {
 			continue
 		}
-		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		tag, flags, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if tag == "-" {
+			continue
+		}
+		if slices.Contains(strings.Split(flags, ","), "inline") {
+			// The embedded struct's keys are the options (HTTPOptions).
+			if knownKey(f.Type, key) {
+				return true
+			}
 			continue
 		}
 		if tag == "" {
@@ -422,14 +429,6 @@ func resolve(dir, p string) string {
 		return p
 	}
 	return filepath.Join(dir, p)
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // OpenSinks builds every configured sink. Constructor errors are reported

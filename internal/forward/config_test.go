@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSpoolMaxSizeOverflow: a size past what an int64 holds is refused
@@ -56,5 +57,37 @@ func TestConfigErrorSorted(t *testing.T) {
 		"  sources[2].limit: first\n  sources[2].limit: second\n  sources[10].url: b"
 	if got := e.Error(); got != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestSinkOptionsInline: the keys of a struct a sink's Options embed with
+// `yaml:",inline"` (HTTPOptions) are options of the sink, as the YAML
+// decoder and the sinks' tests take them; other keys stay unknown.
+func TestSinkOptionsInline(t *testing.T) {
+	type options struct {
+		URL         string `yaml:"url"`
+		HTTPOptions `yaml:",inline"`
+	}
+	var got options
+	types := map[string]NewSinkFunc{"http": func(cfg SinkConfig) (Sink, error) { return nil, cfg.Decode(&got) }}
+	parse := func(sink string) error {
+		doc := "state_dir: ./s\nsources:\n  - name: a\n    token_env: T\nsinks:\n  - name: h\n    type: http\n" + sink
+		cfg, err := ParseConfig([]byte(doc), "/etc/logbook", types, func(string) string { return "tok" })
+		if err != nil {
+			return err
+		}
+		_, err = cfg.Sinks[0].New(cfg.Sinks[0].Config)
+		return err
+	}
+	if err := parse("    url: https://x\n    timeout: 5s\n    ca_file: ca.pem\n    insecure_skip_verify: true\n"); err != nil {
+		t.Fatalf("inline options refused: %v", err)
+	}
+	want := options{URL: "https://x", HTTPOptions: HTTPOptions{Timeout: 5 * time.Second, CAFile: "ca.pem", InsecureSkipVerify: true}}
+	if got != want {
+		t.Errorf("decoded %+v, want %+v", got, want)
+	}
+	if err := parse("    url: https://x\n    timeouts: 5s\n    httpoptions: {}\n"); err == nil ||
+		!strings.Contains(err.Error(), "sinks[0].timeouts: unknown option") || !strings.Contains(err.Error(), "sinks[0].httpoptions: unknown option") {
+		t.Errorf("unknown keys: error = %v, want timeouts and httpoptions named", err)
 	}
 }

@@ -34,6 +34,16 @@
 //	}
 //	token, err := cfg.Secret("token", opts.TokenFile, opts.TokenEnv)
 //
+// BuildSink does the decoding and joins the problems; the sinks' New are
+// one call of it, around their own constructor that takes decoded options:
+//
+//	return forward.BuildSink(cfg, func(o Options, errs *forward.OptionErrors) (*Sink, error) {
+//		token, err := cfg.Secret("token", o.TokenFile, o.TokenEnv)
+//		errs.Add(err)
+//		o.CAFile = cfg.Path(o.CAFile)
+//		return NewSink(cfg.Name, o, token, cfg.Logger)
+//	})
+//
 // Rules for constructors:
 //
 //   - Validate every option and return an error whose message starts with

@@ -2,6 +2,7 @@ package forward
 
 import (
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -153,5 +154,49 @@ func TestIsHTTPURL(t *testing.T) {
 		if got := IsHTTPURL(raw); got != want {
 			t.Errorf("IsHTTPURL(%q) = %v, want %v", raw, got, want)
 		}
+	}
+}
+
+type namedSink string
+
+func (s namedSink) Name() string                       { return string(s) }
+func (s namedSink) Write(context.Context, Batch) error { return nil }
+func (s namedSink) Close() error                       { return nil }
+
+func TestBuildSink(t *testing.T) {
+	cfg := SinkConfig{Name: "s", Dir: "/etc/logbook", Decode: func(v any) error {
+		v.(*struct{ Path string }).Path = "out.ndjson"
+		return nil
+	}}
+	build := func(problem, refuse bool) func(o struct{ Path string }, errs *OptionErrors) (namedSink, error) {
+		return func(o struct{ Path string }, errs *OptionErrors) (namedSink, error) {
+			if problem {
+				errs.Addf("token_env: environment variable X is not set")
+			}
+			if refuse {
+				return "", errors.New("url: required")
+			}
+			return namedSink(cfg.Path(o.Path)), nil
+		}
+	}
+	s, err := BuildSink(cfg, build(false, false))
+	if err != nil || s.Name() != "/etc/logbook/out.ndjson" {
+		t.Fatalf("BuildSink = %v, %v; want the sink of the decoded options", s, err)
+	}
+	for _, tt := range []struct {
+		problem, refuse bool
+		want            string
+	}{
+		{true, false, "token_env: environment variable X is not set"},
+		{false, true, "url: required"},
+		{true, true, "token_env: environment variable X is not set\nurl: required"},
+	} {
+		if s, err := BuildSink(cfg, build(tt.problem, tt.refuse)); s != nil || err == nil || err.Error() != tt.want {
+			t.Errorf("BuildSink = %v, %v; want nil and %q", s, err, tt.want)
+		}
+	}
+	cfg.Decode = func(any) error { return errors.New("url_x: unknown key") }
+	if s, err := BuildSink(cfg, build(false, false)); s != nil || err == nil || err.Error() != "url_x: unknown key" {
+		t.Errorf("BuildSink with a decode error = %v, %v", s, err)
 	}
 }

@@ -88,3 +88,29 @@ func (c SinkConfig) OptionalSecret(key, fileOpt, envOpt string) (string, error) 
 	}
 	return c.Secret(key, fileOpt, envOpt)
 }
+
+// Paths resolves each path option in place, as Path does.
+func (c SinkConfig) Paths(paths ...*string) {
+	for _, p := range paths {
+		*p = c.Path(*p)
+	}
+}
+
+// BuildSink is the body of a sink's New. It decodes the sink's options
+// into a new O and hands them to build, which reads the secrets and
+// resolves the paths they name (recording what is wrong in errs) and then
+// calls the sink's own constructor. The problems build recorded come
+// first, then the constructor's, joined in one error.
+func BuildSink[O any, S Sink](cfg SinkConfig, build func(o O, errs *OptionErrors) (S, error)) (Sink, error) {
+	var o O
+	if err := cfg.Decode(&o); err != nil {
+		return nil, err
+	}
+	var errs OptionErrors
+	s, err := build(o, &errs)
+	errs.Add(err)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

@@ -170,34 +170,30 @@ func encodeSpool(b Batch) []byte {
 	return buf.Bytes()
 }
 
+// errTruncated is a spool file that ends early.
+var errTruncated = errors.New("truncated")
+
 func decodeSpool(data []byte) (Batch, error) {
 	r := bufio.NewReader(bytes.NewReader(data))
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return Batch{}, errors.New("no header")
-	}
 	var (
 		b       Batch
 		feature string
 		count   int
 	)
-	if _, err := fmt.Sscanf(line, "logbook-spool 1 %s %s %d\n", &b.Source, &feature, &count); err != nil {
-		return Batch{}, fmt.Errorf("header: %w", err)
+	if err := scanLine(r, errors.New("no header"), "header", "logbook-spool 1 %s %s %d\n", &b.Source, &feature, &count); err != nil {
+		return Batch{}, err
 	}
 	b.Feature = events.Feature(feature)
 	b.Events = make([]Event, 0, count)
 	for range count {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return Batch{}, errors.New("truncated")
-		}
 		var (
 			ev   Event
 			ts   string
 			size int
+			err  error
 		)
-		if _, err := fmt.Sscanf(line, "%s %s %d\n", &ev.UUID, &ts, &size); err != nil {
-			return Batch{}, fmt.Errorf("event header: %w", err)
+		if err := scanLine(r, errTruncated, "event header", "%s %s %d\n", &ev.UUID, &ts, &size); err != nil {
+			return Batch{}, err
 		}
 		if ev.UUID == "-" {
 			ev.UUID = ""
@@ -207,7 +203,7 @@ func decodeSpool(data []byte) (Batch, error) {
 		}
 		ev.Data = make(json.RawMessage, size+1)
 		if _, err := io.ReadFull(r, ev.Data); err != nil {
-			return Batch{}, errors.New("truncated")
+			return Batch{}, errTruncated
 		}
 		ev.Data = ev.Data[:size]
 		b.Events = append(b.Events, ev)
@@ -287,4 +283,17 @@ func cutTornLine(f *os.File) error {
 		return err
 	}
 	return f.Truncate(keep)
+}
+
+// scanLine reads the next line of r into args by format. No line is the
+// error missing; a line that does not scan is "<what>: <why>".
+func scanLine(r *bufio.Reader, missing error, what, format string, args ...any) error {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return missing
+	}
+	if _, err := fmt.Sscanf(line, format, args...); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }

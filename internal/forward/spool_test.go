@@ -84,3 +84,21 @@ func TestDeadLettersCutTornLine(t *testing.T) {
 		t.Errorf("dead letters mode %v, want 0600", info.Mode().Perm())
 	}
 }
+
+// TestDecodeSpoolErrors: a damaged spool file is refused with what is
+// wrong in it.
+func TestDecodeSpoolErrors(t *testing.T) {
+	tests := []struct{ data, want string }{
+		{"", "no header"},
+		{"logbook-spool 1 demo auditevents\n", "header: newline in input does not match format"},
+		{"logbook-spool 1 demo auditevents 2\n", "truncated"},
+		{"logbook-spool 1 demo auditevents 1\nA 2026-01-02T03:04:05Z\n", "event header: newline in input does not match format"},
+		{"logbook-spool 1 demo auditevents 1\nA yesterday 2\n{}\n", `event time: parsing time "yesterday"`},
+		{"logbook-spool 1 demo auditevents 1\nA 2026-01-02T03:04:05Z 20\n{}\n", "truncated"},
+	}
+	for _, tt := range tests {
+		if _, err := decodeSpool([]byte(tt.data)); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("decodeSpool(%q) = %v, want %q", tt.data, err, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package elastic
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -73,30 +74,22 @@ var _ forward.Sink = (*Sink)(nil)
 // New builds an elasticsearch sink from its configuration; it has the
 // forward.NewSinkFunc signature.
 func New(cfg forward.SinkConfig) (forward.Sink, error) {
-	var o Options
-	if err := cfg.Decode(&o); err != nil {
-		return nil, err
-	}
-	var errs forward.OptionErrors
-	var auth Auth
-	if o.Username != "" || o.PasswordFile != "" || o.PasswordEnv != "" {
-		if o.Username == "" {
-			errs.Addf("username: required with password_file or password_env")
+	return forward.BuildSink(cfg, func(o Options, errs *forward.OptionErrors) (*Sink, error) {
+		var auth Auth
+		if o.Username != "" || o.PasswordFile != "" || o.PasswordEnv != "" {
+			if o.Username == "" {
+				errs.Addf("username: required with password_file or password_env")
+			}
+			pw, err := cfg.Secret("password", o.PasswordFile, o.PasswordEnv)
+			errs.Add(err)
+			auth.Username, auth.Password = o.Username, pw
 		}
-		pw, err := cfg.Secret("password", o.PasswordFile, o.PasswordEnv)
+		key, err := cfg.OptionalSecret("api_key", o.APIKeyFile, o.APIKeyEnv)
 		errs.Add(err)
-		auth.Username, auth.Password = o.Username, pw
-	}
-	key, err := cfg.OptionalSecret("api_key", o.APIKeyFile, o.APIKeyEnv)
-	errs.Add(err)
-	auth.APIKey = key
-	o.CAFile = cfg.Path(o.CAFile)
-	s, err := NewSink(cfg.Name, o, auth, cfg.Logger)
-	errs.Add(err)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return s, nil
+		auth.APIKey = key
+		o.CAFile = cfg.Path(o.CAFile)
+		return NewSink(cfg.Name, o, auth, cfg.Logger)
+	})
 }
 
 // Auth holds the credentials, already read from their files or variables.
@@ -149,15 +142,12 @@ func NewSink(name string, o Options, auth Auth, logger *slog.Logger) (*Sink, err
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Sink{
 		name:   name,
 		opts:   o,
 		auth:   authz,
 		client: client,
-		log:    logger,
+		log:    cmp.Or(logger, slog.New(slog.DiscardHandler)),
 	}, nil
 }
 

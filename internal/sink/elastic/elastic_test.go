@@ -22,10 +22,7 @@ var testEnv = map[string]string{"ES_PASSWORD": "s3cret-pw", "ES_API_KEY": "VnVhQ
 // to New.
 var harness = sinktest.Harness{New: New, Type: "elasticsearch", Name: "es", Env: testEnv}
 
-func newTestSink(t testing.TB, doc string) *Sink {
-	t.Helper()
-	return harness.Open(t, doc).(*Sink)
-}
+var newTestSink = sinktest.Opener[*Sink](harness)
 
 func keys(b forward.Batch, index string) []string {
 	out := make([]string, len(b.Events))
@@ -65,18 +62,12 @@ func TestWriteMixedItems(t *testing.T) {
 	s := newTestSink(t, fmt.Sprintf("url: %s\n", srv.URL))
 	b := sinktest.AuditBatch(t)
 	// Event 0 is already there (409); event 2 breaks the date mapping (400).
-	if err := s.Write(t.Context(), forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[:1]}); err != nil {
-		t.Fatal(err)
-	}
+	sinktest.Write(t, s, forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[:1]})
 	b.Events[2].Data = bytes.Replace(b.Events[2].Data, []byte(`"timestamp":"2025-`), []byte(`"timestamp":"yesterday 2025-`), 1)
-	err := s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if !errors.As(err, &rej) {
-		t.Fatalf("Write = %v, want a RejectedError", err)
-	}
-	if len(rej.Rejected) != 1 || rej.Rejected[0].Index != 2 ||
-		!strings.HasPrefix(rej.Rejected[0].Reason, "elasticsearch: 400 document_parsing_exception: [1:2] failed to parse field [timestamp] of type [date]") {
-		t.Errorf("rejected = %+v, want event 2 with the mapping error", rej.Rejected)
+	rej := sinktest.Rejected(t, s.Write(t.Context(), b))
+	if len(rej) != 1 || rej[0].Index != 2 ||
+		!strings.HasPrefix(rej[0].Reason, "elasticsearch: 400 document_parsing_exception: [1:2] failed to parse field [timestamp] of type [date]") {
+		t.Errorf("rejected = %+v, want event 2 with the mapping error", rej)
 	}
 	order, _, _, _ := srv.stored()
 	want := keys(b, "logbook-auditevents")
@@ -93,14 +84,10 @@ func TestWriteRetryableItems(t *testing.T) {
 	s := newTestSink(t, fmt.Sprintf("url: %s\n", srv.URL))
 	b := sinktest.AuditBatch(t)
 	b.Events[4].Data = []byte(`{"uuid":"X","timestamp":12}`) // a rejection that must wait for the retry
-	err := s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), "2 of 6 items to retry, first: 429 es_rejected_execution_exception") {
-		t.Fatalf("Write = %v, want a temporary error for two 429 items", err)
-	}
-	err = s.Write(t.Context(), b)
-	if !errors.As(err, &rej) || len(rej.Rejected) != 1 || rej.Rejected[0].Index != 4 {
-		t.Fatalf("second Write = %v, want event 4 rejected", err)
+	// Two 429 items: the batch is to be retried.
+	sinktest.Temporary(t, s.Write(t.Context(), b), "2 of 6 items to retry, first: 429 es_rejected_execution_exception")
+	if rej := sinktest.Rejected(t, s.Write(t.Context(), b)); len(rej) != 1 || rej[0].Index != 4 {
+		t.Fatalf("second Write rejected %+v, want event 4", rej)
 	}
 	order, _, _, _ := srv.stored()
 	if len(order) != 5 {
@@ -108,15 +95,19 @@ func TestWriteRetryableItems(t *testing.T) {
 	}
 }
 
-func TestWriteRequestErrors(t *testing.T) {
+// TestWriteAuthAndErrors sends a batch to a cluster that wants the
+// Authorization authz: it is indexed, or refused as a whole with wantErr.
+func TestWriteAuthAndErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
 		authz   string
 		down    int
 		extra   string
-		wantErr string
+		wantErr string // "": the batch is indexed
 	}{
+		{name: "basic", authz: "Basic ZWxhc3RpYzpzM2NyZXQtcHc=", extra: "username: elastic\npassword_env: ES_PASSWORD\n"},
+		{name: "api key", authz: "ApiKey " + testEnv["ES_API_KEY"], extra: "api_key_env: ES_API_KEY\n"},
 		{name: "cluster down", down: 1, wantErr: "elasticsearch bulk: 503 cluster_block_exception"},
 		{name: "wrong password", authz: "Basic b3RoZXI6b3RoZXI=", extra: "username: elastic\npassword_env: ES_PASSWORD\n", wantErr: "401 security_exception"},
 		{name: "no credentials", authz: "ApiKey x", wantErr: "401 security_exception"},
@@ -127,6 +118,10 @@ func TestWriteRequestErrors(t *testing.T) {
 			srv := newBulkServer(t, tt.authz)
 			srv.down = tt.down
 			s := newTestSink(t, fmt.Sprintf("url: %s\n%s", srv.URL, tt.extra))
+			if tt.wantErr == "" {
+				sinktest.Write(t, s, sinktest.AuditBatch(t))
+				return
+			}
 			err := s.Write(t.Context(), sinktest.AuditBatch(t))
 			var be *BulkError
 			if !errors.As(err, &be) || !strings.Contains(err.Error(), tt.wantErr) {
@@ -137,28 +132,6 @@ func TestWriteRequestErrors(t *testing.T) {
 			}
 			if order, _, _, _ := srv.stored(); len(order) != 0 {
 				t.Errorf("stored %d documents, want 0", len(order))
-			}
-		})
-	}
-}
-
-func TestWriteAuth(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		authz string
-		doc   string
-	}{
-		{"basic", "Basic ZWxhc3RpYzpzM2NyZXQtcHc=", "username: elastic\npassword_env: ES_PASSWORD\n"},
-		{"api key", "ApiKey " + testEnv["ES_API_KEY"], "api_key_env: ES_API_KEY\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := newBulkServer(t, tt.authz)
-			s := newTestSink(t, fmt.Sprintf("url: %s\n%s", srv.URL, tt.doc))
-			if err := s.Write(t.Context(), sinktest.AuditBatch(t)); err != nil {
-				t.Fatalf("Write: %v", err)
 			}
 		})
 	}
@@ -175,9 +148,7 @@ func TestWriteGzipSplitPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Events[1].Data = pretty.Bytes()
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
+	sinktest.Write(t, s, b)
 	order, docs, requests, gzipped := srv.stored()
 	if diff := cmp.Diff(keys(b, "audit"), order); diff != "" {
 		t.Errorf("created documents differ (-want +got):\n%s", diff)

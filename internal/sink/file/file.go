@@ -71,12 +71,10 @@ type Options struct {
 
 // New is the forward.NewSinkFunc of the "file" type.
 func New(cfg forward.SinkConfig) (forward.Sink, error) {
-	var o Options
-	if err := cfg.Decode(&o); err != nil {
-		return nil, err
-	}
-	o.Path = cfg.Path(o.Path)
-	return Open(cfg.Name, o)
+	return forward.BuildSink(cfg, func(o Options, _ *forward.OptionErrors) (*Sink, error) {
+		o.Path = cfg.Path(o.Path)
+		return Open(cfg.Name, o)
+	})
 }
 
 // Open returns a file sink; the file is opened at the first Write.

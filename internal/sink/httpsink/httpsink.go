@@ -72,16 +72,14 @@ var _ forward.Sink = (*Sink)(nil)
 
 // New is the forward.NewSinkFunc of the "http" type.
 func New(cfg forward.SinkConfig) (forward.Sink, error) {
-	var o Options
-	if err := cfg.Decode(&o); err != nil {
-		return nil, err
-	}
-	token, err := cfg.OptionalSecret("token", o.TokenFile, o.TokenEnv)
-	if err != nil {
-		return nil, err
-	}
-	o.CAFile = cfg.Path(o.CAFile)
-	return Open(cfg.Name, o, token)
+	return forward.BuildSink(cfg, func(o Options, _ *forward.OptionErrors) (*Sink, error) {
+		token, err := cfg.OptionalSecret("token", o.TokenFile, o.TokenEnv)
+		if err != nil {
+			return nil, err // alone: the other options are not checked
+		}
+		o.CAFile = cfg.Path(o.CAFile)
+		return Open(cfg.Name, o, token)
+	})
 }
 
 // Open returns an HTTP sink. token, when not empty, goes in the auth

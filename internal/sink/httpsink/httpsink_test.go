@@ -5,12 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
@@ -116,9 +114,7 @@ func TestFormats(t *testing.T) {
 				}
 				defer s.Close()
 				b := batch(3)
-				if err := s.Write(t.Context(), b); err != nil {
-					t.Fatal(err)
-				}
+				sinktest.Write(t, s, b)
 				if len(e.got) != 1 {
 					t.Fatalf("%d requests, want 1", len(e.got))
 				}
@@ -147,17 +143,8 @@ func TestRetrySameKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := batch(4)
-			err = s.Write(t.Context(), b)
-			var rej *forward.RejectedError
-			if err == nil || errors.As(err, &rej) {
-				t.Fatalf("Write after %d = %v, want a temporary error", status, err)
-			}
-			if !strings.Contains(err.Error(), fmt.Sprint(status)) {
-				t.Errorf("error %q does not name the status", err)
-			}
-			if err := s.Write(t.Context(), b); err != nil {
-				t.Fatalf("retry: %v", err)
-			}
+			sinktest.Temporary(t, s.Write(t.Context(), b), fmt.Sprint(status)) // naming the status
+			sinktest.Write(t, s, b)                                            // the retry
 			if len(e.got) != 2 {
 				t.Fatalf("%d requests, want 2", len(e.got))
 			}
@@ -178,14 +165,9 @@ func TestRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := batch(5)
-	err = s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if !errors.As(err, &rej) {
-		t.Fatalf("Write = %v, want a *forward.RejectedError", err)
-	}
+	rej := sinktest.Rejected(t, s.Write(t.Context(), batch(5)))
 	want := []forward.Rejection{{Index: 2, Reason: "HTTP 400: status 400"}, {Index: 3, Reason: "HTTP 400: status 400"}}
-	if diff := cmp.Diff(want, rej.Rejected); diff != "" {
+	if diff := cmp.Diff(want, rej); diff != "" {
 		t.Errorf("rejections (-want +got):\n%s", diff)
 	}
 	var sizes []int
@@ -216,26 +198,17 @@ func TestIdempotencyKey(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	harness := sinktest.Harness{New: New, Type: "http", Name: "collector", Env: map[string]string{"COLLECTOR_TOKEN": "tok-value-123"}}
-	tests := []struct{ doc, wantErr string }{
-		{"url: http://127.0.0.1:9/x\nformat: json\ngzip: true\ntoken_env: COLLECTOR_TOKEN\nauth_header: X-Auth\nauth_scheme: \"\"", ""},
-		{"format: json", "url: required"},
-		{"url: ftp://x", "url: \"ftp://x\" is not an http or https URL"},
-		{"url: http://x\nformat: xml", "format: \"xml\": want ndjson or json"},
-		{"url: http://x\nheaders: {\"Bad Header\": v}", "headers: \"Bad Header\" is not a valid header"},
-		{"url: http://x\ntoken_env: MISSING", "token_env: environment variable MISSING is not set"},
-		{"url: http://x\nca_file: ./nope.pem", "ca_file:"},
-		{"url: http://x\nbatch: 3", "batch"},
+	hs := sinktest.Opener[*Sink](harness)(t, "url: http://127.0.0.1:9/x\nformat: json\ngzip: true\ntoken_env: COLLECTOR_TOKEN\nauth_header: X-Auth\nauth_scheme: \"\"")
+	if got := hs.header.Get("X-Auth"); got != "tok-value-123" {
+		t.Errorf("X-Auth = %q, want the bare token", got)
 	}
-	for _, tt := range tests {
-		t.Run(tt.doc, func(t *testing.T) {
-			if tt.wantErr != "" {
-				harness.Refused(t, tt.doc, tt.wantErr) // and not the token
-				return
-			}
-			hs := harness.Open(t, tt.doc).(*Sink)
-			if got := hs.header.Get("X-Auth"); got != "tok-value-123" {
-				t.Errorf("X-Auth = %q, want the bare token", got)
-			}
-		})
-	}
+	harness.RefusedAll(t, []sinktest.Refusal{ // and the errors do not show the token
+		{Name: "missing url", Doc: "format: json", Want: []string{"url: required"}},
+		{Name: "bad url", Doc: "url: ftp://x", Want: []string{"url: \"ftp://x\" is not an http or https URL"}},
+		{Name: "bad format", Doc: "url: http://x\nformat: xml", Want: []string{"format: \"xml\": want ndjson or json"}},
+		{Name: "bad header", Doc: "url: http://x\nheaders: {\"Bad Header\": v}", Want: []string{"headers: \"Bad Header\" is not a valid header"}},
+		{Name: "unset env", Doc: "url: http://x\ntoken_env: MISSING", Want: []string{"token_env: environment variable MISSING is not set"}},
+		{Name: "missing ca file", Doc: "url: http://x\nca_file: ./nope.pem", Want: []string{"ca_file:"}},
+		{Name: "unknown key", Doc: "url: http://x\nbatch: 3", Want: []string{"batch"}},
+	})
 }

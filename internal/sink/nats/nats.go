@@ -2,6 +2,7 @@ package nats
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -96,27 +97,16 @@ var _ forward.Sink = (*Sink)(nil)
 // New builds a nats sink from its configuration; it has the
 // forward.NewSinkFunc signature.
 func New(cfg forward.SinkConfig) (forward.Sink, error) {
-	var o Options
-	if err := cfg.Decode(&o); err != nil {
-		return nil, err
-	}
-	var errs forward.OptionErrors
-	var sec Secrets
-	var err error
-	sec.Token, err = cfg.OptionalSecret("token", o.TokenFile, o.TokenEnv)
-	errs.Add(err)
-	sec.Password, err = cfg.OptionalSecret("password", o.PasswordFile, o.PasswordEnv)
-	errs.Add(err)
-	o.CredsFile = cfg.Path(o.CredsFile)
-	o.CAFile = cfg.Path(o.CAFile)
-	o.CertFile = cfg.Path(o.CertFile)
-	o.KeyFile = cfg.Path(o.KeyFile)
-	s, err := NewSink(cfg.Name, o, sec, cfg.Logger)
-	errs.Add(err)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return forward.BuildSink(cfg, func(o Options, errs *forward.OptionErrors) (*Sink, error) {
+		var sec Secrets
+		var err error
+		sec.Token, err = cfg.OptionalSecret("token", o.TokenFile, o.TokenEnv)
+		errs.Add(err)
+		sec.Password, err = cfg.OptionalSecret("password", o.PasswordFile, o.PasswordEnv)
+		errs.Add(err)
+		cfg.Paths(&o.CredsFile, &o.CAFile, &o.CertFile, &o.KeyFile)
+		return NewSink(cfg.Name, o, sec, cfg.Logger)
+	})
 }
 
 // NewSink builds a sink from decoded options and secrets. It checks every
@@ -177,10 +167,7 @@ func NewSink(name string, o Options, sec Secrets, logger *slog.Logger) (*Sink, e
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Sink{name: name, opts: o, secrets: sec, log: logger}, nil
+	return &Sink{name: name, opts: o, secrets: sec, log: cmp.Or(logger, slog.New(slog.DiscardHandler))}, nil
 }
 
 // checkSubject makes sure a rendered subject is valid: placeholders fill

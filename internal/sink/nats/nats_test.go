@@ -66,10 +66,7 @@ func setup(t *testing.T) testBundle {
 // to New.
 var harness = sinktest.Harness{New: New, Type: "nats", Name: "jetstream", Env: map[string]string{"NATS_PW": "s3cret-nats-pw"}}
 
-func newTestSink(t testing.TB, doc string) *Sink {
-	t.Helper()
-	return harness.Open(t, doc).(*Sink)
-}
+var newTestSink = sinktest.Opener[*Sink](harness)
 
 type storedMsg struct {
 	Subject string
@@ -125,9 +122,7 @@ func TestWriteDuplicateBatchStoredOnce(t *testing.T) {
 	extra := forward.Event{UUID: events.NewID(), Data: []byte(`{"uuid":"new"}`)}
 	b2 := b
 	b2.Events = append([]forward.Event{extra}, b.Events[:2]...)
-	if err := s.Write(t.Context(), b2); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
+	sinktest.Write(t, s, b2)
 	got := tb.stored(t)
 	if len(got) != len(b.Events)+1 || got[len(got)-1].MsgID != extra.UUID {
 		t.Errorf("after a partly new batch the stream holds %d messages ending with %+v, want %d ending with the new one", len(got), got[len(got)-1], len(b.Events)+1)
@@ -167,13 +162,8 @@ func TestWriteRejectsOversized(t *testing.T) {
 	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: events.NewID(), Data: []byte(`{"pad":"` + strings.Repeat("x", 4096) + `"}`)}
 	b.Events = append(b.Events[:2:2], big, b.Events[2])
-	err := s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if !errors.As(err, &rej) {
-		t.Fatalf("Write = %v, want a RejectedError", err)
-	}
-	if len(rej.Rejected) != 1 || rej.Rejected[0].Index != 2 || !strings.Contains(rej.Rejected[0].Reason, "exceeds maximum") {
-		t.Errorf("rejected = %+v, want event 2 as too large", rej.Rejected)
+	if rej := sinktest.Rejected(t, s.Write(t.Context(), b)); len(rej) != 1 || rej[0].Index != 2 || !strings.Contains(rej[0].Reason, "exceeds maximum") {
+		t.Errorf("rejected = %+v, want event 2 as too large", rej)
 	}
 	got := tb.stored(t)
 	wantMsgs := want(b, strings.Replace(tb.subject, "{feature}", "auditevents", 1))
@@ -198,11 +188,7 @@ func TestWriteTemporaryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestSink(t, tt.doc)
-			err := s.Write(t.Context(), sinktest.AuditBatch(t))
-			var rej *forward.RejectedError
-			if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("Write = %v, want a temporary error with %q", err, tt.wantErr)
-			}
+			sinktest.Temporary(t, s.Write(t.Context(), sinktest.AuditBatch(t)), tt.wantErr)
 		})
 	}
 }

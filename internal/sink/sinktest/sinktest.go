@@ -1,7 +1,8 @@
 // Package sinktest holds what the sinks' tests share: a SinkConfig built
 // from a YAML document as the forwarder's configuration hands it over, a
 // Harness that opens a sink type's sinks from such documents and checks
-// what their constructor refuses, and a batch of real-looking audit events.
+// what their constructor refuses, checks of what a Write returned (Write,
+// Rejected, Temporary), and a batch of real-looking audit events.
 package sinktest
 
 import (
@@ -10,12 +11,11 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
-	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/forward"
@@ -27,24 +27,25 @@ import (
 var auditEvents []byte
 
 // Config builds the SinkConfig of a sink named name of type typ from the
-// YAML mapping doc, with env as its environment. An empty doc is an empty
-// mapping, as a sink without options is in the configuration file.
+// YAML mapping doc, with env as its environment, through the forwarder's
+// own configuration loader: doc is the sink's entry of a configuration file
+// in a new t.TempDir(). An empty doc is a sink without options.
 func Config(t testing.TB, name, typ, doc string, env map[string]string) forward.SinkConfig {
 	t.Helper()
-	return forward.SinkConfig{
-		Name: name,
-		Type: typ,
-		Decode: func(v any) error {
-			dec := yaml.NewDecoder(strings.NewReader(doc))
-			dec.KnownFields(true)
-			if err := dec.Decode(v); !errors.Is(err, io.EOF) {
-				return err
-			}
-			return nil
-		},
-		Dir:    t.TempDir(),
-		Getenv: func(k string) string { return env[k] },
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "source.token"), []byte("source-token\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	file := "state_dir: state\nsources:\n  - name: test\n    token_file: source.token\nsinks:\n  - name: " + name + "\n    type: " + typ + "\n"
+	for line := range strings.Lines(doc) {
+		file += "    " + strings.TrimSuffix(line, "\n") + "\n"
+	}
+	types := map[string]forward.NewSinkFunc{typ: func(forward.SinkConfig) (forward.Sink, error) { return nil, nil }}
+	cfg, err := forward.ParseConfig([]byte(file), dir, types, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("configuration of sink %s: %v\n%s", name, err, file)
+	}
+	return cfg.Sinks[0].Config
 }
 
 // Harness builds the sinks of one type in tests the way the forwarder
@@ -77,6 +78,15 @@ func (h Harness) Open(t testing.TB, doc string) forward.Sink {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// Opener returns Open for a sink package's own tests, which call methods
+// of its *Sink (S) on what the harness opens.
+func Opener[S forward.Sink](h Harness) func(t testing.TB, doc string) S {
+	return func(t testing.TB, doc string) S {
+		t.Helper()
+		return h.Open(t, doc).(S)
+	}
 }
 
 // Refused checks that the constructor refuses the YAML mapping doc with an
@@ -138,5 +148,35 @@ func (h Harness) RefusedAll(t *testing.T, cases []Refusal) {
 		t.Run(c.Name, func(t *testing.T) {
 			h.Refused(t, c.Doc, c.Want...)
 		})
+	}
+}
+
+// Write writes b to s and fails the test unless s confirms every event.
+func Write(t testing.TB, s forward.Sink, b forward.Batch) {
+	t.Helper()
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+}
+
+// Rejected returns what err, the error of a Write, refused for good, and
+// fails the test unless err is a *forward.RejectedError.
+func Rejected(t testing.TB, err error) []forward.Rejection {
+	t.Helper()
+	var rej *forward.RejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("Write = %v, want a RejectedError", err)
+	}
+	return rej.Rejected
+}
+
+// Temporary fails the test unless err, the error of a Write, asks to retry
+// the batch (it is neither nil nor a *forward.RejectedError) and contains
+// want.
+func Temporary(t testing.TB, err error, want string) {
+	t.Helper()
+	var rej *forward.RejectedError
+	if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Write = %v, want a temporary error with %q", err, want)
 	}
 }

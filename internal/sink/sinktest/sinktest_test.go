@@ -52,6 +52,13 @@ func (nopSink) Name() string                               { return "nop" }
 func (nopSink) Write(context.Context, forward.Batch) error { return nil }
 func (s nopSink) Close() error                             { *s.closed = true; return nil }
 
+// failSink is a sink whose Write returns err.
+type failSink struct{ err error }
+
+func (failSink) Name() string                                 { return "fail" }
+func (s failSink) Write(context.Context, forward.Batch) error { return s.err }
+func (failSink) Close() error                                 { return nil }
+
 func TestHarness(t *testing.T) {
 	var closed bool
 	h := Harness{
@@ -90,6 +97,20 @@ func TestHarness(t *testing.T) {
 		{"accepted", func(t testing.TB) { h.Refused(t, "url: x\n", "url:") }, []string{"New = nil error"}},
 		{"unknown key", func(t testing.TB) { h.Refused(t, "colour: red\n", "colour") }, nil},
 		{"secret in error", func(t testing.TB) { h.Refused(t, "leak: true\ntoken_env: TOKEN\n", "url: bad") }, []string{"contains the value of TOKEN"}},
+		{"opener", func(t testing.TB) { Opener[nopSink](h)(t, "url: x\n") }, nil},
+		{"write", func(t testing.TB) { Write(t, failSink{nil}, AuditBatch(t)) }, nil},
+		{"write failed", func(t testing.TB) { Write(t, failSink{errors.New("503 busy")}, AuditBatch(t)) }, []string{"Write: 503 busy"}},
+		{"rejected", func(t testing.TB) {
+			if got := Rejected(t, fmt.Errorf("w: %w", &forward.RejectedError{Rejected: []forward.Rejection{{Index: 2}}})); len(got) != 1 || got[0].Index != 2 {
+				t.Errorf("Rejected = %+v, want index 2", got)
+			}
+		}, nil},
+		{"rejected, temporary", func(t testing.TB) { Rejected(t, errors.New("503 busy")) }, []string{"want a RejectedError"}},
+		{"rejected, nil", func(t testing.TB) { Rejected(t, nil) }, []string{"want a RejectedError"}},
+		{"temporary", func(t testing.TB) { Temporary(t, errors.New("503 busy"), "busy") }, nil},
+		{"temporary, nil", func(t testing.TB) { Temporary(t, nil, "") }, []string{"want a temporary error"}},
+		{"temporary, rejected", func(t testing.TB) { Temporary(t, &forward.RejectedError{}, "") }, []string{"want a temporary error"}},
+		{"temporary, other text", func(t testing.TB) { Temporary(t, errors.New("503 busy"), "dial") }, []string{`want a temporary error with "dial"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package splunk
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -87,20 +88,12 @@ var _ forward.Sink = (*Sink)(nil)
 // New builds a splunk_hec sink from its configuration; it has the
 // forward.NewSinkFunc signature.
 func New(cfg forward.SinkConfig) (forward.Sink, error) {
-	var o Options
-	if err := cfg.Decode(&o); err != nil {
-		return nil, err
-	}
-	var errs forward.OptionErrors
-	token, err := cfg.Secret("token", o.TokenFile, o.TokenEnv)
-	errs.Add(err)
-	o.CAFile = cfg.Path(o.CAFile)
-	s, err := NewSink(cfg.Name, o, token, cfg.Logger)
-	errs.Add(err)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return forward.BuildSink(cfg, func(o Options, errs *forward.OptionErrors) (*Sink, error) {
+		token, err := cfg.Secret("token", o.TokenFile, o.TokenEnv)
+		errs.Add(err)
+		o.CAFile = cfg.Path(o.CAFile)
+		return NewSink(cfg.Name, o, token, cfg.Logger)
+	})
 }
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -146,16 +139,13 @@ func NewSink(name string, o Options, token string, logger *slog.Logger) (*Sink, 
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Sink{
 		name:    name,
 		opts:    o,
 		token:   token,
 		channel: o.Channel,
 		client:  client,
-		log:     logger,
+		log:     cmp.Or(logger, slog.New(slog.DiscardHandler)),
 	}, nil
 }
 

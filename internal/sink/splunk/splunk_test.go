@@ -21,9 +21,16 @@ const testToken = "0f2a6c3e-5b1d-4e8f-9a7c-1d2e3f4a5b6c"
 // to New.
 var harness = sinktest.Harness{New: New, Type: "splunk_hec", Name: "hec", Env: map[string]string{"HEC_TOKEN": testToken}}
 
-func newTestSink(t testing.TB, doc string) *Sink {
+var newTestSink = sinktest.Opener[*Sink](harness)
+
+// newHECSink starts a HEC, with indexer acknowledgement when ack, and
+// opens a sink on it with the options extra besides url and token_env.
+// The sink does not connect before its first Write, so a test may still
+// set up the server.
+func newHECSink(t testing.TB, ack bool, extra string) (*hecServer, *Sink) {
 	t.Helper()
-	return harness.Open(t, doc).(*Sink)
+	srv := newHECServer(t, testToken, ack)
+	return srv, newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n%s", srv.URL, extra))
 }
 
 func eventsOf(got []hecEvent) []string {
@@ -42,21 +49,26 @@ func dataOf(b forward.Batch) []string {
 	return out
 }
 
+// wantIndexed checks that srv indexed exactly the events want (their
+// data, in order).
+func wantIndexed(t *testing.T, srv *hecServer, want []string) {
+	t.Helper()
+	got, _, _, _ := srv.snapshot()
+	if diff := cmp.Diff(want, eventsOf(got)); diff != "" {
+		t.Errorf("indexed events differ (-want +got):\n%s", diff)
+	}
+}
+
 func TestWriteFields(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, false)
-	s := newTestSink(t, fmt.Sprintf(`
-url: %s
-token_env: HEC_TOKEN
+	srv, s := newHECSink(t, false, `
 index: security
 host: forwarder-1
 sourcetypes:
   itemusages: custom:items
-`, srv.URL))
+`)
 	b := sinktest.AuditBatch(t)
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
+	sinktest.Write(t, s, b)
 	got, _, _, _ := srv.snapshot()
 	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
 		t.Fatalf("indexed events differ (-want +got):\n%s", diff)
@@ -75,9 +87,7 @@ sourcetypes:
 	}
 
 	b.Feature = events.ItemUsages
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
+	sinktest.Write(t, s, b)
 	got, _, _, _ = srv.snapshot()
 	if st := got[len(got)-1].SourceType; st != "custom:items" {
 		t.Errorf("sourcetype = %q, want custom:items", st)
@@ -86,16 +96,11 @@ sourcetypes:
 
 func TestWriteGzipAndSplit(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, false)
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\ngzip: true\nmax_request_bytes: 2000\n", srv.URL))
+	srv, s := newHECSink(t, false, "gzip: true\nmax_request_bytes: 2000\n")
 	b := sinktest.AuditBatch(t)
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	got, requests, _, gzipped := srv.snapshot()
-	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
-		t.Fatalf("indexed events differ (-want +got):\n%s", diff)
-	}
+	sinktest.Write(t, s, b)
+	wantIndexed(t, srv, dataOf(b))
+	_, requests, _, gzipped := srv.snapshot()
 	if requests < 2 || gzipped != requests {
 		t.Errorf("requests = %d, gzipped = %d; want several requests, all gzipped", requests, gzipped)
 	}
@@ -103,70 +108,46 @@ func TestWriteGzipAndSplit(t *testing.T) {
 
 func TestWriteTooLarge(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, false)
+	srv, s := newHECSink(t, false, "")
 	srv.maxBytes = 1500
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\n", srv.URL))
 	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: "BIGBIGBIGBIGBIGBIGBIGBIGBI", Data: []byte(`{"uuid":"BIGBIGBIGBIGBIGBIGBIGBIGBI","pad":"` + strings.Repeat("x", 2000) + `"}`)}
 	b.Events = append(b.Events[:3:3], big, b.Events[3])
-	err := s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if !errors.As(err, &rej) {
-		t.Fatalf("Write = %v, want a RejectedError", err)
+	if rej := sinktest.Rejected(t, s.Write(t.Context(), b)); len(rej) != 1 || rej[0].Index != 3 || !strings.Contains(rej[0].Reason, "413") {
+		t.Errorf("rejected = %+v, want index 3 for 413", rej)
 	}
-	if len(rej.Rejected) != 1 || rej.Rejected[0].Index != 3 || !strings.Contains(rej.Rejected[0].Reason, "413") {
-		t.Errorf("rejected = %+v, want index 3 for 413", rej.Rejected)
-	}
-	got, _, _, _ := srv.snapshot()
 	want := dataOf(b)
-	want = append(want[:3:3], want[4])
-	if diff := cmp.Diff(want, eventsOf(got)); diff != "" {
-		t.Errorf("indexed events differ (-want +got):\n%s", diff)
-	}
+	wantIndexed(t, srv, append(want[:3:3], want[4]))
 }
 
 func TestWriteAck(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1ms\nmax_request_bytes: 3000\n")
 	srv.ackAfter = 3 // "not yet" three times
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nmax_request_bytes: 3000\n", srv.URL))
 	b := sinktest.AuditBatch(t)
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	got, requests, polls, _ := srv.snapshot()
+	sinktest.Write(t, s, b)
+	_, requests, polls, _ := srv.snapshot()
 	if polls != 4 {
 		t.Errorf("ack polls = %d, want 4 (three 'not yet', then acked)", polls)
 	}
 	if requests < 2 {
 		t.Errorf("requests = %d, want several ackIds to wait for", requests)
 	}
-	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
-		t.Errorf("indexed events differ (-want +got):\n%s", diff)
-	}
+	wantIndexed(t, srv, dataOf(b))
 }
 
 func TestWriteAckTimeout(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1ms\nack_timeout: 20ms\n")
 	srv.ackAfter = 1 << 30 // never
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\nack_timeout: 20ms\n", srv.URL))
-	err := s.Write(t.Context(), sinktest.AuditBatch(t))
-	if err == nil || !strings.Contains(err.Error(), "not acknowledged") {
-		t.Fatalf("Write = %v, want a not-acknowledged error", err)
-	}
-	var rej *forward.RejectedError
-	if errors.As(err, &rej) {
-		t.Errorf("Write = %v, want a temporary error", err)
-	}
+	sinktest.Temporary(t, s.Write(t.Context(), sinktest.AuditBatch(t)), "not acknowledged")
 }
 
 func TestWriteAckCancelled(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1h\n")
 	srv.ackAfter = 1 << 30
 	srv.pollc = make(chan struct{}, 1)
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1h\n", srv.URL))
 	ctx, cancel := context.WithCancel(t.Context())
 	// The first poll says "not yet"; cancel while Write waits for the next.
 	done := make(chan error, 1)
@@ -181,8 +162,7 @@ func TestWriteAckCancelled(t *testing.T) {
 
 func TestWriteAckDisabledOnToken(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, false)
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\n", srv.URL))
+	_, s := newHECSink(t, false, "ack: true\n")
 	err := s.Write(t.Context(), sinktest.AuditBatch(t))
 	if err == nil || !strings.Contains(err.Error(), "no ackId") {
 		t.Fatalf("Write = %v, want an error about the missing ackId", err)
@@ -229,47 +209,32 @@ func TestWriteErrors(t *testing.T) {
 
 func TestWriteBusyThenRecovers(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1ms\n")
 	srv.busy = 1
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\n", srv.URL))
 	b := sinktest.AuditBatch(t)
 	if err := s.Write(t.Context(), b); err == nil {
 		t.Fatal("Write with a busy server = nil, want an error")
 	}
-	if err := s.Write(t.Context(), b); err != nil {
-		t.Fatalf("second Write: %v", err)
-	}
-	got, _, _, _ := srv.snapshot()
-	if diff := cmp.Diff(dataOf(b), eventsOf(got)); diff != "" {
-		t.Errorf("indexed events differ (-want +got):\n%s", diff)
-	}
+	sinktest.Write(t, s, b) // the second time
+	wantIndexed(t, srv, dataOf(b))
 }
 
 func TestWriteRejectsBadEvent(t *testing.T) {
 	t.Parallel()
-	srv := newHECServer(t, testToken, true)
-	s := newTestSink(t, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\nack_poll_interval: 1ms\n", srv.URL))
+	srv, s := newHECSink(t, true, "ack: true\nack_poll_interval: 1ms\n")
 	b := sinktest.AuditBatch(t)
 	b.Events[1].Data = []byte(`""`) // HEC: "Event field cannot be blank"
 	b.Events[4].Data = []byte(`null`)
-	err := s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if !errors.As(err, &rej) {
-		t.Fatalf("Write = %v, want a RejectedError", err)
-	}
+	rej := sinktest.Rejected(t, s.Write(t.Context(), b))
 	want := []forward.Rejection{
 		{Index: 1, Reason: "splunk hec: Event field cannot be blank (code 13)"},
 		{Index: 4, Reason: "splunk hec: Event field cannot be blank (code 13)"},
 	}
-	if diff := cmp.Diff(want, rej.Rejected); diff != "" {
+	if diff := cmp.Diff(want, rej); diff != "" {
 		t.Errorf("rejections differ (-want +got):\n%s", diff)
 	}
-	got, _, _, _ := srv.snapshot()
 	all := dataOf(b)
-	wantData := []string{all[0], all[2], all[3], all[5]}
-	if diff := cmp.Diff(wantData, eventsOf(got)); diff != "" {
-		t.Errorf("indexed events differ (-want +got):\n%s", diff)
-	}
+	wantIndexed(t, srv, []string{all[0], all[2], all[3], all[5]})
 }
 
 func TestEncodeEventTime(t *testing.T) {
@@ -309,8 +274,7 @@ func TestNewValidates(t *testing.T) {
 // BenchmarkWrite sends pages of 1,000 events to the in-process HEC with
 // gzip and indexer acknowledgement (acked on the first poll).
 func BenchmarkWrite(b *testing.B) {
-	srv := newHECServer(b, testToken, true)
-	s := newTestSink(b, fmt.Sprintf("url: %s\ntoken_env: HEC_TOKEN\nack: true\ngzip: true\nack_poll_interval: 1ms\n", srv.URL))
+	_, s := newHECSink(b, true, "ack: true\ngzip: true\nack_poll_interval: 1ms\n")
 	sample := sinktest.AuditBatch(b)
 	page := forward.Batch{Source: "bench", Feature: events.AuditEvents}
 	for i := range 1000 {

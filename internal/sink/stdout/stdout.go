@@ -28,11 +28,9 @@ var _ forward.Sink = (*Sink)(nil)
 
 // New is the forward.NewSinkFunc of the "stdout" type.
 func New(cfg forward.SinkConfig) (forward.Sink, error) {
-	var o struct{}
-	if err := cfg.Decode(&o); err != nil {
-		return nil, err
-	}
-	return NewWriter(cfg.Name, os.Stdout), nil
+	return forward.BuildSink(cfg, func(struct{}, *forward.OptionErrors) (*Sink, error) { // no options
+		return NewWriter(cfg.Name, os.Stdout), nil
+	})
 }
 
 // NewWriter returns a sink writing to w.

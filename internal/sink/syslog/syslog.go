@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -87,14 +88,10 @@ var _ forward.Sink = (*Sink)(nil)
 // New builds a syslog sink from its configuration; it has the
 // forward.NewSinkFunc signature.
 func New(cfg forward.SinkConfig) (forward.Sink, error) {
-	var o Options
-	if err := cfg.Decode(&o); err != nil {
-		return nil, err
-	}
-	o.CAFile = cfg.Path(o.CAFile)
-	o.CertFile = cfg.Path(o.CertFile)
-	o.KeyFile = cfg.Path(o.KeyFile)
-	return NewSink(cfg.Name, o, cfg.Logger)
+	return forward.BuildSink(cfg, func(o Options, _ *forward.OptionErrors) (*Sink, error) {
+		cfg.Paths(&o.CAFile, &o.CertFile, &o.KeyFile)
+		return NewSink(cfg.Name, o, cfg.Logger)
+	})
 }
 
 // NewSink builds a sink from decoded options. It checks every option and
@@ -169,10 +166,7 @@ func NewSink(name string, o Options, logger *slog.Logger) (*Sink, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	s := &Sink{name: name, opts: o, pri: fac*8 + sev, tls: tlsConf, log: logger}
+	s := &Sink{name: name, opts: o, pri: fac*8 + sev, tls: tlsConf, log: cmp.Or(logger, slog.New(slog.DiscardHandler))}
 	s.dial = s.dialNet
 	return s, nil
 }

@@ -1,7 +1,6 @@
 package syslog
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -21,10 +20,7 @@ import (
 // to New.
 var harness = sinktest.Harness{New: New, Type: "syslog", Name: "syslog"}
 
-func newTestSink(t testing.TB, doc string) *Sink {
-	t.Helper()
-	return harness.Open(t, doc).(*Sink)
-}
+var newTestSink = sinktest.Opener[*Sink](harness)
 
 func TestFormat(t *testing.T) {
 	t.Parallel()
@@ -91,15 +87,11 @@ func TestRsyslog(t *testing.T) {
 			}
 			s := newTestSink(t, "network: "+n.network+"\nhostname: forwarder-1\n"+n.extra)
 			b := sinktest.AuditBatch(t)
-			if err := s.Write(t.Context(), b); err != nil {
-				t.Fatalf("Write: %v", err)
-			}
+			sinktest.Write(t, s, b)
 			b2 := b
 			b2.Feature = events.SignInAttempts
 			b2.Events = b.Events[:2]
-			if err := s.Write(t.Context(), b2); err != nil {
-				t.Fatalf("second Write: %v", err)
-			}
+			sinktest.Write(t, s, b2)
 			got := r.messages(t, n.file, len(b.Events)+len(b2.Events))
 			want := append(wantReceived(b, n.network == "tcp"), wantReceived(b2, n.network == "tcp")...)
 			if n.network == "udp" {
@@ -146,14 +138,10 @@ func TestRsyslogRestart(t *testing.T) {
 			b := sinktest.AuditBatch(t)
 			first := forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[:3]}
 			second := forward.Batch{Source: b.Source, Feature: b.Feature, Events: b.Events[3:]}
-			if err := s.Write(t.Context(), first); err != nil {
-				t.Fatalf("Write: %v", err)
-			}
+			sinktest.Write(t, s, first)
 			r.messages(t, file, 3)
 			r.restart(t)
-			if err := s.Write(t.Context(), second); err != nil {
-				t.Fatalf("Write after the restart: %v", err)
-			}
+			sinktest.Write(t, s, second)
 			got := r.messages(t, file, len(b.Events))
 			if diff := cmp.Diff(wantReceived(b, false), got); diff != "" {
 				t.Errorf("rsyslog received (-want +got):\n%s", diff)
@@ -166,11 +154,7 @@ func TestWriteReceiverDown(t *testing.T) {
 	t.Parallel()
 	port := freeTCPPort(t) // nothing listens there now
 	s := newTestSink(t, fmt.Sprintf("address: 127.0.0.1:%d\ntimeout: 2s\n", port))
-	err := s.Write(t.Context(), sinktest.AuditBatch(t))
-	var rej *forward.RejectedError
-	if err == nil || errors.As(err, &rej) || !strings.Contains(err.Error(), "syslog: dial tcp 127.0.0.1:"+strconv.Itoa(port)) {
-		t.Fatalf("Write = %v, want a temporary dial error", err)
-	}
+	sinktest.Temporary(t, s.Write(t.Context(), sinktest.AuditBatch(t)), "syslog: dial tcp 127.0.0.1:"+strconv.Itoa(port))
 }
 
 func TestWriteUDPTooLarge(t *testing.T) {
@@ -180,10 +164,8 @@ func TestWriteUDPTooLarge(t *testing.T) {
 	b := sinktest.AuditBatch(t)
 	big := forward.Event{UUID: "BIG", Data: []byte(`{"pad":"` + strings.Repeat("x", MaxUDPMessage) + `"}`)}
 	b.Events = append(b.Events[:1:1], big, b.Events[1])
-	err := s.Write(t.Context(), b)
-	var rej *forward.RejectedError
-	if !errors.As(err, &rej) || len(rej.Rejected) != 1 || rej.Rejected[0].Index != 1 {
-		t.Fatalf("Write = %v, want event 1 rejected as too large", err)
+	if rej := sinktest.Rejected(t, s.Write(t.Context(), b)); len(rej) != 1 || rej[0].Index != 1 {
+		t.Fatalf("Write rejected %+v, want event 1 as too large", rej)
 	}
 	got := r.messages(t, "udp.log", 2)
 	if len(got) != 2 || got[0].Msg != string(b.Events[0].Data) || got[1].Msg != string(b.Events[2].Data) {
