@@ -157,6 +157,7 @@ func SplitPageV3(data []byte) (events.PageV3[json.RawMessage], error) {
 		switch string(key) {
 		case "audit_events":
 			seen = true
+			p.AuditEvents = nil
 			if string(value) != "null" {
 				var end int
 				p.AuditEvents, end, err = splitItems(value, 0, "audit_events")

@@ -136,6 +136,7 @@ func TestSplitPageV3(t *testing.T) {
 		{body: `{"audit_events":null}`},
 		{body: `{"audit_events":[{"uuid":"A"},{"uuid":"B"}],"next_page_token":"tok","extra":{"x":[1]}}`, items: 2, token: "tok"},
 		{body: ` {"next_page_token":null, "audit_events":[{}]} `, items: 1},
+		{body: `{"audit_events":[{}],"audit_events":null}`}, // the last wins, as in encoding/json
 		{body: `{}`, bad: true, err: "no audit_events"},
 		{body: `[]`, bad: true, err: "not a JSON object"},
 		{body: `{"audit_events":{}}`, bad: true, err: "not an array"},
