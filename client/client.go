@@ -14,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/logbookhq/logbook/events"
 )
 
 // DefaultUserAgent is sent when no WithUserAgent option is given.
@@ -103,10 +105,13 @@ func WithUserAgent(ua string) Option {
 
 // WithAPIVersion chooses the /api/v1 or /api/v2 endpoints (default 2).
 // Version 1 serves the v1 renderings of events and v1 introspection.
+// Version 3 reads audit events from the v3 beta through RawPage and
+// RawPageInto, which present its pages as cursor pages (v3.go), and
+// everything else from v2.
 func WithAPIVersion(v int) Option {
 	return func(o *options) error {
-		if v != 1 && v != 2 {
-			return fmt.Errorf("API version %d: want 1 or 2", v)
+		if v < 1 || v > 3 {
+			return fmt.Errorf("API version %d: want 1, 2 or 3", v)
 		}
 		o.version = v
 		return nil
@@ -200,8 +205,14 @@ func (o *options) buildHTTPClient() (*http.Client, error) {
 // "https://events.1password.com".
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// APIVersion returns 1 or 2.
+// APIVersion returns 1, 2 or 3.
 func (c *Client) APIVersion() int { return c.version }
+
+// postPath is the v1 or v2 path of feature's event endpoint (v2 for a
+// version 3 client).
+func (c *Client) postPath(feature events.Feature) string {
+	return fmt.Sprintf("/api/v%d/%s", min(c.version, 2), feature)
+}
 
 // do sends one request and returns the body of a 2xx reply, or a *Error.
 func (c *Client) do(ctx context.Context, method, path string, body any) ([]byte, error) {

@@ -465,7 +465,7 @@ func TestNewErrors(t *testing.T) {
 		{"no aud", "", fakeToken(nil), nil, "no aud"},
 		{"empty aud", "", fakeToken([]string{}), nil, "empty aud"},
 		{"bad scheme", "ftp://x", "t", nil, "want http(s)"},
-		{"bad version", "https://x", "t", []client.Option{client.WithAPIVersion(3)}, "want 1 or 2"},
+		{"bad version", "https://x", "t", []client.Option{client.WithAPIVersion(4)}, "want 1, 2 or 3"},
 		{"bad proxy", "https://x", "t", []client.Option{client.WithProxy("gopher://p:1")}, "scheme must be"},
 		{"missing CA file", "https://x", "t", []client.Option{client.WithRootCAFile("/nonexistent/ca.pem")}, "root CA file"},
 	}

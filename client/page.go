@@ -88,7 +88,10 @@ func (c *Client) RawPageInto(ctx context.Context, feature events.Feature, req Re
 	if !feature.Valid() {
 		return events.RawPage{}, buf, fmt.Errorf("raw page: unknown feature %q", feature)
 	}
-	data, err := c.doInto(ctx, "POST", fmt.Sprintf("/api/v%d/%s", c.version, feature), req.body(), buf)
+	if c.version == 3 && feature == events.AuditEvents {
+		return c.rawPageV3(ctx, req, buf)
+	}
+	data, err := c.doInto(ctx, "POST", c.postPath(feature), req.body(), buf)
 	if err != nil {
 		return events.RawPage{}, buf, fmt.Errorf("%s: %w", feature, err)
 	}
@@ -100,7 +103,7 @@ func (c *Client) RawPageInto(ctx context.Context, feature events.Feature, req Re
 }
 
 func page[T any](ctx context.Context, c *Client, feature events.Feature, req Request) (events.Page[T], error) {
-	p, err := doJSON[events.Page[T]](ctx, c, "POST", fmt.Sprintf("/api/v%d/%s", c.version, feature), req.body(), string(feature), "page")
+	p, err := doJSON[events.Page[T]](ctx, c, "POST", c.postPath(feature), req.body(), string(feature), "page")
 	if err != nil {
 		return events.Page[T]{}, err
 	}

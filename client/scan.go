@@ -67,27 +67,8 @@ func SplitPage(data []byte) (events.RawPage, error) {
 				seenItems = true
 				continue
 			}
-			if i >= len(data) || data[i] != '[' {
-				return p, errors.New("items: not an array")
-			}
-			i++
-			p.Items = make([]json.RawMessage, 0, 128)
-			for n := 0; ; n++ {
-				var end bool
-				if i, end, err = next(data, i, n == 0, ']'); err != nil {
-					return p, fmt.Errorf("items: %w", err)
-				} else if end {
-					break
-				}
-				if i >= len(data) || data[i] != '{' {
-					return p, fmt.Errorf("items[%d]: not an object", n)
-				}
-				e, err := skipValue(data, i)
-				if err != nil {
-					return p, fmt.Errorf("items[%d]: %w", n, err)
-				}
-				p.Items = append(p.Items, json.RawMessage(data[i:e:e]))
-				i = e
+			if p.Items, i, err = splitItems(data, i, "items"); err != nil {
+				return p, err
 			}
 			seenItems = true
 		default:
@@ -134,6 +115,77 @@ func next(b []byte, i int, first bool, end byte) (int, bool, error) {
 		i = skipSpace(b, i+1)
 	}
 	return i, false, nil
+}
+
+// splitItems reads the array of objects at data[i:], named name in errors,
+// and returns its elements (aliasing data) and the offset after it.
+func splitItems(data []byte, i int, name string) ([]json.RawMessage, int, error) {
+	if i >= len(data) || data[i] != '[' {
+		return nil, i, fmt.Errorf("%s: not an array", name)
+	}
+	i++
+	items := make([]json.RawMessage, 0, 128)
+	for n := 0; ; n++ {
+		var end bool
+		var err error
+		if i, end, err = next(data, i, n == 0, ']'); err != nil {
+			return nil, i, fmt.Errorf("%s: %w", name, err)
+		} else if end {
+			return items, i, nil
+		}
+		if i >= len(data) || data[i] != '{' {
+			return nil, i, fmt.Errorf("%s[%d]: not an object", name, n)
+		}
+		e, err := skipValue(data, i)
+		if err != nil {
+			return nil, i, fmt.Errorf("%s[%d]: %w", name, n, err)
+		}
+		items = append(items, json.RawMessage(data[i:e:e]))
+		i = e
+	}
+}
+
+// SplitPageV3 splits a GET /api/v3/auditevents reply into its events'
+// raw bytes (aliasing data) and its next_page_token, checking what it
+// walks as SplitPage does. audit_events must be there (null counts as
+// empty); unknown keys are skipped.
+func SplitPageV3(data []byte) (events.PageV3[json.RawMessage], error) {
+	var p events.PageV3[json.RawMessage]
+	var err error
+	seen := false
+	walk := EachField(data, func(key, value []byte) bool {
+		switch string(key) {
+		case "audit_events":
+			seen = true
+			p.AuditEvents = nil
+			if string(value) != "null" {
+				var end int
+				p.AuditEvents, end, err = splitItems(value, 0, "audit_events")
+				if err == nil && end != len(value) {
+					err = errors.New("audit_events: data after the array")
+				}
+			}
+		case "next_page_token":
+			if string(value) != "null" {
+				if e := json.Unmarshal(value, &p.NextPageToken); e != nil {
+					err = fmt.Errorf("next_page_token: %w", e)
+				}
+			}
+		}
+		return err == nil
+	})
+	switch {
+	case walk != nil:
+		return p, walk
+	case err != nil:
+		return p, err
+	case !seen:
+		return p, errors.New("no audit_events")
+	}
+	if p.AuditEvents == nil {
+		p.AuditEvents = []json.RawMessage{}
+	}
+	return p, nil
 }
 
 func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }

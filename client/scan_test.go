@@ -147,6 +147,30 @@ func FuzzSplitPage(f *testing.F) {
 	})
 }
 
+// FuzzSplitPageV3: what SplitPageV3 accepts, encoding/json reads the
+// same (events and token), as FuzzSplitPage holds SplitPage to it.
+func FuzzSplitPageV3(f *testing.F) {
+	f.Add([]byte(`{"audit_events":[{"uuid":"A","insert_time":"2024-01-01T00:00:00Z"}],"next_page_token":"t"}`))
+	f.Add([]byte(`{"next_page_token":null,"audit_events":[{"a":[1,{"b":"]"}]}]}`))
+	f.Add([]byte(`{"audit_events":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := SplitPageV3(data)
+		if err != nil || !json.Valid(data) || bytes.ContainsAny(data, "ABCDEFGHIJKLMNOPQRSTUVWXYZ\\") {
+			return
+		}
+		var want events.PageV3[json.RawMessage]
+		if json.Unmarshal(data, &want) != nil {
+			return
+		}
+		if want.AuditEvents == nil {
+			want.AuditEvents = []json.RawMessage{}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("SplitPageV3(%q) disagrees with encoding/json (-want +got):\n%s", data, diff)
+		}
+	})
+}
+
 func BenchmarkSplitPage(b *testing.B) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"cursor":"abcdefghijklmnopqrstuvwxyz0123456789","has_more":true,"items":[`)

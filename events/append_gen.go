@@ -103,6 +103,13 @@ func encodeAuditEvent(e *AuditEvent) (Wire, error) {
 	return w.finish(buf, b, n, cut, err)
 }
 
+// AppendJSON appends e's JSON to b, byte for byte as json.Marshal
+// renders it.
+func (e *AuditEventV3) AppendJSON(b []byte) ([]byte, error) {
+	b, _, err := e.appendJSON(b, false)
+	return b, err
+}
+
 // hasV2 reports whether v renders differently in v1.
 func (v *User) hasV2() bool {
 	return v != nil && (v.UserType != "" || v.UserAccountUUID != "")
@@ -392,4 +399,174 @@ func (e *AuditEvent) appendJSON(b []byte, v1 bool) ([]byte, int, error) {
 	}
 	b = append(b, '}')
 	return b, cut, nil
+}
+
+func (e *AuditEventV3) appendJSON(b []byte, v1 bool) ([]byte, int, error) {
+	var err error
+	b = append(b, `{"uuid":`...)
+	b = appendString(b, e.UUID)
+	b = append(b, `,"timestamp":`...)
+	if b, err = appendTime(b, e.Timestamp); err != nil {
+		return b, -1, fmt.Errorf("timestamp: %w", err)
+	}
+	b = append(b, `,"insert_time":`...)
+	if b, err = appendTime(b, e.InsertTime); err != nil {
+		return b, -1, fmt.Errorf("insert_time: %w", err)
+	}
+	b = append(b, `,"action":`...)
+	b = appendString(b, e.Action)
+	b = append(b, `,"actor":`...)
+	b = appendActorV3(b, &e.Actor)
+	if e.Targets == nil {
+		b = append(b, `,"targets":null`...)
+	} else {
+		b = append(b, `,"targets":[`...)
+		for i := range e.Targets {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendTargetV3(b, &e.Targets[i])
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"context":`...)
+	if b, err = appendContextV3(b, &e.Context); err != nil {
+		return b, -1, fmt.Errorf("context.%w", err)
+	}
+	cut := -1
+	b = append(b, '}')
+	return b, cut, nil
+}
+
+func appendActorV3(b []byte, v *ActorV3) []byte {
+	b = append(b, '{')
+	open := len(b)
+	if v.UUID != "" {
+		b = append(b, `"uuid":`...)
+		b = appendString(b, v.UUID)
+	}
+	if v.Type != "" {
+		if len(b) > open {
+			b = append(b, ',')
+		}
+		b = append(b, `"type":`...)
+		b = appendString(b, v.Type)
+	}
+	if v.Name != "" {
+		if len(b) > open {
+			b = append(b, ',')
+		}
+		b = append(b, `"name":`...)
+		b = appendString(b, v.Name)
+	}
+	if v.Email != "" {
+		if len(b) > open {
+			b = append(b, ',')
+		}
+		b = append(b, `"email":`...)
+		b = appendString(b, v.Email)
+	}
+	if v.AccountUUID != "" {
+		if len(b) > open {
+			b = append(b, ',')
+		}
+		b = append(b, `"account_uuid":`...)
+		b = appendString(b, v.AccountUUID)
+	}
+	b = append(b, '}')
+	return b
+}
+
+func appendTargetV3(b []byte, v *TargetV3) []byte {
+	b = append(b, `{"type":`...)
+	b = appendString(b, v.Type)
+	if v.UUID != "" {
+		b = append(b, `,"uuid":`...)
+		b = appendString(b, v.UUID)
+	}
+	if v.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendString(b, v.Name)
+	}
+	if v.Email != "" {
+		b = append(b, `,"email":`...)
+		b = appendString(b, v.Email)
+	}
+	if v.ID != 0 {
+		b = append(b, `,"id":`...)
+		b = strconv.AppendInt(b, v.ID, 10)
+	}
+	if v.Info != "" {
+		b = append(b, `,"info":`...)
+		b = appendString(b, v.Info)
+	}
+	b = append(b, '}')
+	return b
+}
+
+func appendContextV3(b []byte, v *ContextV3) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	open := len(b)
+	if v.Account != nil {
+		b = append(b, `"account":`...)
+		b = appendAccountV3(b, v.Account)
+	}
+	if v.Session != nil {
+		if len(b) > open {
+			b = append(b, ',')
+		}
+		b = append(b, `"session":`...)
+		if b, err = appendSessionV3(b, v.Session); err != nil {
+			return b, fmt.Errorf("session.%w", err)
+		}
+	}
+	if v.Device != nil {
+		if len(b) > open {
+			b = append(b, ',')
+		}
+		b = append(b, `"device":`...)
+		b = appendDeviceV3(b, v.Device)
+	}
+	if v.Location != nil {
+		if len(b) > open {
+			b = append(b, ',')
+		}
+		b = append(b, `"location":`...)
+		if b, err = appendLocation(b, v.Location); err != nil {
+			return b, fmt.Errorf("location.%w", err)
+		}
+	}
+	b = append(b, '}')
+	return b, nil
+}
+
+func appendAccountV3(b []byte, v *AccountV3) []byte {
+	b = append(b, `{"uuid":`...)
+	b = appendString(b, v.UUID)
+	b = append(b, '}')
+	return b
+}
+
+func appendSessionV3(b []byte, v *SessionV3) ([]byte, error) {
+	var err error
+	b = append(b, `{"uuid":`...)
+	b = appendString(b, v.UUID)
+	b = append(b, `,"login_time":`...)
+	if b, err = appendTime(b, v.LoginTime); err != nil {
+		return b, fmt.Errorf("login_time: %w", err)
+	}
+	if v.IP != "" {
+		b = append(b, `,"ip":`...)
+		b = appendString(b, v.IP)
+	}
+	b = append(b, '}')
+	return b, nil
+}
+
+func appendDeviceV3(b []byte, v *DeviceV3) []byte {
+	b = append(b, `{"uuid":`...)
+	b = appendString(b, v.UUID)
+	b = append(b, '}')
+	return b
 }

@@ -53,3 +53,21 @@ type ErrorBody struct {
 		Message string `json:"Message"`
 	} `json:"Error"`
 }
+
+// V3Query is the query of GET /api/v3/auditevents (docs/v3.md). A
+// non-empty PageToken continues a listing (the times must then be nil);
+// otherwise StartTime and EndTime are exclusive bounds on insertion time,
+// nil when absent. MaxPageSize 0 is the server's default.
+type V3Query struct {
+	MaxPageSize int
+	StartTime   *time.Time
+	EndTime     *time.Time
+	PageToken   string
+}
+
+// PageV3 is one reply of GET /api/v3/auditevents. NextPageToken is empty
+// when no more events exist for the query's window.
+type PageV3[T any] struct {
+	AuditEvents   []T    `json:"audit_events"`
+	NextPageToken string `json:"next_page_token,omitempty"`
+}

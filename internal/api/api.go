@@ -1,6 +1,7 @@
 // Package api serves the 1Password Events API over HTTP: the v1 and v2
-// event endpoints and both introspection endpoints, with bearer-token
-// authentication, sealed cursors, and pages spliced from stored bytes.
+// event endpoints, the v3 audit events beta (docs/v3.md) and both
+// introspection endpoints, with bearer-token authentication, sealed
+// cursors and page tokens, and pages spliced from stored bytes.
 //
 // Wire behaviour follows ../shared/spec/events-api.md; the choices it
 // leaves open are written down in docs/design.md.
@@ -91,6 +92,7 @@ func NewHandler(cfg Config) http.Handler {
 		h.mux.Handle("POST /api/v1/"+string(f), h.wrap(h.events(f, 1)))
 		h.mux.Handle("POST /api/v2/"+string(f), h.wrap(h.events(f, 2)))
 	}
+	h.mux.Handle("GET /api/v3/auditevents", h.wrap(h.auditEventsV3))
 	h.mux.Handle("GET /api/auth/introspect", h.wrap(h.introspect(1)))
 	h.mux.Handle("GET /api/v2/auth/introspect", h.wrap(h.introspect(2)))
 	return h.mux

@@ -13,9 +13,14 @@ import (
 	"github.com/logbookhq/logbook/events"
 )
 
-// cursorVersion is the first byte of every cursor; a new layout gets a new
-// version and the old one keeps decoding.
-const cursorVersion = 1
+// cursorVersion is the first byte of every v1/v2 cursor; a new layout gets
+// a new version and the old one keeps decoding. pageTokenVersion is the
+// first byte of every v3 page token: the same layout under another byte,
+// so that a page token is no cursor and a cursor no page token.
+const (
+	cursorVersion    = 1
+	pageTokenVersion = 3
+)
 
 const tagLen = 16
 
@@ -57,7 +62,12 @@ type cursorCodec struct {
 	key []byte
 }
 
-func (c cursorCodec) encode(s cursorState) string {
+func (c cursorCodec) encode(s cursorState) string { return c.seal(cursorVersion, s) }
+
+func (c cursorCodec) decode(str string) (cursorState, error) { return c.open(cursorVersion, str) }
+
+// seal encodes s under the first byte version.
+func (c cursorCodec) seal(version byte, s cursorState) string {
 	acct, err := accountEncoding.DecodeString(s.Account)
 	if err != nil || len(acct) != 16 {
 		// Accounts are made by Logbook and always decode; keep the raw text
@@ -65,7 +75,7 @@ func (c cursorCodec) encode(s cursorState) string {
 		acct = []byte(s.Account)
 	}
 	b := make([]byte, 0, 64)
-	b = append(b, cursorVersion, featureCodes[s.Feature], byte(len(acct)))
+	b = append(b, version, featureCodes[s.Feature], byte(len(acct)))
 	b = append(b, acct...)
 	b = binary.AppendUvarint(b, uint64(s.After))
 	b = binary.AppendUvarint(b, uint64(s.Limit))
@@ -81,7 +91,9 @@ func (c cursorCodec) encode(s cursorState) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (c cursorCodec) decode(str string) (cursorState, error) {
+// open decodes what seal sealed under version; any other first byte is
+// errBadCursor.
+func (c cursorCodec) open(version byte, str string) (cursorState, error) {
 	if len(str) > 512 {
 		return cursorState{}, errBadCursor
 	}
@@ -95,7 +107,7 @@ func (c cursorCodec) decode(str string) (cursorState, error) {
 	if !hmac.Equal(mac.Sum(nil)[:tagLen], tag) {
 		return cursorState{}, errBadCursor
 	}
-	if body[0] != cursorVersion {
+	if body[0] != version {
 		return cursorState{}, errBadCursor
 	}
 	f, ok := featureOf(body[1])

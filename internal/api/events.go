@@ -41,37 +41,46 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		if err != nil {
 			return err
 		}
-		res, err := h.Store.ListEvents(r.Context(), store.ListQuery{
-			Account: st.Account, Feature: f, After: st.After,
-			Start: st.Start, End: st.End, Limit: st.Limit, V1: version == 1,
-		})
+		res, next, err := h.read(r, call, st)
 		if err != nil {
-			return fmt.Errorf("list %s: %w", f, err)
+			return err
 		}
-		if version == 1 && f == events.AuditEvents {
-			res.Rows = v1Rows(res.Rows)
-		}
-		next := st
-		next.After = max(res.Last, st.After)
 		// Always the canonical encoding, never the request's bytes: the
 		// decoder skips CR and LF (the Splunk add-on sends its stored cursor
 		// with a trailing newline), and echoing those would put a raw
 		// control character inside a JSON string. Sealing is deterministic,
 		// so a drained stream still answers with the cursor it was given.
-		cur := h.codec.encode(next)
-		// Observe before the page goes out, so that what the observer records
-		// (the scorecard's drained-at time, say) happens before the client
-		// can send its next request.
-		if h.Observe != nil {
-			s := Served{Items: len(res.Rows), HasMore: res.More}
-			if len(res.Rows) > 0 {
-				s.First, s.Last = res.Rows[0].Seq, res.Rows[len(res.Rows)-1].Seq
-			}
-			h.Observe(call, s)
-		}
-		h.writePage(w, cur, res)
+		h.writePage(w, h.codec.encode(next), res)
 		return nil
 	}
+}
+
+// read lists the page st asks for, in the rendering of call's version (v3
+// reads the v2 bytes), and returns it with the state after it.
+func (h *handler) read(r *http.Request, call Call, st cursorState) (store.ListResult, cursorState, error) {
+	res, err := h.Store.ListEvents(r.Context(), store.ListQuery{
+		Account: st.Account, Feature: call.Feature, After: st.After,
+		Start: st.Start, End: st.End, Limit: st.Limit, V1: call.Version == 1,
+	})
+	if err != nil {
+		return res, st, fmt.Errorf("list %s: %w", call.Feature, err)
+	}
+	if call.Version == 1 && call.Feature == events.AuditEvents {
+		res.Rows = v1Rows(res.Rows)
+	}
+	next := st
+	next.After = max(res.Last, st.After)
+	// Observe before the page goes out, so that what the observer records
+	// (the scorecard's drained-at time, say) happens before the client
+	// can send its next request.
+	if h.Observe != nil {
+		s := Served{Items: len(res.Rows), HasMore: res.More}
+		if len(res.Rows) > 0 {
+			s.First, s.Last = res.Rows[0].Seq, res.Rows[len(res.Rows)-1].Seq
+		}
+		h.Observe(call, s)
+	}
+	return res, next, nil
 }
 
 // state turns a request into the cursor state it reads from: the decoded
@@ -90,6 +99,11 @@ func (h *handler) state(r *http.Request, account string, f events.Feature, req p
 		}
 		return st, nil
 	}
+	return h.reset(r, account, f, req)
+}
+
+// reset is the state a reset request (req without a cursor) starts from.
+func (h *handler) reset(r *http.Request, account string, f events.Feature, req pageRequest) (cursorState, error) {
 	now := h.Now().UTC()
 	st := cursorState{Account: account, Feature: f, Limit: req.Limit}
 	if st.Limit == 0 {
@@ -122,13 +136,8 @@ func (h *handler) state(r *http.Request, account string, f events.Feature, req p
 // writePage splices stored event bytes into the envelope, keys in the order
 // cursor, has_more, items.
 func (h *handler) writePage(w http.ResponseWriter, cursor string, res store.ListResult) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 4<<20 {
-			bufPool.Put(buf)
-		}
-	}()
+	buf := getBuf()
+	defer putBuf(buf)
 	buf.WriteString(`{"cursor":"`)
 	buf.WriteString(cursor)
 	buf.WriteString(`","has_more":`)
@@ -141,11 +150,28 @@ func (h *handler) writePage(w http.ResponseWriter, cursor string, res store.List
 		buf.Write(row.Data)
 	}
 	buf.WriteString("]}")
+	sendPage(w, buf.Bytes())
+}
+
+func getBuf() *bytes.Buffer {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	return buf
+}
+
+func putBuf(buf *bytes.Buffer) {
+	if buf.Cap() <= 4<<20 {
+		bufPool.Put(buf)
+	}
+}
+
+// sendPage writes a 200 with the JSON body b.
+func sendPage(w http.ResponseWriter, b []byte) {
 	hd := w.Header()
 	hd.Set("Content-Type", "application/json; charset=utf-8")
-	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
+	hd.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }
 
 // introspect serves GET /api/auth/introspect (v1) and

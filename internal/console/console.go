@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -397,6 +398,7 @@ func (h *handler) parseTemplates() error {
 			return strings.Join(names, ", ")
 		},
 		"featureTitle": featureTitle,
+		"apiVersions":  apiVersions,
 		"siemSlug":     siemSlug,
 		// The arguments of the templates in partials.html.
 		"actions": func(cancel, class, label string) formEnd {
@@ -452,6 +454,16 @@ func featureTitle(f events.Feature) string {
 		return "Audit events"
 	}
 	return string(f)
+}
+
+// apiVersions says which Events API versions a token with features fs can
+// read: v1 and v2 for each feature, and the v3 beta for audit events
+// (docs/v3.md).
+func apiVersions(fs []events.Feature) string {
+	if slices.Contains(fs, events.AuditEvents) {
+		return "v1, v2, v3 beta (audit events)"
+	}
+	return "v1, v2"
 }
 
 // siemSlug is the SIEM's name in URLs: "Sumo Logic" → "sumo-logic".

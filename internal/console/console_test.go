@@ -457,6 +457,10 @@ func TestIssueShowOnceDownloadOnce(t *testing.T) {
 	if len(tk.Features) != 1 || tk.Features[0] != "auditevents" {
 		t.Errorf("token features = %v, want [auditevents]", tk.Features)
 	}
+	// The integration page says the token can read the v3 beta.
+	if page := c.get(strings.TrimSuffix(newToken, "/tokens")); !strings.Contains(page.body, "<td>v1, v2, v3 beta (audit events)</td>") {
+		t.Errorf("integration page does not say the token reads v3:\n%s", page.body)
+	}
 }
 
 func TestRevokeNeedsConfirmation(t *testing.T) {

@@ -37,7 +37,7 @@ func (g *gen) appenders(out *bytes.Buffer) error {
 	out.WriteString("// encode is Encode for the shapes of internal/eventgen's events table.\n")
 	out.WriteString("func encode(ev any) (Wire, error) {\nswitch e := ev.(type) {\n")
 	for _, s := range g.shapes {
-		if s.event == nil {
+		if s.event == nil || s.event.AppendOnly {
 			continue
 		}
 		fmt.Fprintf(out, "case *%s:\nif e == nil {\nbreak\n}\nreturn encode%[1]s(e)\n", s.Name)
@@ -45,7 +45,11 @@ func (g *gen) appenders(out *bytes.Buffer) error {
 	}
 	out.WriteString("}\nreturn Wire{}, fmt.Errorf(\"encode: %T is not an event\", ev)\n}\n\n")
 	for _, s := range g.shapes {
-		if s.event != nil {
+		switch {
+		case s.event == nil:
+		case s.event.AppendOnly:
+			fmt.Fprintf(out, "// AppendJSON appends e's JSON to b, byte for byte as json.Marshal\n// renders it.\nfunc (e *%s) AppendJSON(b []byte) ([]byte, error) {\nb, _, err := e.appendJSON(b, false)\nreturn b, err\n}\n\n", s.Name)
+		default:
 			if err := g.encodeFunc(out, s); err != nil {
 				return err
 			}
@@ -136,7 +140,7 @@ func always(f *field) bool {
 		return true
 	}
 	// encoding/json never omits a struct or a time.Time.
-	return f.Type == "time.Time" || !strings.HasPrefix(f.Type, "*") && !isScalar(f.Type)
+	return f.Type == "time.Time" || !strings.HasPrefix(f.Type, "*") && !strings.HasPrefix(f.Type, "[]") && !isScalar(f.Type)
 }
 
 func isScalar(t string) bool {
@@ -209,7 +213,7 @@ func (g *gen) appender(out *bytes.Buffer, s *shape) {
 				key = "," + key
 			}
 			state = some
-			if strings.HasPrefix(f.Type, "*") {
+			if strings.HasPrefix(f.Type, "*") || strings.HasPrefix(f.Type, "[]") {
 				w.code("if %s == nil {", x)
 				w.lit(key + "null")
 				w.code("} else {")
@@ -288,6 +292,8 @@ func present(f *field, x string) string {
 	switch {
 	case strings.HasPrefix(f.Type, "*"):
 		return x + " != nil"
+	case strings.HasPrefix(f.Type, "[]"):
+		return "len(" + x + ") > 0"
 	case f.Type == "string":
 		return x + ` != ""`
 	}
@@ -310,6 +316,16 @@ func (g *gen) value(w *writer, f *field, x, fail string) {
 		w.code("if b, err = %s(b, %s); err != nil {\n"+fail+"\n}", fn, x, fmt.Sprintf(`"%s: %%w", err`, f.JSON))
 	default:
 		e := g.elem(f)
+		if strings.HasPrefix(f.Type, "[]") {
+			// One element appended as a member of this shape is; "[" and
+			// "]" go through w.lit so that they merge with what is around.
+			w.lit("[")
+			w.code("for i := range %s {\nif i > 0 {\nb = append(b, ',')\n}", x)
+			g.value(w, &field{Type: e.Name, JSON: f.JSON}, x+"[i]", fail)
+			w.code("}")
+			w.lit("]")
+			return
+		}
 		arg := x
 		if !strings.HasPrefix(f.Type, "*") {
 			arg = "&" + x

@@ -57,7 +57,9 @@ const eventSrc = "package events\n\nimport \"time\"\n\n" +
 	"\tCategory string `json:\"category\" check:\"enum=L\"`\n%s}\n" +
 	"type ItemUsage struct {\n\tUUID string `json:\"uuid\"`\n\tTimestamp time.Time `json:\"timestamp\"`\n" +
 	"\tAction string `json:\"action\" check:\"enum=L\"`\n}\n" +
-	"type AuditEvent struct {\n\tUUID string `json:\"uuid\"`\n\tTimestamp time.Time `json:\"timestamp\"`\n}\n"
+	"type AuditEvent struct {\n\tUUID string `json:\"uuid\"`\n\tTimestamp time.Time `json:\"timestamp\"`\n}\n" +
+	"type AuditEventV3 struct {\n\tUUID string `json:\"uuid\"`\n\tTimestamp time.Time `json:\"timestamp\"`\n\tTargets []Target `json:\"targets\"`\n}\n" +
+	"type Target struct {\n\tType string `json:\"type\"`\n}\n"
 
 // TestGenerateRefuses: a definition the generator cannot honour is an
 // error naming the member, and no file is written.
@@ -77,6 +79,7 @@ func TestGenerateRefuses(t *testing.T) {
 		{"omitempty time", "\tX time.Time `json:\"x,omitempty\"`\n", "SignInAttempt.X: omitempty never omits a time.Time"},
 		{"check on a number", "\tX int64 `json:\"x\" check:\"upperid\"`\n", "SignInAttempt.X: check upperid does not apply to int64"},
 		{"unnamed", "\tstring `json:\"x\"`\n", "every member needs its own name"},
+		{"array", "\tX [2]Target `json:\"x\"`\n", "SignInAttempt.X: type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tmp := t.TempDir()

@@ -38,8 +38,9 @@
 // holds; add one row to events below; run `go generate ./events`. If the
 // shape is served but never ingested, set its row's Ingest to false. The
 // generator supports members of type string, *string, int, int64,
-// float64, time.Time, and structs of the same file by value or pointer;
-// anything else is an error naming the member, to be taught here.
+// float64, time.Time, and structs of the same file by value, pointer or
+// slice ([]T, rendered null when nil, as encoding/json does); anything
+// else is an error naming the member, to be taught here.
 package main
 
 import (
@@ -68,12 +69,17 @@ type event struct {
 	Canonical []string
 	// Ingest tells whether ingestion reads and checks the shape.
 	Ingest bool
+	// AppendOnly marks a shape that is served but never stored (the v3
+	// audit event, built from a stored AuditEvent): it gets a public
+	// AppendJSON instead of a case in Encode and a V1 method.
+	AppendOnly bool
 }
 
 var events = []event{
 	{Type: "SignInAttempt", Feature: "SignInAttempts", Label: "e.Category", Canonical: []string{"Category"}, Ingest: true},
 	{Type: "ItemUsage", Feature: "ItemUsages", Label: "e.Action", Canonical: []string{"Action"}, Ingest: true},
 	{Type: "AuditEvent", Feature: "AuditEvents", Label: `e.Action + "/" + e.ObjectType`, Ingest: true},
+	{Type: "AuditEventV3", Feature: "AuditEvents", AppendOnly: true},
 }
 
 func main() {
@@ -152,7 +158,7 @@ type shape struct {
 
 type field struct {
 	Go        string // Go name
-	Type      string // Go type as written: string, *string, int, int64, float64, time.Time, T, *T
+	Type      string // Go type as written: string, *string, int, int64, float64, time.Time, T, *T, []T
 	JSON      string
 	OmitEmpty bool
 	V2        bool
@@ -230,6 +236,10 @@ func typeString(e ast.Expr) string {
 		return "*" + typeString(t.X)
 	case *ast.SelectorExpr:
 		return typeString(t.X) + "." + t.Sel.Name
+	case *ast.ArrayType:
+		if t.Len == nil {
+			return "[]" + typeString(t.Elt)
+		}
 	}
 	return fmt.Sprintf("%T", e)
 }
@@ -279,9 +289,10 @@ type gen struct {
 	byName map[string]*shape
 }
 
-// elem returns the shape a member holds, by value or pointer, or nil.
+// elem returns the shape a member holds, by value, pointer or slice, or
+// nil.
 func (g *gen) elem(f *field) *shape {
-	return g.byName[strings.TrimPrefix(f.Type, "*")]
+	return g.byName[strings.TrimPrefix(strings.TrimPrefix(f.Type, "*"), "[]")]
 }
 
 func (g *gen) prepare() error {
@@ -338,6 +349,9 @@ func (g *gen) prepare() error {
 				}
 				if e.v2 && s.event == nil {
 					return fmt.Errorf("%s.%s: a shape with v2 members inside a nested shape is not supported", s.Name, f.Go)
+				}
+				if e.v2 && strings.HasPrefix(f.Type, "[]") {
+					return fmt.Errorf("%s.%s: a slice of a shape with v2 members is not supported", s.Name, f.Go)
 				}
 			}
 			if f.Type == "time.Time" && f.OmitEmpty {

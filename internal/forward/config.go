@@ -203,8 +203,8 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 		if s.URL != "" && !strings.HasPrefix(s.URL, "http://") && !strings.HasPrefix(s.URL, "https://") {
 			add(p+".url", "%q: want http:// or https://", s.URL)
 		}
-		if s.APIVersion != 0 && s.APIVersion != 1 && s.APIVersion != 2 {
-			add(p+".api_version", "%d: want 1 or 2", s.APIVersion)
+		if s.APIVersion < 0 || s.APIVersion > 3 {
+			add(p+".api_version", "%d: want 1, 2 or 3", s.APIVersion)
 		}
 		if s.Limit == 0 {
 			s.Limit = c.Limit

@@ -91,3 +91,29 @@ func TestSinkOptionsInline(t *testing.T) {
 		t.Errorf("unknown keys: error = %v, want timeouts and httpoptions named", err)
 	}
 }
+
+// TestAPIVersion: api_version is 1, 2 or 3 (3: audit events from the v3
+// beta) or absent; anything else is refused with the option's name.
+func TestAPIVersion(t *testing.T) {
+	types := map[string]NewSinkFunc{"file": func(SinkConfig) (Sink, error) { return nil, nil }}
+	for _, v := range []string{"", "1", "2", "3", "0", "4", "-1"} {
+		doc := "state_dir: ./s\nsources:\n  - name: a\n    token_env: T\n"
+		if v != "" {
+			doc += "    api_version: " + v + "\n"
+		}
+		doc += "sinks:\n  - name: f\n    type: file\n"
+		cfg, err := ParseConfig([]byte(doc), "/etc/logbook", types, func(string) string { return "tok" })
+		switch v {
+		case "", "0", "1", "2", "3":
+			if err != nil {
+				t.Errorf("api_version %q: %v", v, err)
+			} else if got := cfg.Sources[0].APIVersion; v == "3" && got != 3 {
+				t.Errorf("api_version 3 read as %d", got)
+			}
+		default:
+			if err == nil || !strings.Contains(err.Error(), "sources[0].api_version: "+v+": want 1, 2 or 3") {
+				t.Errorf("api_version %s: error %v", v, err)
+			}
+		}
+	}
+}

@@ -56,14 +56,16 @@ func TestCrashRestart(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	for _, tt := range []struct {
-		name           string
-		gzip, withNATS bool
-	}{{"file", false, false}, {"file-gzip", true, false}, {"file+nats", false, true}} {
-		t.Run(tt.name, func(t *testing.T) { crashRestart(t, tt.gzip, tt.withNATS) })
+		name               string
+		gzip, withNATS, v3 bool
+	}{{"file", false, false, false}, {"file-gzip", true, false, false}, {"file+nats", false, true, false}, {"file-v3", false, false, true}} {
+		t.Run(tt.name, func(t *testing.T) { crashRestart(t, tt.gzip, tt.withNATS, tt.v3) })
 	}
 }
 
-func crashRestart(t *testing.T, gz, withNATS bool) {
+// crashRestart is one run of TestCrashRestart; v3 reads audit events from
+// the v3 beta (api_version: 3).
+func crashRestart(t *testing.T, gz, withNATS, v3 bool) {
 	const (
 		limit   = 250
 		streams = 2 // auditevents and signinattempts carry events
@@ -85,12 +87,13 @@ sources:
     url: %s
     token_file: ./demo.token
     start_time: %s
+    api_version: %d
 sinks:
   - name: archive
     type: file
     path: ./events.ndjson
     gzip: %v
-`, limit, b.srv.URL, time.Now().Add(-24*time.Hour).UTC().Format(time.RFC3339), gz)
+`, limit, b.srv.URL, time.Now().Add(-24*time.Hour).UTC().Format(time.RFC3339), map[bool]int{false: 2, true: 3}[v3], gz)
 	var js jetstream.JetStream
 	var streamName, natsAddr string
 	if withNATS {
@@ -194,6 +197,16 @@ sinks:
 	}
 	if len(got) != len(want) {
 		t.Errorf("file holds %d distinct events, want %d", len(got), len(want))
+	}
+	if v3 {
+		// The audit events came in the v3 shape: 24,000 of them at least.
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(data, []byte(`"insert_time":`)); n < 24_000 {
+			t.Errorf("%d events in the v3 shape, want at least 24,000", n)
+		}
 	}
 	if withNATS {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

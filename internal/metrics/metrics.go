@@ -176,6 +176,7 @@ func New(o Options) *Metrics {
 		m.served.WithLabelValues("v1", string(f))
 		m.served.WithLabelValues("v2", string(f))
 	}
+	m.served.WithLabelValues("v3", string(events.AuditEvents)) // the v3 beta serves audit events only
 	for _, op := range []string{opAppend, opReadPage, opStartPosition} {
 		m.storeLatency.WithLabelValues(backend, op)
 	}
@@ -214,7 +215,7 @@ func (m *Metrics) Request(route string, status int, d time.Duration, reason stri
 	}
 }
 
-// Served records a page of n events sent by API version (1 or 2) and
+// Served records a page of n events sent by API version (1, 2 or 3) and
 // feature.
 func (m *Metrics) Served(version int, f events.Feature, n int) {
 	if m == nil || n == 0 {
@@ -259,13 +260,16 @@ func versionLabel(v int) string {
 		return "v1"
 	case 2:
 		return "v2"
+	case 3:
+		return "v3"
 	}
 	return "none"
 }
 
 // RouteLabels returns the API version and feature a route pattern serves
 // ("none" for either when it serves none): "POST /api/v2/auditevents" is
-// v2 and auditevents, "GET /api/auth/introspect" v1 and none, and
+// v2 and auditevents, "GET /api/v3/auditevents" v3 and auditevents,
+// "GET /api/auth/introspect" v1 and none, and
 // "POST /api/v2/ingest/itemusages" v2 and itemusages.
 func RouteLabels(route string) (version, feature string) {
 	_, path, ok := strings.Cut(route, " ")
@@ -278,6 +282,8 @@ func RouteLabels(route string) (version, feature string) {
 		version = "v1"
 	case strings.HasPrefix(path, "/api/v2/"):
 		version = "v2"
+	case strings.HasPrefix(path, "/api/v3/"):
+		version = "v3"
 	default:
 		return version, feature
 	}

@@ -19,6 +19,7 @@ import (
 func TestRouteLabels(t *testing.T) {
 	for _, c := range []struct{ route, version, feature string }{
 		{"POST /api/v2/auditevents", "v2", "auditevents"},
+		{"GET /api/v3/auditevents", "v3", "auditevents"},
 		{"POST /api/v1/signinattempts", "v1", "signinattempts"},
 		{"GET /api/auth/introspect", "v1", "none"},
 		{"GET /api/v2/auth/introspect", "v2", "none"},
@@ -218,5 +219,19 @@ func BenchmarkRequest(b *testing.B) {
 	m := New(Options{})
 	for b.Loop() {
 		m.Request("POST /api/v2/auditevents", 200, 3*time.Millisecond, "")
+	}
+}
+
+// TestServedV3: events sent by the v3 beta are counted under version v3.
+func TestServedV3(t *testing.T) {
+	m := New(Options{})
+	m.Served(3, events.AuditEvents, 4)
+	m.Served(2, events.AuditEvents, 1)
+	got := gather(t, m, EventsServedName)
+	if got["feature=auditevents,version=v3"] != 4 || got["feature=auditevents,version=v2"] != 1 {
+		t.Errorf("served = %v, want 4 under v3 and 1 under v2", got)
+	}
+	if fresh := gather(t, New(Options{}), EventsServedName); len(fresh) != 7 {
+		t.Errorf("a new registry has %d served series, want 7 (v1 and v2 of each feature, v3 of audit events): %v", len(fresh), fresh)
 	}
 }
