@@ -429,8 +429,10 @@ func (s *Server) serveOwn(srv *http.Server, addr, listenErr, what string) (strin
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", listenErr, err)
 	}
+	// Read TLSConfig before serving: Serve sets up HTTP/2 in it.
+	u := defaultPublicURL(ln.Addr(), srv.TLSConfig != nil)
 	serve(srv, ln, s.logStop(what))
-	return defaultPublicURL(ln.Addr(), srv.TLSConfig != nil), nil
+	return u, nil
 }
 
 func retentionOr(d time.Duration) time.Duration {
