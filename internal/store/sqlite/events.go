@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/merkle"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlstore"
 )
 
 type streamKey struct {
@@ -107,7 +110,11 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			return err
 		}
 		last0 := last // positions above it are this call's
-		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq) VALUES (?, ?, ?, ?, ?, ?)
+		tree, err := readTreeHead(c, stream)
+		if err != nil {
+			return err
+		}
+		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq, idx, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (ts, uuid) DO NOTHING`)
 		if err != nil {
 			return err
@@ -150,12 +157,16 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			}
 			seq := last + 1
 			ins.BindInt64(6, seq)
+			leaf := merkle.LeafHash(r.V2)
+			ins.BindInt64(7, int64(tree.Size()))
+			ins.BindBlob(8, leaf[:])
 			if err := ins.Exec(); err != nil {
 				return err
 			}
 			if c.Changes() == 0 {
 				continue // duplicate
 			}
+			tree.Append(leaf)
 			inserted++
 			last = seq
 			h := store.HourOf(ts)
@@ -170,6 +181,9 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			return nil
 		}
 		if _, err := (execer{c}).execChanges(`UPDATE positions SET last_seq = ? WHERE id = 1`, last); err != nil {
+			return err
+		}
+		if _, err := (execer{c}).execChanges(sqlstore.Rebind(sqlstore.SetTreeHeadSQL), stream, int64(tree.Size()), tree.Bytes()); err != nil {
 			return err
 		}
 
@@ -214,6 +228,32 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		db.streams.Store(streamKey{account, feature}, newStream)
 	}
 	return inserted, nil
+}
+
+// readTreeHead reads the stream's tree head, in the caller's transaction.
+func readTreeHead(c *sqlite3.Conn, stream int64) (merkle.Frontier, error) {
+	st, err := execer{c}.prepare(sqlstore.Rebind(sqlstore.TreeHeadSQL), []any{stream})
+	if err != nil {
+		return merkle.Frontier{}, err
+	}
+	defer st.Close()
+	var size int64
+	var frontier []byte
+	if st.Step() {
+		size = st.ColumnInt64(0)
+		if st.ColumnType(1) != sqlite3.NULL {
+			frontier = st.ColumnBlob(1, []byte{})
+		}
+	}
+	if err := st.Err(); err != nil {
+		return merkle.Frontier{}, err
+	}
+	f, built, err := sqlstore.Frontier(size, frontier)
+	if err == nil && !built {
+		// Migration 0008 builds every tree on SQLite.
+		err = fmt.Errorf("stream %d: tree head of size %d without a frontier", stream, size)
+	}
+	return f, err
 }
 
 // checkHeld reports whether the stream (held, prepared on its table)
@@ -542,7 +582,12 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 				}
 			}
 		}
-		if err := execArgs(c, `DELETE FROM `+eventsTable(stream)+` WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`,
+		where := `WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`
+		if err := execArgs(c, fmt.Sprintf(sqlstore.PruneSQL, eventsTable(stream), strconv.FormatInt(stream, 10))+where,
+			minSeq, maxSeq, lo, cutoff); err != nil {
+			return err
+		}
+		if err := execArgs(c, `DELETE FROM `+eventsTable(stream)+` `+where,
 			minSeq, maxSeq, lo, cutoff); err != nil {
 			return err
 		}
