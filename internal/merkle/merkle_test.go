@@ -415,3 +415,20 @@ func FuzzVerifyConsistency(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLeafHash hashes a leaf of an event's size (about 700 bytes).
+func BenchmarkLeafHash(b *testing.B) {
+	data := bytes.Repeat([]byte("x"), 700)
+	for b.Loop() {
+		merkle.LeafHash(data)
+	}
+}
+
+// BenchmarkFrontierAppend appends leaves to a frontier.
+func BenchmarkFrontierAppend(b *testing.B) {
+	var f merkle.Frontier
+	leaf := merkle.LeafHash(nil)
+	for b.Loop() {
+		f.Append(leaf)
+	}
+}

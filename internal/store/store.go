@@ -177,7 +177,7 @@ type TreeStore interface {
 	// ReadTree reads, in one snapshot, the stream's tree head and then
 	// its rows in position order, each handed to fn (whose Data may alias
 	// a buffer reused for the next row). An error from fn stops the scan
-	// and is returned.
+	// and is returned (wrapped) with the head.
 	ReadTree(ctx context.Context, account string, feature events.Feature, fn func(TreeRow) error) (TreeHead, error)
 }
 

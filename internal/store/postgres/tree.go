@@ -47,7 +47,7 @@ func (db *DB) ReadTree(ctx context.Context, account string, feature events.Featu
 		return err
 	})
 	if err != nil {
-		return store.TreeHead{}, fmt.Errorf("read tree: %w", translate(err))
+		return head, fmt.Errorf("read tree: %w", translate(err))
 	}
 	return head, nil
 }

@@ -63,7 +63,7 @@ func (db *DB) ReadTree(ctx context.Context, account string, feature events.Featu
 		return st.Err()
 	})
 	if err != nil {
-		return store.TreeHead{}, fmt.Errorf("read tree: %w", err)
+		return head, fmt.Errorf("read tree: %w", err)
 	}
 	return head, nil
 }
