@@ -37,6 +37,17 @@ func refMTH(leaves []hash) hash {
 	return refNode(refMTH(leaves[:k]), refMTH(leaves[k:]))
 }
 
+// shiftUntilOdd is the step both algorithms share: "If LSB(fn) is not
+// set, then right-shift both fn and sn equally until either LSB(fn) is set
+// or fn is 0."
+func shiftUntilOdd(fn, sn uint64) (uint64, uint64) {
+	for fn&1 == 0 && fn != 0 {
+		fn >>= 1
+		sn >>= 1
+	}
+	return fn, sn
+}
+
 // refVerifyInclusion is RFC 9162 §2.1.3.2.
 func refVerifyInclusion(leafIndex, treeSize uint64, h hash, path []hash, root hash) bool {
 	if leafIndex >= treeSize {
@@ -50,12 +61,7 @@ func refVerifyInclusion(leafIndex, treeSize uint64, h hash, path []hash, root ha
 		}
 		if fn&1 == 1 || fn == sn {
 			r = refNode(p, r)
-			if fn&1 == 0 {
-				for fn&1 == 0 && fn != 0 {
-					fn >>= 1
-					sn >>= 1
-				}
-			}
+			fn, sn = shiftUntilOdd(fn, sn)
 		} else {
 			r = refNode(r, p)
 		}
@@ -86,12 +92,7 @@ func refVerifyConsistency(first, second uint64, firstHash, secondHash hash, path
 		if fn&1 == 1 || fn == sn {
 			fr = refNode(c, fr)
 			sr = refNode(c, sr)
-			if fn&1 == 0 {
-				for fn&1 == 0 && fn != 0 {
-					fn >>= 1
-					sn >>= 1
-				}
-			}
+			fn, sn = shiftUntilOdd(fn, sn)
 		} else {
 			sr = refNode(sr, c)
 		}

@@ -230,30 +230,51 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 	return inserted, nil
 }
 
-// readTreeHead reads the stream's tree head, in the caller's transaction.
-func readTreeHead(c *sqlite3.Conn, stream int64) (merkle.Frontier, error) {
+// treeHead reads the stream's stored tree head on c.
+func treeHead(c *sqlite3.Conn, stream int64) (store.TreeHead, error) {
+	var h store.TreeHead
 	st, err := execer{c}.prepare(sqlstore.Rebind(sqlstore.TreeHeadSQL), []any{stream})
+	if err != nil {
+		return h, err
+	}
+	defer st.Close()
+	if st.Step() {
+		h.Size = st.ColumnInt64(0)
+		if st.ColumnType(1) != sqlite3.NULL {
+			h.Frontier = st.ColumnBlob(1, []byte{})
+		}
+	}
+	return h, st.Err()
+}
+
+// readTreeHead reads the stream's tree head as a frontier to grow, in the
+// caller's transaction.
+func readTreeHead(c *sqlite3.Conn, stream int64) (merkle.Frontier, error) {
+	h, err := treeHead(c, stream)
 	if err != nil {
 		return merkle.Frontier{}, err
 	}
-	defer st.Close()
-	var size int64
-	var frontier []byte
-	if st.Step() {
-		size = st.ColumnInt64(0)
-		if st.ColumnType(1) != sqlite3.NULL {
-			frontier = st.ColumnBlob(1, []byte{})
-		}
-	}
-	if err := st.Err(); err != nil {
-		return merkle.Frontier{}, err
-	}
-	f, built, err := sqlstore.Frontier(size, frontier)
+	f, built, err := sqlstore.Frontier(h.Size, h.Frontier)
 	if err == nil && !built {
 		// Migration 0008 builds every tree on SQLite.
-		err = fmt.Errorf("stream %d: tree head of size %d without a frontier", stream, size)
+		err = fmt.Errorf("stream %d: tree head of size %d without a frontier", stream, h.Size)
 	}
 	return f, err
+}
+
+// inStream runs fn in one read transaction on a read connection, with the
+// id of the stream (account, feature); not at all when the stream does not
+// exist.
+func (db *DB) inStream(ctx context.Context, account string, feature events.Feature, fn func(c *sqlite3.Conn, stream int64) error) error {
+	return rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
+		stream, ok, err := db.lookupStream(c, account, feature)
+		if err != nil || !ok {
+			return err
+		}
+		tx := c.Begin()
+		defer tx.End(&err)
+		return fn(c, stream)
+	})
 }
 
 // checkHeld reports whether the stream (held, prepared on its table)
@@ -669,14 +690,8 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 		return nil, nil
 	}
 	var out []store.LabelCount
-	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
-		stream, ok, err := db.lookupStream(c, account, feature)
-		if err != nil || !ok {
-			return err
-		}
-		// One read transaction: the summary and the partial hours agree.
-		tx := c.Begin()
-		defer tx.End(&err)
+	// One read transaction: the summary and the partial hours agree.
+	err := db.inStream(ctx, account, feature, func(c *sqlite3.Conn, stream int64) error {
 		st, err := prepareArgs(c, `SELECT hour, label, n FROM event_labels
 			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`, []int64{stream, span.First(), span.Last()})
 		if err != nil {

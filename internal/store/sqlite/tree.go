@@ -8,7 +8,6 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlstore"
 )
 
 // ReadTree reads the stream's tree head and then its rows, events and
@@ -18,24 +17,8 @@ func (db *DB) ReadTree(ctx context.Context, account string, feature events.Featu
 		return store.TreeHead{}, fmt.Errorf("read tree: %w", err)
 	}
 	var head store.TreeHead
-	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
-		stream, ok, err := db.lookupStream(c, account, feature)
-		if err != nil || !ok {
-			return err
-		}
-		tx := c.Begin()
-		defer tx.End(&err)
-		hs, err := execer{c}.prepare(sqlstore.Rebind(sqlstore.TreeHeadSQL), []any{stream})
-		if err != nil {
-			return err
-		}
-		if hs.Step() {
-			head.Size = hs.ColumnInt64(0)
-			if hs.ColumnType(1) != sqlite3.NULL {
-				head.Frontier = hs.ColumnBlob(1, []byte{})
-			}
-		}
-		if err := hs.Close(); err != nil {
+	err := db.inStream(ctx, account, feature, func(c *sqlite3.Conn, stream int64) (err error) {
+		if head, err = treeHead(c, stream); err != nil {
 			return err
 		}
 		st, err := execer{c}.prepare(`SELECT seq, idx, leaf, v2, 0 FROM `+eventsTable(stream)+`
