@@ -61,7 +61,7 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 		}
 		uuid = a.UUID
 	}
-	results, err := integrity.Verify(ctx, st, uuid, feature)
+	results, err := integrity.Verify(ctx, st, nil, uuid, feature)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}

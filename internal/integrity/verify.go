@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/merkle"
@@ -35,6 +36,9 @@ const (
 	// HeadMismatch: the rows are in order and hash to their leaves, but
 	// the leaves do not give the stored tree head.
 	HeadMismatch Kind = "head mismatch"
+	// SignedHeadMismatch: a signed tree head does not verify, or the
+	// leaves do not give it.
+	SignedHeadMismatch Kind = "signed head mismatch"
 )
 
 // Problem is the first mismatch in a stream.
@@ -69,13 +73,17 @@ type Result struct {
 	Root merkle.Hash
 	// Pruned is how many leaves are kept without their event (retention).
 	Pruned int64
+	// Signed is how many signed heads were checked.
+	Signed int
 	// Problem is nil when the stream checks out.
 	Problem *Problem
 }
 
 // Verify checks every stream of st, or those of account and feature when
-// they are not empty, in order of account and feature.
-func Verify(ctx context.Context, st store.TreeStore, account string, feature events.Feature) ([]Result, error) {
+// they are not empty, in order of account and feature. With a signer it
+// also checks each stream's signed heads: their signatures, and that the
+// leaves give each.
+func Verify(ctx context.Context, st store.TreeStore, signer *Signer, account string, feature events.Feature) ([]Result, error) {
 	all, err := st.Streams(ctx)
 	if err != nil {
 		return nil, err
@@ -85,7 +93,7 @@ func Verify(ctx context.Context, st store.TreeStore, account string, feature eve
 		if (account != "" && s.Account != account) || (feature != "" && s.Feature != feature) {
 			continue
 		}
-		r, err := VerifyStream(ctx, st, s.Account, s.Feature)
+		r, err := VerifyStream(ctx, st, signer, s.Account, s.Feature)
 		if err != nil {
 			return out, fmt.Errorf("%s %s: %w", s.Account, s.Feature, err)
 		}
@@ -97,9 +105,25 @@ func Verify(ctx context.Context, st store.TreeStore, account string, feature eve
 // errStop ends a scan early.
 var errStop = errors.New("stop")
 
-// VerifyStream checks one stream.
-func VerifyStream(ctx context.Context, st store.TreeStore, account string, feature events.Feature) (Result, error) {
+// VerifyStream checks one stream (and its signed heads, with a signer).
+func VerifyStream(ctx context.Context, st store.TreeStore, signer *Signer, account string, feature events.Feature) (Result, error) {
 	res := Result{Account: account, Feature: feature}
+	var signed []store.SignedHead
+	if signer != nil {
+		var err error
+		if signed, err = st.SignedHeads(ctx, account, feature); err != nil {
+			return res, err
+		}
+		for _, h := range signed {
+			if err := signer.Check(ctx, account, feature, h); err != nil {
+				res.Problem = &Problem{Kind: SignedHeadMismatch, Leaf: h.Size, Detail: err.Error()}
+				return res, nil
+			}
+		}
+		res.Signed = len(signed)
+	}
+	next := 0              // the next signed head to reach
+	var lastGood int64 = 0 // the size of the last signed head the leaves gave
 	var (
 		tree   merkle.Frontier
 		seqs   []int64 // by leaf index, of the rows read in order
@@ -126,6 +150,17 @@ func VerifyStream(ctx context.Context, st store.TreeStore, account string, featu
 		}
 		tree.Append(merkle.Hash(r.Leaf))
 		seqs = append(seqs, r.Seq)
+		for next < len(signed) && signed[next].Size == int64(tree.Size()) {
+			h := signed[next]
+			if root := tree.Root(); !bytes.Equal(root[:], h.Root) {
+				prob = &Problem{Kind: SignedHeadMismatch, Position: seqs[lastGood], Leaf: lastGood,
+					Detail: fmt.Sprintf("leaves %d to %d (positions %d to %d) do not give the head of size %d signed at %s",
+						lastGood, h.Size-1, seqs[lastGood], r.Seq, h.Size, h.SignedAt.Format(time.RFC3339))}
+				return errStop
+			}
+			lastGood = h.Size
+			next++
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
@@ -145,6 +180,11 @@ func VerifyStream(ctx context.Context, st store.TreeStore, account string, featu
 		return res, err
 	}
 	n := int64(tree.Size())
+	if next < len(signed) {
+		h := signed[len(signed)-1]
+		res.Problem = &Problem{Kind: Removed, Leaf: n, Detail: fmt.Sprintf("a head signed at %s holds %d leaves, the store %d", h.SignedAt.Format(time.RFC3339), h.Size, n)}
+		return res, nil
+	}
 	switch {
 	case n < head.Size:
 		res.Problem = &Problem{Kind: Removed, Leaf: n, Detail: fmt.Sprintf("the head holds %d leaves, the store %d: the last were removed", head.Size, n)}

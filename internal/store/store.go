@@ -179,6 +179,33 @@ type TreeStore interface {
 	// a buffer reused for the next row). An error from fn stops the scan
 	// and is returned (wrapped) with the head.
 	ReadTree(ctx context.Context, account string, feature events.Feature, fn func(TreeRow) error) (TreeHead, error)
+	// TreeHead returns the stream's tree head as stored now (the zero
+	// head for a stream never written).
+	TreeHead(ctx context.Context, account string, feature events.Feature) (TreeHead, error)
+
+	// AddSignedHead stores a signed head of the stream: ErrConflict if
+	// one of that size is stored, ErrNotFound if the stream does not
+	// exist.
+	AddSignedHead(ctx context.Context, account string, feature events.Feature, h SignedHead) error
+	// SignedHeads lists the stream's signed heads by size.
+	SignedHeads(ctx context.Context, account string, feature events.Feature) ([]SignedHead, error)
+
+	// AddTreeKey, TreeKeys and ReplaceTreeKeyPrivate are AddSigningKey,
+	// SigningKeys and ReplaceSigningKeyPrivate on the keys that sign tree
+	// heads, kept apart from the token keys.
+	AddTreeKey(ctx context.Context, k SigningKey) error
+	TreeKeys(ctx context.Context) ([]SigningKey, error)
+	ReplaceTreeKeyPrivate(ctx context.Context, id string, old, new []byte) error
+}
+
+// SignedHead is a tree head the server signed: JWS is the signature over
+// (stream, Size, Root, SignedAt), made with the tree key KeyID.
+type SignedHead struct {
+	Size     int64
+	Root     []byte
+	SignedAt time.Time
+	KeyID    string
+	JWS      string
 }
 
 // TreeHead is what a store keeps of a stream's tree: its size and the

@@ -31,7 +31,7 @@ func TestMerkleMigration(t *testing.T) {
 	// Back to the schema before 0008.
 	if _, err := conn.Exec(ctx, `ALTER TABLE events DROP COLUMN idx, DROP COLUMN leaf;
 		ALTER TABLE streams DROP COLUMN tree_size, DROP COLUMN tree_frontier;
-		DROP TABLE tree_pruned; DELETE FROM schema_migrations WHERE version = 8`); err != nil {
+		DROP TABLE tree_pruned, tree_keys, tree_heads; DELETE FROM schema_migrations WHERE version = 8`); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Migrate(ctx); err != nil {

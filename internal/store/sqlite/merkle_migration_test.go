@@ -23,7 +23,7 @@ func TestMerkleMigration(t *testing.T) {
 	for _, q := range []string{
 		`ALTER TABLE events_1 DROP COLUMN idx`, `ALTER TABLE events_1 DROP COLUMN leaf`,
 		`ALTER TABLE streams DROP COLUMN tree_size`, `ALTER TABLE streams DROP COLUMN tree_frontier`,
-		`DROP TABLE tree_pruned`, `DELETE FROM schema_migrations WHERE version = 8`,
+		`DROP TABLE tree_pruned`, `DROP TABLE tree_keys`, `DROP TABLE tree_heads`, `DELETE FROM schema_migrations WHERE version = 8`,
 	} {
 		if err := sqlite.ExecWriter(ctx, db, q); err != nil {
 			t.Fatalf("%s: %v", q, err)

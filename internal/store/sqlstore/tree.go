@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/merkle"
@@ -52,4 +54,40 @@ func (s *Store) Streams(ctx context.Context) ([]store.StreamCount, error) {
 	}
 	store.SortStreamCounts(out)
 	return out, nil
+}
+
+// streamSQL is the id of the stream ($1, $2): account and feature.
+const streamSQL = `(SELECT id FROM streams WHERE account = $1 AND feature = $2)`
+
+// TreeHead returns the stream's tree head as stored now.
+func (s *Store) TreeHead(ctx context.Context, account string, feature events.Feature) (store.TreeHead, error) {
+	var h store.TreeHead
+	err := s.db.QueryRow(ctx, func(r store.Scanner) error { return r.Scan(&h.Size, &h.Frontier) },
+		`SELECT tree_size, tree_frontier FROM streams WHERE account = $1 AND feature = $2`, account, string(feature))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.TreeHead{}, nil
+	}
+	return h, wrap(err, "tree head")
+}
+
+// AddSignedHead stores a signed head of the stream.
+func (s *Store) AddSignedHead(ctx context.Context, account string, feature events.Feature, h store.SignedHead) error {
+	n, err := s.db.Exec(ctx, `INSERT INTO tree_heads (stream, size, root, signed_at, key_id, jws)
+		SELECT id, $3, $4, $5, $6, $7 FROM streams WHERE account = $1 AND feature = $2`,
+		account, string(feature), h.Size, h.Root, h.SignedAt.UnixNano(), h.KeyID, h.JWS)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return wrap(err, "add signed head")
+}
+
+// SignedHeads lists the stream's signed heads by size.
+func (s *Store) SignedHeads(ctx context.Context, account string, feature events.Feature) ([]store.SignedHead, error) {
+	hs, err := list(ctx, s.db, func(r store.Scanner) (h store.SignedHead, err error) {
+		var at int64
+		err = r.Scan(&h.Size, &h.Root, &at, &h.KeyID, &h.JWS)
+		h.SignedAt = time.Unix(0, at).UTC()
+		return h, err
+	}, `SELECT size, root, signed_at, key_id, jws FROM tree_heads WHERE stream = `+streamSQL+` ORDER BY size`, account, string(feature))
+	return hs, wrap(err, "signed heads")
 }

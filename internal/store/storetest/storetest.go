@@ -86,6 +86,7 @@ var tests = []struct {
 	{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
 	{"Tree", testTree},
 	{"TreeConcurrent", testTreeConcurrent},
+	{"SignedHeads", testSignedHeads},
 }
 
 // base is a fixed instant with nanoseconds, so round trips are checked to

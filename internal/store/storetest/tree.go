@@ -182,3 +182,56 @@ func countShared(shared []store.Record) int {
 	}
 	return len(seen)
 }
+
+// testSignedHeads stores and lists signed heads and tree keys.
+func testSignedHeads(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	acct := newID()
+	f := events.SignInAttempts
+	h0, err := s.TreeHead(ctx, acct, f)
+	must(t, "TreeHead of no stream", err)
+	if h0.Size != 0 {
+		t.Fatalf("TreeHead of no stream: %+v", h0)
+	}
+	sh := store.SignedHead{Size: 3, Root: bytes.Repeat([]byte{7}, 32), SignedAt: base, KeyID: "k1", JWS: "a.b.c"}
+	wantErr(t, "AddSignedHead, no stream", s.AddSignedHead(ctx, acct, f, sh), store.ErrNotFound)
+	mustAppend(t, s, acct, f, recs("h", 3, base, time.Second))
+	if h := CheckTree(t, s, acct, f); h.Size != 3 {
+		t.Fatalf("tree of %d", h.Size)
+	}
+	head, err := s.TreeHead(ctx, acct, f)
+	must(t, "TreeHead", err)
+	if head.Size != 3 || headRoot(t, head) != rootOf(recs("h", 3, base, time.Second)) {
+		t.Fatalf("TreeHead %+v", head)
+	}
+	must(t, "AddSignedHead", s.AddSignedHead(ctx, acct, f, sh))
+	wantErr(t, "AddSignedHead again", s.AddSignedHead(ctx, acct, f, sh), store.ErrConflict)
+	sh1 := sh
+	sh1.Size, sh1.SignedAt = 1, base.Add(-time.Hour)
+	must(t, "AddSignedHead 1", s.AddSignedHead(ctx, acct, f, sh1))
+	hs, err := s.SignedHeads(ctx, acct, f)
+	must(t, "SignedHeads", err)
+	diff(t, "SignedHeads", hs, []store.SignedHead{sh1, sh})
+	other, err := s.SignedHeads(ctx, acct, events.ItemUsages)
+	must(t, "SignedHeads of another stream", err)
+	if len(other) != 0 {
+		t.Fatalf("another stream's heads: %v", other)
+	}
+
+	// Tree keys are apart from the token keys.
+	k := store.SigningKey{ID: newID(), Private: []byte("der"), CreatedAt: base, Active: true}
+	must(t, "AddTreeKey", s.AddTreeKey(ctx, k))
+	k2 := store.SigningKey{ID: newID(), Private: []byte("der2"), CreatedAt: base.Add(time.Second), Active: true}
+	must(t, "AddTreeKey 2", s.AddTreeKey(ctx, k2))
+	must(t, "ReplaceTreeKeyPrivate", s.ReplaceTreeKeyPrivate(ctx, k.ID, []byte("der"), []byte("sealed")))
+	wantErr(t, "ReplaceTreeKeyPrivate stale", s.ReplaceTreeKeyPrivate(ctx, k.ID, []byte("der"), []byte("x")), store.ErrConflict)
+	ks, err := s.TreeKeys(ctx)
+	must(t, "TreeKeys", err)
+	k.Private, k.Active = []byte("sealed"), false
+	diff(t, "TreeKeys", ks, []store.SigningKey{k, k2})
+	tokens, err := s.SigningKeys(ctx)
+	must(t, "SigningKeys", err)
+	if len(tokens) != 0 {
+		t.Fatalf("token keys: %v", tokens)
+	}
+}

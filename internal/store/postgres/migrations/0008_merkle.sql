@@ -19,3 +19,24 @@ CREATE TABLE tree_pruned (
 	leaf   bytea  NOT NULL,
 	PRIMARY KEY (stream, idx)
 );
+
+-- Signed tree heads: the server signs (stream, size, root, time) now and
+-- then with a key of tree_keys (the shape of signing_keys, kept apart from
+-- the token keys; old keys stay to check old heads). jws is the signed
+-- head as a compact JWS (ES256).
+CREATE TABLE tree_keys (
+	id         text PRIMARY KEY,
+	private    bytea   NOT NULL,
+	created_at bigint,
+	active     boolean NOT NULL
+);
+CREATE UNIQUE INDEX tree_keys_active ON tree_keys (active) WHERE active;
+CREATE TABLE tree_heads (
+	stream    bigint NOT NULL,
+	size      bigint NOT NULL,
+	root      bytea  NOT NULL,
+	signed_at bigint NOT NULL,
+	key_id    text   NOT NULL,
+	jws       text   NOT NULL,
+	PRIMARY KEY (stream, size)
+);

@@ -14,3 +14,24 @@ CREATE TABLE tree_pruned (
 	leaf   BLOB NOT NULL,
 	PRIMARY KEY (stream, idx)
 ) WITHOUT ROWID;
+
+-- Signed tree heads: the server signs (stream, size, root, time) now and
+-- then with a key of tree_keys (the shape of signing_keys, kept apart from
+-- the token keys; old keys stay to check old heads). jws is the signed
+-- head as a compact JWS (ES256).
+CREATE TABLE tree_keys (
+	id         TEXT PRIMARY KEY,
+	private    BLOB NOT NULL,
+	created_at INTEGER,
+	active     INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX tree_keys_active ON tree_keys (active) WHERE active;
+CREATE TABLE tree_heads (
+	stream    INTEGER NOT NULL,
+	size      INTEGER NOT NULL,
+	root      BLOB NOT NULL,
+	signed_at INTEGER NOT NULL,
+	key_id    TEXT NOT NULL,
+	jws       TEXT NOT NULL,
+	PRIMARY KEY (stream, size)
+) WITHOUT ROWID;
