@@ -79,7 +79,9 @@ func (s *Signer) EnsureKey(ctx context.Context) error { return s.keys.EnsureKey(
 
 // RotateKey makes a new active tree key; the old ones keep checking the
 // heads they signed.
-func (s *Signer) RotateKey(ctx context.Context) (store.SigningKey, error) { return s.keys.RotateKey(ctx) }
+func (s *Signer) RotateKey(ctx context.Context) (store.SigningKey, error) {
+	return s.keys.RotateKey(ctx)
+}
 
 // PublicKeys returns every tree key's public key as a JSON Web Key Set,
 // for checking heads offline.
