@@ -9,7 +9,7 @@ import (
 )
 
 const verifyUsage = `
-Usage: logbook verify [--account NAME|UUID] [--stream FEATURE] [--data DIR | --db URL]
+Usage: logbook verify [--account NAME|UUID] [--stream FEATURE] [--sign] [--data DIR | --db URL]
 
 Checks that the stored events are those the store committed: each stream
 (an account's signinattempts, itemusages or auditevents) keeps a Merkle tree
@@ -17,12 +17,16 @@ Checks that the stored events are those the store committed: each stream
 every stored event, compares the leaves with the tree's stored head, and
 prints one line per stream: "ok" with its size and root hash, or "FAIL"
 with the first position where an event was modified, removed, inserted or
-reordered. The exit status is 1 when any stream fails.
+reordered. It checks every signed tree head too (serve signs them, see
+--tree-head-every): its signature, and that the leaves give it. The exit
+status is 1 when any stream fails.
 
-The check reads the database only; it never migrates it. An operator who
-can write the database can rewrite an event together with its leaf hash
-and the head: verify then sees nothing. Keep tree heads elsewhere to catch
-that (docs/integrity.md, once signed tree heads land).
+The check reads the database only; it never migrates it. With --sign, each
+stream that checks out then gets its current head signed (the tree key is
+made if there is none). Someone who can write the database can rewrite an
+event with its leaf hash and the stored head; only a signed head kept
+elsewhere, or the signing key kept from them, catches that
+(docs/integrity.md). With keys encrypted at rest, give the KEK.
 
 Examples:
   logbook verify
@@ -37,12 +41,19 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 	f.register(fs)
 	fs.StringVar(&account, "account", "", "account `NAME|UUID` (default: every account)")
 	fs.StringVar(&stream, "stream", "", "`feature` of the stream: signinattempts, itemusages or auditevents (default: all)")
+	var sign bool
+	fs.BoolVar(&sign, "sign", false, "sign the current tree head of each stream that checks out")
+	var kf kekFlags
+	kf.register(fs)
 	if err := parseFlags(fs, env, args, false); err != nil {
+		return err
+	}
+	kek, err := kf.load(env)
+	if err != nil {
 		return err
 	}
 	var feature events.Feature
 	if stream != "" {
-		var err error
 		if feature, err = events.ParseFeature(stream); err != nil {
 			return usagef("--stream: %v", err)
 		}
@@ -61,9 +72,15 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 		}
 		uuid = a.UUID
 	}
-	results, err := integrity.Verify(ctx, st, nil, uuid, feature)
+	heads := integrity.NewSigner(st, integrity.SignerConfig{KEK: kek})
+	results, err := integrity.Verify(ctx, st, heads, uuid, feature)
 	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+		return fmt.Errorf("verify: %w", kekHint(err))
+	}
+	if sign {
+		if err := heads.EnsureKey(ctx); err != nil {
+			return fmt.Errorf("tree key: %w", kekHint(err))
+		}
 	}
 	failed := 0
 	for _, r := range results {
@@ -72,7 +89,14 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintf(env.Stdout, "FAIL %s %s: %s\n", r.Account, r.Feature, r.Problem)
 			continue
 		}
-		fmt.Fprintf(env.Stdout, "ok   %s %s: %d events (%d pruned by retention), root %s\n", r.Account, r.Feature, r.Size, r.Pruned, r.Root)
+		fmt.Fprintf(env.Stdout, "ok   %s %s: %d events (%d pruned by retention), root %s, %d signed heads\n", r.Account, r.Feature, r.Size, r.Pruned, r.Root, r.Signed)
+		if sign && r.Size > 0 {
+			h, err := heads.Sign(ctx, r.Account, r.Feature)
+			if err != nil {
+				return fmt.Errorf("sign: %w", err)
+			}
+			fmt.Fprintf(env.Stdout, "     signed head of size %d with key %s\n", h.Size, h.KeyID)
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("verify: %d of %d streams do not match their trees", failed, len(results))

@@ -36,6 +36,14 @@ func TestVerifyCommand(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "ok   ACCT auditevents: 5 events") {
 		t.Fatalf("verify: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	out, errOut, code = runMain([]string{"verify", "--data", dir, "--sign"}, nil)
+	if code != 0 || !strings.Contains(out, "signed head of size 5") {
+		t.Fatalf("verify --sign: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, errOut, code = runMain([]string{"verify", "--data", dir}, nil)
+	if code != 0 || !strings.Contains(out, "5 events (0 pruned by retention), root ") || !strings.Contains(out, ", 1 signed heads") {
+		t.Fatalf("verify after --sign: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 
 	c, err := sqlite3.Open(path)
 	if err != nil {

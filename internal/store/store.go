@@ -219,6 +219,8 @@ type TreeHead struct {
 type TreeRow struct {
 	// Seq is the event's position in the stream.
 	Seq int64
+	// UUID is the event's uuid; empty when pruned.
+	UUID string
 	// Index is the leaf index stored with the event, -1 if none.
 	Index int64
 	// Leaf is the stored leaf hash, nil if none.

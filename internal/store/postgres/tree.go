@@ -12,8 +12,8 @@ import (
 )
 
 // treeRowsSQL merges a stream's events and pruned leaves by position.
-const treeRowsSQL = `SELECT seq, idx, leaf, v2, false FROM events WHERE stream = $1
-UNION ALL SELECT seq, idx, leaf, NULL, true FROM tree_pruned WHERE stream = $1
+const treeRowsSQL = `SELECT seq, idx, leaf, v2, false, uuid FROM events WHERE stream = $1
+UNION ALL SELECT seq, idx, leaf, NULL, true, '' FROM tree_pruned WHERE stream = $1
 ORDER BY 1`
 
 // ReadTree reads the stream's tree head and then its rows, events and
@@ -37,7 +37,7 @@ func (db *DB) ReadTree(ctx context.Context, account string, feature events.Featu
 		}
 		var r store.TreeRow
 		var idx *int64
-		_, err = pgx.ForEachRow(rows, []any{&r.Seq, &idx, &r.Leaf, &r.Data, &r.Pruned}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&r.Seq, &idx, &r.Leaf, &r.Data, &r.Pruned, &r.UUID}, func() error {
 			r.Index = -1
 			if idx != nil {
 				r.Index = *idx

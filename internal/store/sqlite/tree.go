@@ -21,15 +21,15 @@ func (db *DB) ReadTree(ctx context.Context, account string, feature events.Featu
 		if head, err = treeHead(c, stream); err != nil {
 			return err
 		}
-		st, err := execer{c}.prepare(`SELECT seq, idx, leaf, v2, 0 FROM `+eventsTable(stream)+`
-			UNION ALL SELECT seq, idx, leaf, NULL, 1 FROM tree_pruned WHERE stream = ?
+		st, err := execer{c}.prepare(`SELECT seq, idx, leaf, v2, 0, uuid FROM `+eventsTable(stream)+`
+			UNION ALL SELECT seq, idx, leaf, NULL, 1, '' FROM tree_pruned WHERE stream = ?
 			ORDER BY seq`, []any{stream})
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for st.Step() {
-			r := store.TreeRow{Seq: st.ColumnInt64(0), Index: -1, Pruned: st.ColumnInt64(4) == 1}
+			r := store.TreeRow{Seq: st.ColumnInt64(0), Index: -1, Pruned: st.ColumnInt64(4) == 1, UUID: st.ColumnText(5)}
 			if st.ColumnType(1) != sqlite3.NULL {
 				r.Index = st.ColumnInt64(1)
 			}

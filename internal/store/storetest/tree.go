@@ -36,6 +36,9 @@ func CheckTree(t testing.TB, s store.Store, account string, f events.Feature) st
 		leaf := merkle.Hash(r.Leaf)
 		if !r.Pruned {
 			events++
+			if r.UUID != uuidOf(r.Data) {
+				return fmt.Errorf("position %d: uuid %q, the event's is %q", r.Seq, r.UUID, uuidOf(r.Data))
+			}
 			data, ok := served[r.Seq]
 			if !ok || !bytes.Equal(data, r.Data) {
 				return fmt.Errorf("position %d: ReadTree's bytes are not those ListEvents serves", r.Seq)
