@@ -111,8 +111,13 @@ func sizeParam(r *http.Request, name string, def int64) (int64, error) {
 	return n, nil
 }
 
-// latestSize is the size of the stream's newest signed head.
-func (h *handler) latestSize(r *http.Request, account string, f events.Feature) (int64, error) {
+// sizeOrLatest reads a tree size from the query parameter name, or when
+// it is absent takes that of the stream's newest signed head.
+func (h *handler) sizeOrLatest(r *http.Request, name, account string, f events.Feature) (int64, error) {
+	n, err := sizeParam(r, name, -1)
+	if err != nil || n >= 0 {
+		return n, err
+	}
 	sh, err := h.Integrity.LatestHead(r.Context(), account, f)
 	return sh.Size, err
 }
@@ -122,10 +127,7 @@ func (h *handler) inclusion(r *http.Request, account string, f events.Feature) (
 	if uuid == "" {
 		return nil, badRequest(errors.New("uuid: required"))
 	}
-	size, err := sizeParam(r, "size", -1)
-	if err == nil && size < 0 {
-		size, err = h.latestSize(r, account, f)
-	}
+	size, err := h.sizeOrLatest(r, "size", account, f)
 	if err != nil {
 		return nil, err
 	}
@@ -144,10 +146,7 @@ func (h *handler) consistency(r *http.Request, account string, f events.Feature)
 	if from < 0 {
 		return nil, badRequest(errors.New("from: required"))
 	}
-	to, err := sizeParam(r, "to", -1)
-	if err == nil && to < 0 {
-		to, err = h.latestSize(r, account, f)
-	}
+	to, err := h.sizeOrLatest(r, "to", account, f)
 	if err != nil {
 		return nil, err
 	}
