@@ -158,12 +158,15 @@ func (db *DB) ensurePartitions(ctx context.Context, days []int64) error {
 // position used, all in one statement, and returns how many it inserted
 // and their ordinals in the batch. Positions of skipped duplicates are left
 // unused. The stream's row is locked: nothing inserts the same events
-// meanwhile.
+// meanwhile. The held events are looked up one by one (LATERAL … LIMIT 1:
+// an index probe in the one partition of each record's day), where NOT
+// EXISTS lets the planner hash-join the whole stream.
 const appendSQL = `WITH new AS (
 	SELECT r.*, row_number() OVER (ORDER BY r.ord) - 1 AS k
 	FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bool[])
 		WITH ORDINALITY AS r (ts, uuid, label, v2, v1, leaf, first, ord)
-	WHERE r.first AND NOT EXISTS (SELECT 1 FROM events AS e WHERE e.stream = $1 AND e.ts = r.ts AND e.uuid = r.uuid)
+	LEFT JOIN LATERAL (SELECT 1 AS held FROM events AS e WHERE e.stream = $1 AND e.ts = r.ts AND e.uuid = r.uuid LIMIT 1) AS h ON true
+	WHERE r.first AND h.held IS NULL
 ), ins AS (
 	INSERT INTO events (stream, seq, ts, uuid, label, v2, v1, idx, leaf)
 	SELECT $1, $2 + ord, ts, uuid, label, v2, v1, $10 + k, leaf FROM new
