@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -39,6 +40,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Sandbox configures rate limits, scenarios and scorecards.
 	Sandbox cli.SandboxOptions
+	// Account is the uuid of the account the server sets up (with Demo
+	// false): created when the store lacks it, used as it is (its events
+	// untouched, such as a mirror's) when the store holds it. A new uuid
+	// when empty.
+	Account string
 }
 
 // Server is a running test server.
@@ -109,7 +115,8 @@ func (s *Server) setUp(ctx context.Context, t testing.TB, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if len(accts) > 0 {
+	_, statErr := os.Stat(filepath.Join(s.DataDir, "test.token"))
+	if len(accts) > 0 && (s.opts.Account == "" || statErr == nil) {
 		// A restart: pick up what the first start made.
 		b, err := os.ReadFile(filepath.Join(s.DataDir, "test.token"))
 		if err != nil {
@@ -134,8 +141,16 @@ func (s *Server) setUp(ctx context.Context, t testing.TB, now time.Time) error {
 		}
 		s.Account, s.Integration, s.Token = a.UUID, ins[0].UUID, info.Token
 	} else {
-		a := store.Account{UUID: events.NewID(), Name: "Test", CreatedAt: now.UTC()}
-		if err := st.CreateAccount(ctx, a); err != nil {
+		a := store.Account{UUID: s.opts.Account, Name: "Test", CreatedAt: now.UTC()}
+		if a.UUID == "" {
+			a.UUID = events.NewID()
+		}
+		if _, err := st.Account(ctx, a.UUID); errors.Is(err, store.ErrNotFound) {
+			err = st.CreateAccount(ctx, a)
+			if err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		in := store.Integration{UUID: events.NewID(), AccountUUID: a.UUID, Name: "Test SIEM", SIEM: "Other", CreatedAt: now.UTC()}
