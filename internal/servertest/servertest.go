@@ -18,6 +18,7 @@ import (
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/token"
 )
@@ -40,6 +41,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Sandbox configures rate limits, scenarios and scorecards.
 	Sandbox cli.SandboxOptions
+	// DB, when set, is a PostgreSQL URL the server's store is opened on
+	// instead of SQLite in DataDir.
+	DB string
 	// Account is the uuid of the account the server sets up (with Demo
 	// false): created when the store lacks it, used as it is (its events
 	// untouched, such as a mirror's) when the store holds it. A new uuid
@@ -68,7 +72,13 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger})
+	var st store.Store
+	var err error
+	if o.DB != "" {
+		st, err = postgres.Open(ctx, o.DB, postgres.Options{Logger: o.Logger})
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger})
+	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

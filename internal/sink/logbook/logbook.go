@@ -289,8 +289,12 @@ func (s *Sink) writeLocal(ctx context.Context, b forward.Batch) error {
 
 // Records converts the events of b into the store's records: V2 is each
 // event's bytes as the source served them, V1 and the label are derived
-// from the event read as ingestion reads it. The map holds the indexes of
-// the events that could not be read, with why; their records are zero.
+// from the event read as ingestion reads it. An event ingestion's checks
+// refuse (a value Logbook does not know yet, say) is still mirrored, read
+// without the checks: the source is the authority on its events. The map
+// holds the indexes of the events that are not events of b's feature at
+// all (not a JSON object of its shape, no uuid or timestamp), with why;
+// their records are zero.
 func Records(b forward.Batch) ([]store.Record, map[int]string) {
 	recs := make([]store.Record, len(b.Events))
 	rejected := map[int]string{}
@@ -301,19 +305,15 @@ func Records(b forward.Batch) ([]store.Record, map[int]string) {
 	}
 	wires, errs := ingest.DecodeBytes(body, b.Feature)
 	if errs != nil {
-		// Read each event alone, to tell the good ones from the bad.
+		// Read each event alone, to tell the good ones from the others.
 		wires = make([]events.Wire, len(b.Events))
 		for i, ev := range b.Events {
-			w, errs := ingest.DecodeBytes(forward.AppendOneLine(nil, ev.Data), b.Feature)
-			if len(w) != 1 {
-				reason := "not an event"
-				if len(errs) > 0 {
-					reason = errs[0].Field + ": " + errs[0].Reason
-				}
-				rejected[i] = reason
+			w, err := decode(ev.Data, b.Feature)
+			if err != nil {
+				rejected[i] = err.Error()
 				continue
 			}
-			wires[i] = w[0]
+			wires[i] = w
 		}
 	}
 	for i, ev := range b.Events {
@@ -329,6 +329,36 @@ func Records(b forward.Batch) ([]store.Record, map[int]string) {
 		recs[i] = store.Record{UUID: w.UUID, Time: w.Time, Label: w.Label, V2: v2, V1: bytes.Clone(v1)}
 	}
 	return recs, rejected
+}
+
+// decode reads one event of feature f: with ingestion's checks, or, when
+// they refuse it, as encoding/json reads it into the event's type.
+func decode(data []byte, f events.Feature) (events.Wire, error) {
+	if w, _ := ingest.DecodeBytes(forward.AppendOneLine(nil, data), f); len(w) == 1 {
+		return w[0], nil
+	}
+	var ev any
+	switch f {
+	case events.SignInAttempts:
+		ev = new(events.SignInAttempt)
+	case events.ItemUsages:
+		ev = new(events.ItemUsage)
+	default:
+		ev = new(events.AuditEvent)
+	}
+	if err := json.Unmarshal(data, ev); err != nil {
+		return events.Wire{}, fmt.Errorf("not an event of %s: %v", f, err)
+	}
+	w, err := events.Encode(ev)
+	switch {
+	case err != nil:
+		return events.Wire{}, err
+	case w.UUID == "":
+		return events.Wire{}, errors.New("uuid: missing")
+	case w.Time.IsZero():
+		return events.Wire{}, errors.New("timestamp: missing")
+	}
+	return w, nil
 }
 
 func rejectAll(b forward.Batch, reason string) error {

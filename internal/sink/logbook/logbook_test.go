@@ -157,6 +157,29 @@ func TestLocalRejects(t *testing.T) {
 	same(t, stored(t, st, acct, events.AuditEvents), datas(forward.Batch{Events: b.Events[:3]}))
 }
 
+// TestLocalUnchecked: an event ingestion's checks refuse (here an id
+// that is not base32, as a source may serve a value Logbook does not
+// know) is mirrored all the same, byte for byte; its v1 rendering is
+// Logbook's.
+func TestLocalUnchecked(t *testing.T) {
+	dir := t.TempDir()
+	acct := events.NewID()
+	s := open(t, "data: "+dir)
+	raw := `{"uuid":"ODD","timestamp":"2026-01-02T03:04:05Z","actor_uuid":"not-an-id","action":"newaction","object_type":"newtype","account_uuid":"` + acct + `","new_field":1}`
+	b := forward.Batch{Source: "demo", Account: acct, Feature: events.AuditEvents, Events: []forward.Event{{UUID: "ODD", Data: []byte(raw)}}}
+	sinktest.Write(t, s, b)
+	s.Close()
+	st := sqlitetest.Open(t, filepath.Join(dir, logbook.DBFile))
+	same(t, stored(t, st, acct, events.AuditEvents), []string{raw})
+	res, err := st.ListEvents(t.Context(), store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 10, V1: true})
+	if err != nil || len(res.Rows) != 1 {
+		t.Fatalf("v1 rows %v, %v", res.Rows, err)
+	}
+	if v1 := string(res.Rows[0].Data); strings.Contains(v1, "account_uuid") || strings.Contains(v1, "new_field") || !strings.Contains(v1, `"action":"newaction"`) {
+		t.Errorf("v1 rendering %s, want Logbook's v1 of the event", v1)
+	}
+}
+
 // TestRemote: through a Logbook's ingestion API, into the key's account;
 // the same batch again is counted as duplicates; an event the remote
 // refuses is rejected and the rest stored.
