@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
@@ -222,4 +224,86 @@ func (s *Service) CheckUserPassword(ctx context.Context, account store.Account, 
 		return store.User{}, &Error{Kind: ErrUnauthenticated, Msg: "e-mail or password is wrong"}
 	}
 	return u, nil
+}
+
+// ParseSpan reads a span written as days ("120d") or as a Go duration
+// ("2160h"); it must be positive.
+func ParseSpan(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number of days such as 30d", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not a duration such as 30d or 12h", s)
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q is not positive", s)
+	}
+	return d, nil
+}
+
+// ParseServeWindow reads an account's serving window as written in the
+// CLI, the admin API and the console: "forever", "default" (the server's,
+// serve --serve-window) or a span of at least an hour in whole seconds,
+// such as "400d".
+func ParseServeWindow(s string) (time.Duration, error) {
+	switch s = strings.TrimSpace(s); s {
+	case "forever":
+		return store.ServeForever, nil
+	case "default":
+		return 0, nil
+	}
+	w, err := ParseSpan(s)
+	if err != nil {
+		return 0, invalidf("serve_window", "%v (or forever, or default for the server's)", err)
+	}
+	if w < time.Hour || w%time.Second != 0 {
+		return 0, invalidf("serve_window", "%q is not whole seconds of at least an hour", s)
+	}
+	return w, nil
+}
+
+// FormatServeWindow writes w as ParseServeWindow reads it: whole days as
+// "400d".
+func FormatServeWindow(w time.Duration) string {
+	switch {
+	case w == store.ServeForever:
+		return "forever"
+	case w == 0:
+		return "default"
+	case w%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", w/(24*time.Hour))
+	}
+	return w.String()
+}
+
+// SetServeWindow sets how far back the Events API serves the events of
+// account (ParseServeWindow's values). It deletes nothing. A server
+// operator's action, like CreateAccount: it records no audit event, so a
+// mirror's audit stream stays the source's.
+func (s *Service) SetServeWindow(ctx context.Context, account store.Account, w time.Duration) (Account, error) {
+	if w != 0 && w != store.ServeForever && (w < time.Hour || w%time.Second != 0) {
+		return Account{}, invalidf("serve_window", "%v is not whole seconds of at least an hour", w)
+	}
+	if err := s.st.SetServeWindow(ctx, account.UUID, w); err != nil {
+		return Account{}, err
+	}
+	account.ServeWindow = w
+	s.log.Info("serving window set", "account", account.UUID, "serve_window", FormatServeWindow(w))
+	return accountView(account), nil
+}
+
+// SetOwnServeWindow is SetServeWindow of the actor's account, for its
+// owners and administrators.
+func (s *Service) SetOwnServeWindow(ctx context.Context, a Actor, w time.Duration) (Account, error) {
+	if err := a.mustManage("set the serving window"); err != nil {
+		return Account{}, err
+	}
+	return s.SetServeWindow(ctx, a.Account, w)
 }

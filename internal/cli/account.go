@@ -2,18 +2,26 @@ package cli
 
 import (
 	"context"
+	"time"
 
 	"github.com/logbookhq/logbook/internal/admin"
+	"github.com/logbookhq/logbook/internal/store"
 )
 
 const accountUsage = `
 Usage: logbook account create --name NAME --owner-email EMAIL [--owner-name NAME] [--password-stdin] [flags]
        logbook account list [--json] [flags]
+       logbook account serve-window --account NAME|UUID --window SPAN|forever|default [--json] [flags]
 
 Accounts are the server's tenants. "create" makes an account and its first
 owner (with a web-console password read from stdin when --password-stdin);
 it is the server operator's action. Other commands pick an account with
 --account NAME|UUID, or use the only one.
+
+"serve-window" sets how far back the Events API serves an account's events
+(such as 400d; forever; default is the server's --serve-window, 120 days
+unless set). It deletes nothing; older events stay stored either way. A
+mirror's account (docs/mirror.md) usually serves forever.
 
 Example:
   echo 'a long passphrase' | logbook account create --name Acme --owner-email ops@acme.test --password-stdin
@@ -47,6 +55,40 @@ func accountList(ctx context.Context, env Env, args []string) error {
 		[]string{"UUID", "NAME", "CREATED"}, func(a admin.Account) []string {
 			return []string{a.UUID, a.Name, when(a.CreatedAt)}
 		})
+}
+
+func accountServeWindow(ctx context.Context, env Env, args []string) error {
+	c := newAdminCmd(env, "account serve-window", accountUsage, serverWide, true)
+	ref := c.ref("account", "account `NAME|UUID`", "--account: the account is required")
+	var window string
+	c.fs.StringVar(&window, "window", "", "serving window: a `SPAN` such as 400d, forever, or default (the server's)")
+	c.require(&window, "--window: a span such as 400d, forever or default is required")
+	return c.exec(ctx, args, func(s *adminCtx) error {
+		w, err := admin.ParseServeWindow(window)
+		if err != nil {
+			return renameFields(err, map[string]string{"serve_window": "--window"})
+		}
+		a, err := s.svc.Account(ctx, *ref)
+		if err != nil {
+			return err
+		}
+		v, err := s.svc.SetServeWindow(ctx, a, w)
+		if err != nil {
+			return err
+		}
+		return c.printDone(v, "Account %s (%s) now serves events back %s.\n", v.Name, v.UUID, describeWindow(w))
+	})
+}
+
+// describeWindow says how far back a serving window reaches, for messages.
+func describeWindow(w time.Duration) string {
+	switch w {
+	case store.ServeForever:
+		return "forever"
+	case 0:
+		return "as far as the server's --serve-window"
+	}
+	return admin.FormatServeWindow(w)
 }
 
 // renameFields returns err with its admin field replaced by a flag name

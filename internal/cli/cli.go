@@ -115,8 +115,8 @@ func group(name, summary, usage string, subs map[string]subcommand) command {
 // commands lists every subcommand, in the order help shows them.
 func commands() []command {
 	return []command{
-		group("account", "create and list accounts", accountUsage, map[string]subcommand{
-			"create": accountCreate, "list": accountList}),
+		group("account", "create and list accounts, set their serving window", accountUsage, map[string]subcommand{
+			"create": accountCreate, "list": accountList, "serve-window": accountServeWindow}),
 		group("admin-key", "create, list and revoke admin API keys", adminKeyUsage, map[string]subcommand{
 			"create": adminKeyCreate, "list": adminKeyList, "revoke": adminKeyRevoke}),
 		{"backup", "copy the SQLite database while the server runs", runBackup},

@@ -214,3 +214,43 @@ func equalCounts(a, b map[events.Feature]int64) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAccountServeWindow: "account serve-window" sets an account's serving
+// window (a span, forever, or back to the server's), and refuses what is
+// not one.
+func TestAccountServeWindow(t *testing.T) {
+	data := t.TempDir()
+	run := func(args ...string) (string, error) {
+		var out strings.Builder
+		err := Main(t.Context(), append(append([]string{}, args...), "--data", data), Env{Stdout: &out, Stderr: io.Discard})
+		return out.String(), err
+	}
+	if _, err := run("account", "create", "--name", "Mirror", "--owner-email", "ops@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ window, want string }{
+		{"400d", "now serves events back 400d"},
+		{"forever", "now serves events back forever"},
+		{"default", "now serves events back as far as the server's --serve-window"},
+	} {
+		out, err := run("account", "serve-window", "--account", "Mirror", "--window", tt.window)
+		if err != nil || !strings.Contains(out, tt.want) {
+			t.Errorf("serve-window %s: %q, %v; want %q", tt.window, out, err, tt.want)
+		}
+	}
+	out, err := run("account", "serve-window", "--account", "Mirror", "--window", "forever", "--json")
+	if err != nil || !strings.Contains(out, `"serve_window": "forever"`) {
+		t.Errorf("serve-window --json: %s, %v", out, err)
+	}
+	for _, bad := range [][]string{
+		{"--account", "Mirror", "--window", "10m"},
+		{"--account", "Mirror", "--window", "soon"},
+		{"--account", "Mirror"},
+		{"--window", "400d"},
+		{"--account", "Nobody", "--window", "400d"},
+	} {
+		if _, err := run(append([]string{"account", "serve-window"}, bad...)...); err == nil {
+			t.Errorf("serve-window %v: no error", bad)
+		}
+	}
+}
