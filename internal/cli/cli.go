@@ -129,6 +129,7 @@ func commands() []command {
 		group("keys", "list and rotate token signing keys; make a key-encryption key", keysUsage, map[string]subcommand{
 			"list": keysList, "rotate": keysRotate, "kek-new": keysKEKNew}),
 		{"migrate", "apply database migrations", runMigrate},
+		{"mirror", "how far a mirror (a forwarder's logbook sink) is behind its source", runMirror},
 		{"scorecard", "print a token's connector scorecard", runScorecard},
 		{"serve", "run the Events API server", runServe},
 		{"simulate", "generate realistic events into the store or a file", runSimulate},

@@ -3,6 +3,7 @@ package logbook_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,18 +14,18 @@ import (
 	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/cli"
+	"github.com/logbookhq/logbook/internal/forward"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/servertest"
+	"github.com/logbookhq/logbook/internal/sink/logbook"
+	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
-// mirrorWindow is the mirror's serving window in these tests: longer than
-// the source's (the default 120 days), as a mirror's is.
-const mirrorWindow = 400 * 24 * time.Hour
-
 // mirrorAhead is how far the mirror's clock runs ahead of the source's: far
-// enough that the source's window no longer reaches the demo's events,
-// while the mirror's still does.
+// enough that a window of the default 120 days no longer reaches the
+// demo's events, while the mirror's account, which serves forever, still
+// does.
 const mirrorAhead = 200 * 24 * time.Hour
 
 // stream is the v2 events of one stream as a walk from the beginning
@@ -105,12 +106,11 @@ func forwardOnce(t *testing.T, dir string, src *servertest.Server, sinkDoc strin
 	return stderr.String()
 }
 
-// lateEvents stores n audit events at the source with timestamps days in
-// the past, after the mirror caught up, as a source does with events that
-// arrive late.
-func lateEvents(t *testing.T, src *servertest.Server, n int) {
+// lateEvents stores n audit events at the source, one a second from at:
+// days in the past, after the mirror caught up, as a source does with
+// events that arrive late, or new ones.
+func lateEvents(t *testing.T, src *servertest.Server, n int, at time.Time) {
 	t.Helper()
-	at := time.Now().UTC().Add(-10 * 24 * time.Hour).Truncate(time.Second)
 	var evs []any
 	for i := range n {
 		evs = append(evs, &events.AuditEvent{UUID: events.NewID(), Timestamp: at.Add(time.Duration(i) * time.Second),
@@ -147,7 +147,8 @@ var mirrorCases = []mirrorCase{
 }
 
 // TestMirror: a source Logbook with the demo, mirrored with logbook forward
-// into a second store and served from it with a longer window, serves the
+// into a second store and served from it with a longer window (the mirror's
+// account serves forever, and its clock runs 200 days ahead), serves the
 // same streams: the same uuids in the same order, byte-identical events.
 // Events that arrive late at the source (old timestamps, after the mirror
 // caught up) reach the mirror once; forwarding again adds nothing.
@@ -163,7 +164,7 @@ func TestMirror(t *testing.T) {
 				mirror *servertest.Server
 			)
 			if mc.remote {
-				mirror = servertest.Start(t, servertest.Options{Account: src.Account, Retention: mirrorWindow, Now: ahead})
+				mirror = servertest.Start(t, servertest.Options{Account: src.Account, Now: ahead})
 				key, _, err := ingest.CreateKey(t.Context(), mirror.Store, src.Account, "mirror", time.Now())
 				if err != nil {
 					t.Fatal(err)
@@ -173,19 +174,32 @@ func TestMirror(t *testing.T) {
 				var serve servertest.Options
 				doc, env, serve = mc.setUp(t, src, dir)
 				forwardOnce(t, dir, src, doc, env)
-				serve.Account, serve.Retention, serve.Now = src.Account, mirrorWindow, ahead
+				serve.Account, serve.Now = src.Account, ahead
 				mirror = servertest.Start(t, serve)
+			}
+			if err := mirror.Store.SetServeWindow(t.Context(), src.Account, store.ServeForever); err != nil {
+				t.Fatal(err)
 			}
 			if mc.remote {
 				forwardOnce(t, dir, src, doc, env)
 			}
 			before := walk(t, src.URL, src.Token)
 			sameStreams(t, before, walk(t, mirror.URL, mirror.Token))
+			if !mc.remote {
+				checkStatus(t, dir, env, before, 0)
+			}
 
-			lateEvents(t, src, 25)
+			lateEvents(t, src, 25, time.Now().UTC().Add(-10*24*time.Hour).Truncate(time.Second))
+			lateEvents(t, src, 5, time.Now().UTC())
+			if !mc.remote {
+				checkStatus(t, dir, env, before, 5)
+			}
 			log := forwardOnce(t, dir, src, doc, env)
 			after := walk(t, src.URL, src.Token)
-			if got, want := len(after[events.AuditEvents]), len(before[events.AuditEvents])+25; got != want {
+			if !mc.remote {
+				checkStatus(t, dir, env, after, 0)
+			}
+			if got, want := len(after[events.AuditEvents]), len(before[events.AuditEvents])+30; got != want {
 				t.Fatalf("source serves %d audit events after the late ones, want %d", got, want)
 			}
 			sameStreams(t, after, walk(t, mirror.URL, mirror.Token))
@@ -209,5 +223,41 @@ func TestMirror(t *testing.T) {
 			}
 			sameStreams(t, after, walk(t, mirror.URL, mirror.Token))
 		})
+	}
+}
+
+// checkStatus runs "logbook mirror status" on the configuration in dir and
+// checks that it says the mirror holds the streams of mirrored, and that
+// the source holds behind audit events more, newer ones (0: the mirror is
+// level with the source).
+func checkStatus(t *testing.T, dir string, env map[string]string, mirrored map[events.Feature]stream, behind int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := cli.Main(t.Context(), []string{"mirror", "status", "--config", filepath.Join(dir, "forward.yaml"), "--json"},
+		cli.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		t.Fatalf("mirror status: %v\n%s", err, stderr.String())
+	}
+	var rows []struct {
+		Sink, Source string
+		logbook.StreamStatus
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil {
+		t.Fatalf("mirror status --json: %v\n%s", err, stdout.String())
+	}
+	if len(rows) != len(events.AllFeatures) {
+		t.Fatalf("mirror status: %d streams, want %d:\n%s", len(rows), len(events.AllFeatures), stdout.String())
+	}
+	for _, r := range rows {
+		s := mirrored[r.Feature]
+		last, _ := forward.ScanEvent(s[len(s)-1])
+		newer := 0
+		if r.Feature == events.AuditEvents {
+			newer = behind
+		}
+		if r.Sink != "mirror" || r.Source != "onepassword" || r.Count != int64(len(s)) || r.LastUUID != last.UUID ||
+			!r.LastTime.Equal(last.Time) || r.Newer != newer || (r.Lag > 0) != (newer > 0) || r.SourceNewest.IsZero() {
+			t.Errorf("mirror status of %s: %+v; want %d events, the last %s, %d newer at the source", r.Feature, r, len(s), last.UUID, newer)
+		}
 	}
 }
