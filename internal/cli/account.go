@@ -63,19 +63,18 @@ func accountServeWindow(ctx context.Context, env Env, args []string) error {
 	var window string
 	c.fs.StringVar(&window, "window", "", "serving window: a `SPAN` such as 400d, forever, or default (the server's)")
 	c.require(&window, "--window: a span such as 400d, forever or default is required")
-	return c.exec(ctx, args, func(s *adminCtx) error {
-		w, err := admin.ParseServeWindow(window)
-		if err != nil {
-			return renameFields(err, map[string]string{"serve_window": "--window"})
+	var w time.Duration
+	return act(ctx, c, args, func(s *adminCtx) (admin.Account, error) {
+		var err error
+		if w, err = admin.ParseServeWindow(window); err != nil {
+			return admin.Account{}, renameFields(err, map[string]string{"serve_window": "--window"})
 		}
 		a, err := s.svc.Account(ctx, *ref)
 		if err != nil {
-			return err
+			return admin.Account{}, err
 		}
-		v, err := s.svc.SetServeWindow(ctx, a, w)
-		if err != nil {
-			return err
-		}
+		return s.svc.SetServeWindow(ctx, a, w)
+	}, func(_ *adminCtx, v admin.Account) error {
 		return c.printDone(v, "Account %s (%s) now serves events back %s.\n", v.Name, v.UUID, describeWindow(w))
 	})
 }
