@@ -29,6 +29,20 @@ type NewUser struct {
 // operator's action (the CLI), not one an account's user can take, so it
 // has no actor and records no audit event.
 func (s *Service) CreateAccount(ctx context.Context, name string, owner NewUser) (Account, User, error) {
+	return s.CreateAccountUUID(ctx, events.NewID(), name, owner)
+}
+
+// CreateAccountUUID is CreateAccount of an account with that uuid: a
+// mirror's, whose uuid is its source's (docs/mirror.md).
+func (s *Service) CreateAccountUUID(ctx context.Context, uuid, name string, owner NewUser) (Account, User, error) {
+	if !events.ValidUpperID(uuid) {
+		return Account{}, User{}, invalidf("uuid", "%q is not an account uuid (26 upper-case base32 characters)", uuid)
+	}
+	if _, err := s.st.Account(ctx, uuid); err == nil {
+		return Account{}, User{}, conflictf("uuid", "an account with uuid %s already exists", uuid)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Account{}, User{}, err
+	}
 	name, err := cleanName("name", name, 100)
 	if err != nil {
 		return Account{}, User{}, err
@@ -47,7 +61,7 @@ func (s *Service) CreateAccount(ctx context.Context, name string, owner NewUser)
 		return Account{}, User{}, err
 	}
 	now := s.now().UTC()
-	a := store.Account{UUID: events.NewID(), Name: name, CreatedAt: now}
+	a := store.Account{UUID: uuid, Name: name, CreatedAt: now}
 	if err := s.st.CreateAccount(ctx, a); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return Account{}, User{}, conflictf("name", "an account named %q already exists", name)

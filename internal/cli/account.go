@@ -4,12 +4,13 @@ import (
 	"context"
 	"time"
 
+	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/store"
 )
 
 const accountUsage = `
-Usage: logbook account create --name NAME --owner-email EMAIL [--owner-name NAME] [--password-stdin] [flags]
+Usage: logbook account create --name NAME --owner-email EMAIL [--owner-name NAME] [--uuid UUID] [--password-stdin] [flags]
        logbook account list [--json] [flags]
        logbook account serve-window --account NAME|UUID --window SPAN|forever|default [--json] [flags]
 
@@ -34,11 +35,16 @@ func accountCreate(ctx context.Context, env Env, args []string) error {
 	c.fs.StringVar(&name, "name", "", "account `name` (unique)")
 	c.fs.StringVar(&owner.Email, "owner-email", "", "e-mail of the first owner")
 	c.fs.StringVar(&owner.Name, "owner-name", "", "display name of the first owner (default: from the e-mail)")
+	var uuid string
+	c.fs.StringVar(&uuid, "uuid", "", "the account's `UUID`, such as that of the 1Password account a remote mirror keeps (default: a new one)")
 	c.require(&name, "--name: an account name is required")
 	c.require(&owner.Email, "--owner-email: the first owner's e-mail is required")
 	c.passwordStdin(&owner.Password, "read the owner's console password from stdin")
 	return c.exec(ctx, args, func(s *adminCtx) error {
-		a, u, err := s.svc.CreateAccount(ctx, name, owner)
+		if uuid == "" {
+			uuid = events.NewID()
+		}
+		a, u, err := s.svc.CreateAccountUUID(ctx, uuid, name, owner)
 		if err != nil {
 			return renameFields(err, map[string]string{"email": "--owner-email", "password": "--password-stdin"})
 		}
