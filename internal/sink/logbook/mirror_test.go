@@ -32,10 +32,15 @@ const mirrorAhead = 200 * 24 * time.Hour
 // returned them: each event's bytes, in order.
 type stream [][]byte
 
-// walk reads all three streams of srv from 2020 on, with v2 pages of 1000.
-func walk(t *testing.T, url, token string) map[events.Feature]stream {
+// walk reads all three streams of srv from 2020 on, with v2 pages of 1000
+// (or those of the API versions given: 1, or 3 for audit events).
+func walk(t *testing.T, url, token string, version ...int) map[events.Feature]stream {
 	t.Helper()
-	c, err := client.New(url, token)
+	var opts []client.Option
+	for _, v := range version {
+		opts = append(opts, client.WithAPIVersion(v))
+	}
+	c, err := client.New(url, token, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +154,8 @@ var mirrorCases = []mirrorCase{
 // TestMirror: a source Logbook with the demo, mirrored with logbook forward
 // into a second store and served from it with a longer window (the mirror's
 // account serves forever, and its clock runs 200 days ahead), serves the
-// same streams: the same uuids in the same order, byte-identical events.
+// same streams: the same uuids in the same order, byte-identical events
+// (v2, and v1 and the v3 beta's audit events too).
 // Events that arrive late at the source (old timestamps, after the mirror
 // caught up) reach the mirror once; forwarding again adds nothing.
 func TestMirror(t *testing.T) {
@@ -185,6 +191,9 @@ func TestMirror(t *testing.T) {
 			}
 			before := walk(t, src.URL, src.Token)
 			sameStreams(t, before, walk(t, mirror.URL, mirror.Token))
+			for _, v := range []int{1, 3} {
+				sameStreams(t, walk(t, src.URL, src.Token, v), walk(t, mirror.URL, mirror.Token, v))
+			}
 			if !mc.remote {
 				checkStatus(t, dir, env, before, 0)
 			}
