@@ -258,7 +258,7 @@ func (s *Sink) writeLocal(ctx context.Context, b forward.Batch) error {
 	if err := s.account(ctx, st, b.Account, b.Source); err != nil {
 		return err
 	}
-	recs, rejected := Records(b)
+	recs, rejected := records(b)
 	idx := make([]int, 0, len(recs)) // the batch index of each record
 	for i := range b.Events {
 		if _, bad := rejected[i]; !bad {
@@ -287,7 +287,7 @@ func (s *Sink) writeLocal(ctx context.Context, b forward.Batch) error {
 	return rejectedError(rejected)
 }
 
-// Records converts the events of b into the store's records: V2 is each
+// records converts the events of b into the store's records: V2 is each
 // event's bytes as the source served them, V1 and the label are derived
 // from the event read as ingestion reads it. An event ingestion's checks
 // refuse (a value Logbook does not know yet, say) is still mirrored, read
@@ -295,7 +295,7 @@ func (s *Sink) writeLocal(ctx context.Context, b forward.Batch) error {
 // holds the indexes of the events that are not events of b's feature at
 // all (not a JSON object of its shape, no uuid or timestamp), with why;
 // their records are zero.
-func Records(b forward.Batch) ([]store.Record, map[int]string) {
+func records(b forward.Batch) ([]store.Record, map[int]string) {
 	recs := make([]store.Record, len(b.Events))
 	rejected := map[int]string{}
 	var body []byte
