@@ -137,6 +137,7 @@ func commands() []command {
 			"issue": tokenIssue, "list": tokenList, "rename": tokenRename, "revoke": tokenRevoke}),
 		group("user", "add, list and change the role of users", userUsage, map[string]subcommand{
 			"add": userAdd, "list": userList, "set-role": userSetRole}),
+		{"verify", "check the stored events against their Merkle trees", runVerify},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/integrity"
 	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -184,15 +185,32 @@ func deleteOld(ctx context.Context, st store.Store, now time.Time, deleteAfter t
 
 // deletionLoop runs deleteOld at once and then every hour until ctx ends.
 func deletionLoop(ctx context.Context, st store.Store, deleteAfter time.Duration, log *slog.Logger, m *metrics.Metrics) {
-	t := time.NewTicker(time.Hour)
+	repeat(ctx, time.Hour, log, "delete old events", func() error {
+		return deleteOld(ctx, st, time.Now(), deleteAfter, log, m)
+	})
+}
+
+// treeHeadLoop signs the tree heads that are due (integrity.Signer.SignDue)
+// at start and then every minute, or every interval if shorter.
+func treeHeadLoop(ctx context.Context, heads *integrity.Signer, every int64, interval time.Duration, log *slog.Logger) {
+	repeat(ctx, min(interval, time.Minute), log, "sign tree heads", func() error {
+		_, err := heads.SignDue(ctx, every, interval)
+		return err
+	})
+}
+
+// repeat runs run at once and then every period until ctx ends, logging
+// its errors under what.
+func repeat(ctx context.Context, period time.Duration, log *slog.Logger, what string, run func() error) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
-		err := deleteOld(ctx, st, time.Now(), deleteAfter, log, m)
+		err := run()
 		switch {
 		case errors.Is(err, context.Canceled):
 			return
 		case err != nil:
-			log.Error("delete old events", "err", err)
+			log.Error(what, "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -84,6 +84,9 @@ var tests = []struct {
 	{"Retention", testRetention},
 	{"CountEvents", testCountEvents},
 	{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
+	{"Tree", testTree},
+	{"TreeConcurrent", testTreeConcurrent},
+	{"SignedHeads", testSignedHeads},
 }
 
 // base is a fixed instant with nanoseconds, so round trips are checked to
