@@ -33,6 +33,10 @@ type Config struct {
 	CursorKey []byte
 	// Retention bounds start_time; DefaultRetention when zero.
 	Retention time.Duration
+	// AccountWindow, when set, returns an account's own serving window,
+	// which replaces Retention for it: 0 keeps Retention,
+	// store.ServeForever serves every event stored.
+	AccountWindow func(ctx context.Context, account string) (time.Duration, error)
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
 	// Logger gets request failures; discarded when nil.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -122,7 +123,11 @@ func (h *handler) reset(r *http.Request, account string, f events.Feature, req p
 	}
 	// Older than retention is clamped, not refused: connectors send
 	// 2020-01-01 and expect everything there is (spec §3).
-	if floor := now.Add(-h.Retention); st.Start.Before(floor) {
+	window, err := h.window(r.Context(), account)
+	if err != nil {
+		return st, err
+	}
+	if floor := now.Add(-window); window > 0 && st.Start.Before(floor) {
 		st.Start = floor
 	}
 	pos, err := h.Store.StartPosition(r.Context(), account, f, st.Start)
@@ -131,6 +136,23 @@ func (h *handler) reset(r *http.Request, account string, f events.Feature, req p
 	}
 	st.After = pos
 	return st, nil
+}
+
+// window is how far back the account's events are served; 0 is no bound.
+func (h *handler) window(ctx context.Context, account string) (time.Duration, error) {
+	if h.AccountWindow == nil {
+		return h.Retention, nil
+	}
+	w, err := h.AccountWindow(ctx, account)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("serving window of account %s: %w", account, err)
+	case w == store.ServeForever:
+		return 0, nil
+	case w > 0:
+		return w, nil
+	}
+	return h.Retention, nil
 }
 
 // writePage splices stored event bytes into the envelope, keys in the order

@@ -101,15 +101,23 @@ func (f *retentionFlags) resolve(env Env) (window, deleteAfter time.Duration, er
 	return window, deleteAfter, nil
 }
 
-// olderThan counts, per account and stream, the events of st older than
-// cut (streams without any are left out).
-func olderThan(ctx context.Context, st store.Store, cut time.Time) ([]store.StreamCount, error) {
+// unserved counts, per account and stream, the events of st older than
+// the account's serving window at now (its own, or window when it has
+// none; streams without any are left out).
+func unserved(ctx context.Context, st store.Store, now time.Time, window time.Duration) ([]store.StreamCount, error) {
 	accounts, err := st.Accounts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []store.StreamCount
 	for _, a := range accounts {
+		cut := now.Add(-window)
+		switch {
+		case a.ServeWindow == store.ServeForever:
+			continue
+		case a.ServeWindow > 0:
+			cut = now.Add(-a.ServeWindow)
+		}
 		for _, f := range events.AllFeatures {
 			cs, err := st.CountEvents(ctx, a.UUID, f, time.Time{}, cut)
 			if err != nil {
@@ -142,15 +150,16 @@ func accountNames(ctx context.Context, st store.AccountStore) map[string]string 
 }
 
 // reportServeWindow logs, at start, how many stored events are older than
-// the serving window: they are kept, but the API does not serve them.
+// their account's serving window: they are kept, but the API does not
+// serve them.
 func reportServeWindow(ctx context.Context, st store.Store, now time.Time, window time.Duration, log *slog.Logger) {
-	old, err := olderThan(ctx, st, now.Add(-window))
+	old, err := unserved(ctx, st, now, window)
 	if err != nil {
 		log.Warn("count events older than the serving window", "err", err)
 		return
 	}
 	if n := store.TotalCount(old); n > 0 {
-		log.Info("events older than the serving window are kept but not served; widen it with --serve-window",
+		log.Info("events older than the serving window are kept but not served; widen it with --serve-window, or per account with logbook account serve-window",
 			"events", n, "serve_window", formatSpan(window))
 	}
 }

@@ -296,6 +296,10 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	apiHandler := api.NewHandler(api.Config{
 		Store: timed, Tokens: tokens, CursorKey: key,
 		Retention: o.Retention, Now: o.Now, Logger: o.Logger, Integrity: heads,
+		AccountWindow: func(ctx context.Context, account string) (time.Duration, error) {
+			a, err := o.Store.Account(ctx, account)
+			return a.ServeWindow, err
+		},
 		Guard: noteAccount(sb.guard()),
 		Observe: func(call api.Call, served api.Served) {
 			sb.observe(call, served)

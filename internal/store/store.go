@@ -290,7 +290,14 @@ type Account struct {
 	UUID      string
 	Name      string
 	CreatedAt time.Time
+	// ServeWindow is how far back the Events API serves the account's
+	// events: 0 is the server's window (serve --serve-window), ServeForever
+	// no bound; otherwise whole seconds. Older events stay stored.
+	ServeWindow time.Duration
 }
+
+// ServeForever is an Account.ServeWindow without bound.
+const ServeForever time.Duration = -1
 
 // User is a person in an account.
 type User struct {
@@ -310,6 +317,9 @@ type AccountStore interface {
 	// AccountByName returns the account with that name (names are unique).
 	AccountByName(ctx context.Context, name string) (Account, error)
 	Accounts(ctx context.Context) ([]Account, error)
+	// SetServeWindow sets the account's ServeWindow; ErrNotFound if there
+	// is no such account.
+	SetServeWindow(ctx context.Context, uuid string, w time.Duration) error
 
 	CreateUser(ctx context.Context, u User) error
 	User(ctx context.Context, uuid string) (User, error)
