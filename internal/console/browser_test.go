@@ -36,15 +36,29 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// artifacts returns the directory screenshots go to: $LOGBOOK_ARTIFACTS/<test>
-// or a temporary one.
+// artifacts returns the directory screenshots go to and leaves them
+// there after the run: $LOGBOOK_SCREENSHOTS/<test>, else
+// $LOGBOOK_ARTIFACTS/<test>, else testdata/screenshots/<test> in the
+// package (ignored by git). PNGs of an earlier run are removed first.
 func artifacts(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("LOGBOOK_ARTIFACTS")
+	dir := os.Getenv("LOGBOOK_SCREENSHOTS")
 	if dir == "" {
-		return t.TempDir()
+		dir = os.Getenv("LOGBOOK_ARTIFACTS")
 	}
-	dir = filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_"))
+	if dir == "" {
+		dir = filepath.Join("testdata", "screenshots")
+	}
+	dir, err := filepath.Abs(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+	for _, p := range old {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -297,4 +311,113 @@ func TestConsoleListen(t *testing.T) {
 			t.Errorf("GET %s = %d, want %d", tt.url, resp.StatusCode, tt.want)
 		}
 	}
+}
+
+// viewports are the sizes every console page is checked at: a phone and a
+// laptop.
+var viewports = []struct{ w, h int64 }{{390, 844}, {1280, 800}}
+
+// consolePage is one page the layout test visits: its URL and the h1 that
+// says it has loaded.
+type consolePage struct {
+	name, url, h1 string
+}
+
+// checkPages visits every page at every viewport, fails on horizontal
+// overflow and saves a screenshot of each.
+func (b *browser) checkPages(pages []consolePage) {
+	b.t.Helper()
+	for _, vp := range viewports {
+		b.do(fmt.Sprintf("viewport %dx%d", vp.w, vp.h), chromedp.EmulateViewport(vp.w, vp.h))
+		for _, p := range pages {
+			b.do("open "+p.name, chromedp.Navigate(p.url), heading(p.h1))
+			b.check(p.name, vp.w, vp.h)
+		}
+	}
+}
+
+// check fails the test if the page is wider than the window, naming the
+// elements that stick out, and saves a screenshot of it.
+func (b *browser) check(name string, w, h int64) {
+	b.t.Helper()
+	wide := run(b, "measure "+name, chromedp.Evaluate[[]string](`(() => {
+		const w = window.innerWidth;
+		if (document.documentElement.scrollWidth <= w) return [];
+		return [document.documentElement.scrollWidth + " > " + w].concat([...document.querySelectorAll("body *")]
+			.filter(e => e.getBoundingClientRect().right > w + 0.5 && e.getBoundingClientRect().width > 0)
+			.slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).replace(/ /g, ".") : "") + " right=" + Math.round(e.getBoundingClientRect().right)));
+	})()`))
+	b.shot(fmt.Sprintf("%s-%d", name, w))
+	if len(wide) > 0 {
+		b.t.Errorf("%s at %dx%d overflows horizontally: %s", name, w, h, strings.Join(wide, "; "))
+	}
+}
+
+// TestBrowserPages visits every console page at a phone's and a laptop's
+// size: none may be wider than the window, and each leaves a screenshot
+// (logged) for a person to look at.
+func TestBrowserPages(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{Demo: true})
+	ctx := t.Context()
+	pw, err := os.ReadFile(filepath.Join(srv.DataDir, "demo.password"))
+	if err != nil {
+		t.Fatalf("demo password: %v", err)
+	}
+	acct, err := srv.Store.Account(ctx, srv.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := srv.Admin.ActorAs(ctx, acct, "demo@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := srv.Admin.CreateIngestKey(ctx, owner, "laptop agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := srv.Admin.Tokens(ctx, owner, srv.Integration)
+	if err != nil || len(toks) == 0 {
+		t.Fatalf("demo tokens = %v, %v", toks, err)
+	}
+	details, err := srv.Admin.Integration(ctx, owner, srv.Integration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.ConsoleURL
+	in := c + "integrations/" + srv.Integration
+	b := newBrowser(t)
+
+	b.checkPages([]consolePage{{"signin", c + "signin", "Sign in to the console"}})
+	b.do("sign in", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(c+"signin"),
+		chromedp.SendKeys(chromedp.ID("email"), "demo@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), strings.TrimSpace(string(pw))),
+		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
+		heading("Integrations"))
+	// The save page shows a token once: one is issued at each size.
+	for _, vp := range viewports {
+		b.do("issue a token", chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(in+"/tokens/new"), heading("Set up token"),
+			chromedp.SendKeys(chromedp.ID("name"), fmt.Sprintf("a token with a long name, to see it wrap at %d pixels", vp.w)),
+			chromedp.Click(`//button[normalize-space()="Issue Token"]`), heading("Save your token"))
+		whole := run(b, "measure the token", chromedp.Evaluate[bool](
+			`(() => { const t = document.getElementById("token"); return t.value.length > 100 && t.scrollHeight <= t.clientHeight && t.scrollWidth <= t.clientWidth; })()`))
+		if !whole {
+			t.Errorf("at %dx%d the token's text area does not show the whole token", vp.w, vp.h)
+		}
+		b.check("token-saved", vp.w, vp.h)
+	}
+	saved := run(b, "read the save page's URL", chromedp.Location())
+
+	b.checkPages([]consolePage{
+		{"integrations", c + "integrations", "Integrations"},
+		{"integration-new", c + "integrations/new?type=splunk", "Add a Splunk integration"},
+		{"integration", in, details.Name},
+		{"token-new", in + "/tokens/new", "Set up token"},
+		{"token-shown", saved, "Save your token"},
+		{"token-revoke", in + "/tokens/" + toks[0].ID + "/revoke", "Revoke “" + toks[0].Name + "”?"},
+		{"activity", c + "activity", "Activity"},
+		{"ingest-keys", c + "ingest-keys", "Ingest keys"},
+		{"ingest-key-revoke", c + "ingest-keys/" + key.ID + "/revoke", "Revoke “laptop agent”?"},
+		{"not-found", c + "integrations/00000000000000000000000000", "Not found"},
+	})
+	t.Logf("screenshots in %s", b.dir)
 }
