@@ -14,8 +14,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/servertest"
+	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
@@ -375,6 +377,12 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := srv.Admin.CreateAPIKey(ctx, owner, "deploy script"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Admin.AddUser(ctx, owner, admin.NewUser{Email: "a.very.long.address.for.a.phone@subsidiary.example.com", Role: store.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
 	toks, err := srv.Admin.Tokens(ctx, owner, srv.Integration)
 	if err != nil || len(toks) == 0 {
 		t.Fatalf("demo tokens = %v, %v", toks, err)
@@ -414,6 +422,11 @@ func TestBrowserPages(t *testing.T) {
 		{"token-new", in + "/tokens/new", "Set up token"},
 		{"token-shown", saved, "Save your token"},
 		{"token-revoke", in + "/tokens/" + toks[0].ID + "/revoke", "Revoke “" + toks[0].Name + "”?"},
+		{"token-rename", in + "/tokens/" + toks[0].ID + "/rename", "Rename “" + toks[0].Name + "”"},
+		{"integration-delete", in + "/delete", "Delete “" + details.Name + "”?"},
+		{"users", c + "users", "Users"},
+		{"user-new", c + "users/new", "Add a user"},
+		{"keys", c + "keys", "Keys"},
 		{"activity", c + "activity", "Activity"},
 		{"ingest-keys", c + "ingest-keys", "Ingest keys"},
 		{"ingest-key-revoke", c + "ingest-keys/" + key.ID + "/revoke", "Revoke “laptop agent”?"},

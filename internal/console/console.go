@@ -136,6 +136,17 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("GET "+p+"/integrations/{integration}/tokens/{token}/revoke", h.authed(h.confirmRevoke))
 	mux.Handle("POST "+p+"/integrations/{integration}/tokens/{token}/revoke", h.authed(h.revokeToken))
 
+	mux.Handle("GET "+p+"/integrations/{integration}/delete", h.authed(h.confirmDeleteIntegration))
+	mux.Handle("POST "+p+"/integrations/{integration}/delete", h.authed(h.deleteIntegration))
+	mux.Handle("GET "+p+"/integrations/{integration}/tokens/{token}/rename", h.authed(h.renameTokenForm))
+	mux.Handle("POST "+p+"/integrations/{integration}/tokens/{token}/rename", h.authed(h.renameToken))
+
+	mux.Handle("GET "+p+"/users", h.authed(h.users))
+	mux.Handle("GET "+p+"/users/new", h.authed(h.newUser))
+	mux.Handle("POST "+p+"/users", h.authed(h.addUser))
+	mux.Handle("POST "+p+"/users/{user}/role", h.authed(h.setRole))
+	mux.Handle("GET "+p+"/keys", h.authed(h.keys))
+
 	mux.Handle("GET "+p+"/ingest-keys", h.authed(h.ingestKeys))
 	mux.Handle("GET "+p+"/ingest-keys/{key}/revoke", h.authed(h.confirmRevokeIngestKey))
 	mux.Handle("POST "+p+"/ingest-keys/{key}/revoke", h.authed(h.revokeIngestKey))
@@ -341,6 +352,14 @@ func fieldLabel(field string) string {
 		return "Expires After"
 	case "siem":
 		return "SIEM"
+	case "email":
+		return "E-mail address"
+	case "role":
+		return "Role"
+	case "password":
+		return "Password"
+	case "user":
+		return "User"
 	}
 	return field
 }
@@ -407,8 +426,8 @@ func (h *handler) parseTemplates() error {
 		"confirm": func(csrf, action, cancel, label string) formEnd {
 			return formEnd{CSRF: csrf, Action: action, Cancel: cancel, Class: "danger", Label: label}
 		},
-		"revokeCells": func(status, href, name string) revokeCells {
-			return revokeCells{Status: status, Href: href, Name: name}
+		"revokeCells": func(status, href, name string, rename bool) revokeCells {
+			return revokeCells{Status: status, Href: href, Name: name, Rename: rename}
 		},
 	}
 	pages, err := fs.Glob(files, "templates/*.html")
@@ -438,9 +457,11 @@ type formEnd struct {
 }
 
 // revokeCells is what the "revokeCells" template takes: a listed token's or
-// key's status, name and Revoke link.
+// key's status, name, the path its Revoke (and, with Rename, its Rename)
+// links start with.
 type revokeCells struct {
 	Status, Href, Name string
+	Rename             bool
 }
 
 // featureTitle is a feature as the pages name it.
