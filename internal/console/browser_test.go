@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -339,7 +340,8 @@ func (b *browser) checkPages(pages []consolePage) {
 }
 
 // check fails the test if the page is wider than the window, naming the
-// elements that stick out, and saves a screenshot of it.
+// elements that stick out, or if axe-core finds a serious or critical
+// accessibility violation on it, and saves a screenshot of it.
 func (b *browser) check(name string, w, h int64) {
 	b.t.Helper()
 	wide := run(b, "measure "+name, chromedp.Evaluate[[]string](`(() => {
@@ -353,6 +355,46 @@ func (b *browser) check(name string, w, h int64) {
 	if len(wide) > 0 {
 		b.t.Errorf("%s at %dx%d overflows horizontally: %s", name, w, h, strings.Join(wide, "; "))
 	}
+	b.do("inject axe-core into "+name, chromedp.Evaluate[chromedp.Void](axeSourceOf(b.t)))
+	res := run(b, "run axe-core on "+name, chromedp.Evaluate[axeResult](`axe.run(document).then(r => ({
+		passes: r.passes.length,
+		violations: r.violations.map(v => ({impact: v.impact, text: v.impact + " " + v.id + ": " + v.help + " (" +
+			v.nodes.slice(0, 4).map(n => n.target.join(" ")).join(", ") + ")"}))}))`,
+		chromedp.EvalAwaitPromise))
+	if res.Passes == 0 {
+		b.t.Errorf("%s at %dx%d: axe-core checked nothing", name, w, h)
+	}
+	for _, v := range res.Violations {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			b.t.Errorf("%s at %dx%d: axe-core: %s", name, w, h, v.Text)
+		} else {
+			b.t.Logf("%s at %dx%d: axe-core: %s", name, w, h, v.Text)
+		}
+	}
+}
+
+// axeResult is what the test keeps of axe.run's results.
+type axeResult struct {
+	Passes     int `json:"passes"`
+	Violations []struct {
+		Impact string `json:"impact"`
+		Text   string `json:"text"`
+	} `json:"violations"`
+}
+
+// axeSource is the vendored axe-core (testdata/axe-core, npm's build).
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "axe-core", "axe.min.js"))
+	return string(b), err
+})
+
+func axeSourceOf(t *testing.T) string {
+	t.Helper()
+	s, err := axeSource()
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return s
 }
 
 // TestBrowserPages visits every console page at a phone's and a laptop's
