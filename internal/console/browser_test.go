@@ -273,6 +273,24 @@ func TestBrowserFlow(t *testing.T) {
 	if fmt.Sprint(kinds) != "[Audit events]" {
 		t.Errorf("kinds listed with the audit filter = %v, want [Audit events]", kinds)
 	}
+	charts = run(b, "count charts with the audit filter", chromedp.Evaluate[int](`document.querySelectorAll('svg.chart').length`))
+	if charts != 1 {
+		t.Errorf("charts with the audit filter = %d, want 1: the filter applies to the charts", charts)
+	}
+
+	// A click on a bar lists that bar's events of that action.
+	label := run(b, "read a bar", chromedp.Evaluate[string](`document.querySelector('svg.chart a').getAttribute('aria-label').split(':')[0]`))
+	b.do("click a bar", chromedp.Click(chromedp.CSS(`svg.chart a rect`)),
+		chromedp.WaitVisible(`//p[starts-with(normalize-space(), "Showing the bar")]`))
+	shown := run(b, "read the bar's rows", chromedp.Evaluate[[]string](`[...new Set([...document.querySelectorAll('table.events tbody tr td:nth-child(3)')].map(e => e.textContent))]`))
+	b.shot("activity-bar")
+	if fmt.Sprint(shown) != "["+label+"]" {
+		t.Errorf("labels listed after a click on a %s bar = %v", label, shown)
+	}
+	hover := run(b, "read a time", chromedp.Evaluate[string](`document.querySelector('table.events time').title`))
+	if !strings.HasSuffix(hover, " UTC") {
+		t.Errorf("an event's time has hover text %q, want the exact UTC time", hover)
+	}
 	t.Logf("screenshots in %s", b.dir)
 }
 
@@ -470,6 +488,7 @@ func TestBrowserPages(t *testing.T) {
 		{"user-new", c + "users/new", "Add a user"},
 		{"keys", c + "keys", "Keys"},
 		{"activity", c + "activity", "Activity"},
+		{"activity-page-2", c + "activity?kind=auditevents&rows=5&page=2", "Activity"},
 		{"ingest-keys", c + "ingest-keys", "Ingest keys"},
 		{"ingest-key-revoke", c + "ingest-keys/" + key.ID + "/revoke", "Revoke “laptop agent”?"},
 		{"not-found", c + "integrations/00000000000000000000000000", "Not found"},

@@ -409,6 +409,8 @@ func (h *handler) parseTemplates() error {
 		},
 		"whenISO": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"short":   func(t time.Time) string { return t.UTC().Format("Jan 2 15:04:05") },
+		"exact":   func(t time.Time) string { return t.UTC().Format("Mon Jan 2, 2006 15:04:05 UTC") },
+		"ago":     ago,
 		"features": func(fs []events.Feature) string {
 			names := make([]string, len(fs))
 			for i, f := range fs {
