@@ -9,8 +9,23 @@ import (
 	"testing"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/store"
 )
+
+// actorAs is the user email of account acting through adm.
+func actorAs(t *testing.T, adm *admin.Service, st store.Store, account, email string) admin.Actor {
+	t.Helper()
+	a, err := st.Account(context.Background(), account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor, err := adm.ActorAs(context.Background(), a, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return actor
+}
 
 // auditTrail returns the audit events of the integration's account as
 // "action/objecttype aux by email", oldest first.
@@ -47,11 +62,7 @@ func TestRenameToken(t *testing.T) {
 	b := setup(t)
 	c := b.signedIn(t, "admin@acme.test")
 	base := "/console/integrations/" + b.mine
-	r := c.post(base+"/tokens", url.Values{"name": {"old name"}, "expires": {"never"}, "features": {"itemusages"}})
-	m := tokenPath.FindStringSubmatch(r.header.Get("Location"))
-	if m == nil {
-		t.Fatalf("issue = %d %q", r.status, r.header.Get("Location"))
-	}
+	m := tokenPath.FindStringSubmatch(issue(t, c, b.mine, "old name"))
 	rename := base + "/tokens/" + m[2] + "/rename"
 	if page := c.get(base); !strings.Contains(page.body, `href="`+rename+`"`) {
 		t.Errorf("integration page has no Rename link to %s", rename)
@@ -65,7 +76,7 @@ func TestRenameToken(t *testing.T) {
 	if r := c.post(rename, url.Values{"name": {"new name"}, "csrf": {"wrong"}}); r.status != http.StatusForbidden {
 		t.Errorf("rename with a wrong CSRF token = %d, want 403", r.status)
 	}
-	r = c.post(rename, url.Values{"name": {"new name"}})
+	r := c.post(rename, url.Values{"name": {"new name"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("rename = %d, want 303; body:\n%s", r.status, r.body)
 	}
@@ -93,11 +104,7 @@ func TestDeleteIntegration(t *testing.T) {
 	b := setup(t)
 	c := b.signedIn(t, "owner@acme.test")
 	base := "/console/integrations/" + b.mine
-	r := c.post(base+"/tokens", url.Values{"name": {"doomed"}, "expires": {"never"}, "features": {"auditevents"}})
-	m := tokenPath.FindStringSubmatch(r.header.Get("Location"))
-	if m == nil {
-		t.Fatalf("issue = %d %q", r.status, r.header.Get("Location"))
-	}
+	m := tokenPath.FindStringSubmatch(issue(t, c, b.mine, "doomed"))
 	confirm := c.get(base + "/delete")
 	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Delete Integration") {
 		t.Fatalf("confirmation page = %d", confirm.status)
@@ -111,7 +118,7 @@ func TestDeleteIntegration(t *testing.T) {
 	if r := c.post(base+"/delete", url.Values{"csrf": {""}}); r.status != http.StatusForbidden {
 		t.Errorf("delete without a CSRF token = %d, want 403", r.status)
 	}
-	r = c.post(base+"/delete", url.Values{})
+	r := c.post(base+"/delete", url.Values{})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("delete = %d, want 303; body:\n%s", r.status, r.body)
 	}
@@ -212,20 +219,13 @@ func TestKeysPage(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	in, _ := b.st.Integration(ctx, b.mine)
-	a, _ := b.st.Account(ctx, in.AccountUUID)
-	owner, err := b.adm.ActorAs(ctx, a, "owner@acme.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := b.adm.ActorAs(ctx, a, "admin@acme.test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner := actorAs(t, b.adm, b.st, in.AccountUUID, "owner@acme.test")
+	administrator := actorAs(t, b.adm, b.st, in.AccountUUID, "admin@acme.test")
 	mine, err := b.adm.CreateAPIKey(ctx, owner, "deploy script")
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := b.adm.CreateAPIKey(ctx, admin, "their script")
+	theirs, err := b.adm.CreateAPIKey(ctx, administrator, "their script")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -425,14 +425,7 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo password: %v", err)
 	}
-	acct, err := srv.Store.Account(ctx, srv.Account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := srv.Admin.ActorAs(ctx, acct, "demo@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner := actorAs(t, srv.Admin, srv.Store, srv.Account, "demo@example.com")
 	key, err := srv.Admin.CreateIngestKey(ctx, owner, "laptop agent")
 	if err != nil {
 		t.Fatal(err)
@@ -461,6 +454,17 @@ func TestBrowserPages(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), strings.TrimSpace(string(pw))),
 		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
 		heading("Integrations"))
+	// On a phone the sidebar is a Menu button that opens it.
+	b.do("open the phone's menu", chromedp.EmulateViewport(390, 844), chromedp.Navigate(c+"integrations"), heading("Integrations"),
+		chromedp.WaitNotVisible(chromedp.CSS(`nav.sidebar a[href$="/users"]`)),
+		chromedp.Click(chromedp.CSS(`button.menu-button`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.sidebar a[href$="/users"]`)))
+	if got := run(b, "read the menu button", chromedp.Evaluate[string](`document.querySelector("button.menu-button").getAttribute("aria-expanded")`)); got != "true" {
+		t.Errorf("the open menu's button has aria-expanded=%q, want true", got)
+	}
+	b.check("menu-open", 390, 844)
+	b.do("follow the menu", chromedp.Click(chromedp.CSS(`nav.sidebar a[href$="/users"]`)), heading("Users"))
+
 	// The save page shows a token once: one is issued at each size.
 	for _, vp := range viewports {
 		b.do("issue a token", chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(in+"/tokens/new"), heading("Set up token"),
