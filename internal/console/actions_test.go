@@ -248,3 +248,87 @@ func TestKeysPage(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysActions rotates the signing key and makes and revokes an admin
+// API key, as logbook keys rotate and admin-key create/revoke do.
+func TestKeysActions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c := b.signedIn(t, "admin@acme.test")
+	in, _ := b.st.Integration(ctx, b.mine)
+	owner := actorAs(t, b.adm, b.st, in.AccountUUID, "owner@acme.test")
+	before, err := b.adm.SigningKeys(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if r := c.get("/console/keys/rotate"); r.status != http.StatusOK || !strings.Contains(r.body, "Rotate Key") {
+		t.Fatalf("rotate confirmation = %d", r.status)
+	}
+	if r := c.post("/console/keys/rotate", url.Values{"csrf": {""}}); r.status != http.StatusForbidden {
+		t.Errorf("rotate without a CSRF token = %d, want 403", r.status)
+	}
+	r := c.post("/console/keys/rotate", url.Values{})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("rotate = %d, want 303", r.status)
+	}
+	after, err := b.adm.SigningKeys(ctx, owner)
+	if err != nil || len(after) != len(before)+1 {
+		t.Fatalf("signing keys after rotating = %v, %v; want one more than %v", after, err, before)
+	}
+	var active string
+	for _, k := range after {
+		if k.Active {
+			active = k.ID
+		}
+	}
+	if page := c.get(r.header.Get("Location")); !strings.Contains(page.body, "New tokens are now signed with key "+active) {
+		t.Errorf("keys page after rotating lacks the notice for %s", active)
+	}
+
+	r = c.post("/console/keys/admin", url.Values{"name": {"ci job"}})
+	m := savedSecret.FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || m == nil || r.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create admin key = %d (Cache-Control %q) without the key shown", r.status, r.header.Get("Cache-Control"))
+	}
+	actor, err := b.adm.Authenticate(ctx, m[1], "127.0.0.1")
+	if err != nil || actor.User.Email != "admin@acme.test" {
+		t.Fatalf("the key shown authenticates as %q, %v; want admin@acme.test", actor.User.Email, err)
+	}
+	keys, _ := b.adm.APIKeys(ctx, actor)
+	if len(keys) != 1 || keys[0].Name != "ci job" {
+		t.Fatalf("admin keys = %v, want the one made", keys)
+	}
+	if page := c.get("/console/keys"); strings.Contains(page.body, m[1]) || !strings.Contains(page.body, "ci job") {
+		t.Error("keys page shows the secret again, or not the key's name")
+	}
+	// Another user's key cannot be revoked through the console.
+	theirs, err := b.adm.CreateAPIKey(ctx, owner, "owner's")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.post("/console/keys/admin/"+theirs.ID+"/revoke", url.Values{}); r.status != http.StatusNotFound {
+		t.Errorf("revoke another user's key = %d, want 404", r.status)
+	}
+	revoke := "/console/keys/admin/" + keys[0].ID + "/revoke"
+	if r := c.get(revoke); r.status != http.StatusOK || !strings.Contains(r.body, "Revoke “ci job”?") {
+		t.Fatalf("revoke confirmation = %d", r.status)
+	}
+	if _, err := b.adm.Authenticate(ctx, m[1], "127.0.0.1"); err != nil {
+		t.Fatal("showing the confirmation revoked the key")
+	}
+	r = c.post(revoke, url.Values{})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("revoke = %d, want 303", r.status)
+	}
+	if page := c.get(r.header.Get("Location")); !strings.Contains(page.body, "Admin key “ci job” revoked.") {
+		t.Errorf("keys page after revoking lacks the notice")
+	}
+	if _, err := b.adm.Authenticate(ctx, m[1], "127.0.0.1"); err == nil {
+		t.Error("the revoked key still authenticates")
+	}
+	if _, err := b.adm.Authenticate(ctx, theirs.Secret, "127.0.0.1"); err != nil {
+		t.Errorf("the owner's key stopped working: %v", err)
+	}
+}

@@ -430,7 +430,8 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.Admin.CreateAPIKey(ctx, owner, "deploy script"); err != nil {
+	adminKey, err := srv.Admin.CreateAPIKey(ctx, owner, "deploy script")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := srv.Admin.AddUser(ctx, owner, admin.NewUser{Email: "a.very.long.address.for.a.phone@subsidiary.example.com", Role: store.RoleAdmin}); err != nil {
@@ -478,6 +479,12 @@ func TestBrowserPages(t *testing.T) {
 		b.check("token-saved", vp.w, vp.h)
 	}
 	saved := run(b, "read the save page's URL", chromedp.Location())
+	for _, vp := range viewports {
+		b.do("make an admin key", chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(c+"keys"), heading("Keys"),
+			chromedp.SendKeys(chromedp.ID("key-name"), fmt.Sprintf("made at %d pixels", vp.w)),
+			chromedp.Click(`//button[normalize-space()="Create Admin Key"]`), heading("Save your admin key"))
+		b.check("admin-key-saved", vp.w, vp.h)
+	}
 
 	b.checkPages([]consolePage{
 		{"integrations", c + "integrations", "Integrations"},
@@ -491,6 +498,8 @@ func TestBrowserPages(t *testing.T) {
 		{"users", c + "users", "Users"},
 		{"user-new", c + "users/new", "Add a user"},
 		{"keys", c + "keys", "Keys"},
+		{"keys-rotate", c + "keys/rotate", "Rotate the signing key?"},
+		{"admin-key-revoke", c + "keys/admin/" + adminKey.ID + "/revoke", "Revoke “deploy script”?"},
 		{"activity", c + "activity", "Activity"},
 		{"activity-page-2", c + "activity?kind=auditevents&rows=5&page=2", "Activity"},
 		{"ingest-keys", c + "ingest-keys", "Ingest keys"},

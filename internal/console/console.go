@@ -146,6 +146,11 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("POST "+p+"/users", h.authed(h.addUser))
 	mux.Handle("POST "+p+"/users/{user}/role", h.authed(h.setRole))
 	mux.Handle("GET "+p+"/keys", h.authed(h.keys))
+	mux.Handle("GET "+p+"/keys/rotate", h.authed(h.confirmRotate))
+	mux.Handle("POST "+p+"/keys/rotate", h.authed(h.rotateKey))
+	mux.Handle("POST "+p+"/keys/admin", h.authed(h.createAdminKey))
+	mux.Handle("GET "+p+"/keys/admin/{key}/revoke", h.authed(h.confirmRevokeAdminKey))
+	mux.Handle("POST "+p+"/keys/admin/{key}/revoke", h.authed(h.revokeAdminKey))
 
 	mux.Handle("GET "+p+"/ingest-keys", h.authed(h.ingestKeys))
 	mux.Handle("GET "+p+"/ingest-keys/{key}/revoke", h.authed(h.confirmRevokeIngestKey))

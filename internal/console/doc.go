@@ -5,8 +5,8 @@
 // name, "Set up token", "Save your token", "View Integration Details" — an
 // activity page with the account's event counts and latest events, and what
 // else the CLI does on an account: renaming tokens, deleting integrations,
-// users and their roles, ingest keys, and a view of the signing keys and
-// the user's admin API keys.
+// users and their roles, ingest keys, signing keys (rotation) and the
+// user's own admin API keys (create, revoke).
 //
 // Pages work at a phone's width: the sidebar folds into a Menu button (a
 // small script; without it the menu stays open), and tables become one

@@ -85,21 +85,3 @@ func (h *handler) addUser(w http.ResponseWriter, r *http.Request, c *call) error
 	http.Redirect(w, r, h.prefix+"/users?added="+u.UUID, http.StatusSeeOther)
 	return nil
 }
-
-// keys shows the server's signing keys and the signed-in user's admin API
-// keys, as logbook keys list and logbook admin-key list do.
-func (h *handler) keys(w http.ResponseWriter, r *http.Request, c *call) error {
-	sk, err := h.cfg.Admin.SigningKeys(r.Context(), c.actor)
-	if err != nil {
-		return err
-	}
-	ak, err := h.cfg.Admin.APIKeys(r.Context(), c.actor)
-	if err != nil {
-		return err
-	}
-	h.render(w, r, c, http.StatusOK, "keys.html", "Keys", "keys", struct {
-		Signing []admin.SigningKey
-		Admin   []admin.APIKey
-	}{sk, ak})
-	return nil
-}
