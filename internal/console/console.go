@@ -299,6 +299,22 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// pathItem returns the item of xs (listed with err) whose id is the
+// request's path value name, or ErrNotFound with the message missing.
+func pathItem[T any](r *http.Request, name string, xs []T, err error, id func(T) string, missing string) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	want := r.PathValue(name)
+	for _, x := range xs {
+		if id(x) == want {
+			return x, nil
+		}
+	}
+	return zero, &admin.Error{Kind: admin.ErrNotFound, Field: name, Msg: missing}
+}
+
 // pageError is an error shown as a page with a status.
 type pageError struct {
 	status     int

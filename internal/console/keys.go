@@ -79,15 +79,7 @@ func (h *handler) createAdminKey(w http.ResponseWriter, r *http.Request, c *call
 // adminKeyOf finds the signed-in user's admin key named in the path.
 func (h *handler) adminKeyOf(r *http.Request, c *call) (admin.APIKey, error) {
 	ks, err := h.cfg.Admin.APIKeys(r.Context(), c.actor)
-	if err != nil {
-		return admin.APIKey{}, err
-	}
-	for _, k := range ks {
-		if k.ID == r.PathValue("key") {
-			return k, nil
-		}
-	}
-	return admin.APIKey{}, &admin.Error{Kind: admin.ErrNotFound, Field: "key", Msg: "no such admin key of yours"}
+	return pathItem(r, "key", ks, err, func(k admin.APIKey) string { return k.ID }, "no such admin key of yours")
 }
 
 func (h *handler) confirmRevokeAdminKey(w http.ResponseWriter, r *http.Request, c *call) error {
