@@ -429,10 +429,8 @@ func (s *Server) serveOwn(srv *http.Server, addr, listenErr, what string) (strin
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", listenErr, err)
 	}
-	// Read before serving: Serve writes srv.TLSConfig (HTTP/2 set-up).
-	u := defaultPublicURL(ln.Addr(), srv.TLSConfig != nil)
 	serve(srv, ln, s.logStop(what))
-	return u, nil
+	return defaultPublicURL(ln.Addr(), srv.TLSConfig != nil), nil
 }
 
 func retentionOr(d time.Duration) time.Duration {
