@@ -92,9 +92,8 @@ var backends = []backend{
 }
 
 type sqliteTamperer struct {
-	path    string
-	db      *sqlite.DB
-	account string
+	path string
+	db   *sqlite.DB
 }
 
 func openSQLite(t *testing.T) (store.Store, tamperer) {
@@ -155,7 +154,7 @@ func (s *sqliteTamperer) flipByte(t *testing.T, seq int64) {
 	i := int(seq) // the caller passes the event number, see flipNeedle
 	needle := flipNeedle(i)
 	at := bytes.Index(b, needle)
-	if at < 0 || bytes.Index(b[at+1:], needle) >= 0 {
+	if at < 0 || bytes.Contains(b[at+1:], needle) {
 		t.Fatalf("%q found %d times in the file", needle, bytes.Count(b, needle))
 	}
 	b[at+len(needle)-1] ^= 1

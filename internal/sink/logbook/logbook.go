@@ -231,7 +231,7 @@ func (s *Sink) account(ctx context.Context, st store.Store, uuid, source string)
 			if _, err2 := st.Account(ctx, uuid); err2 == nil {
 				err = nil
 			} else {
-				err = fmt.Errorf("account: an account named %q already exists with another uuid; name the mirror's account with account:", name)
+				err = fmt.Errorf("account: an account named %q already exists with another uuid (set the sink's account option to another name)", name)
 			}
 		} else if err == nil {
 			s.log.Info("mirror account created", "account", uuid, "name", name)
