@@ -148,9 +148,10 @@ func (db *DB) ensurePartitions(ctx context.Context, days []int64) error {
 }
 
 // appendSQL inserts a batch after the stream's last position ($2), keeps the
-// first copy of a repeated (ts, uuid), updates the hour and label summaries
-// and raises the stream's counter to the last position used, all in one
-// statement. Positions of skipped duplicates are left unused.
+// first copy of a repeated (ts, uuid), updates the hour and label summaries,
+// records the append's insertion time ($8) and raises the stream's counter
+// to the last position used, all in one statement. Positions of skipped
+// duplicates are left unused.
 const appendSQL = `WITH ins AS (
 	INSERT INTO events (stream, seq, ts, uuid, label, v2, v1)
 	SELECT $1, $2 + r.ord, r.ts, r.uuid, r.label, r.v2, r.v1
@@ -172,8 +173,11 @@ const appendSQL = `WITH ins AS (
 	INSERT INTO event_labels (stream, hour, label, n)
 	SELECT $1, ` + hourSQL + `, label, count(*) FROM ins GROUP BY 2, 3
 	ON CONFLICT (stream, hour, label) DO UPDATE SET n = event_labels.n + excluded.n
+), app AS (
+	INSERT INTO event_appends (stream, max_seq, inserted)
+	SELECT $1, max(seq), $8 FROM ins HAVING count(*) > 0
 ), up AS (
-	UPDATE streams SET last_seq = (SELECT max(seq) FROM ins) WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
+	UPDATE streams SET last_seq = (SELECT max(seq) FROM ins), last_inserted = $8 WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
 )
 SELECT count(*) FROM ins`
 
@@ -223,9 +227,8 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	if len(recs) == 0 {
 		return 0, nil
 	}
-	n := len(recs)
-	ts, uuids, labels := make([]int64, n), make([]string, n), make([]string, n)
-	v2, v1 := make([][]byte, n), make([][]byte, n)
+	ts, uuids, labels := make([]int64, len(recs)), make([]string, len(recs)), make([]string, len(recs))
+	v2, v1 := make([][]byte, len(recs)), make([][]byte, len(recs))
 	var days []int64
 	for i, r := range recs {
 		ts[i], uuids[i], labels[i], v2[i], v1[i] = r.Time.UnixNano(), r.UUID, r.Label, r.V2, r.V1
@@ -243,12 +246,14 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		if err := db.ensurePartitions(ctx, days); err != nil {
 			return 0, fmt.Errorf("append events: %w", err)
 		}
-		var inserted int
+		var n int
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-			var last int64
-			if err := tx.QueryRow(ctx, `SELECT last_seq FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last); err != nil {
+			var last, inserted int64
+			if err := tx.QueryRow(ctx, `SELECT last_seq, last_inserted FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &inserted); err != nil {
 				return err
 			}
+			// One insertion time for the call, after every one before it.
+			inserted = max(db.now().UnixNano(), inserted+1)
 			// The stream's lock is held: no append can add a uuid between
 			// this check and the insert.
 			var ord, heldTS int64
@@ -264,7 +269,7 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 			case inCall != nil:
 				return inCall
 			}
-			return tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1).Scan(&inserted)
+			return tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1, inserted).Scan(&n)
 		})
 		if err != nil && pgCode(err) == codeCheckViolation && attempt == 0 {
 			// A partition was dropped (by retention, maybe on another
@@ -277,7 +282,7 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		if err != nil {
 			return 0, fmt.Errorf("append events: %w", translate(err))
 		}
-		return inserted, nil
+		return n, nil
 	}
 }
 
@@ -296,13 +301,22 @@ func (db *DB) AppendEventsSeq(ctx context.Context, account string, feature event
 	return db.AppendEvents(ctx, account, feature, all)
 }
 
-// listBoundsSQL reads, in one snapshot, the stream's id and counter and the
-// hours holding positions in ($3, $4]: the range of event times that the
-// page's positions can have.
-const listBoundsSQL = `SELECT s.id, s.last_seq, min(h.hour), max(h.hour)
-FROM streams AS s LEFT JOIN event_hours AS h ON h.stream = s.id AND h.max_seq > $3 AND h.min_seq <= $4
+// listBoundsSQL reads, in one snapshot, the stream's id and counter, the
+// positions the insertion-time bounds leave, (lo, hi] (insertion times
+// never decrease with positions; a NULL bound, $5 or $6, is none), and the
+// hours holding positions in (lo, min(lo + $4, hi)]: the range of event
+// times that the page's positions can have.
+const listBoundsSQL = `SELECT s.id, s.last_seq, b.lo, b.hi, min(h.hour), max(h.hour)
+FROM streams AS s
+CROSS JOIN LATERAL (SELECT
+	greatest($3::bigint, CASE WHEN $5::bigint IS NULL THEN 0 ELSE
+		(SELECT coalesce(max(a.max_seq), 0) FROM event_appends AS a WHERE a.stream = s.id AND a.inserted <= $5) END) AS lo,
+	CASE WHEN $6::bigint IS NULL THEN s.last_seq ELSE
+		(SELECT coalesce(max(a.max_seq), 0) FROM event_appends AS a WHERE a.stream = s.id AND a.inserted < $6) END AS hi) AS b
+LEFT JOIN event_hours AS h ON h.stream = s.id AND h.max_seq > b.lo
+	AND h.min_seq <= least(least(b.lo, 9223372036854775807 - $4::bigint) + $4::bigint, b.hi)
 WHERE s.account = $1 AND s.feature = $2
-GROUP BY s.id, s.last_seq`
+GROUP BY s.id, s.last_seq, b.lo, b.hi`
 
 // listSQL reads the rows of positions ($2, $3] matching the time filter.
 // The time bounds let the planner keep only the partitions that can hold
@@ -348,44 +362,55 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	if endNS < startNS {
 		return res, nil // nothing can match
 	}
+	var insAfter, insBefore *int64
+	if !q.InsertedAfter.IsZero() {
+		insAfter = new(clampNanos(q.InsertedAfter))
+	}
+	if !q.InsertedBefore.IsZero() {
+		insBefore = new(clampNanos(q.InsertedBefore))
+	}
 	// Two statements, two snapshots, made consistent by the ordering
 	// guarantee: every position up to the counter read first (head) was
 	// visible then, so capping the scan at head makes the second statement
 	// see exactly the positions the first one bounded; later commits have
-	// higher positions and are left to the next call.
-	window := q.After + int64(store.ScanBound(q.Limit))
-	if window < q.After { // overflow
-		window = math.MaxInt64
-	}
+	// higher positions and are left to the next call. Positions up to lo
+	// were inserted at or before InsertedAfter and those above hi at or
+	// after InsertedBefore: neither can ever match.
+	bound := int64(store.ScanBound(q.Limit))
 	var (
-		stream, head int64
-		loH, hiH     *int64
+		stream, head, lo, hi int64
+		loH, hiH             *int64
 	)
-	err := db.pool.QueryRow(ctx, listBoundsSQL, q.Account, string(q.Feature), q.After, window).Scan(&stream, &head, &loH, &hiH)
+	err := db.pool.QueryRow(ctx, listBoundsSQL, q.Account, string(q.Feature), q.After, bound, insAfter, insBefore).
+		Scan(&stream, &head, &lo, &hi, &loH, &hiH)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, nil // a stream never written
 	}
 	if err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
-	end := min(window, head)
-	if loH == nil || end <= q.After {
+	window := lo + bound
+	if window < lo { // overflow
+		window = math.MaxInt64
+	}
+	end := min(window, hi)
+	if loH == nil || end <= lo {
 		// No position after the cursor (at the head), or none in the window.
-		res.Last = max(q.After, end)
-		res.More = head > end
+		res.Last = max(lo, end)
+		res.More = hi > res.Last
 		return res, nil
 	}
 	startNS = max(startNS, *loH*store.HourNanos)
 	endNS = min(endNS, *hiH*store.HourNanos+store.HourNanos-1)
 	if endNS < startNS {
-		res.Last, res.More = end, head > end
+		res.Last, res.More = end, hi > end
 		return res, nil
 	}
 	query := listV2SQL
 	if q.V1 {
 		query = listV1SQL
 	}
-	rows, err := db.pool.Query(ctx, query, stream, q.After, end, startNS, endNS, q.Limit+1)
+	rows, err := db.pool.Query(ctx, query, stream, lo, end, startNS, endNS, q.Limit+1)
 	if err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
@@ -446,13 +471,52 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		res.Last = out[len(out)-1].Seq
 	} else {
 		// Every position up to end was examined; beyond it, unless end is
-		// the head, some may match.
-		res.Last, res.More = end, head > end
+		// hi (the head, or the last inserted before InsertedBefore), some
+		// may match.
+		res.Last, res.More = end, hi > end
 	}
 	if len(out) > 0 {
 		db.rowSize.Store(int64(len(buf)/len(out) + 16))
+		if err := db.insertionTimes(ctx, stream, out); err != nil {
+			return store.ListResult{}, fmt.Errorf("list events: %w", err)
+		}
 	}
 	return res, nil
+}
+
+// insertionTimes sets the Inserted of rows (in position order, at least
+// one) from the appends that stored them: each row's is that of the first
+// append whose highest position is at or above the row's. An append's row
+// commits with its events and is dropped only once they are all gone, so
+// a snapshot later than the rows' holds it.
+func (db *DB) insertionTimes(ctx context.Context, stream int64, out []store.Row) error {
+	rows, err := db.pool.Query(ctx, `SELECT max_seq, inserted FROM event_appends
+		WHERE stream = $1 AND max_seq >= $2
+			AND max_seq <= (SELECT min(max_seq) FROM event_appends WHERE stream = $1 AND max_seq >= $3)
+		ORDER BY max_seq`, stream, out[0].Seq, out[len(out)-1].Seq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	upto, at := int64(-1), time.Time{}
+	for i := range out {
+		for upto < out[i].Seq {
+			if !rows.Next() {
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				return fmt.Errorf("position %d: no insertion time recorded", out[i].Seq)
+			}
+			var ns int64
+			if err := rows.Scan(&upto, &ns); err != nil {
+				return err
+			}
+			at = time.Unix(0, ns).UTC()
+		}
+		out[i].Inserted = at
+	}
+	rows.Close()
+	return rows.Err()
 }
 
 // int8Value decodes a bigint column in either wire format.
@@ -570,6 +634,16 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 		removed[b.stream] += n
 		if err != nil {
 			return fail(fmt.Errorf("stream %d hour %d: %w", b.stream, b.hour, err))
+		}
+	}
+	for stream, n := range removed {
+		if n == 0 {
+			continue
+		}
+		// The appends whose events are all gone.
+		if _, err := db.pool.Exec(ctx, `DELETE FROM event_appends WHERE stream = $1 AND max_seq <
+			coalesce((SELECT min(seq) FROM events WHERE stream = $1), 9223372036854775807)`, stream); err != nil {
+			return fail(fmt.Errorf("stream %d: appends: %w", stream, err))
 		}
 	}
 	out, err := counts()

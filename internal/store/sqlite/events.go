@@ -102,11 +102,13 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			newStream = stream
 		}
 
-		last, err := execer{c}.queryInt64(`SELECT last_seq FROM positions WHERE id = 1`)
+		last, at, err := readPositions(c)
 		if err != nil {
 			return err
 		}
 		last0 := last // positions above it are this call's
+		// One insertion time for the call, after every one before it.
+		at = max(db.now().UnixNano(), at+1)
 		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (ts, uuid) DO NOTHING`)
 		if err != nil {
@@ -169,7 +171,10 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		if inserted == 0 {
 			return nil
 		}
-		if _, err := (execer{c}).execChanges(`UPDATE positions SET last_seq = ? WHERE id = 1`, last); err != nil {
+		if _, err := (execer{c}).execChanges(`UPDATE positions SET last_seq = ?, last_inserted = ? WHERE id = 1`, last, at); err != nil {
+			return err
+		}
+		if _, err := (execer{c}).execChanges(`INSERT INTO event_appends (stream, max_seq, inserted) VALUES (?, ?, ?)`, stream, last, at); err != nil {
 			return err
 		}
 
@@ -214,6 +219,25 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		db.streams.Store(streamKey{account, feature}, newStream)
 	}
 	return inserted, nil
+}
+
+// readPositions reads the last position and the last insertion time used.
+func readPositions(c *sqlite3.Conn) (last, inserted int64, err error) {
+	st, _, err := c.Prepare(`SELECT last_seq, last_inserted FROM positions WHERE id = 1`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer st.Close()
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return 0, 0, err
+		}
+		return 0, 0, errors.New("positions: no row")
+	}
+	last, inserted = st.ColumnInt64(0), st.ColumnInt64(1)
+	for st.Step() {
+	}
+	return last, inserted, st.Err()
 }
 
 // checkHeld reports whether the stream (held, prepared on its table)
@@ -290,6 +314,10 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	if hasStart && hasEnd && endNS <= startNS {
 		return res, nil // nothing can match
 	}
+	hasAfter, hasBefore := !q.InsertedAfter.IsZero(), !q.InsertedBefore.IsZero()
+	if hasAfter && hasBefore && q.InsertedBefore.UnixNano()-q.InsertedAfter.UnixNano() <= 1 {
+		return res, nil // nothing can match
+	}
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
 		stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
 		if err != nil || !ok {
@@ -299,7 +327,16 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		if q.V1 {
 			data = "coalesce(v1, v2)"
 		}
-		st, _, err := c.Prepare(`SELECT seq, ts, ` + data + ` FROM ` + eventsTable(stream) + ` WHERE seq > ? ORDER BY seq LIMIT ?`)
+		// Insertion times never decrease with positions: the bounds on them
+		// are a range of positions, read in the scan's snapshot.
+		query := `SELECT seq, ts, ` + data + ` FROM ` + eventsTable(stream) + ` WHERE seq > ?1`
+		if hasAfter {
+			query += ` AND seq > (SELECT coalesce(max(max_seq), 0) FROM event_appends WHERE stream = ?3 AND inserted <= ?4)`
+		}
+		if hasBefore {
+			query += ` AND seq <= (SELECT coalesce(max(max_seq), 0) FROM event_appends WHERE stream = ?3 AND inserted < ?5)`
+		}
+		st, _, err := c.Prepare(query + ` ORDER BY seq LIMIT ?2`)
 		if err != nil {
 			return err
 		}
@@ -307,6 +344,15 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		bound := store.ScanBound(q.Limit)
 		st.BindInt64(1, q.After)
 		st.BindInt64(2, int64(bound))
+		if hasAfter || hasBefore {
+			st.BindInt64(3, stream)
+		}
+		if hasAfter {
+			st.BindInt64(4, q.InsertedAfter.UnixNano())
+		}
+		if hasBefore {
+			st.BindInt64(5, q.InsertedBefore.UnixNano())
+		}
 
 		type span struct{ off, end int }
 		// Pages at the head of a stream are often empty or short: allocate
@@ -375,12 +421,43 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			avg := len(buf)/len(rows) + 16
 			db.rowSize.Store(int64(avg))
 		}
-		return nil
+		return insertionTimes(c, stream, rows)
 	})
 	if err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
 	return res, nil
+}
+
+// insertionTimes sets the Inserted of rows (in position order) from the
+// appends that stored them: each row's is that of the first append whose
+// highest position is at or above the row's. An append's row commits with
+// its events and is dropped only once they are all gone, so a snapshot
+// later than the rows' holds it.
+func insertionTimes(c *sqlite3.Conn, stream int64, rows []store.Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	st, err := prepareArgs(c, `SELECT max_seq, inserted FROM event_appends WHERE stream = ? AND max_seq >= ? ORDER BY max_seq`,
+		[]int64{stream, rows[0].Seq})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	upto, at := int64(-1), time.Time{}
+	for i := range rows {
+		for upto < rows[i].Seq {
+			if !st.Step() {
+				if err := st.Err(); err != nil {
+					return err
+				}
+				return fmt.Errorf("position %d: no insertion time recorded", rows[i].Seq)
+			}
+			upto, at = st.ColumnInt64(0), time.Unix(0, st.ColumnInt64(1)).UTC()
+		}
+		rows[i].Inserted = at
+	}
+	return nil
 }
 
 // StartPosition returns the lowest position recorded for any hour at or
@@ -487,6 +564,20 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 			return counts(), fmt.Errorf("delete events: stream %d hour %d: %w", b.stream, b.hour, err)
 		}
 		removed[b.stream] += n
+	}
+	for stream, n := range removed {
+		if n == 0 {
+			continue
+		}
+		// The appends whose events are all gone.
+		err := db.relaxed(ctx, func(e execer) error {
+			_, err := e.execChanges(`DELETE FROM event_appends WHERE stream = ? AND max_seq <
+				coalesce((SELECT min(seq) FROM `+eventsTable(stream)+`), 9223372036854775807)`, stream)
+			return err
+		})
+		if err != nil {
+			return counts(), fmt.Errorf("delete events: stream %d: appends: %w", stream, err)
+		}
 	}
 	out := counts()
 	if total := store.TotalCount(out); total > 0 {
