@@ -56,12 +56,19 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 }
 
 // read lists the page st asks for, in the rendering of call's version (v3
-// reads the v2 bytes), and returns it with the state after it.
+// reads the v2 bytes), and returns it with the state after it. A v3
+// state's Start and End bound the insertion time (exclusive), and the
+// events older than the serving window are left out as it slides.
 func (h *handler) read(r *http.Request, call Call, st cursorState) (store.ListResult, cursorState, error) {
-	res, err := h.Store.ListEvents(r.Context(), store.ListQuery{
+	q := store.ListQuery{
 		Account: st.Account, Feature: call.Feature, After: st.After,
 		Start: st.Start, End: st.End, Limit: st.Limit, V1: call.Version == 1,
-	})
+	}
+	if call.Version == 3 {
+		q.InsertedAfter, q.InsertedBefore = st.Start, st.End
+		q.Start, q.End = h.Now().Add(-h.Retention), time.Time{}
+	}
+	res, err := h.Store.ListEvents(r.Context(), q)
 	if err != nil {
 		return res, st, fmt.Errorf("list %s: %w", call.Feature, err)
 	}

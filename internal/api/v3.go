@@ -103,9 +103,49 @@ func parseQueryTime(field, s string) (*time.Time, error) {
 	return &t, nil
 }
 
-// auditEventsV3 serves GET /api/v3/auditevents: the audit stream read as
-// for v2, each event rendered in the v3 shape, with a sealed page token
-// when more events exist.
+// resetV3 is the state a v3 request without a page token starts from.
+// Its Start and End are the exclusive bounds on insertion time: start_time
+// (else one hour before end_time or now, and never before the serving
+// window) and end_time (zero: none). Its position skips the events older
+// than the serving window, which read also leaves out.
+func (h *handler) resetV3(r *http.Request, account string, req v3Request) (cursorState, error) {
+	now := h.Now().UTC()
+	st := cursorState{Account: account, Feature: events.AuditEvents, Limit: req.Limit}
+	if st.Limit == 0 {
+		st.Limit = defaultLimit
+	}
+	if req.End != nil {
+		st.End = *req.End
+	}
+	switch {
+	case req.Start != nil:
+		st.Start = *req.Start
+	case req.End != nil:
+		st.Start = req.End.Add(-time.Hour)
+	default:
+		st.Start = now.Add(-time.Hour)
+	}
+	floor := now.Add(-h.Retention)
+	st.Start = later(st.Start, floor)
+	pos, err := h.Store.StartPosition(r.Context(), account, events.AuditEvents, floor)
+	if err != nil {
+		return st, fmt.Errorf("start position: %w", err)
+	}
+	st.After = pos
+	return st, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+// auditEventsV3 serves GET /api/v3/auditevents: the audit stream read in
+// position order as for v2, bounded by insertion time, each event rendered
+// in the v3 shape with its insertion time, with a sealed page token when
+// more events exist.
 func (h *handler) auditEventsV3(w http.ResponseWriter, r *http.Request) error {
 	v, err := h.authenticate(r, events.AuditEvents)
 	if err != nil {
@@ -131,16 +171,8 @@ func (h *handler) auditEventsV3(w http.ResponseWriter, r *http.Request) error {
 		if req.Limit > 0 {
 			st.Limit = req.Limit
 		}
-	} else {
-		// The bounds are exclusive; the state's start is inclusive.
-		reset := pageRequest{Limit: req.Limit, End: req.End}
-		if req.Start != nil {
-			after := req.Start.Add(time.Nanosecond)
-			reset.Start = &after
-		}
-		if st, err = h.reset(r, account, events.AuditEvents, reset); err != nil {
-			return err
-		}
+	} else if st, err = h.resetV3(r, account, req); err != nil {
+		return err
 	}
 	res, next, err := h.read(r, call, st)
 	if err != nil {
@@ -157,7 +189,7 @@ func (h *handler) auditEventsV3(w http.ResponseWriter, r *http.Request) error {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		v3 := e.V3()
+		v3 := e.V3(row.Inserted)
 		b, err := v3.AppendJSON(buf.AvailableBuffer())
 		if err != nil {
 			return fmt.Errorf("audit event %s in v3: %w", e.UUID, err)

@@ -26,7 +26,8 @@ type Options struct {
 	// Demo seeds the first-run demo (simulated events) instead of an empty
 	// account.
 	Demo bool
-	// Now is the server's clock; time.Now when nil.
+	// Now is the server's clock, and its store's (insertion times); time.Now
+	// when nil.
 	Now func() time.Time
 	// Retention bounds what the API serves; the default when zero.
 	Retention time.Duration
@@ -62,7 +63,7 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger})
+	st, err := sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger, Now: o.Now})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
