@@ -193,3 +193,69 @@ func testInsertedRetention(t *testing.T, s store.Store) {
 	diff(t, "inserted after the second append", rowsOf(drain(t, s, store.ListQuery{Account: acct, Feature: f, InsertedAfter: a1, Limit: 1})),
 		wantOf([]store.Record{rec("new", base, "x")}))
 }
+
+// MigrationInsertionTime checks migration 0006 on events stored before it:
+// it appends events with the store, then calls redo, which must undo 0006
+// (drop event_appends and the latest insertion time column, forget the
+// migration) and migrate again, as on a store written before 0006. Each
+// old event then has the end of the hour of the latest timestamp stored
+// at or before its position, never later than the migration, and an
+// append afterwards is later than all of them.
+func MigrationInsertionTime(t *testing.T, s store.Store, redo func(t *testing.T)) {
+	ctx := t.Context()
+	acct := newID()
+	f := events.AuditEvents
+	future := time.Now().Add(48 * time.Hour)
+	for i, ts := range []time.Time{
+		base, base.Add(3 * time.Hour), base.Add(time.Hour), // a late batch
+		base.Add(3*time.Hour + time.Minute), future, base.Add(2 * time.Hour),
+	} {
+		mustAppend(t, s, acct, f, recs(fmt.Sprintf("m%d", i), 3, ts, time.Minute))
+	}
+	mustAppend(t, s, newID(), f, recs("other", 2, base.Add(-time.Hour), time.Hour))
+	before := time.Now()
+	redo(t)
+	after := time.Now()
+
+	rows := drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 4})
+	var latest, prev time.Time
+	var migration time.Time // the clamp, read from the rows
+	for _, r := range rows {
+		if r.Time.After(latest) {
+			latest = r.Time
+		}
+		want := latest.Truncate(time.Hour).Add(time.Hour - time.Nanosecond)
+		if want.After(before.Add(-time.Second)) {
+			// Clamped to the migration's clock (to its precision).
+			if migration.IsZero() {
+				migration = r.Inserted
+			}
+			if !r.Inserted.Equal(migration) || r.Inserted.Before(before.Add(-time.Second)) || r.Inserted.After(after) {
+				t.Errorf("row %d (%v): Inserted %v, want the migration's time, in [%v, %v]", r.Seq, r.Time, r.Inserted, before, after)
+			}
+		} else if !r.Inserted.Equal(want) {
+			t.Errorf("row %d (%v): Inserted %v, want %v", r.Seq, r.Time, r.Inserted, want)
+		}
+		if r.Inserted.Before(prev) {
+			t.Errorf("row %d: Inserted %v before the previous row's %v", r.Seq, r.Inserted, prev)
+		}
+		prev = r.Inserted
+	}
+	if len(rows) != 18 || migration.IsZero() {
+		t.Fatalf("%d rows, migration time %v; want 18 rows, some clamped", len(rows), migration)
+	}
+	// The late batch is dated by the newer one before it.
+	if want := base.Truncate(time.Hour).Add(4*time.Hour - time.Nanosecond); !rows[6].Inserted.Equal(want) {
+		t.Errorf("late batch: Inserted %v, want %v", rows[6].Inserted, want)
+	}
+	// Bounds on the migrated times are ranges of positions as for new ones.
+	q := store.ListQuery{Account: acct, Feature: f, InsertedAfter: rows[2].Inserted, InsertedBefore: migration, Limit: 1}
+	diff(t, "between the first hour and the migration", rowsOf(drain(t, s, q)), rowsOf(rows[3:12]))
+	// Appends go on after every migrated time, in every stream.
+	at := appendTimed(t, s, acct, f, []store.Record{rec("new", base, "x")}, migration)
+	q = store.ListQuery{Account: acct, Feature: f, InsertedAfter: migration, Limit: 10}
+	diff(t, "after the migration", rowsOf(drain(t, s, q)), wantOf([]store.Record{rec("new", base, "x")}))
+	if _, err := s.HeadPosition(ctx, acct, f); err != nil || !at.After(migration) {
+		t.Errorf("append after the migration at %v, err %v", at, err)
+	}
+}

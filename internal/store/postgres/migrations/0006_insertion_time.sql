@@ -16,16 +16,22 @@ CREATE TABLE event_appends (
 CREATE INDEX event_appends_inserted ON event_appends (stream, inserted);
 ALTER TABLE streams ADD COLUMN last_inserted bigint NOT NULL DEFAULT 0;
 
--- Events stored before this migration: the end of their hour of event
--- time, made non-decreasing in position order and never later than the
--- migration (see SQLite's 0006).
-WITH runs AS (
-	SELECT stream, hour,
-		max(max_seq) OVER (PARTITION BY stream ORDER BY hour ROWS UNBOUNDED PRECEDING) AS upto,
-		max(max_seq) OVER (PARTITION BY stream ORDER BY hour ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+-- Events stored before this migration: the end of the hour of the latest
+-- event timestamp stored at or before their position, never later than
+-- the migration (see SQLite's 0006).
+WITH r AS (
+	SELECT stream, min_seq,
+		max(hour) OVER (PARTITION BY stream ORDER BY min_seq ROWS UNBOUNDED PRECEDING) AS upto,
+		lead(min_seq) OVER (PARTITION BY stream ORDER BY min_seq) AS next,
+		max(max_seq) OVER (PARTITION BY stream) AS top
 	FROM event_hours
+),
+c AS (
+	SELECT stream, upto, coalesce(next - 1, top) AS last,
+		lead(upto) OVER (PARTITION BY stream ORDER BY min_seq) AS later
+	FROM r
 )
 INSERT INTO event_appends (stream, max_seq, inserted)
-SELECT stream, upto, least((hour + 1) * 3600000000000 - 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000)
-FROM runs WHERE before IS NULL OR upto > before;
+SELECT stream, last, least((upto + 1) * 3600000000000 - 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000)
+FROM c WHERE later IS NULL OR later <> upto;
 UPDATE streams SET last_inserted = coalesce((SELECT max(inserted) FROM event_appends AS a WHERE a.stream = streams.id), 0);

@@ -17,22 +17,28 @@ CREATE TABLE event_appends (
 CREATE INDEX event_appends_inserted ON event_appends (stream, inserted);
 ALTER TABLE positions ADD COLUMN last_inserted INTEGER NOT NULL DEFAULT 0;
 
--- Events stored before this migration have no insertion time. They get
--- the end of their hour of event time (the last nanosecond of the hour of
--- event_hours holding them), made non-decreasing in position order and
--- never later than the migration: each hour bucket, taken in time order,
--- closes the positions up to the highest one seen so far. An event then
--- reads as inserted within the hour after its timestamp when the stream
--- was written in time order (as v3 read it before, by timestamp), and v3
--- pages and polls stay exact: the order is the positions' order.
+-- Events stored before this migration have no insertion time. Each gets
+-- the end of the hour of the latest event timestamp stored at or before
+-- its position (from event_hours: the latest hour whose first position is
+-- at or before it), never later than the migration. That is
+-- non-decreasing in position order, at or after the event's own
+-- timestamp, and, for a stream written in time order, the end of the
+-- event's own hour; a late event gets the hour of the newer events stored
+-- before it. Runs of positions with one such time are one row.
 WITH m (now) AS (SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER) * 1000000),
-runs AS (
-	SELECT stream, hour,
-		max(max_seq) OVER (PARTITION BY stream ORDER BY hour ROWS UNBOUNDED PRECEDING) AS upto,
-		max(max_seq) OVER (PARTITION BY stream ORDER BY hour ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+r AS (
+	SELECT stream, min_seq,
+		max(hour) OVER (PARTITION BY stream ORDER BY min_seq ROWS UNBOUNDED PRECEDING) AS upto,
+		lead(min_seq) OVER (PARTITION BY stream ORDER BY min_seq) AS next,
+		max(max_seq) OVER (PARTITION BY stream) AS top
 	FROM event_hours
+),
+c AS (
+	SELECT stream, upto, coalesce(next - 1, top) AS last,
+		lead(upto) OVER (PARTITION BY stream ORDER BY min_seq) AS later
+	FROM r
 )
 INSERT INTO event_appends (stream, max_seq, inserted)
-SELECT stream, upto, min((hour + 1) * 3600000000000 - 1, (SELECT now FROM m))
-FROM runs WHERE before IS NULL OR upto > before;
+SELECT stream, last, min((upto + 1) * 3600000000000 - 1, (SELECT now FROM m))
+FROM c WHERE later IS NULL OR later <> upto;
 UPDATE positions SET last_inserted = coalesce((SELECT max(inserted) FROM event_appends), 0);
