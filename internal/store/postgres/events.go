@@ -303,16 +303,18 @@ func (db *DB) AppendEventsSeq(ctx context.Context, account string, feature event
 
 // listBoundsSQL reads, in one snapshot, the stream's id and counter, the
 // positions the insertion-time bounds leave, (lo, hi] (insertion times
-// never decrease with positions; a NULL bound, $5 or $6, is none), and the
+// never decrease with positions, so the last append at or before a time
+// is one backward step on event_appends (stream, inserted, max_seq); a
+// NULL bound, $5 or $6, is none), and the
 // hours holding positions in (lo, min(lo + $4, hi)]: the range of event
 // times that the page's positions can have.
 const listBoundsSQL = `SELECT s.id, s.last_seq, b.lo, b.hi, min(h.hour), max(h.hour)
 FROM streams AS s
 CROSS JOIN LATERAL (SELECT
-	greatest($3::bigint, CASE WHEN $5::bigint IS NULL THEN 0 ELSE
-		(SELECT coalesce(max(a.max_seq), 0) FROM event_appends AS a WHERE a.stream = s.id AND a.inserted <= $5) END) AS lo,
-	CASE WHEN $6::bigint IS NULL THEN s.last_seq ELSE
-		(SELECT coalesce(max(a.max_seq), 0) FROM event_appends AS a WHERE a.stream = s.id AND a.inserted < $6) END AS hi) AS b
+	greatest($3::bigint, CASE WHEN $5::bigint IS NULL THEN 0 ELSE coalesce((SELECT a.max_seq FROM event_appends AS a
+		WHERE a.stream = s.id AND a.inserted <= $5 ORDER BY a.inserted DESC, a.max_seq DESC LIMIT 1), 0) END) AS lo,
+	CASE WHEN $6::bigint IS NULL THEN s.last_seq ELSE coalesce((SELECT a.max_seq FROM event_appends AS a
+		WHERE a.stream = s.id AND a.inserted < $6 ORDER BY a.inserted DESC, a.max_seq DESC LIMIT 1), 0) END AS hi) AS b
 LEFT JOIN event_hours AS h ON h.stream = s.id AND h.max_seq > b.lo
 	AND h.min_seq <= least(least(b.lo, 9223372036854775807 - $4::bigint) + $4::bigint, b.hi)
 WHERE s.account = $1 AND s.feature = $2

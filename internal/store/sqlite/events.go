@@ -330,11 +330,15 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		// Insertion times never decrease with positions: the bounds on them
 		// are a range of positions, read in the scan's snapshot.
 		query := `SELECT seq, ts, ` + data + ` FROM ` + eventsTable(stream) + ` WHERE seq > ?1`
+		// The last append at or before a time is one seek on the index
+		// (stream, inserted), whose rows also hold max_seq.
 		if hasAfter {
-			query += ` AND seq > (SELECT coalesce(max(max_seq), 0) FROM event_appends WHERE stream = ?3 AND inserted <= ?4)`
+			query += ` AND seq > coalesce((SELECT max_seq FROM event_appends WHERE stream = ?3 AND inserted <= ?4
+				ORDER BY inserted DESC, max_seq DESC LIMIT 1), 0)`
 		}
 		if hasBefore {
-			query += ` AND seq <= (SELECT coalesce(max(max_seq), 0) FROM event_appends WHERE stream = ?3 AND inserted < ?5)`
+			query += ` AND seq <= coalesce((SELECT max_seq FROM event_appends WHERE stream = ?3 AND inserted < ?5
+				ORDER BY inserted DESC, max_seq DESC LIMIT 1), 0)`
 		}
 		st, _, err := c.Prepare(query + ` ORDER BY seq LIMIT ?2`)
 		if err != nil {

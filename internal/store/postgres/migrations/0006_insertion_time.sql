@@ -12,8 +12,9 @@ CREATE TABLE event_appends (
 	inserted bigint NOT NULL,
 	PRIMARY KEY (stream, max_seq)
 );
--- Reading from an insertion time finds its position.
-CREATE INDEX event_appends_inserted ON event_appends (stream, inserted);
+-- Reading from an insertion time finds its position: the last append at
+-- or before it, one backward step.
+CREATE INDEX event_appends_inserted ON event_appends (stream, inserted, max_seq);
 ALTER TABLE streams ADD COLUMN last_inserted bigint NOT NULL DEFAULT 0;
 
 -- Events stored before this migration: the end of the hour of the latest

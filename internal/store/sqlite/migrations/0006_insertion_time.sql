@@ -13,7 +13,8 @@ CREATE TABLE event_appends (
 	inserted INTEGER NOT NULL,
 	PRIMARY KEY (stream, max_seq)
 ) WITHOUT ROWID;
--- Reading from an insertion time finds its position.
+-- Reading from an insertion time finds its position: the last append at
+-- or before it, one backward step (the index rows hold max_seq too).
 CREATE INDEX event_appends_inserted ON event_appends (stream, inserted);
 ALTER TABLE positions ADD COLUMN last_inserted INTEGER NOT NULL DEFAULT 0;
 
