@@ -111,8 +111,16 @@ func (h *handler) state(r *http.Request, account string, f events.Feature, req p
 
 // reset is the state a reset request (req without a cursor) starts from.
 func (h *handler) reset(r *http.Request, account string, f events.Feature, req pageRequest) (cursorState, error) {
+	st, _ := h.window(account, f, req)
+	return h.startAt(r, st, st.Start)
+}
+
+// window is a reset's state before its position: the page size (the
+// default for 0), the end, and the start (one hour before the end or now
+// when absent), never before the serving window, whose start floor is.
+func (h *handler) window(account string, f events.Feature, req pageRequest) (st cursorState, floor time.Time) {
 	now := h.Now().UTC()
-	st := cursorState{Account: account, Feature: f, Limit: req.Limit}
+	st = cursorState{Account: account, Feature: f, Limit: req.Limit}
 	if st.Limit == 0 {
 		st.Limit = defaultLimit
 	}
@@ -129,10 +137,17 @@ func (h *handler) reset(r *http.Request, account string, f events.Feature, req p
 	}
 	// Older than retention is clamped, not refused: connectors send
 	// 2020-01-01 and expect everything there is (spec §3).
-	if floor := now.Add(-h.Retention); st.Start.Before(floor) {
+	floor = now.Add(-h.Retention)
+	if st.Start.Before(floor) {
 		st.Start = floor
 	}
-	pos, err := h.Store.StartPosition(r.Context(), account, f, st.Start)
+	return st, floor
+}
+
+// startAt sets st's position before every event of its stream with a
+// timestamp at or after t.
+func (h *handler) startAt(r *http.Request, st cursorState, t time.Time) (cursorState, error) {
+	pos, err := h.Store.StartPosition(r.Context(), st.Account, st.Feature, t)
 	if err != nil {
 		return st, fmt.Errorf("start position: %w", err)
 	}

@@ -103,43 +103,14 @@ func parseQueryTime(field, s string) (*time.Time, error) {
 	return &t, nil
 }
 
-// resetV3 is the state a v3 request without a page token starts from.
-// Its Start and End are the exclusive bounds on insertion time: start_time
-// (else one hour before end_time or now, and never before the serving
-// window) and end_time (zero: none). Its position skips the events older
-// than the serving window, which read also leaves out.
+// resetV3 is the state a v3 request without a page token starts from
+// (window): its Start and End are the exclusive bounds on insertion time,
+// and its position skips only the events older than the serving window,
+// which read leaves out too; a late event stored after start_time may
+// have any timestamp.
 func (h *handler) resetV3(r *http.Request, account string, req v3Request) (cursorState, error) {
-	now := h.Now().UTC()
-	st := cursorState{Account: account, Feature: events.AuditEvents, Limit: req.Limit}
-	if st.Limit == 0 {
-		st.Limit = defaultLimit
-	}
-	if req.End != nil {
-		st.End = *req.End
-	}
-	switch {
-	case req.Start != nil:
-		st.Start = *req.Start
-	case req.End != nil:
-		st.Start = req.End.Add(-time.Hour)
-	default:
-		st.Start = now.Add(-time.Hour)
-	}
-	floor := now.Add(-h.Retention)
-	st.Start = later(st.Start, floor)
-	pos, err := h.Store.StartPosition(r.Context(), account, events.AuditEvents, floor)
-	if err != nil {
-		return st, fmt.Errorf("start position: %w", err)
-	}
-	st.After = pos
-	return st, nil
-}
-
-func later(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return b
-	}
-	return a
+	st, floor := h.window(account, events.AuditEvents, pageRequest{Limit: req.Limit, Start: req.Start, End: req.End})
+	return h.startAt(r, st, floor)
 }
 
 // auditEventsV3 serves GET /api/v3/auditevents: the audit stream read in

@@ -487,10 +487,8 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 }
 
 // insertionTimes sets the Inserted of rows (in position order, at least
-// one) from the appends that stored them: each row's is that of the first
-// append whose highest position is at or above the row's. An append's row
-// commits with its events and is dropped only once they are all gone, so
-// a snapshot later than the rows' holds it.
+// one) from the stream's appends (store.SetInserted): those from the
+// first row's to the first at or above the last row's.
 func (db *DB) insertionTimes(ctx context.Context, stream int64, out []store.Row) error {
 	rows, err := db.pool.Query(ctx, `SELECT max_seq, inserted FROM event_appends
 		WHERE stream = $1 AND max_seq >= $2
@@ -500,22 +498,16 @@ func (db *DB) insertionTimes(ctx context.Context, stream int64, out []store.Row)
 		return err
 	}
 	defer rows.Close()
-	upto, at := int64(-1), time.Time{}
-	for i := range out {
-		for upto < out[i].Seq {
-			if !rows.Next() {
-				if err := rows.Err(); err != nil {
-					return err
-				}
-				return fmt.Errorf("position %d: no insertion time recorded", out[i].Seq)
-			}
-			var ns int64
-			if err := rows.Scan(&upto, &ns); err != nil {
-				return err
-			}
-			at = time.Unix(0, ns).UTC()
+	err = store.SetInserted(out, func() (int64, int64, bool, error) {
+		if !rows.Next() {
+			return 0, 0, false, rows.Err()
 		}
-		out[i].Inserted = at
+		var maxSeq, ns int64
+		err := rows.Scan(&maxSeq, &ns)
+		return maxSeq, ns, true, err
+	})
+	if err != nil {
+		return err
 	}
 	rows.Close()
 	return rows.Err()

@@ -434,10 +434,7 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 }
 
 // insertionTimes sets the Inserted of rows (in position order) from the
-// appends that stored them: each row's is that of the first append whose
-// highest position is at or above the row's. An append's row commits with
-// its events and is dropped only once they are all gone, so a snapshot
-// later than the rows' holds it.
+// stream's appends (store.SetInserted).
 func insertionTimes(c *sqlite3.Conn, stream int64, rows []store.Row) error {
 	if len(rows) == 0 {
 		return nil
@@ -448,20 +445,12 @@ func insertionTimes(c *sqlite3.Conn, stream int64, rows []store.Row) error {
 		return err
 	}
 	defer st.Close()
-	upto, at := int64(-1), time.Time{}
-	for i := range rows {
-		for upto < rows[i].Seq {
-			if !st.Step() {
-				if err := st.Err(); err != nil {
-					return err
-				}
-				return fmt.Errorf("position %d: no insertion time recorded", rows[i].Seq)
-			}
-			upto, at = st.ColumnInt64(0), time.Unix(0, st.ColumnInt64(1)).UTC()
+	return store.SetInserted(rows, func() (int64, int64, bool, error) {
+		if !st.Step() {
+			return 0, 0, false, st.Err()
 		}
-		rows[i].Inserted = at
-	}
-	return nil
+		return st.ColumnInt64(0), st.ColumnInt64(1), true, nil
+	})
 }
 
 // StartPosition returns the lowest position recorded for any hour at or
