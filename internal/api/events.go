@@ -65,7 +65,7 @@ func (h *handler) read(r *http.Request, call Call, st cursorState) (store.ListRe
 		Start: st.Start, End: st.End, Limit: st.Limit, V1: call.Version == 1,
 	}
 	if call.Version == 3 {
-		q.InsertedAfter, q.InsertedBefore = st.Start, st.End
+		q.InsertedAfter, q.InsertedBefore, q.WithInserted = st.Start, st.End, true
 		q.Start, q.End = h.Now().Add(-h.Retention), time.Time{}
 	}
 	res, err := h.Store.ListEvents(r.Context(), q)

@@ -93,7 +93,8 @@ type Row struct {
 	Seq  int64
 	Time time.Time
 	// Inserted is when the store appended the event (its insertion time,
-	// UTC; see EventStore).
+	// UTC; see EventStore), read only when the query's WithInserted is
+	// set (zero otherwise).
 	Inserted time.Time
 	// Data is the rendering asked for. It may alias a buffer reused by the
 	// next call on the same Rows; copy it to keep it.
@@ -114,6 +115,9 @@ type ListQuery struct {
 	// means no bound. Insertion times grow with positions, so the rows
 	// inserted after a time are the positions above one point.
 	InsertedAfter, InsertedBefore time.Time
+	// WithInserted asks for each row's insertion time (Row.Inserted), one
+	// more lookup per page.
+	WithInserted bool
 	// Limit is the most rows returned.
 	Limit int
 	// V1 selects the v1 rendering.

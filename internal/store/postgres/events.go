@@ -479,6 +479,8 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	}
 	if len(out) > 0 {
 		db.rowSize.Store(int64(len(buf)/len(out) + 16))
+	}
+	if len(out) > 0 && q.WithInserted {
 		if err := db.insertionTimes(ctx, stream, out); err != nil {
 			return store.ListResult{}, fmt.Errorf("list events: %w", err)
 		}

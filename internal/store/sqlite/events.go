@@ -425,6 +425,9 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			avg := len(buf)/len(rows) + 16
 			db.rowSize.Store(int64(avg))
 		}
+		if !q.WithInserted {
+			return nil
+		}
 		return insertionTimes(c, stream, rows)
 	})
 	if err != nil {

@@ -61,7 +61,7 @@ func TestUpgradeToStreamTables(t *testing.T) {
 		t.Fatalf("migrate: %v", err)
 	}
 	for stream, f := range map[int64]events.Feature{1: events.ItemUsages, 2: events.AuditEvents} {
-		res, err := db.ListEvents(ctx, store.ListQuery{Account: "acct", Feature: f, Limit: 100})
+		res, err := db.ListEvents(ctx, store.ListQuery{Account: "acct", Feature: f, Limit: 100, WithInserted: true})
 		if err != nil {
 			t.Fatal(err)
 		}
