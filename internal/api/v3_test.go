@@ -16,6 +16,7 @@ import (
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/servertest"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
 type v3Page struct {
@@ -242,10 +243,22 @@ func TestV3LateArrival(t *testing.T) {
 // insert_time as start_time. An event stored after that poll with a
 // timestamp older than every event seen is delivered by the next poll,
 // exactly once: start_time and end_time bound the insertion time, and
-// insert_time is when Logbook stored the event, not its timestamp.
+// insert_time is when Logbook stored the event, not its timestamp. On both
+// store backends.
 func TestV3PollLateArrival(t *testing.T) {
-	clock := &fixedClock{t: t0}
-	srv := servertest.Start(t, servertest.Options{Now: clock.Now})
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			clock := &fixedClock{t: t0}
+			o := servertest.Options{Now: clock.Now}
+			if backend == "postgres" {
+				o.PostgresURL = testenv.PostgresSchema(t)
+			}
+			testV3PollLateArrival(t, clock, servertest.Start(t, o))
+		})
+	}
+}
+
+func testV3PollLateArrival(t *testing.T, clock *fixedClock, srv *servertest.Server) {
 	appendAt(t, srv, clock, t0, audit(1, t0.Add(-10*time.Minute), srv.Account), audit(2, t0.Add(-5*time.Minute), srv.Account))
 	seen := map[string]int{}
 	// poll reads from start_time to the end of the window, page by page,

@@ -17,6 +17,7 @@ import (
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/token"
 )
@@ -40,6 +41,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Sandbox configures rate limits, scenarios and scorecards.
 	Sandbox cli.SandboxOptions
+	// PostgresURL, when set, puts the store on PostgreSQL at that URL (a
+	// schema of its own: testenv.PostgresSchema) instead of SQLite in
+	// DataDir.
+	PostgresURL string
 }
 
 // Server is a running test server.
@@ -63,7 +68,13 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger, Now: o.Now})
+	var st store.Store
+	var err error
+	if o.PostgresURL != "" {
+		st, err = postgres.Open(ctx, o.PostgresURL, postgres.Options{Logger: o.Logger, Now: o.Now})
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger, Now: o.Now})
+	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
