@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
@@ -27,6 +29,20 @@ type NewUser struct {
 // operator's action (the CLI), not one an account's user can take, so it
 // has no actor and records no audit event.
 func (s *Service) CreateAccount(ctx context.Context, name string, owner NewUser) (Account, User, error) {
+	return s.CreateAccountUUID(ctx, events.NewID(), name, owner)
+}
+
+// CreateAccountUUID is CreateAccount of an account with that uuid: a
+// mirror's, whose uuid is its source's (docs/mirror.md).
+func (s *Service) CreateAccountUUID(ctx context.Context, uuid, name string, owner NewUser) (Account, User, error) {
+	if !events.ValidUpperID(uuid) {
+		return Account{}, User{}, invalidf("uuid", "%q is not an account uuid (26 upper-case base32 characters)", uuid)
+	}
+	if _, err := s.st.Account(ctx, uuid); err == nil {
+		return Account{}, User{}, conflictf("uuid", "an account with uuid %s already exists", uuid)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Account{}, User{}, err
+	}
 	name, err := cleanName("name", name, 100)
 	if err != nil {
 		return Account{}, User{}, err
@@ -45,7 +61,7 @@ func (s *Service) CreateAccount(ctx context.Context, name string, owner NewUser)
 		return Account{}, User{}, err
 	}
 	now := s.now().UTC()
-	a := store.Account{UUID: events.NewID(), Name: name, CreatedAt: now}
+	a := store.Account{UUID: uuid, Name: name, CreatedAt: now}
 	if err := s.st.CreateAccount(ctx, a); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return Account{}, User{}, conflictf("name", "an account named %q already exists", name)
@@ -222,4 +238,86 @@ func (s *Service) CheckUserPassword(ctx context.Context, account store.Account, 
 		return store.User{}, &Error{Kind: ErrUnauthenticated, Msg: "e-mail or password is wrong"}
 	}
 	return u, nil
+}
+
+// ParseSpan reads a span written as days ("120d") or as a Go duration
+// ("2160h"); it must be positive.
+func ParseSpan(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number of days such as 30d", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not a duration such as 30d or 12h", s)
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q is not positive", s)
+	}
+	return d, nil
+}
+
+// ParseServeWindow reads an account's serving window as written in the
+// CLI, the admin API and the console: "forever", "default" (the server's,
+// serve --serve-window) or a span of at least an hour in whole seconds,
+// such as "400d".
+func ParseServeWindow(s string) (time.Duration, error) {
+	switch s = strings.TrimSpace(s); s {
+	case "forever":
+		return store.ServeForever, nil
+	case "default":
+		return 0, nil
+	}
+	w, err := ParseSpan(s)
+	if err != nil {
+		return 0, invalidf("serve_window", "%v (or forever, or default for the server's)", err)
+	}
+	if w < time.Hour || w%time.Second != 0 {
+		return 0, invalidf("serve_window", "%q is not whole seconds of at least an hour", s)
+	}
+	return w, nil
+}
+
+// FormatServeWindow writes w as ParseServeWindow reads it: whole days as
+// "400d".
+func FormatServeWindow(w time.Duration) string {
+	switch {
+	case w == store.ServeForever:
+		return "forever"
+	case w == 0:
+		return "default"
+	case w%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", w/(24*time.Hour))
+	}
+	return w.String()
+}
+
+// SetServeWindow sets how far back the Events API serves the events of
+// account (ParseServeWindow's values). It deletes nothing. A server
+// operator's action, like CreateAccount: it records no audit event, so a
+// mirror's audit stream stays the source's.
+func (s *Service) SetServeWindow(ctx context.Context, account store.Account, w time.Duration) (Account, error) {
+	if w != 0 && w != store.ServeForever && (w < time.Hour || w%time.Second != 0) {
+		return Account{}, invalidf("serve_window", "%v is not whole seconds of at least an hour", w)
+	}
+	if err := s.st.SetServeWindow(ctx, account.UUID, w); err != nil {
+		return Account{}, err
+	}
+	account.ServeWindow = w
+	s.log.Info("serving window set", "account", account.UUID, "serve_window", FormatServeWindow(w))
+	return accountView(account), nil
+}
+
+// SetOwnServeWindow is SetServeWindow of the actor's account, for its
+// owners and administrators.
+func (s *Service) SetOwnServeWindow(ctx context.Context, a Actor, w time.Duration) (Account, error) {
+	if err := a.mustManage("set the serving window"); err != nil {
+		return Account{}, err
+	}
+	return s.SetServeWindow(ctx, a.Account, w)
 }

@@ -126,3 +126,23 @@ func TestListedTokens(t *testing.T) {
 		t.Errorf("ListedTokens as a member = %v, want forbidden", err)
 	}
 }
+
+// TestCreateAccountUUID: an account can be made with a given uuid (a
+// mirror's, its source's), once; what is not an account uuid is refused
+// on the uuid field.
+func TestCreateAccountUUID(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	svc := newService(t)
+	const uuid = "KHUVUCTBHVDSNDHXKDGM7UESYU"
+	a, _, err := svc.CreateAccountUUID(ctx, uuid, "Mirror", admin.NewUser{Email: "ops@acme.test"})
+	if err != nil || a.UUID != uuid {
+		t.Fatalf("CreateAccountUUID = %+v, %v", a, err)
+	}
+	if _, _, err := svc.CreateAccountUUID(ctx, uuid, "Other", admin.NewUser{Email: "ops@acme.test"}); !errors.Is(err, admin.ErrConflict) || admin.FieldOf(err) != "uuid" {
+		t.Errorf("the same uuid again = %v, want a conflict on uuid", err)
+	}
+	if _, _, err := svc.CreateAccountUUID(ctx, "khuvuctbhvdsndhxkdgm7uesyu", "Lower", admin.NewUser{Email: "ops@acme.test"}); !errors.Is(err, admin.ErrInvalid) || admin.FieldOf(err) != "uuid" {
+		t.Errorf("a lower-case uuid = %v, want invalid uuid", err)
+	}
+}

@@ -15,6 +15,9 @@ type Account struct {
 	UUID      string    `json:"uuid"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// ServeWindow is FormatServeWindow of the account's serving window;
+	// omitted when it is the server's.
+	ServeWindow string `json:"serve_window,omitempty"`
 }
 
 // User is a user as shown.
@@ -78,7 +81,11 @@ type APIKey struct {
 }
 
 func accountView(a store.Account) Account {
-	return Account{UUID: a.UUID, Name: a.Name, CreatedAt: a.CreatedAt}
+	v := Account{UUID: a.UUID, Name: a.Name, CreatedAt: a.CreatedAt}
+	if a.ServeWindow != 0 {
+		v.ServeWindow = FormatServeWindow(a.ServeWindow)
+	}
+	return v
 }
 
 func userView(u store.User) User {

@@ -60,6 +60,7 @@ type route struct {
 func (h *handler) routes() []route {
 	return []route{
 		{"GET", "/me", reply(http.StatusOK, h.me)},
+		{"PUT", "/serve-window", replyBody(http.StatusOK, h.setServeWindow)},
 
 		{"GET", "/users", replyList(h.listUsers)},
 		{"POST", "/users", replyBody(http.StatusCreated, h.addUser)},

@@ -506,3 +506,41 @@ func tamper(key string) string {
 	}
 	return key[:len(key)-1] + string(repl)
 }
+
+// TestServeWindow: owners and administrators set their account's serving
+// window (a span, forever, default), which /me then shows; members may
+// not, and what is not a window is 400. It records no audit event.
+func TestServeWindow(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	head, err := b.st.HeadPosition(ctx, b.acme.UUID, events.AuditEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a admin.Account
+	b.mustCall(t, b.administrator, "PUT", "/serve-window", map[string]any{"serve_window": "400d"}, 200, &a)
+	if a.ServeWindow != "400d" || a.UUID != b.acme.UUID {
+		t.Errorf("PUT 400d = %+v", a)
+	}
+	b.mustCall(t, b.owner, "PUT", "/serve-window", map[string]any{"serve_window": "forever"}, 200, &a)
+	var me struct{ Account admin.Account }
+	b.mustCall(t, b.member, "GET", "/me", nil, 200, &me)
+	if me.Account.ServeWindow != "forever" {
+		t.Errorf("me after forever = %+v", me.Account)
+	}
+	if sa, err := b.st.Account(ctx, b.acme.UUID); err != nil || sa.ServeWindow != store.ServeForever {
+		t.Errorf("stored account = %+v, %v", sa, err)
+	}
+	b.mustCall(t, b.member, "PUT", "/serve-window", map[string]any{"serve_window": "30d"}, 403, nil)
+	b.mustCall(t, b.owner, "PUT", "/serve-window", map[string]any{"serve_window": "5m"}, 400, nil)
+	b.mustCall(t, b.owner, "PUT", "/serve-window", map[string]any{"serve_window": "soon"}, 400, nil)
+	var def admin.Account
+	b.mustCall(t, b.owner, "PUT", "/serve-window", map[string]any{"serve_window": "default"}, 200, &def)
+	if def.ServeWindow != "" || def.UUID != b.acme.UUID {
+		t.Errorf("PUT default = %+v, want no serve_window (the server's)", def)
+	}
+	if after, _ := b.st.HeadPosition(ctx, b.acme.UUID, events.AuditEvents); after != head {
+		t.Errorf("audit stream moved from %d to %d", head, after)
+	}
+}

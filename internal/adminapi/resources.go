@@ -63,6 +63,18 @@ func (h *handler) me(r *http.Request, a admin.Actor) (meReply, error) {
 	return meReply{Account: acct, User: u}, nil
 }
 
+type serveWindowRequest struct {
+	ServeWindow string `json:"serve_window"`
+}
+
+func (h *handler) setServeWindow(r *http.Request, a admin.Actor, req serveWindowRequest) (admin.Account, error) {
+	w, err := admin.ParseServeWindow(req.ServeWindow)
+	if err != nil {
+		return admin.Account{}, err
+	}
+	return h.Admin.SetOwnServeWindow(r.Context(), a, w)
+}
+
 func (h *handler) listUsers(r *http.Request, a admin.Actor) ([]admin.User, error) {
 	return h.Admin.Users(r.Context(), a)
 }

@@ -33,6 +33,10 @@ type Config struct {
 	CursorKey []byte
 	// Retention bounds start_time; DefaultRetention when zero.
 	Retention time.Duration
+	// AccountWindow, when set, returns an account's own serving window,
+	// which replaces Retention for it: 0 keeps Retention,
+	// store.ServeForever serves every event stored.
+	AccountWindow func(ctx context.Context, account string) (time.Duration, error)
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
 	// Logger gets request failures; discarded when nil.
@@ -43,6 +47,9 @@ type Config struct {
 	Guard func(w http.ResponseWriter, r *http.Request, call Call) bool
 	// Observe, when set, is told about every page served.
 	Observe func(call Call, served Served)
+	// Integrity, when set, serves GET /api/v2/integrity/{stream}/head,
+	// inclusion and consistency (docs/integrity.md).
+	Integrity Integrity
 	// Failed, when set, is told about every request answered with an
 	// error status, with the error: for a 401 it wraps ErrNoToken or one
 	// of the token.Err* values.
@@ -95,6 +102,9 @@ func NewHandler(cfg Config) http.Handler {
 	h.mux.Handle("GET /api/v3/auditevents", h.wrap(h.auditEventsV3))
 	h.mux.Handle("GET /api/auth/introspect", h.wrap(h.introspect(1)))
 	h.mux.Handle("GET /api/v2/auth/introspect", h.wrap(h.introspect(2)))
+	if cfg.Integrity != nil {
+		h.routeIntegrity()
+	}
 	return h.mux
 }
 

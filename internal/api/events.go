@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,15 +59,20 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 // read lists the page st asks for, in the rendering of call's version (v3
 // reads the v2 bytes), and returns it with the state after it. A v3
 // state's Start and End bound the insertion time (exclusive), and the
-// events older than the serving window are left out as it slides.
+// events older than the account's serving window are left out as it
+// slides.
 func (h *handler) read(r *http.Request, call Call, st cursorState) (store.ListResult, cursorState, error) {
 	q := store.ListQuery{
 		Account: st.Account, Feature: call.Feature, After: st.After,
 		Start: st.Start, End: st.End, Limit: st.Limit, V1: call.Version == 1,
 	}
 	if call.Version == 3 {
+		floor, err := h.floor(r, st.Account, h.Now())
+		if err != nil {
+			return store.ListResult{}, st, err
+		}
 		q.InsertedAfter, q.InsertedBefore, q.WithInserted = st.Start, st.End, true
-		q.Start, q.End = h.Now().Add(-h.Retention), time.Time{}
+		q.Start, q.End = floor, time.Time{}
 	}
 	res, err := h.Store.ListEvents(r.Context(), q)
 	if err != nil {
@@ -111,14 +117,18 @@ func (h *handler) state(r *http.Request, account string, f events.Feature, req p
 
 // reset is the state a reset request (req without a cursor) starts from.
 func (h *handler) reset(r *http.Request, account string, f events.Feature, req pageRequest) (cursorState, error) {
-	st, _ := h.window(account, f, req)
+	st, _, err := h.resetState(r, account, f, req)
+	if err != nil {
+		return st, err
+	}
 	return h.startAt(r, st, st.Start)
 }
 
-// window is a reset's state before its position: the page size (the
+// resetState is a reset's state before its position: the page size (the
 // default for 0), the end, and the start (one hour before the end or now
-// when absent), never before the serving window, whose start floor is.
-func (h *handler) window(account string, f events.Feature, req pageRequest) (st cursorState, floor time.Time) {
+// when absent), never before the account's serving window, which starts
+// at floor (zero: it serves forever).
+func (h *handler) resetState(r *http.Request, account string, f events.Feature, req pageRequest) (st cursorState, floor time.Time, err error) {
 	now := h.Now().UTC()
 	st = cursorState{Account: account, Feature: f, Limit: req.Limit}
 	if st.Limit == 0 {
@@ -137,11 +147,23 @@ func (h *handler) window(account string, f events.Feature, req pageRequest) (st 
 	}
 	// Older than retention is clamped, not refused: connectors send
 	// 2020-01-01 and expect everything there is (spec §3).
-	floor = now.Add(-h.Retention)
+	if floor, err = h.floor(r, account, now); err != nil {
+		return st, floor, err
+	}
 	if st.Start.Before(floor) {
 		st.Start = floor
 	}
-	return st, floor
+	return st, floor, nil
+}
+
+// floor is where the account's serving window starts at now; zero when it
+// serves forever.
+func (h *handler) floor(r *http.Request, account string, now time.Time) (time.Time, error) {
+	window, err := h.window(r.Context(), account)
+	if err != nil || window == 0 {
+		return time.Time{}, err
+	}
+	return now.Add(-window), nil
 }
 
 // startAt sets st's position before every event of its stream with a
@@ -153,6 +175,23 @@ func (h *handler) startAt(r *http.Request, st cursorState, t time.Time) (cursorS
 	}
 	st.After = pos
 	return st, nil
+}
+
+// window is how far back the account's events are served; 0 is no bound.
+func (h *handler) window(ctx context.Context, account string) (time.Duration, error) {
+	if h.AccountWindow == nil {
+		return h.Retention, nil
+	}
+	w, err := h.AccountWindow(ctx, account)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("serving window of account %s: %w", account, err)
+	case w == store.ServeForever:
+		return 0, nil
+	case w > 0:
+		return w, nil
+	}
+	return h.Retention, nil
 }
 
 // writePage splices stored event bytes into the envelope, keys in the order

@@ -104,12 +104,15 @@ func parseQueryTime(field, s string) (*time.Time, error) {
 }
 
 // resetV3 is the state a v3 request without a page token starts from
-// (window): its Start and End are the exclusive bounds on insertion time,
+// (resetState): its Start and End are the exclusive bounds on insertion time,
 // and its position skips only the events older than the serving window,
 // which read leaves out too; a late event stored after start_time may
 // have any timestamp.
 func (h *handler) resetV3(r *http.Request, account string, req v3Request) (cursorState, error) {
-	st, floor := h.window(account, events.AuditEvents, pageRequest{Limit: req.Limit, Start: req.Start, End: req.End})
+	st, floor, err := h.resetState(r, account, events.AuditEvents, pageRequest{Limit: req.Limit, Start: req.Start, End: req.End})
+	if err != nil {
+		return st, err
+	}
 	return h.startAt(r, st, floor)
 }
 

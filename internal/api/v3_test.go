@@ -251,7 +251,7 @@ func TestV3PollLateArrival(t *testing.T) {
 			clock := &fixedClock{t: t0}
 			o := servertest.Options{Now: clock.Now}
 			if backend == "postgres" {
-				o.PostgresURL = testenv.PostgresSchema(t)
+				o.DB = testenv.PostgresSchema(t)
 			}
 			testV3PollLateArrival(t, clock, servertest.Start(t, o))
 		})

@@ -115,8 +115,8 @@ func group(name, summary, usage string, subs map[string]subcommand) command {
 // commands lists every subcommand, in the order help shows them.
 func commands() []command {
 	return []command{
-		group("account", "create and list accounts", accountUsage, map[string]subcommand{
-			"create": accountCreate, "list": accountList}),
+		group("account", "create and list accounts, set their serving window", accountUsage, map[string]subcommand{
+			"create": accountCreate, "list": accountList, "serve-window": accountServeWindow}),
 		group("admin-key", "create, list and revoke admin API keys", adminKeyUsage, map[string]subcommand{
 			"create": adminKeyCreate, "list": adminKeyList, "revoke": adminKeyRevoke}),
 		{"backup", "copy the SQLite database while the server runs", runBackup},
@@ -129,6 +129,7 @@ func commands() []command {
 		group("keys", "list and rotate token signing keys; make a key-encryption key", keysUsage, map[string]subcommand{
 			"list": keysList, "rotate": keysRotate, "kek-new": keysKEKNew}),
 		{"migrate", "apply database migrations", runMigrate},
+		{"mirror", "how far a mirror (a forwarder's logbook sink) is behind its source", runMirror},
 		{"scorecard", "print a token's connector scorecard", runScorecard},
 		{"serve", "run the Events API server", runServe},
 		{"simulate", "generate realistic events into the store or a file", runSimulate},
@@ -136,6 +137,7 @@ func commands() []command {
 			"issue": tokenIssue, "list": tokenList, "rename": tokenRename, "revoke": tokenRevoke}),
 		group("user", "add, list and change the role of users", userUsage, map[string]subcommand{
 			"add": userAdd, "list": userList, "set-role": userSetRole}),
+		{"verify", "check the stored events against their Merkle trees", runVerify},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -314,6 +314,24 @@ func sourceError(err error) error {
 }
 
 func sourceOptions(sc forward.SourceConfig) (forward.SourceOptions, error) {
+	c, opts, err := sourceClient(sc)
+	if err != nil {
+		return forward.SourceOptions{}, err
+	}
+	src := &clientSource{url: sc.URL, opts: opts, c: c, token: sc.Token}
+	src.tokenFile = sc.TokenFile
+	start := time.Now().Add(-forward.DefaultRetention)
+	if sc.StartTime != nil {
+		start = *sc.StartTime
+	}
+	return forward.SourceOptions{
+		Name: sc.Name, Source: src, Features: sc.ParsedFeatures, StartTime: start,
+		Limit: sc.Limit, PollInterval: sc.PollInterval, Account: c.BaseURL(), Limits: sc.RateLimit,
+	}, nil
+}
+
+// sourceClient is the client of a configured source, and its options.
+func sourceClient(sc forward.SourceConfig) (*client.Client, []client.Option, error) {
 	var opts []client.Option
 	opts = append(opts, client.WithUserAgent("logbook-forward/"+version()))
 	if sc.APIVersion != 0 {
@@ -327,18 +345,9 @@ func sourceOptions(sc forward.SourceConfig) (forward.SourceOptions, error) {
 	}
 	c, err := client.New(sc.URL, sc.Token, opts...)
 	if err != nil {
-		return forward.SourceOptions{}, fmt.Errorf("source %s: %w", sc.Name, err)
+		return nil, nil, fmt.Errorf("source %s: %w", sc.Name, err)
 	}
-	src := &clientSource{url: sc.URL, opts: opts, c: c, token: sc.Token}
-	src.tokenFile = sc.TokenFile
-	start := time.Now().Add(-forward.DefaultRetention)
-	if sc.StartTime != nil {
-		start = *sc.StartTime
-	}
-	return forward.SourceOptions{
-		Name: sc.Name, Source: src, Features: sc.ParsedFeatures, StartTime: start,
-		Limit: sc.Limit, PollInterval: sc.PollInterval, Account: c.BaseURL(), Limits: sc.RateLimit,
-	}, nil
+	return c, opts, nil
 }
 
 func forwardDryRun(ctx context.Context, env Env, cfg *forward.Config) error {

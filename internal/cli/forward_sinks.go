@@ -5,6 +5,7 @@ import (
 	"github.com/logbookhq/logbook/internal/sink/elastic"
 	"github.com/logbookhq/logbook/internal/sink/file"
 	"github.com/logbookhq/logbook/internal/sink/httpsink"
+	logbooksink "github.com/logbookhq/logbook/internal/sink/logbook"
 	natssink "github.com/logbookhq/logbook/internal/sink/nats"
 	"github.com/logbookhq/logbook/internal/sink/splunk"
 	"github.com/logbookhq/logbook/internal/sink/stdout"
@@ -23,4 +24,5 @@ var sinkTypes = map[string]forward.NewSinkFunc{
 	"elasticsearch": elastic.New,
 	"syslog":        syslog.New,
 	"nats":          natssink.New,
+	"logbook":       logbooksink.New,
 }

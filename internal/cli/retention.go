@@ -10,6 +10,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/api"
+	"github.com/logbookhq/logbook/internal/integrity"
 	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/store"
 )
@@ -100,15 +101,23 @@ func (f *retentionFlags) resolve(env Env) (window, deleteAfter time.Duration, er
 	return window, deleteAfter, nil
 }
 
-// olderThan counts, per account and stream, the events of st older than
-// cut (streams without any are left out).
-func olderThan(ctx context.Context, st store.Store, cut time.Time) ([]store.StreamCount, error) {
+// unserved counts, per account and stream, the events of st older than
+// the account's serving window at now (its own, or window when it has
+// none; streams without any are left out).
+func unserved(ctx context.Context, st store.Store, now time.Time, window time.Duration) ([]store.StreamCount, error) {
 	accounts, err := st.Accounts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []store.StreamCount
 	for _, a := range accounts {
+		cut := now.Add(-window)
+		switch {
+		case a.ServeWindow == store.ServeForever:
+			continue
+		case a.ServeWindow > 0:
+			cut = now.Add(-a.ServeWindow)
+		}
 		for _, f := range events.AllFeatures {
 			cs, err := st.CountEvents(ctx, a.UUID, f, time.Time{}, cut)
 			if err != nil {
@@ -141,15 +150,16 @@ func accountNames(ctx context.Context, st store.AccountStore) map[string]string 
 }
 
 // reportServeWindow logs, at start, how many stored events are older than
-// the serving window: they are kept, but the API does not serve them.
+// their account's serving window: they are kept, but the API does not
+// serve them.
 func reportServeWindow(ctx context.Context, st store.Store, now time.Time, window time.Duration, log *slog.Logger) {
-	old, err := olderThan(ctx, st, now.Add(-window))
+	old, err := unserved(ctx, st, now, window)
 	if err != nil {
 		log.Warn("count events older than the serving window", "err", err)
 		return
 	}
 	if n := store.TotalCount(old); n > 0 {
-		log.Info("events older than the serving window are kept but not served; widen it with --serve-window",
+		log.Info("events older than the serving window are kept but not served; widen it with --serve-window, or per account with logbook account serve-window",
 			"events", n, "serve_window", formatSpan(window))
 	}
 }
@@ -175,15 +185,32 @@ func deleteOld(ctx context.Context, st store.Store, now time.Time, deleteAfter t
 
 // deletionLoop runs deleteOld at once and then every hour until ctx ends.
 func deletionLoop(ctx context.Context, st store.Store, deleteAfter time.Duration, log *slog.Logger, m *metrics.Metrics) {
-	t := time.NewTicker(time.Hour)
+	repeat(ctx, time.Hour, log, "delete old events", func() error {
+		return deleteOld(ctx, st, time.Now(), deleteAfter, log, m)
+	})
+}
+
+// treeHeadLoop signs the tree heads that are due (integrity.Signer.SignDue)
+// at start and then every minute, or every interval if shorter.
+func treeHeadLoop(ctx context.Context, heads *integrity.Signer, every int64, interval time.Duration, log *slog.Logger) {
+	repeat(ctx, min(interval, time.Minute), log, "sign tree heads", func() error {
+		_, err := heads.SignDue(ctx, every, interval)
+		return err
+	})
+}
+
+// repeat runs run at once and then every period until ctx ends, logging
+// its errors under what.
+func repeat(ctx context.Context, period time.Duration, log *slog.Logger, what string, run func() error) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
-		err := deleteOld(ctx, st, time.Now(), deleteAfter, log, m)
+		err := run()
 		switch {
 		case errors.Is(err, context.Canceled):
 			return
 		case err != nil:
-			log.Error("delete old events", "err", err)
+			log.Error(what, "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
@@ -214,3 +218,75 @@ func equalCounts(a, b map[events.Feature]int64) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAccountServeWindow: "account serve-window" sets an account's serving
+// window (a span, forever, or back to the server's), and refuses what is
+// not one.
+func TestAccountServeWindow(t *testing.T) {
+	data := t.TempDir()
+	run := func(args ...string) (string, error) {
+		var out strings.Builder
+		err := Main(t.Context(), append(append([]string{}, args...), "--data", data), Env{Stdout: &out, Stderr: io.Discard})
+		return out.String(), err
+	}
+	if _, err := run("account", "create", "--name", "Mirror", "--owner-email", "ops@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ window, want string }{
+		{"400d", "now serves events back 400d"},
+		{"forever", "now serves events back forever"},
+		{"default", "now serves events back as far as the server's --serve-window"},
+	} {
+		out, err := run("account", "serve-window", "--account", "Mirror", "--window", tt.window)
+		if err != nil || !strings.Contains(out, tt.want) {
+			t.Errorf("serve-window %s: %q, %v; want %q", tt.window, out, err, tt.want)
+		}
+	}
+	out, err := run("account", "serve-window", "--account", "Mirror", "--window", "forever", "--json")
+	if err != nil || !strings.Contains(out, `"serve_window": "forever"`) {
+		t.Errorf("serve-window --json: %s, %v", out, err)
+	}
+	for _, bad := range [][]string{
+		{"--account", "Mirror", "--window", "10m"},
+		{"--account", "Mirror", "--window", "soon"},
+		{"--account", "Mirror"},
+		{"--window", "400d"},
+		{"--account", "Nobody", "--window", "400d"},
+	} {
+		if _, err := run(append([]string{"account", "serve-window"}, bad...)...); err == nil {
+			t.Errorf("serve-window %v: no error", bad)
+		}
+	}
+}
+
+// TestUnservedPerAccount: the events serve reports as not served are those
+// older than their account's window: its own, or the server's when it has
+// none; an account that serves forever has none.
+func TestUnservedPerAccount(t *testing.T) {
+	ctx := t.Context()
+	st := sqlitetest.New(t)
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var ids []string
+	for i, w := range []time.Duration{0, store.ServeForever, 400 * 24 * time.Hour} {
+		a := store.Account{UUID: events.NewID(), Name: fmt.Sprint("A", i), CreatedAt: now, ServeWindow: w}
+		if err := st.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		wr := ingest.NewWriter(st, a.UUID, 0)
+		ev := &events.AuditEvent{UUID: events.NewID(), Timestamp: now.Add(-200 * 24 * time.Hour), ActorUUID: events.NewID(), Action: "join", ObjectType: "user"}
+		if err := wr.Add(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := wr.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.UUID)
+	}
+	got, err := unserved(ctx, st, now, 120*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Account != ids[0] || got[0].N != 1 {
+		t.Errorf("unserved = %+v, want the one event of the account on the server's window", got)
+	}
+}

@@ -73,6 +73,10 @@ type serveFlags struct {
 	shutdown      time.Duration
 	// metricsListen is /metrics' own address; empty: on --listen.
 	metricsListen string
+	// headEvery and headInterval: a stream's tree head is signed once it
+	// grew by headEvery events, or headInterval after its last one.
+	headEvery    int64
+	headInterval time.Duration
 }
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -99,6 +103,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		"so an ingest batch cut off is not stored at all) and serve exits 1 saying how many. A second signal exits at once")
 	fs.StringVar(&f.consoleListen, "console-listen", "", "serve the web console on its own `address` instead of under /console/ (no host: 127.0.0.1)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "serve the Prometheus metrics (GET /metrics) on their own plain-HTTP listener at this `address` (no host: 127.0.0.1), and then not on --listen (default: GET /metrics on --listen, without authentication)")
+	fs.Int64Var(&f.headEvery, "tree-head-every", 10000, "sign a stream's tree head (docs/integrity.md) once it grew by this many `events` since its last signed head")
+	fs.DurationVar(&f.headInterval, "tree-head-interval", 10*time.Minute, "sign a stream's tree head when it grew at all and its last signed head is older than this `duration`; 0 signs none (only \"logbook verify --sign\" does)")
 	var cfg configFile
 	cfg.register(fs)
 	if err := cfg.parse(fs, env, args); err != nil {
@@ -138,6 +144,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	log, err := newLogger(env, f.logLevel, f.logFormat)
 	if err != nil {
 		return err
+	}
+	if f.headEvery < 1 || f.headInterval < 0 {
+		return usagef("--tree-head-every must be at least 1 and --tree-head-interval not negative")
 	}
 	if f.shutdown <= 0 {
 		return usagef("--shutdown-timeout: %s is not a positive duration (such as 20s)", f.shutdown)
@@ -227,6 +236,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if deleteAfter > 0 {
 		log.Warn("events older than --delete-after are deleted at start and every hour", "delete_after", formatSpan(deleteAfter))
 		go deletionLoop(ctx, st, deleteAfter, log, srv.metrics)
+	}
+	if f.headInterval > 0 {
+		go treeHeadLoop(ctx, srv.Heads, f.headEvery, f.headInterval, log)
 	}
 
 	select {

@@ -21,6 +21,7 @@ import (
 	"github.com/logbookhq/logbook/internal/api"
 	"github.com/logbookhq/logbook/internal/console"
 	"github.com/logbookhq/logbook/internal/ingest"
+	"github.com/logbookhq/logbook/internal/integrity"
 	"github.com/logbookhq/logbook/internal/logcap"
 	"github.com/logbookhq/logbook/internal/metrics"
 	"github.com/logbookhq/logbook/internal/sandbox"
@@ -90,6 +91,9 @@ type Server struct {
 	ListenURL string
 	Store     store.Store
 	Tokens    *token.Service
+	// Heads signs the streams' tree heads and answers the integrity
+	// endpoints.
+	Heads *integrity.Signer
 	// Admin is the admin domain service the admin API (/admin/api/v1) uses.
 	Admin   *admin.Service
 	Handler http.Handler
@@ -257,6 +261,10 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	if err := tokens.EnsureKey(ctx); err != nil {
 		return nil, kekHint(err)
 	}
+	heads := integrity.NewSigner(o.Store, integrity.SignerConfig{KEK: o.KEK, Now: o.Now, Logger: o.Logger})
+	if err := heads.EnsureKey(ctx); err != nil {
+		return nil, fmt.Errorf("tree key: %w", kekHint(err))
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	key, err := o.Store.InitSetting(ctx, "cursor_key", key)
@@ -287,7 +295,11 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	timed := m.Store(o.Store)
 	apiHandler := api.NewHandler(api.Config{
 		Store: timed, Tokens: tokens, CursorKey: key,
-		Retention: o.Retention, Now: o.Now, Logger: o.Logger,
+		Retention: o.Retention, Now: o.Now, Logger: o.Logger, Integrity: heads,
+		AccountWindow: func(ctx context.Context, account string) (time.Duration, error) {
+			a, err := o.Store.Account(ctx, account)
+			return a.ServeWindow, err
+		},
 		Guard: noteAccount(sb.guard()),
 		Observe: func(call api.Call, served api.Served) {
 			sb.observe(call, served)
@@ -321,7 +333,7 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	if o.MetricsListen == "" {
 		mux.Handle("GET /metrics", m.Handler())
 	}
-	s = &Server{MetricsURL: publicURL + "/metrics", metrics: m, URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Admin: adm, Handler: mux,
+	s = &Server{MetricsURL: publicURL + "/metrics", metrics: m, URL: publicURL, Audience: aud, Store: o.Store, Tokens: tokens, Heads: heads, Admin: adm, Handler: mux,
 		ConsoleURL: publicURL + console.DefaultPrefix + "/", console: consoleHandler,
 		Scenarios: sb.sandbox, Scorecards: sb.tracker, sandbox: sb, consoleOwn: o.ConsoleListen != "",
 		done: make(chan error, 1), log: o.Logger}
@@ -429,8 +441,10 @@ func (s *Server) serveOwn(srv *http.Server, addr, listenErr, what string) (strin
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", listenErr, err)
 	}
+	// Read TLSConfig before serving: Serve sets up HTTP/2 in it.
+	u := defaultPublicURL(ln.Addr(), srv.TLSConfig != nil)
 	serve(srv, ln, s.logStop(what))
-	return defaultPublicURL(ln.Addr(), srv.TLSConfig != nil), nil
+	return u, nil
 }
 
 func retentionOr(d time.Duration) time.Duration {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/ingest"
 	"github.com/logbookhq/logbook/internal/simulate"
 	"github.com/logbookhq/logbook/internal/store"
@@ -153,25 +154,7 @@ const liveLead = time.Hour
 const maxLiveRate = 600
 
 // parseSpan reads "30d", "12h", "90m" or any Go duration.
-func parseSpan(s string) (time.Duration, error) {
-	var d time.Duration
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a number of days such as 30d", s)
-		}
-		d = time.Duration(days) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("%q is not a duration such as 30d or 12h", s)
-		}
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%q is not positive", s)
-	}
-	return d, nil
-}
+func parseSpan(s string) (time.Duration, error) { return admin.ParseSpan(s) }
 
 // parseRate reads "120/min", "2/s", "600/h" or a bare number per minute.
 func parseRate(s string) (float64, error) {

@@ -20,6 +20,10 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/cli"
+	"github.com/logbookhq/logbook/internal/forward"
+	logbooksink "github.com/logbookhq/logbook/internal/sink/logbook"
+	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
@@ -50,22 +54,25 @@ func TestCrashChild(t *testing.T) {
 // saves its cursor right after the sinks confirmed it, so each kill
 // repeats at most one page per stream (the sinks never fail here, so the
 // spools stay empty). A sink keyed by uuid (NATS JetStream, de-duplicating
-// on Nats-Msg-Id) must hold every event exactly once.
+// on Nats-Msg-Id; a Logbook mirror, whose store keeps one event per uuid)
+// must hold every event exactly once.
 func TestCrashRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
 	for _, tt := range []struct {
-		name               string
-		gzip, withNATS, v3 bool
-	}{{"file", false, false, false}, {"file-gzip", true, false, false}, {"file+nats", false, true, false}, {"file-v3", false, false, true}} {
-		t.Run(tt.name, func(t *testing.T) { crashRestart(t, tt.gzip, tt.withNATS, tt.v3) })
+		name                            string
+		gzip, withNATS, v3, withLogbook bool
+	}{{"file", false, false, false, false}, {"file-gzip", true, false, false, false}, {"file+nats", false, true, false, false},
+		{"file-v3", false, false, true, false}, {"file+logbook", false, false, false, true}} {
+		t.Run(tt.name, func(t *testing.T) { crashRestart(t, tt.gzip, tt.withNATS, tt.v3, tt.withLogbook) })
 	}
 }
 
 // crashRestart is one run of TestCrashRestart; v3 reads audit events from
-// the v3 beta (api_version: 3).
-func crashRestart(t *testing.T, gz, withNATS, v3 bool) {
+// the v3 beta (api_version: 3); withLogbook adds a logbook sink (a mirror
+// in a SQLite store).
+func crashRestart(t *testing.T, gz, withNATS, v3, withLogbook bool) {
 	const (
 		limit   = 250
 		streams = 2 // auditevents and signinattempts carry events
@@ -106,6 +113,9 @@ sinks:
     create_stream: true
     subject: logbookcrash.%s.{feature}
 `, natsAddr, streamName, id)
+	}
+	if withLogbook {
+		cfg += "  - name: mirror\n    type: logbook\n    data: ./mirror\n"
 	}
 	cfgPath := filepath.Join(dir, "forward.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -208,6 +218,9 @@ sinks:
 			t.Errorf("%d events in the v3 shape, want at least 24,000", n)
 		}
 	}
+	if withLogbook {
+		mirrorHoldsOnce(t, filepath.Join(dir, "mirror", logbooksink.DBFile), b.srv.Account, want)
+	}
 	if withNATS {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -222,6 +235,38 @@ sinks:
 		if got := info.State.Msgs; got != uint64(len(want)) {
 			t.Errorf("JetStream stream holds %d messages, want exactly %d (one per event, no duplicates)", got, len(want))
 		}
+	}
+}
+
+// mirrorHoldsOnce fails the test unless the mirror's store at path holds,
+// in account's streams, every event of want exactly once and nothing else.
+func mirrorHoldsOnce(t *testing.T, path, account string, want map[string]bool) {
+	t.Helper()
+	st := sqlitetest.Open(t, path)
+	got := map[string]int{}
+	for _, f := range events.AllFeatures {
+		var after int64
+		for {
+			res, err := st.ListEvents(t.Context(), store.ListQuery{Account: account, Feature: f, After: after, Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res.Rows {
+				ev, err := forward.ScanEvent(r.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[ev.UUID]++
+			}
+			after = res.Last
+			if !res.More {
+				break
+			}
+		}
+	}
+	checkAll(t, want, got, 0)
+	if len(got) != len(want) {
+		t.Errorf("the mirror holds %d distinct events, want %d", len(got), len(want))
 	}
 }
 

@@ -464,7 +464,7 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 	for _, ft := range features {
 		st := f.status(so.Name, ft)
 		wg.Go(func() {
-			s := &stream{f: f, so: so, feature: ft, budget: b, status: st,
+			s := &stream{f: f, so: so, account: in.AccountUUID, feature: ft, budget: b, status: st,
 				log: log.With("feature", ft), backoff: Backoff{Initial: f.opts.BackoffInitial, Max: f.opts.BackoffMax}}
 			if err := s.run(ctx); err != nil {
 				var pe *PermanentError
@@ -500,6 +500,7 @@ func joinDistinct(errs <-chan error) error {
 type stream struct {
 	f       *Forwarder
 	so      SourceOptions
+	account string // the introspected account uuid
 	feature events.Feature
 	budget  *Budget
 	status  *streamStatus
@@ -752,7 +753,7 @@ func (s *stream) deliver(ctx context.Context, p fetched) error {
 	if len(p.evs) == 0 {
 		return nil
 	}
-	b := Batch{Source: s.so.Name, Feature: s.feature, Events: p.evs}
+	b := Batch{Source: s.so.Name, Account: s.account, Feature: s.feature, Events: p.evs}
 	jobs := make([]*job, len(s.f.workers))
 	for i, w := range s.f.workers {
 		jobs[i] = &job{b: b, done: make(chan error, 1)}

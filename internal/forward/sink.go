@@ -38,7 +38,10 @@ func AppendOneLine(dst, doc []byte) []byte {
 // Batch is one page of one stream.
 type Batch struct {
 	// Source is the configured name of the Events API the page came from.
-	Source  string
+	Source string
+	// Account is the source account's uuid, as the source's introspection
+	// reported it ("" when it reported none).
+	Account string
 	Feature events.Feature
 	Events  []Event
 }
@@ -60,6 +63,13 @@ type Sink interface {
 	Write(ctx context.Context, b Batch) error
 	// Close flushes and releases the sink.
 	Close() error
+}
+
+// DuplicateCounter is a Sink that can tell how many events it was given
+// again and absorbed (its destination already held them); the run summary
+// reports the count.
+type DuplicateCounter interface {
+	Duplicates() int64
 }
 
 // Rejection is one event a sink refused for good.

@@ -157,7 +157,13 @@ func encodeSpool(b Batch) []byte {
 		n += len(ev.Data) + len(ev.UUID) + 48
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, n))
-	fmt.Fprintf(buf, "logbook-spool 1 %s %s %d\n", b.Source, b.Feature, len(b.Events))
+	if b.Account == "" {
+		fmt.Fprintf(buf, "logbook-spool 1 %s %s %d\n", b.Source, b.Feature, len(b.Events))
+	} else {
+		// Version 2 adds the source's account; batches without one stay
+		// version 1, which spools of earlier releases hold.
+		fmt.Fprintf(buf, "logbook-spool 2 %s %s %d %s\n", b.Source, b.Feature, len(b.Events), b.Account)
+	}
 	for _, ev := range b.Events {
 		uuid := ev.UUID
 		if uuid == "" {
@@ -180,7 +186,11 @@ func decodeSpool(data []byte) (Batch, error) {
 		feature string
 		count   int
 	)
-	if err := scanLine(r, errors.New("no header"), "header", "logbook-spool 1 %s %s %d\n", &b.Source, &feature, &count); err != nil {
+	format, args := "logbook-spool 1 %s %s %d\n", []any{&b.Source, &feature, &count}
+	if bytes.HasPrefix(data, []byte("logbook-spool 2 ")) {
+		format, args = "logbook-spool 2 %s %s %d %s\n", append(args, &b.Account)
+	}
+	if err := scanLine(r, errors.New("no header"), "header", format, args...); err != nil {
 		return Batch{}, err
 	}
 	b.Feature = events.Feature(feature)

@@ -85,6 +85,26 @@ func TestDeadLettersCutTornLine(t *testing.T) {
 	}
 }
 
+// TestSpoolAccount: a batch's source account survives the spool (header
+// version 2); a batch without one keeps the version 1 header.
+func TestSpoolAccount(t *testing.T) {
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	for _, acct := range []string{"KHUVUCTBHVDSNDHXKDGM7UESYU", ""} {
+		in := Batch{Source: "demo", Account: acct, Feature: events.AuditEvents, Events: []Event{{UUID: "A", Time: ts, Data: json.RawMessage(`{"uuid":"A"}`)}}}
+		data := encodeSpool(in)
+		if want := map[bool]string{true: "logbook-spool 2 ", false: "logbook-spool 1 "}[acct != ""]; !strings.HasPrefix(string(data), want) {
+			t.Errorf("spool header %q, want %q…", data, want)
+		}
+		got, err := decodeSpool(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(in, got); diff != "" {
+			t.Errorf("spooled batch (-want +got):\n%s", diff)
+		}
+	}
+}
+
 // TestDecodeSpoolErrors: a damaged spool file is refused with what is
 // wrong in it.
 func TestDecodeSpoolErrors(t *testing.T) {

@@ -45,6 +45,9 @@ type SinkStats struct {
 	DeadLetters int64
 	// Spooled is the batches waiting in its spool now.
 	Spooled int
+	// Duplicates is the events given again that the destination already
+	// held, for sinks that tell (DuplicateCounter); -1 for the others.
+	Duplicates int64
 }
 
 // Stats returns what the forwarder did so far; it is safe to call while
@@ -68,7 +71,11 @@ func (f *Forwarder) Stats() Stats {
 	})
 	for _, w := range f.workers {
 		n, _ := w.spool.stats()
-		s.Sinks = append(s.Sinks, SinkStats{Sink: w.sink.Name(), Events: w.confirmed.Load(), DeadLetters: w.refused.Load(), Spooled: n})
+		dups := int64(-1)
+		if dc, ok := w.sink.(DuplicateCounter); ok {
+			dups = dc.Duplicates()
+		}
+		s.Sinks = append(s.Sinks, SinkStats{Sink: w.sink.Name(), Events: w.confirmed.Load(), DeadLetters: w.refused.Load(), Spooled: n, Duplicates: dups})
 	}
 	return s
 }
@@ -86,7 +93,11 @@ func (f *Forwarder) logSummary() {
 		dups += st.Duplicates
 	}
 	for _, sk := range s.Sinks {
-		f.log.Info("summary", "sink", sk.Sink, "events", sk.Events, "dead_letters", sk.DeadLetters, "spooled_batches", sk.Spooled)
+		attrs := []any{"sink", sk.Sink, "events", sk.Events, "dead_letters", sk.DeadLetters, "spooled_batches", sk.Spooled}
+		if sk.Duplicates >= 0 {
+			attrs = append(attrs, "duplicates_absorbed", sk.Duplicates)
+		}
+		f.log.Info("summary", attrs...)
 	}
 	f.log.Info("forwarded", "events", events, "pages", pages, "duplicates_skipped", dups, "took", s.Took.Round(time.Millisecond))
 }

@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -41,10 +42,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Sandbox configures rate limits, scenarios and scorecards.
 	Sandbox cli.SandboxOptions
-	// PostgresURL, when set, puts the store on PostgreSQL at that URL (a
-	// schema of its own: testenv.PostgresSchema) instead of SQLite in
-	// DataDir.
-	PostgresURL string
+	// DB, when set, is a PostgreSQL URL the server's store is opened on
+	// instead of SQLite in DataDir.
+	DB string
+	// Account is the uuid of the account the server sets up (with Demo
+	// false): created when the store lacks it, used as it is (its events
+	// untouched, such as a mirror's) when the store holds it. A new uuid
+	// when empty.
+	Account string
 }
 
 // Server is a running test server.
@@ -70,8 +75,8 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	var st store.Store
 	var err error
-	if o.PostgresURL != "" {
-		st, err = postgres.Open(ctx, o.PostgresURL, postgres.Options{Logger: o.Logger, Now: o.Now})
+	if o.DB != "" {
+		st, err = postgres.Open(ctx, o.DB, postgres.Options{Logger: o.Logger, Now: o.Now})
 	} else {
 		st, err = sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger, Now: o.Now})
 	}
@@ -121,7 +126,8 @@ func (s *Server) setUp(ctx context.Context, t testing.TB, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if len(accts) > 0 {
+	_, statErr := os.Stat(filepath.Join(s.DataDir, "test.token"))
+	if len(accts) > 0 && (s.opts.Account == "" || statErr == nil) {
 		// A restart: pick up what the first start made.
 		b, err := os.ReadFile(filepath.Join(s.DataDir, "test.token"))
 		if err != nil {
@@ -146,8 +152,16 @@ func (s *Server) setUp(ctx context.Context, t testing.TB, now time.Time) error {
 		}
 		s.Account, s.Integration, s.Token = a.UUID, ins[0].UUID, info.Token
 	} else {
-		a := store.Account{UUID: events.NewID(), Name: "Test", CreatedAt: now.UTC()}
-		if err := st.CreateAccount(ctx, a); err != nil {
+		a := store.Account{UUID: s.opts.Account, Name: "Test", CreatedAt: now.UTC()}
+		if a.UUID == "" {
+			a.UUID = events.NewID()
+		}
+		if _, err := st.Account(ctx, a.UUID); errors.Is(err, store.ErrNotFound) {
+			err = st.CreateAccount(ctx, a)
+			if err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		in := store.Integration{UUID: events.NewID(), AccountUUID: a.UUID, Name: "Test SIEM", SIEM: "Other", CreatedAt: now.UTC()}

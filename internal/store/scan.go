@@ -52,7 +52,7 @@ func FromNanos(n *int64) time.Time {
 // The columns each type is read from, in the order its Scan function
 // reads them.
 const (
-	AccountColumns     = `uuid, name, created_at`
+	AccountColumns     = `uuid, name, created_at, serve_window`
 	UserColumns        = `uuid, account_uuid, name, email, role, password_hash, created_at`
 	IntegrationColumns = `uuid, account_uuid, name, siem, created_at, created_by, deleted_at`
 	TokenColumns       = `id, integration_uuid, account_uuid, name, features, key_id, hash, issued_at, expires_at, last_used_at, revoked_at`
@@ -68,8 +68,10 @@ const (
 func ScanAccount(r Scanner) (Account, error) {
 	var a Account
 	var created *int64
-	err := r.Scan(&a.UUID, &a.Name, &created)
+	var window int64
+	err := r.Scan(&a.UUID, &a.Name, &created, &window)
 	a.CreatedAt = FromNanos(created)
+	a.ServeWindow = windowFromSeconds(window)
 	return a, err
 }
 
@@ -136,6 +138,23 @@ func ScanSession(r Scanner) (Session, error) {
 	err := r.Scan(&s.Hash, &s.UUID, &s.DeviceUUID, &s.UserUUID, &s.AccountUUID, &s.CSRF, &s.IP, &created, &seen, &expires)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = FromNanos(created), FromNanos(seen), FromNanos(expires)
 	return s, err
+}
+
+// windowFromSeconds reads the serve_window column: seconds, 0 for the
+// server's window, -1 for ServeForever.
+func windowFromSeconds(s int64) time.Duration {
+	if s < 0 {
+		return ServeForever
+	}
+	return time.Duration(s) * time.Second
+}
+
+// WindowSeconds is the serve_window column of w.
+func WindowSeconds(w time.Duration) int64 {
+	if w < 0 {
+		return -1
+	}
+	return int64(w / time.Second)
 }
 
 // SetInserted sets the Inserted of rows (in position order) from the

@@ -66,6 +66,7 @@ type Store interface {
 	KeyStore
 	CounterStore
 	SessionStore
+	TreeStore
 	// Migrate applies the embedded migrations not yet recorded in
 	// schema_migrations, each in its own transaction. It is safe to call
 	// from several processes at once.
@@ -183,6 +184,73 @@ type EventStore interface {
 	CountEvents(ctx context.Context, account string, feature events.Feature, from, to time.Time) ([]LabelCount, error)
 }
 
+// TreeStore reads the Merkle tree (RFC 6962, internal/merkle) each
+// stream keeps over its events' V2 bytes in position order. AppendEvents
+// grows it in the append's transaction: each new event gets the next leaf
+// index and its leaf hash, and the stream's tree head (size and frontier)
+// moves on. Retention keeps the index and leaf hash of what it deletes.
+type TreeStore interface {
+	// Streams lists every stream, ordered by account then feature (N is
+	// the size of its tree).
+	Streams(ctx context.Context) ([]StreamCount, error)
+	// ReadTree reads, in one snapshot, the stream's tree head and then
+	// its rows in position order, each handed to fn (whose Data may alias
+	// a buffer reused for the next row). An error from fn stops the scan
+	// and is returned (wrapped) with the head.
+	ReadTree(ctx context.Context, account string, feature events.Feature, fn func(TreeRow) error) (TreeHead, error)
+	// TreeHead returns the stream's tree head as stored now (the zero
+	// head for a stream never written).
+	TreeHead(ctx context.Context, account string, feature events.Feature) (TreeHead, error)
+
+	// AddSignedHead stores a signed head of the stream: ErrConflict if
+	// one of that size is stored, ErrNotFound if the stream does not
+	// exist.
+	AddSignedHead(ctx context.Context, account string, feature events.Feature, h SignedHead) error
+	// SignedHeads lists the stream's signed heads by size.
+	SignedHeads(ctx context.Context, account string, feature events.Feature) ([]SignedHead, error)
+
+	// AddTreeKey, TreeKeys and ReplaceTreeKeyPrivate are AddSigningKey,
+	// SigningKeys and ReplaceSigningKeyPrivate on the keys that sign tree
+	// heads, kept apart from the token keys.
+	AddTreeKey(ctx context.Context, k SigningKey) error
+	TreeKeys(ctx context.Context) ([]SigningKey, error)
+	ReplaceTreeKeyPrivate(ctx context.Context, id string, old, new []byte) error
+}
+
+// SignedHead is a tree head the server signed: JWS is the signature over
+// (stream, Size, Root, SignedAt), made with the tree key KeyID.
+type SignedHead struct {
+	Size     int64
+	Root     []byte
+	SignedAt time.Time
+	KeyID    string
+	JWS      string
+}
+
+// TreeHead is what a store keeps of a stream's tree: its size and the
+// roots of its perfect subtrees, largest first (merkle.Frontier's bytes).
+type TreeHead struct {
+	Size     int64
+	Frontier []byte
+}
+
+// TreeRow is one leaf of a stream's tree as stored.
+type TreeRow struct {
+	// Seq is the event's position in the stream.
+	Seq int64
+	// UUID is the event's uuid; empty when pruned.
+	UUID string
+	// Index is the leaf index stored with the event, -1 if none.
+	Index int64
+	// Leaf is the stored leaf hash, nil if none.
+	Leaf []byte
+	// Data is the event's V2 bytes; nil when retention removed the event
+	// and kept only its leaf.
+	Data []byte
+	// Pruned is set for a leaf whose event retention removed.
+	Pruned bool
+}
+
 // StreamCount is a number of events of one stream.
 type StreamCount struct {
 	Account string
@@ -241,7 +309,14 @@ type Account struct {
 	UUID      string
 	Name      string
 	CreatedAt time.Time
+	// ServeWindow is how far back the Events API serves the account's
+	// events: 0 is the server's window (serve --serve-window), ServeForever
+	// no bound; otherwise whole seconds. Older events stay stored.
+	ServeWindow time.Duration
 }
+
+// ServeForever is an Account.ServeWindow without bound.
+const ServeForever time.Duration = -1
 
 // User is a person in an account.
 type User struct {
@@ -261,6 +336,9 @@ type AccountStore interface {
 	// AccountByName returns the account with that name (names are unique).
 	AccountByName(ctx context.Context, name string) (Account, error)
 	Accounts(ctx context.Context) ([]Account, error)
+	// SetServeWindow sets the account's ServeWindow; ErrNotFound if there
+	// is no such account.
+	SetServeWindow(ctx context.Context, uuid string, w time.Duration) error
 
 	CreateUser(ctx context.Context, u User) error
 	User(ctx context.Context, uuid string) (User, error)

@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -315,15 +317,6 @@ func (s *Service) Issue(ctx context.Context, r IssueRequest) (string, store.Toke
 	if r.ExpiresIn < 0 {
 		return "", store.Token{}, errors.New("expires in: must not be negative")
 	}
-	kid, priv, err := s.activeKey(ctx)
-	if err != nil {
-		return "", store.Token{}, err
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: priv, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return "", store.Token{}, fmt.Errorf("signer: %w", err)
-	}
 	now := s.now().UTC().Truncate(time.Second)
 	c := Claims{
 		AccountUUID: r.AccountUUID,
@@ -335,7 +328,7 @@ func (s *Service) Issue(ctx context.Context, r IssueRequest) (string, store.Toke
 		ID:          strings.ToLower(events.NewID()),
 	}
 	t := store.Token{ID: c.ID, IntegrationUUID: r.IntegrationUUID, AccountUUID: r.AccountUUID, Name: r.Name,
-		Features: c.Features, KeyID: kid, IssuedAt: now}
+		Features: c.Features, IssuedAt: now}
 	if r.ExpiresIn > 0 {
 		t.ExpiresAt = now.Add(r.ExpiresIn)
 		c.ExpiresAt = t.ExpiresAt.Unix()
@@ -344,14 +337,11 @@ func (s *Service) Issue(ctx context.Context, r IssueRequest) (string, store.Toke
 	if err != nil {
 		return "", store.Token{}, err
 	}
-	obj, err := signer.Sign(payload)
+	raw, kid, err := s.SignJWS(ctx, "JWT", payload)
 	if err != nil {
-		return "", store.Token{}, fmt.Errorf("sign: %w", err)
+		return "", store.Token{}, err
 	}
-	raw, err := obj.CompactSerialize()
-	if err != nil {
-		return "", store.Token{}, fmt.Errorf("serialize: %w", err)
-	}
+	t.KeyID = kid
 	sum := sha256.Sum256([]byte(raw))
 	t.Hash = sum[:]
 	if err := s.st.CreateToken(ctx, t); err != nil {
@@ -450,25 +440,87 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 	return Verified{Claims: c, Token: t}, nil
 }
 
-func (s *Service) verifySignature(ctx context.Context, raw string) (Claims, error) {
+// SignJWS signs payload with the active key as a compact JWS (ES256, the
+// key's kid, typ) and returns it with the kid: tokens, and whatever else a
+// Service over its own key table signs (tree heads, internal/integrity).
+func (s *Service) SignJWS(ctx context.Context, typ string, payload []byte) (raw, kid string, err error) {
+	kid, priv, err := s.activeKey(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: priv, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+	if err != nil {
+		return "", "", fmt.Errorf("signer: %w", err)
+	}
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		return "", "", fmt.Errorf("sign: %w", err)
+	}
+	raw, err = obj.CompactSerialize()
+	if err != nil {
+		return "", "", fmt.Errorf("serialize: %w", err)
+	}
+	return raw, kid, nil
+}
+
+// VerifyJWS checks the compact JWS raw (ES256 only) against the key its
+// kid names, old keys included, and returns its payload and kid. Errors
+// wrap ErrMalformed, ErrUnknownKey or ErrSignature.
+func (s *Service) VerifyJWS(ctx context.Context, raw string) (payload []byte, kid string, err error) {
 	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, "", fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if len(jws.Signatures) != 1 {
-		return Claims{}, ErrMalformed
+		return nil, "", ErrMalformed
 	}
-	kid := jws.Signatures[0].Header.KeyID
+	kid = jws.Signatures[0].Header.KeyID
 	priv, err := s.key(ctx, kid)
 	if errors.Is(err, store.ErrNotFound) {
-		return Claims{}, fmt.Errorf("%w: kid %q", ErrUnknownKey, logcap.String(kid))
+		return nil, kid, fmt.Errorf("%w: kid %q", ErrUnknownKey, logcap.String(kid))
 	}
+	if err != nil {
+		return nil, kid, err
+	}
+	payload, err = jws.Verify(&priv.PublicKey)
+	if err != nil {
+		return nil, kid, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	return payload, kid, nil
+}
+
+// PublicKeys returns the public key of every stored key, by kid.
+func (s *Service) PublicKeys(ctx context.Context) (map[string]*ecdsa.PublicKey, error) {
+	keys, err := s.st.SigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	out := make(map[string]*ecdsa.PublicKey, len(keys))
+	for _, k := range keys {
+		priv, err := s.key(ctx, k.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[k.ID] = &priv.PublicKey
+	}
+	return out, nil
+}
+
+// JWKS returns keys as a JSON Web Key Set (ES256 signature keys), ordered
+// by kid.
+func JWKS(keys map[string]*ecdsa.PublicKey) ([]byte, error) {
+	var set jose.JSONWebKeySet
+	for _, kid := range slices.Sorted(maps.Keys(keys)) {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: keys[kid], KeyID: kid, Algorithm: string(jose.ES256), Use: "sig"})
+	}
+	return json.Marshal(set)
+}
+
+func (s *Service) verifySignature(ctx context.Context, raw string) (Claims, error) {
+	payload, _, err := s.VerifyJWS(ctx, raw)
 	if err != nil {
 		return Claims{}, err
-	}
-	payload, err := jws.Verify(&priv.PublicKey)
-	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %v", ErrSignature, err)
 	}
 	var c Claims
 	if err := json.Unmarshal(payload, &c); err != nil {

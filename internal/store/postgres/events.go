@@ -18,7 +18,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/merkle"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlstore"
 )
 
 const (
@@ -147,18 +149,29 @@ func (db *DB) ensurePartitions(ctx context.Context, days []int64) error {
 	return nil
 }
 
-// appendSQL inserts a batch after the stream's last position ($2), keeps the
-// first copy of a repeated (ts, uuid), updates the hour and label summaries,
-// records the append's insertion time ($8) and raises the stream's counter
-// to the last position used, all in one statement. Positions of skipped
-// duplicates are left unused.
-const appendSQL = `WITH ins AS (
-	INSERT INTO events (stream, seq, ts, uuid, label, v2, v1)
-	SELECT $1, $2 + r.ord, r.ts, r.uuid, r.label, r.v2, r.v1
-	FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::bytea[])
-		WITH ORDINALITY AS r (ts, uuid, label, v2, v1, ord)
-	ORDER BY r.ord
-	ON CONFLICT (stream, ts, uuid) DO NOTHING
+// appendSQL inserts a batch after the stream's last position ($2): the
+// records that are the first of their uuid in the batch ($9) and that the
+// stream does not hold yet (the same ts and uuid: the same event, as
+// heldSQL has checked), numbered as the next leaves of the stream's tree
+// from its size ($10) on, with their leaf hashes ($8). It updates the hour
+// and label summaries, records the append's insertion time ($11) and
+// raises the stream's counter to the last position used, all in one
+// statement, and returns how many it inserted
+// and their ordinals in the batch. Positions of skipped duplicates are left
+// unused. The stream's row is locked: nothing inserts the same events
+// meanwhile. The held events are looked up one by one (LATERAL … LIMIT 1:
+// an index probe in the one partition of each record's day), where NOT
+// EXISTS lets the planner hash-join the whole stream.
+const appendSQL = `WITH new AS (
+	SELECT r.*, row_number() OVER (ORDER BY r.ord) - 1 AS k
+	FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bool[])
+		WITH ORDINALITY AS r (ts, uuid, label, v2, v1, leaf, first, ord)
+	LEFT JOIN LATERAL (SELECT 1 AS held FROM events AS e WHERE e.stream = $1 AND e.ts = r.ts AND e.uuid = r.uuid LIMIT 1) AS h ON true
+	WHERE r.first AND h.held IS NULL
+), ins AS (
+	INSERT INTO events (stream, seq, ts, uuid, label, v2, v1, idx, leaf)
+	SELECT $1, $2 + ord, ts, uuid, label, v2, v1, $10 + k, leaf FROM new
+	ORDER BY ord
 	RETURNING seq, ts, label, uuid, v2
 ), uids AS (
 	INSERT INTO event_uuids (stream, uuid, ts, digest)
@@ -175,11 +188,36 @@ const appendSQL = `WITH ins AS (
 	ON CONFLICT (stream, hour, label) DO UPDATE SET n = event_labels.n + excluded.n
 ), app AS (
 	INSERT INTO event_appends (stream, max_seq, inserted)
-	SELECT $1, max(seq), $8 FROM ins HAVING count(*) > 0
+	SELECT $1, max(seq), $11 FROM ins HAVING count(*) > 0
 ), up AS (
-	UPDATE streams SET last_seq = (SELECT max(seq) FROM ins), last_inserted = $8 WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
+	UPDATE streams SET last_seq = (SELECT max(seq) FROM ins), last_inserted = $11 WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
 )
-SELECT count(*) FROM ins`
+SELECT count(*), coalesce(array_agg(seq - $2 ORDER BY seq), '{}') FROM ins`
+
+// treeLeavesSQL reads a stream's leaves in tree order, those retention
+// pruned included, to build a frontier migration 0008 left NULL.
+const treeLeavesSQL = `SELECT leaf FROM (
+	SELECT idx, leaf FROM events WHERE stream = $1
+	UNION ALL SELECT idx, leaf FROM tree_pruned WHERE stream = $1
+) AS t ORDER BY idx`
+
+// buildFrontier builds a stream's frontier from its stored leaves.
+func buildFrontier(ctx context.Context, tx pgx.Tx, stream int64) (merkle.Frontier, error) {
+	var f merkle.Frontier
+	rows, err := tx.Query(ctx, treeLeavesSQL, stream)
+	if err != nil {
+		return f, err
+	}
+	var leaf []byte
+	_, err = pgx.ForEachRow(rows, []any{&leaf}, func() error {
+		if len(leaf) != merkle.HashSize {
+			return fmt.Errorf("stream %d: leaf %d: %d bytes", stream, f.Size(), len(leaf))
+		}
+		f.Append(merkle.Hash(leaf))
+		return nil
+	})
+	return f, err
+}
 
 // heldSQL finds the first record ($2…$4, by ordinality) whose uuid the
 // stream ($1) holds only as other events, and the time of the one
@@ -227,11 +265,16 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	if len(recs) == 0 {
 		return 0, nil
 	}
-	ts, uuids, labels := make([]int64, len(recs)), make([]string, len(recs)), make([]string, len(recs))
-	v2, v1 := make([][]byte, len(recs)), make([][]byte, len(recs))
+	n := len(recs)
+	ts, uuids, labels := make([]int64, n), make([]string, n), make([]string, n)
+	v2, v1, leaves := make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	hashes, first := make([]merkle.Hash, n), make([]bool, n)
+	seen := make(map[string]bool, n)
 	var days []int64
 	for i, r := range recs {
 		ts[i], uuids[i], labels[i], v2[i], v1[i] = r.Time.UnixNano(), r.UUID, r.Label, r.V2, r.V1
+		hashes[i] = merkle.LeafHash(r.V2)
+		leaves[i], first[i], seen[r.UUID] = hashes[i][:], !seen[r.UUID], true
 		days = append(days, dayOf(ts[i]))
 	}
 	slices.Sort(days)
@@ -246,18 +289,28 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		if err := db.ensurePartitions(ctx, days); err != nil {
 			return 0, fmt.Errorf("append events: %w", err)
 		}
-		var n int
+		var inserted int
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-			var last, inserted int64
-			if err := tx.QueryRow(ctx, `SELECT last_seq, last_inserted FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &inserted); err != nil {
+			var last, at, size int64
+			var frontier []byte
+			if err := tx.QueryRow(ctx, `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &at, &size, &frontier); err != nil {
 				return err
 			}
 			// One insertion time for the call, after every one before it.
-			inserted = max(db.now().UnixNano(), inserted+1)
+			at = max(db.now().UnixNano(), at+1)
+			tree, built, err := sqlstore.Frontier(size, frontier)
+			if err != nil {
+				return err
+			}
+			if !built {
+				if tree, err = buildFrontier(ctx, tx, stream); err != nil {
+					return err
+				}
+			}
 			// The stream's lock is held: no append can add a uuid between
 			// this check and the insert.
 			var ord, heldTS int64
-			err := tx.QueryRow(ctx, heldSQL, stream, uuids, ts, v2).Scan(&ord, &heldTS)
+			err = tx.QueryRow(ctx, heldSQL, stream, uuids, ts, v2).Scan(&ord, &heldTS)
 			switch {
 			case err == nil:
 				if i := int(ord - 1); inCall == nil || i < inCall.Index {
@@ -269,7 +322,18 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 			case inCall != nil:
 				return inCall
 			}
-			return tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1, inserted).Scan(&n)
+			var ords []int64
+			if err := tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1, leaves, first, int64(tree.Size()), at).Scan(&inserted, &ords); err != nil {
+				return err
+			}
+			for _, o := range ords {
+				tree.Append(hashes[o-1])
+			}
+			if inserted == 0 && built {
+				return nil
+			}
+			_, err = tx.Exec(ctx, sqlstore.SetTreeHeadSQL, stream, int64(tree.Size()), tree.Bytes())
+			return err
 		})
 		if err != nil && pgCode(err) == codeCheckViolation && attempt == 0 {
 			// A partition was dropped (by retention, maybe on another
@@ -282,7 +346,7 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		if err != nil {
 			return 0, fmt.Errorf("append events: %w", translate(err))
 		}
-		return n, nil
+		return inserted, nil
 	}
 }
 
@@ -678,7 +742,22 @@ func (db *DB) dropPartitions(ctx context.Context, tns int64, removed map[int64]i
 			// Dropping takes the events table's exclusive lock first, so
 			// appends in flight finish (summaries included) before the
 			// summaries are read, and none starts until commit.
-			if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{partitionName(d)}.Sanitize()); err != nil {
+			part := pgx.Identifier{partitionName(d)}.Sanitize()
+			// The lock DROP would take, taken before the partition's
+			// leaves are kept: no append adds to it in between.
+			if _, err := tx.Exec(ctx, `LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, part).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				if _, err := tx.Exec(ctx, fmt.Sprintf(sqlstore.PruneSQL, part, "stream")); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+part); err != nil {
 				return err
 			}
 			lo, hi := d*24, (d+1)*24
@@ -727,6 +806,9 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, tns int64) (int64,
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM event_uuids WHERE ts >= $2 AND ts < $3 AND stream = $1`, stream, lo, cutoff); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf(sqlstore.PruneSQL, "events", "stream")+`WHERE stream = $1 AND ts >= $2 AND ts < $3`, stream, lo, cutoff); err != nil {
 			return err
 		}
 		if whole {

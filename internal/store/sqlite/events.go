@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
 
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/merkle"
 	"github.com/logbookhq/logbook/internal/store"
+	"github.com/logbookhq/logbook/internal/store/sqlstore"
 )
 
 type streamKey struct {
@@ -109,7 +112,11 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		last0 := last // positions above it are this call's
 		// One insertion time for the call, after every one before it.
 		at = max(db.now().UnixNano(), at+1)
-		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq) VALUES (?, ?, ?, ?, ?, ?)
+		tree, err := readTreeHead(c, stream)
+		if err != nil {
+			return err
+		}
+		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq, idx, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (ts, uuid) DO NOTHING`)
 		if err != nil {
 			return err
@@ -152,12 +159,16 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			}
 			seq := last + 1
 			ins.BindInt64(6, seq)
+			leaf := merkle.LeafHash(r.V2)
+			ins.BindInt64(7, int64(tree.Size()))
+			ins.BindBlob(8, leaf[:])
 			if err := ins.Exec(); err != nil {
 				return err
 			}
 			if c.Changes() == 0 {
 				continue // duplicate
 			}
+			tree.Append(leaf)
 			inserted++
 			last = seq
 			h := store.HourOf(ts)
@@ -175,6 +186,9 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			return err
 		}
 		if _, err := (execer{c}).execChanges(`INSERT INTO event_appends (stream, max_seq, inserted) VALUES (?, ?, ?)`, stream, last, at); err != nil {
+			return err
+		}
+		if _, err := (execer{c}).execChanges(sqlstore.Rebind(sqlstore.SetTreeHeadSQL), stream, int64(tree.Size()), tree.Bytes()); err != nil {
 			return err
 		}
 
@@ -238,6 +252,53 @@ func readPositions(c *sqlite3.Conn) (last, inserted int64, err error) {
 	for st.Step() {
 	}
 	return last, inserted, st.Err()
+}
+
+// treeHead reads the stream's stored tree head on c.
+func treeHead(c *sqlite3.Conn, stream int64) (store.TreeHead, error) {
+	var h store.TreeHead
+	st, err := execer{c}.prepare(sqlstore.Rebind(sqlstore.TreeHeadSQL), []any{stream})
+	if err != nil {
+		return h, err
+	}
+	defer st.Close()
+	if st.Step() {
+		h.Size = st.ColumnInt64(0)
+		if st.ColumnType(1) != sqlite3.NULL {
+			h.Frontier = st.ColumnBlob(1, []byte{})
+		}
+	}
+	return h, st.Err()
+}
+
+// readTreeHead reads the stream's tree head as a frontier to grow, in the
+// caller's transaction.
+func readTreeHead(c *sqlite3.Conn, stream int64) (merkle.Frontier, error) {
+	h, err := treeHead(c, stream)
+	if err != nil {
+		return merkle.Frontier{}, err
+	}
+	f, built, err := sqlstore.Frontier(h.Size, h.Frontier)
+	if err == nil && !built {
+		// Migration 0008 builds every tree on SQLite.
+		err = fmt.Errorf("stream %d: tree head of size %d without a frontier", stream, h.Size)
+	}
+	return f, err
+}
+
+// inStream runs fn in one read transaction on a read connection, with the
+// id of the stream (account, feature); not at all when the stream does not
+// exist.
+func (db *DB) inStream(ctx context.Context, account string, feature events.Feature, fn func(c *sqlite3.Conn, stream int64) error) error {
+	return rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
+		stream, ok, err := db.lookupStream(c, account, feature)
+		if err != nil || !ok {
+			return err
+		}
+		tx := c.Begin()
+		defer tx.End(&err)
+		return fn(c, stream)
+	})
 }
 
 // checkHeld reports whether the stream (held, prepared on its table)
@@ -629,7 +690,12 @@ func (db *DB) deleteBucket(ctx context.Context, stream, hour, minSeq, maxSeq, tn
 				}
 			}
 		}
-		if err := execArgs(c, `DELETE FROM `+eventsTable(stream)+` WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`,
+		where := `WHERE seq BETWEEN ? AND ? AND ts >= ? AND ts < ?`
+		if err := execArgs(c, fmt.Sprintf(sqlstore.PruneSQL, eventsTable(stream), strconv.FormatInt(stream, 10))+where,
+			minSeq, maxSeq, lo, cutoff); err != nil {
+			return err
+		}
+		if err := execArgs(c, `DELETE FROM `+eventsTable(stream)+` `+where,
 			minSeq, maxSeq, lo, cutoff); err != nil {
 			return err
 		}
@@ -711,14 +777,8 @@ func (db *DB) CountEvents(ctx context.Context, account string, feature events.Fe
 		return nil, nil
 	}
 	var out []store.LabelCount
-	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
-		stream, ok, err := db.lookupStream(c, account, feature)
-		if err != nil || !ok {
-			return err
-		}
-		// One read transaction: the summary and the partial hours agree.
-		tx := c.Begin()
-		defer tx.End(&err)
+	// One read transaction: the summary and the partial hours agree.
+	err := db.inStream(ctx, account, feature, func(c *sqlite3.Conn, stream int64) error {
 		st, err := prepareArgs(c, `SELECT hour, label, n FROM event_labels
 			WHERE stream = ? AND hour BETWEEN ? AND ? AND n > 0 ORDER BY hour, label`, []int64{stream, span.First(), span.Last()})
 		if err != nil {

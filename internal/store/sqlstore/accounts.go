@@ -2,14 +2,25 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/logbookhq/logbook/internal/store"
 )
 
 // CreateAccount stores a; ErrConflict if its UUID or name is taken.
 func (s *Store) CreateAccount(ctx context.Context, a store.Account) error {
-	return s.insert(ctx, "create account", a, `INSERT INTO accounts (`+store.AccountColumns+`) VALUES ($1, $2, $3)`,
-		a.UUID, a.Name, nanos(a.CreatedAt))
+	return s.insert(ctx, "create account", a, `INSERT INTO accounts (`+store.AccountColumns+`) VALUES ($1, $2, $3, $4)`,
+		a.UUID, a.Name, nanos(a.CreatedAt), store.WindowSeconds(a.ServeWindow))
+}
+
+// SetServeWindow sets the account's serving window.
+func (s *Store) SetServeWindow(ctx context.Context, uuid string, w time.Duration) error {
+	if (w < 0 && w != store.ServeForever) || (w > 0 && w%time.Second != 0) {
+		return fmt.Errorf("set serve window of account %s: %v is not whole seconds or forever", uuid, w)
+	}
+	return wrap(exec(ctx, s.db, true, `UPDATE accounts SET serve_window = $1 WHERE uuid = $2`, store.WindowSeconds(w), uuid),
+		"set serve window of account %s", uuid)
 }
 
 // Account returns the account with that UUID.

@@ -14,29 +14,12 @@ import (
 // locks (PostgreSQL) the table is locked against other writers first, so
 // two servers rotating at once both succeed, one after the other.
 func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
-	if err := k.Validate(); err != nil {
-		return fmt.Errorf("add signing key: %w", err)
-	}
-	return wrap(s.db.Tx(ctx, func(tx Querier) error {
-		if s.locks {
-			if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN EXCLUSIVE MODE`); err != nil {
-				return err
-			}
-		}
-		if k.Active {
-			if _, err := tx.Exec(ctx, `UPDATE signing_keys SET active = false WHERE active`); err != nil {
-				return err
-			}
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+store.SigningKeyColumns+`) VALUES ($1, $2, $3, $4)`,
-			k.ID, k.Private, nanos(k.CreatedAt), k.Active)
-		return err
-	}), "add signing key")
+	return wrap(s.addKey(ctx, "signing_keys", k), "add signing key")
 }
 
 // SigningKeys lists every signing key by creation time.
 func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
-	ks, err := list(ctx, s.db, store.ScanSigningKey, `SELECT `+store.SigningKeyColumns+` FROM signing_keys ORDER BY created_at NULLS FIRST, id`)
+	ks, err := s.keys(ctx, "signing_keys")
 	return ks, wrap(err, "list signing keys")
 }
 
@@ -45,14 +28,61 @@ func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 // changed. Where writers need locks the row is locked while it is
 // compared.
 func (s *Store) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, new []byte) error {
-	if len(new) == 0 {
-		return fmt.Errorf("replace signing key %s: %w", id, store.Required("private", ""))
+	return wrap(s.replaceKeyPrivate(ctx, "signing_keys", id, old, new), "replace signing key %s", id)
+}
+
+// AddTreeKey, TreeKeys and ReplaceTreeKeyPrivate are the signing-key
+// operations on the keys that sign tree heads (tree_keys, migration 0008).
+func (s *Store) AddTreeKey(ctx context.Context, k store.SigningKey) error {
+	return wrap(s.addKey(ctx, "tree_keys", k), "add tree key")
+}
+
+func (s *Store) TreeKeys(ctx context.Context) ([]store.SigningKey, error) {
+	ks, err := s.keys(ctx, "tree_keys")
+	return ks, wrap(err, "list tree keys")
+}
+
+func (s *Store) ReplaceTreeKeyPrivate(ctx context.Context, id string, old, new []byte) error {
+	return wrap(s.replaceKeyPrivate(ctx, "tree_keys", id, old, new), "replace tree key %s", id)
+}
+
+// addKey stores k in table (signing_keys or tree_keys, of one shape).
+func (s *Store) addKey(ctx context.Context, table string, k store.SigningKey) error {
+	if err := k.Validate(); err != nil {
+		return err
 	}
-	read := `SELECT private FROM signing_keys WHERE id = $1`
+	return s.db.Tx(ctx, func(tx Querier) error {
+		if s.locks {
+			if _, err := tx.Exec(ctx, `LOCK TABLE `+table+` IN EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+		}
+		if k.Active {
+			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET active = false WHERE active`); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO `+table+` (`+store.SigningKeyColumns+`) VALUES ($1, $2, $3, $4)`,
+			k.ID, k.Private, nanos(k.CreatedAt), k.Active)
+		return err
+	})
+}
+
+// keys lists the keys of table by creation time.
+func (s *Store) keys(ctx context.Context, table string) ([]store.SigningKey, error) {
+	return list(ctx, s.db, store.ScanSigningKey, `SELECT `+store.SigningKeyColumns+` FROM `+table+` ORDER BY created_at NULLS FIRST, id`)
+}
+
+// replaceKeyPrivate is ReplaceSigningKeyPrivate on table.
+func (s *Store) replaceKeyPrivate(ctx context.Context, table, id string, old, new []byte) error {
+	if len(new) == 0 {
+		return store.Required("private", "")
+	}
+	read := `SELECT private FROM ` + table + ` WHERE id = $1`
 	if s.locks {
 		read += ` FOR UPDATE`
 	}
-	return wrap(s.db.Tx(ctx, func(tx Querier) error {
+	return s.db.Tx(ctx, func(tx Querier) error {
 		var cur []byte
 		if err := tx.QueryRow(ctx, scanValue(&cur), read, id); err != nil {
 			return err
@@ -60,9 +90,9 @@ func (s *Store) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, ne
 		if !bytes.Equal(cur, old) {
 			return fmt.Errorf("%w: its stored bytes changed since they were read", store.ErrConflict)
 		}
-		_, err := tx.Exec(ctx, `UPDATE signing_keys SET private = $1 WHERE id = $2`, new, id)
+		_, err := tx.Exec(ctx, `UPDATE `+table+` SET private = $1 WHERE id = $2`, new, id)
 		return err
-	}), "replace signing key %s", id)
+	})
 }
 
 // CreateAPIKey stores k; ErrConflict if its ID is taken, ErrNotFound if its

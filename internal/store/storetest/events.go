@@ -896,4 +896,5 @@ func Stress(t *testing.T, stores []store.Store) {
 			t.Errorf("a reader saw %d events more than once", dups)
 		}
 	}
+	CheckTree(t, stores[0], acct, f)
 }

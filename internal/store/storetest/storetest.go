@@ -89,6 +89,9 @@ var tests = []struct {
 	{"InsertedFilter", testInsertedFilter},
 	{"InsertedLateArrival", testInsertedLateArrival},
 	{"InsertedRetention", testInsertedRetention},
+	{"Tree", testTree},
+	{"TreeConcurrent", testTreeConcurrent},
+	{"SignedHeads", testSignedHeads},
 }
 
 // base is a fixed instant with nanoseconds, so round trips are checked to
@@ -170,6 +173,20 @@ func testAccounts(t *testing.T, s store.Store) {
 	wantErr(t, "CreateAccount(same uuid)", err, store.ErrConflict)
 	err = s.CreateAccount(ctx, store.Account{UUID: newID(), Name: "Acme", CreatedAt: base})
 	wantErr(t, "CreateAccount(same name)", err, store.ErrConflict)
+
+	// The serving window: the server's (0) until set, a span, forever.
+	for _, w := range []time.Duration{400 * 24 * time.Hour, store.ServeForever, 0} {
+		must(t, "SetServeWindow", s.SetServeWindow(ctx, a.UUID, w))
+		a.ServeWindow = w
+		same(t, "Account after SetServeWindow", a)(s.Account(ctx, a.UUID))
+	}
+	c := store.Account{UUID: newID(), Name: "Initech", CreatedAt: base.Add(2 * time.Second), ServeWindow: store.ServeForever}
+	must(t, "CreateAccount with a window", s.CreateAccount(ctx, c))
+	same(t, "Account with a window", c)(s.Account(ctx, c.UUID))
+	wantErr(t, "SetServeWindow(unknown)", s.SetServeWindow(ctx, newID(), time.Hour), store.ErrNotFound)
+	if err := s.SetServeWindow(ctx, a.UUID, time.Millisecond); err == nil {
+		t.Error("SetServeWindow(1ms) = nil, want an error (whole seconds)")
+	}
 }
 
 func testUsers(t *testing.T, s store.Store) {
