@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
+	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -30,6 +33,8 @@ var activityRanges = []activityRange{
 const (
 	defaultRows = 25
 	maxRows     = 500
+	// maxDepth bounds how far back the table pages: page × rows.
+	maxDepth = 5000
 	// maxScan bounds how many stored events one stream's table scan reads,
 	// so a rare label cannot make a request read the whole stream.
 	maxScan    = 20000
@@ -44,6 +49,9 @@ type eventRow struct {
 	Who     string
 	Detail  string
 	IP      string
+	// Object is an audit event's object UUID; Name what the account calls
+	// it (an integration, a user), when known.
+	Object, Name string
 }
 
 type activityFilter struct {
@@ -51,17 +59,50 @@ type activityFilter struct {
 	Kind  string // "" or a feature
 	Label string
 	Rows  int
+	Page  int
+	// At, when set, narrows the table to the chart bar that starts there.
+	At time.Time
+}
+
+// query is the filter as a query string, with page p (the first when 1)
+// and without At when bar is false.
+func (f activityFilter) query(p int, bar bool) string {
+	q := url.Values{"range": {f.Range}}
+	if f.Kind != "" {
+		q.Set("kind", f.Kind)
+	}
+	if f.Label != "" {
+		q.Set("label", f.Label)
+	}
+	if f.Rows != defaultRows {
+		q.Set("rows", strconv.Itoa(f.Rows))
+	}
+	if bar && !f.At.IsZero() {
+		q.Set("at", f.At.UTC().Format(time.RFC3339))
+	}
+	if p > 1 {
+		q.Set("page", strconv.Itoa(p))
+	}
+	return q.Encode()
 }
 
 type activityView struct {
-	Filter     activityFilter
-	Ranges     []activityRange
-	Kinds      []events.Feature
-	Labels     []string
-	Charts     []chart
-	Events     []eventRow
-	Scanned    bool // the scan limit was reached before enough rows matched
-	Scorecards []scorecardView
+	Filter  activityFilter
+	Ranges  []activityRange
+	Kinds   []events.Feature
+	Labels  []string
+	Charts  []chart
+	Events  []eventRow
+	Scanned bool // the scan limit was reached before enough rows matched
+	// Newer and Older link to the neighbouring pages of the table, empty
+	// when there is none; Bar names the chart bar the table is narrowed
+	// to, and AllBars links to the whole range. The links are made of
+	// url.Values.Encode.
+	Newer, Older template.URL
+	Bar          string
+	AllBars      template.URL
+	Now          time.Time
+	Scorecards   []scorecardView
 	// NoScorecards is set when the server has no scorecard source.
 	NoScorecards bool
 	ScoreError   string
@@ -100,6 +141,21 @@ func readFilter(r *http.Request) (activityFilter, activityRange, error) {
 		}
 		f.Rows = n
 	}
+	f.Page = 1
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n*f.Rows > maxDepth {
+			return f, rg, &pageError{http.StatusBadRequest, "Bad filter", fmt.Sprintf("page: %q is not a number from 1 to %d", v, maxDepth/f.Rows)}
+		}
+		f.Page = n
+	}
+	if v := q.Get("at"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return f, rg, &pageError{http.StatusBadRequest, "Bad filter", fmt.Sprintf("at: %q is not a time such as 2026-03-02T06:00:00Z", v)}
+		}
+		f.At = t.UTC()
+	}
 	return f, rg, nil
 }
 
@@ -110,11 +166,18 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	acct := c.actor.Account.UUID
-	to := h.now().UTC().Truncate(time.Hour).Add(time.Hour)
+	now := h.now().UTC()
+	to := now.Truncate(time.Hour).Add(time.Hour)
 	from := to.Add(-rg.span)
 	n := int(rg.span / rg.step)
-	v := activityView{Filter: f, Ranges: activityRanges,
+	v := activityView{Filter: f, Ranges: activityRanges, Now: now,
 		Kinds: []events.Feature{events.SignInAttempts, events.ItemUsages, events.AuditEvents}}
+	// The kind and label filters apply to the charts as to the table; the
+	// label choices come from every kind.
+	kinds := v.Kinds
+	if f.Kind != "" {
+		kinds = []events.Feature{events.Feature(f.Kind)}
+	}
 	labels := map[string]bool{}
 	for _, ft := range v.Kinds {
 		counts, err := h.cfg.Store.CountEvents(ctx, acct, ft, from, to)
@@ -124,12 +187,27 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 		for _, lc := range counts {
 			labels[lc.Label] = true
 		}
+		if !slices.Contains(kinds, ft) {
+			continue
+		}
+		if f.Label != "" {
+			counts = slices.DeleteFunc(counts, func(lc store.LabelCount) bool { return lc.Label != f.Label })
+		}
 		title := map[events.Feature]string{
 			events.SignInAttempts: "Sign-in attempts by category",
 			events.ItemUsages:     "Item usages by action",
 			events.AuditEvents:    "Audit events by action",
 		}[ft]
-		v.Charts = append(v.Charts, buildChart("chart-"+string(ft), title, counts, from, rg.step, n))
+		ch := buildChart("chart-"+string(ft), title, counts, from, rg.step, n)
+		ch.SVG = ch.render(n, func(label string, at time.Time) string {
+			g := f
+			g.Kind, g.At, g.Page = string(ft), at, 1
+			if label != "other" {
+				g.Label = label
+			}
+			return h.prefix + "/activity?" + g.query(1, true) + "#latest"
+		})
+		v.Charts = append(v.Charts, ch)
 	}
 	for l := range labels {
 		if l != "" {
@@ -138,12 +216,17 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	sort.Strings(v.Labels)
 
-	kinds := v.Kinds
-	if f.Kind != "" {
-		kinds = []events.Feature{events.Feature(f.Kind)}
+	// The table: one page of the newest matching events of the range, or
+	// of the chart bar chosen.
+	tFrom, tTo := from, to
+	if !f.At.IsZero() {
+		tFrom, tTo = f.At, f.At.Add(rg.step)
+		v.Bar = fmt.Sprintf("%s – %s", f.At.Format("Jan 2 15:04"), tTo.Format("Jan 2 15:04 UTC"))
+		v.AllBars = h.activityURL(f.query(1, false))
 	}
+	want := f.Page*f.Rows + 1 // one more says there is an older page
 	for _, ft := range kinds {
-		rows, capped, err := h.latest(ctx, acct, ft, from, to, f.Label, f.Rows)
+		rows, capped, err := h.latest(ctx, acct, ft, tFrom, tTo, f.Label, want)
 		if err != nil {
 			return err
 		}
@@ -151,8 +234,16 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 		v.Scanned = v.Scanned || capped
 	}
 	sort.SliceStable(v.Events, func(i, j int) bool { return v.Events[i].Time.After(v.Events[j].Time) })
-	if len(v.Events) > f.Rows {
-		v.Events = v.Events[:f.Rows]
+	if len(v.Events) > f.Page*f.Rows {
+		v.Older = h.activityURL(f.query(f.Page+1, true))
+		v.Events = v.Events[:f.Page*f.Rows]
+	}
+	v.Events = v.Events[min((f.Page-1)*f.Rows, len(v.Events)):]
+	if f.Page > 1 {
+		v.Newer = h.activityURL(f.query(f.Page-1, true))
+	}
+	if err := h.nameObjects(ctx, c, v.Events); err != nil {
+		return err
 	}
 
 	if h.cfg.Scorecard == nil {
@@ -274,7 +365,7 @@ func decodeRow(ft events.Feature, data []byte) (eventRow, error) {
 				row.IP = e.Session.IP
 			}
 			if e.ObjectUUID != nil && *e.ObjectUUID != "" {
-				row.Detail = *e.ObjectUUID
+				row.Detail, row.Object = *e.ObjectUUID, *e.ObjectUUID
 			}
 			if e.AuxInfo != "" {
 				if row.Detail != "" {
@@ -288,4 +379,48 @@ func decodeRow(ft events.Feature, data []byte) (eventRow, error) {
 		return row, fmt.Errorf("decode stored %s event: %w", ft, err)
 	}
 	return row, nil
+}
+
+// activityURL is the activity page with the query q (url.Values.Encode).
+func (h *handler) activityURL(q string) template.URL {
+	return template.URL(h.prefix + "/activity?" + q)
+}
+
+// nameObjects sets the Name of rows whose object is one of the account's
+// integrations (deleted ones too), users, or the account itself.
+func (h *handler) nameObjects(ctx context.Context, c *call, rows []eventRow) error {
+	names := map[string]string{c.actor.Account.UUID: c.actor.Account.Name}
+	ins, err := h.cfg.Admin.Integrations(ctx, c.actor, true)
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		names[in.UUID] = in.Name
+	}
+	us, err := h.cfg.Admin.Users(ctx, c.actor)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		names[u.UUID] = u.Name + " <" + u.Email + ">"
+	}
+	for i := range rows {
+		rows[i].Name = names[rows[i].Object]
+	}
+	return nil
+}
+
+// ago says how long before now t was, briefly: "just now", "5 min ago",
+// "3 h ago", "2 d ago"; a time after now is "just now".
+func ago(t, now time.Time) string {
+	switch d := now.Sub(t); {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	default:
+		return fmt.Sprintf("%d d ago", int(d/(24*time.Hour)))
+	}
 }

@@ -9,13 +9,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/servertest"
+	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
@@ -36,15 +39,29 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// artifacts returns the directory screenshots go to: $LOGBOOK_ARTIFACTS/<test>
-// or a temporary one.
+// artifacts returns the directory screenshots go to and leaves them
+// there after the run: $LOGBOOK_SCREENSHOTS/<test>, else
+// $LOGBOOK_ARTIFACTS/<test>, else testdata/screenshots/<test> in the
+// package (ignored by git). PNGs of an earlier run are removed first.
 func artifacts(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("LOGBOOK_ARTIFACTS")
+	dir := os.Getenv("LOGBOOK_SCREENSHOTS")
 	if dir == "" {
-		return t.TempDir()
+		dir = os.Getenv("LOGBOOK_ARTIFACTS")
 	}
-	dir = filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_"))
+	if dir == "" {
+		dir = filepath.Join("testdata", "screenshots")
+	}
+	dir, err := filepath.Abs(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+	for _, p := range old {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +273,24 @@ func TestBrowserFlow(t *testing.T) {
 	if fmt.Sprint(kinds) != "[Audit events]" {
 		t.Errorf("kinds listed with the audit filter = %v, want [Audit events]", kinds)
 	}
+	charts = run(b, "count charts with the audit filter", chromedp.Evaluate[int](`document.querySelectorAll('svg.chart').length`))
+	if charts != 1 {
+		t.Errorf("charts with the audit filter = %d, want 1: the filter applies to the charts", charts)
+	}
+
+	// A click on a bar lists that bar's events of that action.
+	label := run(b, "read a bar", chromedp.Evaluate[string](`document.querySelector('svg.chart a').getAttribute('aria-label').split(':')[0]`))
+	b.do("click a bar", chromedp.Click(chromedp.CSS(`svg.chart a rect`)),
+		chromedp.WaitVisible(`//p[starts-with(normalize-space(), "Showing the bar")]`))
+	shown := run(b, "read the bar's rows", chromedp.Evaluate[[]string](`[...new Set([...document.querySelectorAll('table.events tbody tr td:nth-child(3)')].map(e => e.textContent))]`))
+	b.shot("activity-bar")
+	if fmt.Sprint(shown) != "["+label+"]" {
+		t.Errorf("labels listed after a click on a %s bar = %v", label, shown)
+	}
+	hover := run(b, "read a time", chromedp.Evaluate[string](`document.querySelector('table.events time').title`))
+	if !strings.HasSuffix(hover, " UTC") {
+		t.Errorf("an event's time has hover text %q, want the exact UTC time", hover)
+	}
 	t.Logf("screenshots in %s", b.dir)
 }
 
@@ -297,4 +332,179 @@ func TestConsoleListen(t *testing.T) {
 			t.Errorf("GET %s = %d, want %d", tt.url, resp.StatusCode, tt.want)
 		}
 	}
+}
+
+// viewports are the sizes every console page is checked at: a phone and a
+// laptop.
+var viewports = []struct{ w, h int64 }{{390, 844}, {1280, 800}}
+
+// consolePage is one page the layout test visits: its URL and the h1 that
+// says it has loaded.
+type consolePage struct {
+	name, url, h1 string
+}
+
+// checkPages visits every page at every viewport, fails on horizontal
+// overflow and saves a screenshot of each.
+func (b *browser) checkPages(pages []consolePage) {
+	b.t.Helper()
+	for _, vp := range viewports {
+		b.do(fmt.Sprintf("viewport %dx%d", vp.w, vp.h), chromedp.EmulateViewport(vp.w, vp.h))
+		for _, p := range pages {
+			b.do("open "+p.name, chromedp.Navigate(p.url), heading(p.h1))
+			b.check(p.name, vp.w, vp.h)
+		}
+	}
+}
+
+// check fails the test if the page is wider than the window, naming the
+// elements that stick out, or if axe-core finds a serious or critical
+// accessibility violation on it, and saves a screenshot of it.
+func (b *browser) check(name string, w, h int64) {
+	b.t.Helper()
+	wide := run(b, "measure "+name, chromedp.Evaluate[[]string](`(() => {
+		const w = window.innerWidth;
+		if (document.documentElement.scrollWidth <= w) return [];
+		return [document.documentElement.scrollWidth + " > " + w].concat([...document.querySelectorAll("body *")]
+			.filter(e => e.getBoundingClientRect().right > w + 0.5 && e.getBoundingClientRect().width > 0)
+			.slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).replace(/ /g, ".") : "") + " right=" + Math.round(e.getBoundingClientRect().right)));
+	})()`))
+	b.shot(fmt.Sprintf("%s-%d", name, w))
+	if len(wide) > 0 {
+		b.t.Errorf("%s at %dx%d overflows horizontally: %s", name, w, h, strings.Join(wide, "; "))
+	}
+	b.do("inject axe-core into "+name, chromedp.Evaluate[chromedp.Void](axeSourceOf(b.t)))
+	res := run(b, "run axe-core on "+name, chromedp.Evaluate[axeResult](`axe.run(document).then(r => ({
+		passes: r.passes.length,
+		violations: r.violations.map(v => ({impact: v.impact, text: v.impact + " " + v.id + ": " + v.help + " (" +
+			v.nodes.slice(0, 4).map(n => n.target.join(" ")).join(", ") + ")"}))}))`,
+		chromedp.EvalAwaitPromise))
+	if res.Passes == 0 {
+		b.t.Errorf("%s at %dx%d: axe-core checked nothing", name, w, h)
+	}
+	for _, v := range res.Violations {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			b.t.Errorf("%s at %dx%d: axe-core: %s", name, w, h, v.Text)
+		} else {
+			b.t.Logf("%s at %dx%d: axe-core: %s", name, w, h, v.Text)
+		}
+	}
+}
+
+// axeResult is what the test keeps of axe.run's results.
+type axeResult struct {
+	Passes     int `json:"passes"`
+	Violations []struct {
+		Impact string `json:"impact"`
+		Text   string `json:"text"`
+	} `json:"violations"`
+}
+
+// axeSource is the vendored axe-core (testdata/axe-core, npm's build).
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "axe-core", "axe.min.js"))
+	return string(b), err
+})
+
+func axeSourceOf(t *testing.T) string {
+	t.Helper()
+	s, err := axeSource()
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	return s
+}
+
+// TestBrowserPages visits every console page at a phone's and a laptop's
+// size: none may be wider than the window, and each leaves a screenshot
+// (logged) for a person to look at.
+func TestBrowserPages(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{Demo: true})
+	ctx := t.Context()
+	pw, err := os.ReadFile(filepath.Join(srv.DataDir, "demo.password"))
+	if err != nil {
+		t.Fatalf("demo password: %v", err)
+	}
+	owner := actorAs(t, srv.Admin, srv.Store, srv.Account, "demo@example.com")
+	key, err := srv.Admin.CreateIngestKey(ctx, owner, "laptop agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminKey, err := srv.Admin.CreateAPIKey(ctx, owner, "deploy script")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Admin.AddUser(ctx, owner, admin.NewUser{Email: "a.very.long.address.for.a.phone@subsidiary.example.com", Role: store.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	toks, err := srv.Admin.Tokens(ctx, owner, srv.Integration)
+	if err != nil || len(toks) == 0 {
+		t.Fatalf("demo tokens = %v, %v", toks, err)
+	}
+	details, err := srv.Admin.Integration(ctx, owner, srv.Integration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.ConsoleURL
+	in := c + "integrations/" + srv.Integration
+	b := newBrowser(t)
+
+	b.checkPages([]consolePage{{"signin", c + "signin", "Sign in to the console"}})
+	b.do("sign in", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(c+"signin"),
+		chromedp.SendKeys(chromedp.ID("email"), "demo@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), strings.TrimSpace(string(pw))),
+		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
+		heading("Integrations"))
+	// On a phone the sidebar is a Menu button that opens it.
+	b.do("open the phone's menu", chromedp.EmulateViewport(390, 844), chromedp.Navigate(c+"integrations"), heading("Integrations"),
+		chromedp.WaitNotVisible(chromedp.CSS(`nav.sidebar a[href$="/users"]`)),
+		chromedp.Click(chromedp.CSS(`button.menu-button`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.sidebar a[href$="/users"]`)))
+	if got := run(b, "read the menu button", chromedp.Evaluate[string](`document.querySelector("button.menu-button").getAttribute("aria-expanded")`)); got != "true" {
+		t.Errorf("the open menu's button has aria-expanded=%q, want true", got)
+	}
+	b.check("menu-open", 390, 844)
+	b.do("follow the menu", chromedp.Click(chromedp.CSS(`nav.sidebar a[href$="/users"]`)), heading("Users"))
+
+	// The save page shows a token once: one is issued at each size.
+	for _, vp := range viewports {
+		b.do("issue a token", chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(in+"/tokens/new"), heading("Set up token"),
+			chromedp.SendKeys(chromedp.ID("name"), fmt.Sprintf("a token with a long name, to see it wrap at %d pixels", vp.w)),
+			chromedp.Click(`//button[normalize-space()="Issue Token"]`), heading("Save your token"))
+		whole := run(b, "measure the token", chromedp.Evaluate[bool](
+			`(() => { const t = document.getElementById("token"); return t.value.length > 100 && t.scrollHeight <= t.clientHeight && t.scrollWidth <= t.clientWidth; })()`))
+		if !whole {
+			t.Errorf("at %dx%d the token's text area does not show the whole token", vp.w, vp.h)
+		}
+		b.check("token-saved", vp.w, vp.h)
+	}
+	saved := run(b, "read the save page's URL", chromedp.Location())
+	for _, vp := range viewports {
+		b.do("make an admin key", chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(c+"keys"), heading("Keys"),
+			chromedp.SendKeys(chromedp.ID("key-name"), fmt.Sprintf("made at %d pixels", vp.w)),
+			chromedp.Click(`//button[normalize-space()="Create Admin Key"]`), heading("Save your admin key"))
+		b.check("admin-key-saved", vp.w, vp.h)
+	}
+
+	b.checkPages([]consolePage{
+		{"integrations", c + "integrations", "Integrations"},
+		{"integration-new", c + "integrations/new?type=splunk", "Add a Splunk integration"},
+		{"integration", in, details.Name},
+		{"token-new", in + "/tokens/new", "Set up token"},
+		{"token-shown", saved, "Save your token"},
+		{"token-revoke", in + "/tokens/" + toks[0].ID + "/revoke", "Revoke “" + toks[0].Name + "”?"},
+		{"token-rename", in + "/tokens/" + toks[0].ID + "/rename", "Rename “" + toks[0].Name + "”"},
+		{"integration-delete", in + "/delete", "Delete “" + details.Name + "”?"},
+		{"users", c + "users", "Users"},
+		{"user-new", c + "users/new", "Add a user"},
+		{"keys", c + "keys", "Keys"},
+		{"keys-rotate", c + "keys/rotate", "Rotate the signing key?"},
+		{"admin-key-revoke", c + "keys/admin/" + adminKey.ID + "/revoke", "Revoke “deploy script”?"},
+		{"activity", c + "activity", "Activity"},
+		{"activity-page-2", c + "activity?kind=auditevents&rows=5&page=2", "Activity"},
+		{"ingest-keys", c + "ingest-keys", "Ingest keys"},
+		{"ingest-key-revoke", c + "ingest-keys/" + key.ID + "/revoke", "Revoke “laptop agent”?"},
+		{"not-found", c + "integrations/00000000000000000000000000", "Not found"},
+	})
+	t.Logf("screenshots in %s", b.dir)
 }

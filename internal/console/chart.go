@@ -86,7 +86,7 @@ func buildChart(id, title string, counts []store.LabelCount, from time.Time, ste
 			o.Counts[k] += v
 		}
 	}
-	ch.SVG = ch.render(n)
+	ch.SVG = ch.render(n, nil)
 	return ch
 }
 
@@ -97,9 +97,10 @@ const (
 	padTop, padBottom = 10, 26
 )
 
-// render draws the stacked bars. Every value placed in the markup is a
-// number or a label escaped here, since the result is trusted HTML.
-func (ch chart) render(n int) template.HTML {
+// render draws the stacked bars. With link, each bar segment is a link to
+// link(its label, its bar's start). Every value placed in the markup is a
+// number or a label or URL escaped here, since the result is trusted HTML.
+func (ch chart) render(n int, link func(label string, at time.Time) string) template.HTML {
 	var max int64
 	for i := 0; i < n; i++ {
 		var sum int64
@@ -113,7 +114,11 @@ func (ch chart) render(n int) template.HTML {
 	plotH := float64(chartH - padTop - padBottom)
 	bw := plotW / float64(n)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-title %s-desc" xmlns="http://www.w3.org/2000/svg">`, chartW, chartH, ch.ID, ch.ID)
+	role := "img"
+	if link != nil {
+		role = "group" // an img's children are hidden, its links too
+	}
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="%s" aria-labelledby="%s-title %s-desc" xmlns="http://www.w3.org/2000/svg">`, chartW, chartH, role, ch.ID, ch.ID)
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title>`, ch.ID, template.HTMLEscapeString(ch.Title))
 	fmt.Fprintf(&b, `<desc id="%s-desc">%d events from %s, in bars of %s; the table below lists the totals.</desc>`,
 		ch.ID, ch.Total, ch.From.UTC().Format("Jan 2 15:04 UTC"), stepName(ch.Step))
@@ -133,8 +138,16 @@ func (ch chart) render(n int) template.HTML {
 			}
 			hgt := plotH * float64(v) / float64(top)
 			y -= hgt
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d</title></rect>`,
+			rect := fmt.Sprintf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d</title></rect>`,
 				x, y, bw*0.76, hgt, s.Colour, template.HTMLEscapeString(s.Label), v)
+			if link == nil {
+				b.WriteString(rect)
+				continue
+			}
+			at := ch.From.Add(time.Duration(i) * ch.Step)
+			fmt.Fprintf(&b, `<a href="%s" aria-label="%s: %d from %s, show them">%s</a>`,
+				template.HTMLEscapeString(link(s.Label, at)), template.HTMLEscapeString(s.Label), v,
+				at.UTC().Format("Jan 2 15:04 UTC"), rect)
 		}
 	}
 	// x labels: about six, at bucket starts.
@@ -148,7 +161,11 @@ func (ch chart) render(n int) template.HTML {
 				label = t.Format("Jan 2 15:04")
 			}
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="axis">%s</text>`, float64(padL)+float64(i)*bw, chartH-8, label)
+		class := "axis"
+		if (i/every)%2 == 1 {
+			class += " alt" // hidden on a phone, where the chart is small
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="%s">%s</text>`, float64(padL)+float64(i)*bw, chartH-8, class, label)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

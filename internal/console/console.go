@@ -136,6 +136,22 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("GET "+p+"/integrations/{integration}/tokens/{token}/revoke", h.authed(h.confirmRevoke))
 	mux.Handle("POST "+p+"/integrations/{integration}/tokens/{token}/revoke", h.authed(h.revokeToken))
 
+	mux.Handle("GET "+p+"/integrations/{integration}/delete", h.authed(h.confirmDeleteIntegration))
+	mux.Handle("POST "+p+"/integrations/{integration}/delete", h.authed(h.deleteIntegration))
+	mux.Handle("GET "+p+"/integrations/{integration}/tokens/{token}/rename", h.authed(h.renameTokenForm))
+	mux.Handle("POST "+p+"/integrations/{integration}/tokens/{token}/rename", h.authed(h.renameToken))
+
+	mux.Handle("GET "+p+"/users", h.authed(h.users))
+	mux.Handle("GET "+p+"/users/new", h.authed(h.newUser))
+	mux.Handle("POST "+p+"/users", h.authed(h.addUser))
+	mux.Handle("POST "+p+"/users/{user}/role", h.authed(h.setRole))
+	mux.Handle("GET "+p+"/keys", h.authed(h.keys))
+	mux.Handle("GET "+p+"/keys/rotate", h.authed(h.confirmRotate))
+	mux.Handle("POST "+p+"/keys/rotate", h.authed(h.rotateKey))
+	mux.Handle("POST "+p+"/keys/admin", h.authed(h.createAdminKey))
+	mux.Handle("GET "+p+"/keys/admin/{key}/revoke", h.authed(h.confirmRevokeAdminKey))
+	mux.Handle("POST "+p+"/keys/admin/{key}/revoke", h.authed(h.revokeAdminKey))
+
 	mux.Handle("GET "+p+"/ingest-keys", h.authed(h.ingestKeys))
 	mux.Handle("GET "+p+"/ingest-keys/{key}/revoke", h.authed(h.confirmRevokeIngestKey))
 	mux.Handle("POST "+p+"/ingest-keys/{key}/revoke", h.authed(h.revokeIngestKey))
@@ -283,6 +299,22 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// pathItem returns the item of xs (listed with err) whose id is the
+// request's path value name, or ErrNotFound with the message missing.
+func pathItem[T any](r *http.Request, name string, xs []T, err error, id func(T) string, missing string) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	want := r.PathValue(name)
+	for _, x := range xs {
+		if id(x) == want {
+			return x, nil
+		}
+	}
+	return zero, &admin.Error{Kind: admin.ErrNotFound, Field: name, Msg: missing}
+}
+
 // pageError is an error shown as a page with a status.
 type pageError struct {
 	status     int
@@ -341,6 +373,14 @@ func fieldLabel(field string) string {
 		return "Expires After"
 	case "siem":
 		return "SIEM"
+	case "email":
+		return "E-mail address"
+	case "role":
+		return "Role"
+	case "password":
+		return "Password"
+	case "user":
+		return "User"
 	}
 	return field
 }
@@ -390,6 +430,8 @@ func (h *handler) parseTemplates() error {
 		},
 		"whenISO": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"short":   func(t time.Time) string { return t.UTC().Format("Jan 2 15:04:05") },
+		"exact":   func(t time.Time) string { return t.UTC().Format("Mon Jan 2, 2006 15:04:05 UTC") },
+		"ago":     ago,
 		"features": func(fs []events.Feature) string {
 			names := make([]string, len(fs))
 			for i, f := range fs {
@@ -407,8 +449,8 @@ func (h *handler) parseTemplates() error {
 		"confirm": func(csrf, action, cancel, label string) formEnd {
 			return formEnd{CSRF: csrf, Action: action, Cancel: cancel, Class: "danger", Label: label}
 		},
-		"revokeCells": func(status, href, name string) revokeCells {
-			return revokeCells{Status: status, Href: href, Name: name}
+		"revokeCells": func(status, href, name string, rename bool) revokeCells {
+			return revokeCells{Status: status, Href: href, Name: name, Rename: rename}
 		},
 	}
 	pages, err := fs.Glob(files, "templates/*.html")
@@ -438,9 +480,11 @@ type formEnd struct {
 }
 
 // revokeCells is what the "revokeCells" template takes: a listed token's or
-// key's status, name and Revoke link.
+// key's status, name, the path its Revoke (and, with Rename, its Rename)
+// links start with.
 type revokeCells struct {
 	Status, Href, Name string
+	Rename             bool
 }
 
 // featureTitle is a feature as the pages name it.

@@ -458,7 +458,7 @@ func TestIssueShowOnceDownloadOnce(t *testing.T) {
 		t.Errorf("token features = %v, want [auditevents]", tk.Features)
 	}
 	// The integration page says the token can read the v3 beta.
-	if page := c.get(strings.TrimSuffix(newToken, "/tokens")); !strings.Contains(page.body, "<td>v1, v2, v3 beta (audit events)</td>") {
+	if page := c.get(strings.TrimSuffix(newToken, "/tokens")); !strings.Contains(page.body, `<td data-label="API versions">v1, v2, v3 beta (audit events)</td>`) {
 		t.Errorf("integration page does not say the token reads v3:\n%s", page.body)
 	}
 }

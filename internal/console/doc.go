@@ -2,8 +2,17 @@
 // JavaScript needed) where an account's owners and administrators set up
 // Events Reporting the way 1Password's admin console does it (spec §11) —
 // Integrations, the Events Reporting section, a SIEM tile, the integration's
-// name, "Set up token", "Save your token", "View Integration Details" — and
-// an activity page with the account's event counts and latest events.
+// name, "Set up token", "Save your token", "View Integration Details" — an
+// activity page with the account's event counts and latest events, and what
+// else the CLI does on an account: renaming tokens, deleting integrations,
+// users and their roles, ingest keys, signing keys (rotation) and the
+// user's own admin API keys (create, revoke).
+//
+// Pages work at a phone's width: the sidebar folds into a Menu button (a
+// small script; without it the menu stays open), and tables become one
+// card per row or scroll inside their own region. The browser test checks
+// every page at 390×844 and 1280×800 for horizontal overflow and with
+// axe-core.
 //
 // Everything it does goes through internal/admin, so the console, the CLI
 // and the admin API enforce the same rules and emit the same audit events.

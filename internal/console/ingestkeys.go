@@ -24,16 +24,7 @@ func (h *handler) ingestKeys(w http.ResponseWriter, r *http.Request, c *call) er
 // ingestKeyOf finds the key named in the path among the account's keys.
 func (h *handler) ingestKeyOf(r *http.Request, c *call) (admin.IngestKey, error) {
 	ks, err := h.cfg.Admin.IngestKeys(r.Context(), c.actor)
-	if err != nil {
-		return admin.IngestKey{}, err
-	}
-	id := r.PathValue("key")
-	for _, k := range ks {
-		if k.ID == id {
-			return k, nil
-		}
-	}
-	return admin.IngestKey{}, &admin.Error{Kind: admin.ErrNotFound, Field: "key", Msg: "no such ingest key"}
+	return pathItem(r, "key", ks, err, func(k admin.IngestKey) string { return k.ID }, "no such ingest key")
 }
 
 func (h *handler) confirmRevokeIngestKey(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -38,10 +38,23 @@ func (h *handler) integrations(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	h.render(w, r, c, http.StatusOK, "integrations.html", "Integrations", "integrations", struct {
+	v := struct {
 		Integrations []admin.Integration
 		Tiles        []siemTile
-	}{ins, siemTiles()})
+		Deleted      string // the name of the integration just deleted
+	}{Integrations: ins, Tiles: siemTiles()}
+	if id := r.URL.Query().Get("deleted"); id != "" {
+		all, err := h.cfg.Admin.Integrations(r.Context(), c.actor, true)
+		if err != nil {
+			return err
+		}
+		for _, in := range all {
+			if in.UUID == id && !in.DeletedAt.IsZero() {
+				v.Deleted = in.Name
+			}
+		}
+	}
+	h.render(w, r, c, http.StatusOK, "integrations.html", "Integrations", "integrations", v)
 	return nil
 }
 
@@ -85,8 +98,8 @@ func (h *handler) integrationDetails(w http.ResponseWriter, r *http.Request, c *
 	}
 	h.render(w, r, c, http.StatusOK, "integration.html", d.Name, "integrations", struct {
 		admin.IntegrationDetails
-		Revoked string
-	}{d, r.URL.Query().Get("revoked")})
+		Revoked, Renamed string
+	}{d, r.URL.Query().Get("revoked"), r.URL.Query().Get("renamed")})
 	return nil
 }
 
@@ -256,5 +269,59 @@ func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("%s/integrations/%s?revoked=%s", h.prefix, d.UUID, t.ID), http.StatusSeeOther)
+	return nil
+}
+
+func (h *handler) confirmDeleteIntegration(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, err := h.cfg.Admin.Integration(r.Context(), c.actor, r.PathValue("integration"))
+	if err != nil {
+		return err
+	}
+	h.render(w, r, c, http.StatusOK, "integration_delete.html", "Delete integration", "integrations", d)
+	return nil
+}
+
+// deleteIntegration deletes an integration and revokes its tokens, as
+// logbook integration delete does (admin.Service.DeleteIntegration).
+func (h *handler) deleteIntegration(w http.ResponseWriter, r *http.Request, c *call) error {
+	in, err := h.cfg.Admin.DeleteIntegration(r.Context(), c.actor, r.PathValue("integration"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, h.prefix+"/integrations?deleted="+in.UUID, http.StatusSeeOther)
+	return nil
+}
+
+type renameView struct {
+	Integration admin.Integration
+	Token       admin.Token
+	Name, Error string
+}
+
+func (h *handler) renameTokenForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, t, err := h.tokenOf(r, c)
+	if err != nil {
+		return err
+	}
+	h.render(w, r, c, http.StatusOK, "token_rename.html", "Rename token", "integrations", renameView{d.Integration, t, t.Name, ""})
+	return nil
+}
+
+// renameToken renames a token as logbook token rename does
+// (admin.Service.RenameToken).
+func (h *handler) renameToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, t, err := h.tokenOf(r, c)
+	if err != nil {
+		return err
+	}
+	name := r.PostFormValue("name")
+	if _, err := h.cfg.Admin.RenameToken(r.Context(), c.actor, t.ID, name); admin.KindOf(err) == admin.ErrInvalid {
+		h.render(w, r, c, http.StatusUnprocessableEntity, "token_rename.html", "Rename token", "integrations",
+			renameView{d.Integration, t, name, messageOf(err)})
+		return nil
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/integrations/%s?renamed=%s", h.prefix, d.UUID, t.ID), http.StatusSeeOther)
 	return nil
 }

@@ -1,0 +1,100 @@
+package console_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	auditLabel = regexp.MustCompile(`<td data-label="Label"><code>([a-z]+/[a-z]+)</code></td>`)
+	barLink    = regexp.MustCompile(`<a href="(/console/activity\?[^"]+)" aria-label="([^"]+)"><rect`)
+	pageLink   = regexp.MustCompile(`href="(/console/activity\?[^"]+)#latest" rel="(prev|next)"`)
+)
+
+// TestActivityPagesAndBars pages through the events table on the server,
+// narrows it to a chart bar, and checks the filters apply to the charts
+// and that objects are named beside their UUIDs.
+func TestActivityPagesAndBars(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.signedIn(t, "owner@acme.test")
+	// Three audit events in Acme: create/sa (setup), two create/satoken.
+	for _, name := range []string{"first", "second"} {
+		b.clock.Advance(time.Minute)
+		if r := c.post("/console/integrations/"+b.mine+"/tokens", url.Values{"name": {name}, "expires": {"never"}, "features": {"itemusages"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("issue %s = %d", name, r.status)
+		}
+	}
+	b.clock.Advance(5 * time.Minute)
+
+	var labels []string
+	next := "/console/activity?range=24h&kind=auditevents&rows=1"
+	for page := 1; next != ""; page++ {
+		r := c.get(next)
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s = %d", next, r.status)
+		}
+		rows := auditLabel.FindAllStringSubmatch(r.body, -1)
+		if len(rows) != 1 {
+			t.Fatalf("page %d (%s) has %d rows, want 1", page, next, len(rows))
+		}
+		labels = append(labels, rows[0][1])
+		if !strings.Contains(r.body, fmt.Sprintf("Page %d", page)) {
+			t.Errorf("page %d does not say which page it is", page)
+		}
+		next = ""
+		for _, m := range pageLink.FindAllStringSubmatch(r.body, -1) {
+			if m[2] == "next" {
+				next = html.UnescapeString(m[1])
+			}
+		}
+		if page > 3 {
+			t.Fatal("more than three pages of three events")
+		}
+	}
+	if got := strings.Join(labels, " "); got != "create/satoken create/satoken create/sa" {
+		t.Errorf("pages list %q, want the two token events then create/sa, newest first", got)
+	}
+
+	r := c.get("/console/activity?range=24h&kind=auditevents&label=create/sa")
+	// The label filter applies to the charts: only create/sa's bars.
+	bars := barLink.FindAllStringSubmatch(r.body, -1)
+	if len(bars) != 1 || !strings.HasPrefix(bars[0][2], "create/sa: 1 from ") {
+		t.Fatalf("bars with the create/sa filter = %v, want one for create/sa", bars)
+	}
+	if strings.Contains(r.body, `id="chart-signinattempts-title"`) {
+		t.Error("the kind filter does not apply to the charts: sign-in attempts chart shown")
+	}
+	// The object is named beside its UUID.
+	if !strings.Contains(r.body, "<span><strong>Acme Splunk</strong><br>"+b.mine) {
+		t.Errorf("create/sa row does not name the integration beside %s", b.mine)
+	}
+	// A bar's link narrows the table to its hour and label.
+	bar := c.get(html.UnescapeString(bars[0][1]))
+	if bar.status != http.StatusOK || !strings.Contains(bar.body, "Showing the bar Mar 2 10:00 – Mar 2 11:00 UTC for <code>create/sa</code>") {
+		t.Errorf("bar page = %d without the bar's notice:\n%s", bar.status, bar.body)
+	}
+	if got := auditLabel.FindAllStringSubmatch(bar.body, -1); len(got) != 1 || got[0][1] != "create/sa" {
+		t.Errorf("bar page rows = %v, want create/sa only", got)
+	}
+	// Relative time, with the exact UTC time on hover.
+	if !strings.Contains(bar.body, `title="Mon Mar 2, 2026 10:00:30 UTC">7 min ago</time>`) {
+		t.Errorf("create/sa row lacks its relative time with the exact time:\n%s", bar.body)
+	}
+	if empty := c.get("/console/activity?range=24h&at=2026-03-02T09:00:00Z"); !strings.Contains(empty.body, "No events match these filters.") {
+		t.Error("a bar with no events lists some")
+	}
+	for _, bad := range []string{"page=0", "page=x", "rows=500&page=11", "at=yesterday"} {
+		r := c.get("/console/activity?" + bad)
+		field := bad[strings.LastIndex(bad, "&")+1 : strings.LastIndex(bad, "=")]
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, field+":") {
+			t.Errorf("activity?%s = %d, want 400 naming %s", bad, r.status, field)
+		}
+	}
+}
