@@ -121,8 +121,8 @@ func Str(s string) *string { return &s }
 // acted, on what (one or more targets), and in what context. Member names
 // and nesting are inferred from 1Password's beta pages; it is served, not
 // ingested, and built from a stored AuditEvent by AuditEvent.V3.
-// InsertTime is when the event was ingested; Logbook's store does not keep
-// that time yet, so it is the event's timestamp (docs/v3.md, "Left open").
+// InsertTime is when Logbook stored the event (its insertion time, which
+// start_time and end_time bound; docs/v3.md).
 type AuditEventV3 struct {
 	UUID       string     `json:"uuid"`
 	Timestamp  time.Time  `json:"timestamp"`

@@ -1,6 +1,9 @@
 package events
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // V3Actions maps a v1/v2 audit event's object type and action to its v3
 // action name, target.attribute.verb (docs/v3.md, "The event"). It is the
@@ -86,12 +89,12 @@ func V3Action(objectType, action string) string {
 // V3 returns e as GET /api/v3/auditevents serves it (docs/v3.md): the
 // actor from actor_*, the object as the first target and the auxiliary
 // entity (aux_*) as the second when there is one, and the account,
-// session, device and location as context. InsertTime is the timestamp:
-// the store does not keep an ingestion time.
-func (e *AuditEvent) V3() AuditEventV3 {
+// session, device and location as context. inserted is the InsertTime:
+// when Logbook stored the event.
+func (e *AuditEvent) V3(inserted time.Time) AuditEventV3 {
 	action := V3Action(e.ObjectType, e.Action)
 	v := AuditEventV3{
-		UUID: e.UUID, Timestamp: e.Timestamp, InsertTime: e.Timestamp, Action: action,
+		UUID: e.UUID, Timestamp: e.Timestamp, InsertTime: inserted, Action: action,
 		Actor: ActorV3{UUID: e.ActorUUID, Type: e.ActorType, AccountUUID: e.ActorAccountUUID},
 	}
 	if v.Actor.Type == "" {

@@ -81,7 +81,8 @@ func TestV3SimulatedEvents(t *testing.T) {
 			t.Fatalf("%s: %s/%s has no v3 action", e.UUID, e.ObjectType, e.Action)
 		}
 		pairs[e.ObjectType+"/"+e.Action] = true
-		v := e.V3()
+		inserted := e.Timestamp.Add(90 * time.Second)
+		v := e.V3(inserted)
 		want, err := json.Marshal(&v)
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +93,7 @@ func TestV3SimulatedEvents(t *testing.T) {
 		if string(buf) != string(want) {
 			t.Fatalf("%s:\nAppendJSON %s\njson       %s", e.UUID, buf, want)
 		}
-		if v.Action != events.V3Actions[e.ObjectType][e.Action] || v.UUID != e.UUID || !v.Timestamp.Equal(e.Timestamp) ||
+		if v.Action != events.V3Actions[e.ObjectType][e.Action] || v.UUID != e.UUID || !v.Timestamp.Equal(e.Timestamp) || !v.InsertTime.Equal(inserted) ||
 			v.Actor.UUID != e.ActorUUID || len(v.Targets) == 0 || (e.ObjectUUID != nil && v.Targets[0].UUID != *e.ObjectUUID) ||
 			v.Context.Location != e.Location || (e.Session != nil && v.Context.Session.UUID != e.Session.UUID) {
 			t.Fatalf("%s: v3 %+v does not carry v2 %+v", e.UUID, v, e)
@@ -126,15 +127,15 @@ func TestV3Rendering(t *testing.T) {
 		ev   events.AuditEvent
 		want string
 	}{
-		{full, `{"uuid":"EVENTUUIDAAAAAAAAAAAAAAAAA","timestamp":"2026-03-02T10:04:05.123Z","insert_time":"2026-03-02T10:04:05.123Z","action":"vault.user-access.grant",` +
+		{full, `{"uuid":"EVENTUUIDAAAAAAAAAAAAAAAAA","timestamp":"2026-03-02T10:04:05.123Z","insert_time":"2026-03-02T10:05:00.987654321Z","action":"vault.user-access.grant",` +
 			`"actor":{"uuid":"ACTORUUIDAAAAAAAAAAAAAAAAA","type":"user","name":"Ada","email":"ada@example.com"},` +
 			`"targets":[{"type":"vault","uuid":"vaultuuidaaaaaaaaaaaaaaaaa"},{"type":"user","uuid":"AUXUUIDAAAAAAAAAAAAAAAAAAA","name":"Bo","email":"bo@example.com","id":7,"info":"R"}],` +
 			`"context":{"account":{"uuid":"ACCOUNTAAAAAAAAAAAAAAAAAAA"},"session":{"uuid":"SESSIONAAAAAAAAAAAAAAAAAAA","login_time":"2026-03-02T09:04:05.123Z","ip":"192.0.2.1"},` +
 			`"device":{"uuid":"deviceaaaaaaaaaaaaaaaaaaaa"},"location":{"country":"Canada","city":"Toronto"}}}`},
-		{bare, `{"uuid":"EVENTUUIDBBBBBBBBBBBBBBBBB","timestamp":"2026-03-02T10:04:05.123Z","insert_time":"2026-03-02T10:04:05.123Z","action":"service-account.token.create",` +
+		{bare, `{"uuid":"EVENTUUIDBBBBBBBBBBBBBBBBB","timestamp":"2026-03-02T10:04:05.123Z","insert_time":"2026-03-02T10:05:00.987654321Z","action":"service-account.token.create",` +
 			`"actor":{"uuid":"ACTORUUIDAAAAAAAAAAAAAAAAA","type":"user"},"targets":[{"type":"service-account"}],"context":{}}`},
 	} {
-		v := c.ev.V3()
+		v := c.ev.V3(time.Date(2026, 3, 2, 10, 5, 0, 987654321, time.UTC))
 		got, err := v.AppendJSON(nil)
 		if err != nil {
 			t.Fatal(err)

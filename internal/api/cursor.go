@@ -34,8 +34,12 @@ type cursorState struct {
 	Feature events.Feature
 	After   int64 // position already delivered
 	Limit   int
-	Start   time.Time // inclusive lower bound on event time
-	End     time.Time // exclusive upper bound; zero: none
+	// Start is the inclusive lower bound on event time (v1, v2) or the
+	// exclusive lower bound on insertion time (v3 page tokens).
+	Start time.Time
+	// End is the exclusive upper bound on event time (v1, v2) or on
+	// insertion time (v3); zero: none.
+	End time.Time
 }
 
 var featureCodes = map[events.Feature]byte{events.SignInAttempts: 1, events.ItemUsages: 2, events.AuditEvents: 3}

@@ -57,12 +57,24 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 }
 
 // read lists the page st asks for, in the rendering of call's version (v3
-// reads the v2 bytes), and returns it with the state after it.
+// reads the v2 bytes), and returns it with the state after it. A v3
+// state's Start and End bound the insertion time (exclusive), and the
+// events older than the account's serving window are left out as it
+// slides.
 func (h *handler) read(r *http.Request, call Call, st cursorState) (store.ListResult, cursorState, error) {
-	res, err := h.Store.ListEvents(r.Context(), store.ListQuery{
+	q := store.ListQuery{
 		Account: st.Account, Feature: call.Feature, After: st.After,
 		Start: st.Start, End: st.End, Limit: st.Limit, V1: call.Version == 1,
-	})
+	}
+	if call.Version == 3 {
+		floor, err := h.floor(r, st.Account, h.Now())
+		if err != nil {
+			return store.ListResult{}, st, err
+		}
+		q.InsertedAfter, q.InsertedBefore, q.WithInserted = st.Start, st.End, true
+		q.Start, q.End = floor, time.Time{}
+	}
+	res, err := h.Store.ListEvents(r.Context(), q)
 	if err != nil {
 		return res, st, fmt.Errorf("list %s: %w", call.Feature, err)
 	}
@@ -105,8 +117,20 @@ func (h *handler) state(r *http.Request, account string, f events.Feature, req p
 
 // reset is the state a reset request (req without a cursor) starts from.
 func (h *handler) reset(r *http.Request, account string, f events.Feature, req pageRequest) (cursorState, error) {
+	st, _, err := h.resetState(r, account, f, req)
+	if err != nil {
+		return st, err
+	}
+	return h.startAt(r, st, st.Start)
+}
+
+// resetState is a reset's state before its position: the page size (the
+// default for 0), the end, and the start (one hour before the end or now
+// when absent), never before the account's serving window, which starts
+// at floor (zero: it serves forever).
+func (h *handler) resetState(r *http.Request, account string, f events.Feature, req pageRequest) (st cursorState, floor time.Time, err error) {
 	now := h.Now().UTC()
-	st := cursorState{Account: account, Feature: f, Limit: req.Limit}
+	st = cursorState{Account: account, Feature: f, Limit: req.Limit}
 	if st.Limit == 0 {
 		st.Limit = defaultLimit
 	}
@@ -123,14 +147,29 @@ func (h *handler) reset(r *http.Request, account string, f events.Feature, req p
 	}
 	// Older than retention is clamped, not refused: connectors send
 	// 2020-01-01 and expect everything there is (spec §3).
-	window, err := h.window(r.Context(), account)
-	if err != nil {
-		return st, err
+	if floor, err = h.floor(r, account, now); err != nil {
+		return st, floor, err
 	}
-	if floor := now.Add(-window); window > 0 && st.Start.Before(floor) {
+	if st.Start.Before(floor) {
 		st.Start = floor
 	}
-	pos, err := h.Store.StartPosition(r.Context(), account, f, st.Start)
+	return st, floor, nil
+}
+
+// floor is where the account's serving window starts at now; zero when it
+// serves forever.
+func (h *handler) floor(r *http.Request, account string, now time.Time) (time.Time, error) {
+	window, err := h.window(r.Context(), account)
+	if err != nil || window == 0 {
+		return time.Time{}, err
+	}
+	return now.Add(-window), nil
+}
+
+// startAt sets st's position before every event of its stream with a
+// timestamp at or after t.
+func (h *handler) startAt(r *http.Request, st cursorState, t time.Time) (cursorState, error) {
+	pos, err := h.Store.StartPosition(r.Context(), st.Account, st.Feature, t)
 	if err != nil {
 		return st, fmt.Errorf("start position: %w", err)
 	}

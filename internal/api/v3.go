@@ -103,9 +103,23 @@ func parseQueryTime(field, s string) (*time.Time, error) {
 	return &t, nil
 }
 
-// auditEventsV3 serves GET /api/v3/auditevents: the audit stream read as
-// for v2, each event rendered in the v3 shape, with a sealed page token
-// when more events exist.
+// resetV3 is the state a v3 request without a page token starts from
+// (resetState): its Start and End are the exclusive bounds on insertion time,
+// and its position skips only the events older than the serving window,
+// which read leaves out too; a late event stored after start_time may
+// have any timestamp.
+func (h *handler) resetV3(r *http.Request, account string, req v3Request) (cursorState, error) {
+	st, floor, err := h.resetState(r, account, events.AuditEvents, pageRequest{Limit: req.Limit, Start: req.Start, End: req.End})
+	if err != nil {
+		return st, err
+	}
+	return h.startAt(r, st, floor)
+}
+
+// auditEventsV3 serves GET /api/v3/auditevents: the audit stream read in
+// position order as for v2, bounded by insertion time, each event rendered
+// in the v3 shape with its insertion time, with a sealed page token when
+// more events exist.
 func (h *handler) auditEventsV3(w http.ResponseWriter, r *http.Request) error {
 	v, err := h.authenticate(r, events.AuditEvents)
 	if err != nil {
@@ -131,16 +145,8 @@ func (h *handler) auditEventsV3(w http.ResponseWriter, r *http.Request) error {
 		if req.Limit > 0 {
 			st.Limit = req.Limit
 		}
-	} else {
-		// The bounds are exclusive; the state's start is inclusive.
-		reset := pageRequest{Limit: req.Limit, End: req.End}
-		if req.Start != nil {
-			after := req.Start.Add(time.Nanosecond)
-			reset.Start = &after
-		}
-		if st, err = h.reset(r, account, events.AuditEvents, reset); err != nil {
-			return err
-		}
+	} else if st, err = h.resetV3(r, account, req); err != nil {
+		return err
 	}
 	res, next, err := h.read(r, call, st)
 	if err != nil {
@@ -157,7 +163,7 @@ func (h *handler) auditEventsV3(w http.ResponseWriter, r *http.Request) error {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		v3 := e.V3()
+		v3 := e.V3(row.Inserted)
 		b, err := v3.AppendJSON(buf.AvailableBuffer())
 		if err != nil {
 			return fmt.Errorf("audit event %s in v3: %w", e.UUID, err)

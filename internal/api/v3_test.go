@@ -16,6 +16,7 @@ import (
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ratelimit"
 	"github.com/logbookhq/logbook/internal/servertest"
+	"github.com/logbookhq/logbook/internal/testenv"
 )
 
 type v3Page struct {
@@ -51,10 +52,34 @@ func uuidOf(t *testing.T, raw json.RawMessage) string {
 
 var pageTokenRE = regexp.MustCompile(`"next_page_token":"[A-Za-z0-9_-]+"`)
 
+// appendAt appends each event on its own with the clock (the server's and
+// its store's) at the event's timestamp, so that its insertion time is its
+// timestamp, then sets the clock to now.
+func appendAt(t *testing.T, srv *servertest.Server, clock *fixedClock, now time.Time, evs ...*events.AuditEvent) {
+	t.Helper()
+	for _, ev := range evs {
+		clock.Set(ev.Timestamp)
+		srv.Append(t, ev)
+	}
+	clock.Set(now)
+}
+
+// insertTime reads a v3 event's insert_time.
+func insertTime(t *testing.T, raw json.RawMessage) time.Time {
+	t.Helper()
+	var ev struct {
+		InsertTime time.Time `json:"insert_time"`
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.InsertTime.IsZero() {
+		t.Fatalf("no insert_time in %s", raw)
+	}
+	return ev.InsertTime
+}
+
 func TestV3WireGolden(t *testing.T) {
 	clock := &fixedClock{t: t0}
 	srv := servertest.Start(t, servertest.Options{Now: clock.Now})
-	srv.Append(t, audit(1, t0.Add(-10*time.Minute), srv.Account), audit(2, t0.Add(-5*time.Minute), srv.Account))
+	appendAt(t, srv, clock, t0, audit(1, t0.Add(-10*time.Minute), srv.Account), audit(2, t0.Add(-5*time.Minute), srv.Account))
 
 	r := do(t, "GET", srv.URL+"/api/v3/auditevents?max_page_size=1", srv.Token, "")
 	if r.status != 200 || r.header.Get("Content-Type") != "application/json; charset=utf-8" {
@@ -93,14 +118,16 @@ func TestV3WireGolden(t *testing.T) {
 func TestV3Requests(t *testing.T) {
 	clock := &fixedClock{t: t0}
 	srv := servertest.Start(t, servertest.Options{Now: clock.Now})
-	var evs []any
+	// Each event inserted at its timestamp: the time bounds below count
+	// insertion times.
+	var evs []*events.AuditEvent
 	for i := range 30 {
 		evs = append(evs, audit(i, t0.Add(-time.Duration(90-i)*time.Minute), srv.Account)) // 90..61 minutes ago
 	}
 	for i := 30; i < 40; i++ {
 		evs = append(evs, audit(i, t0.Add(-time.Duration(40-i)*time.Minute), srv.Account)) // last 10 minutes
 	}
-	srv.Append(t, evs...)
+	appendAt(t, srv, clock, t0, evs...)
 	other := servertest.Start(t, servertest.Options{Now: clock.Now})
 	other.Append(t, audit(100, t0.Add(-time.Minute), other.Account), audit(101, t0.Add(-time.Minute), other.Account))
 	otherToken := *v3(t, other.URL, other.Token, "max_page_size=1").NextPageToken
@@ -179,7 +206,7 @@ func TestV3Requests(t *testing.T) {
 func TestV3LateArrival(t *testing.T) {
 	clock := &fixedClock{t: t0}
 	srv := servertest.Start(t, servertest.Options{Now: clock.Now})
-	srv.Append(t, audit(1, t0.Add(-10*time.Minute), srv.Account), audit(2, t0.Add(-5*time.Minute), srv.Account))
+	appendAt(t, srv, clock, t0, audit(1, t0.Add(-10*time.Minute), srv.Account), audit(2, t0.Add(-5*time.Minute), srv.Account))
 	p := v3(t, srv.URL, srv.Token, "max_page_size=1")
 	if len(p.AuditEvents) != 1 || p.NextPageToken == nil {
 		t.Fatalf("first page: %d events, token %v", len(p.AuditEvents), p.NextPageToken != nil)
@@ -208,6 +235,86 @@ func TestV3LateArrival(t *testing.T) {
 	}
 	if again := v3(t, srv.URL, srv.Token, "page_token="+tok); len(again.AuditEvents) != len(p.AuditEvents) {
 		t.Errorf("replayed token: %d events, first time %d", len(again.AuditEvents), len(p.AuditEvents))
+	}
+}
+
+// TestV3PollLateArrival is 1Password's documented polling (the beta
+// reference): page through a window, then ask again with the last event's
+// insert_time as start_time. An event stored after that poll with a
+// timestamp older than every event seen is delivered by the next poll,
+// exactly once: start_time and end_time bound the insertion time, and
+// insert_time is when Logbook stored the event, not its timestamp. On both
+// store backends.
+func TestV3PollLateArrival(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			clock := &fixedClock{t: t0}
+			o := servertest.Options{Now: clock.Now}
+			if backend == "postgres" {
+				o.DB = testenv.PostgresSchema(t)
+			}
+			testV3PollLateArrival(t, clock, servertest.Start(t, o))
+		})
+	}
+}
+
+func testV3PollLateArrival(t *testing.T, clock *fixedClock, srv *servertest.Server) {
+	appendAt(t, srv, clock, t0, audit(1, t0.Add(-10*time.Minute), srv.Account), audit(2, t0.Add(-5*time.Minute), srv.Account))
+	seen := map[string]int{}
+	// poll reads from start_time to the end of the window, page by page,
+	// and returns the insert_time of the last event (start if none).
+	poll := func(start time.Time) time.Time {
+		t.Helper()
+		query := "max_page_size=1&start_time=" + url.QueryEscape(start.Format(time.RFC3339Nano))
+		last := start
+		for {
+			p := v3(t, srv.URL, srv.Token, query)
+			for _, ev := range p.AuditEvents {
+				seen[uuidOf(t, ev)]++
+				it := insertTime(t, ev)
+				if !it.After(last) {
+					t.Errorf("insert_time %v after %v: not increasing", it, last)
+				}
+				last = it
+			}
+			if p.NextPageToken == nil {
+				return last
+			}
+			query = "page_token=" + url.QueryEscape(*p.NextPageToken)
+		}
+	}
+	last := poll(t0.Add(-time.Hour))
+	if len(seen) != 2 || !last.Equal(t0.Add(-5*time.Minute)) {
+		t.Fatalf("first poll: %v, last insert_time %v", seen, last)
+	}
+	// Stored a minute later, with a timestamp before everything seen.
+	clock.Set(t0.Add(time.Minute))
+	late := audit(3, t0.Add(-30*time.Minute), srv.Account)
+	srv.Append(t, late)
+	// Stored at the same clock reading: still after the late one.
+	next := audit(4, t0.Add(-20*time.Minute), srv.Account)
+	srv.Append(t, next)
+	clock.Set(t0.Add(2 * time.Minute))
+	last = poll(last)
+	if seen[late.UUID] != 1 || seen[next.UUID] != 1 {
+		t.Fatalf("second poll: %v", seen)
+	}
+	if want := t0.Add(time.Minute + time.Nanosecond); !last.Equal(want) {
+		t.Errorf("last insert_time %v, want %v (one nanosecond after the late event's)", last, want)
+	}
+	if again := poll(last); !again.Equal(last) || len(seen) != 4 {
+		t.Errorf("third poll: last %v, seen %v; want nothing new", again, seen)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", id, n)
+		}
+	}
+	// end_time bounds insertion too: the window before the late arrival
+	// holds the first two events, not the late one, whatever its timestamp.
+	p := v3(t, srv.URL, srv.Token, "start_time=2026-03-02T08:30:00Z&end_time="+url.QueryEscape(t0.Add(time.Minute).Format(time.RFC3339Nano)))
+	if len(p.AuditEvents) != 2 {
+		t.Errorf("window before the late arrival: %d events, want 2", len(p.AuditEvents))
 	}
 }
 
@@ -272,12 +379,12 @@ func TestV3Shape(t *testing.T) {
 	clock := &fixedClock{t: t0}
 	srv := servertest.Start(t, servertest.Options{Now: clock.Now})
 	ev := audit(1, t0.Add(-time.Minute), srv.Account)
-	srv.Append(t, ev)
+	srv.Append(t, ev) // inserted at t0, the clock
 	p := v3(t, srv.URL, srv.Token, "")
 	if len(p.AuditEvents) != 1 {
 		t.Fatalf("%d events", len(p.AuditEvents))
 	}
-	v := ev.V3()
+	v := ev.V3(t0)
 	want, err := v.AppendJSON(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -118,8 +118,14 @@ func TestSessionSurvivesRestart(t *testing.T) {
 func twoServers(t *testing.T) (b *testBundle, urlA, urlB string, stB store.Store) {
 	t.Helper()
 	dsn := testenv.PostgresSchema(t)
-	// The stores purge counters by their clock: give them the bundle's.
-	now := func() time.Time { return b.clock.Now() }
+	// The stores purge counters and stamp appends by their clock: give
+	// them the bundle's, once seed (which appends audit events) made it.
+	now := func() time.Time {
+		if b == nil {
+			return time.Now()
+		}
+		return b.clock.Now()
+	}
 	open := func() store.Store {
 		st, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: now})
 		if err != nil {

@@ -28,7 +28,8 @@ type Options struct {
 	// Demo seeds the first-run demo (simulated events) instead of an empty
 	// account.
 	Demo bool
-	// Now is the server's clock; time.Now when nil.
+	// Now is the server's clock, and its store's (insertion times); time.Now
+	// when nil.
 	Now func() time.Time
 	// Retention bounds what the API serves; the default when zero.
 	Retention time.Duration
@@ -75,9 +76,9 @@ func Start(t testing.TB, o Options) *Server {
 	var st store.Store
 	var err error
 	if o.DB != "" {
-		st, err = postgres.Open(ctx, o.DB, postgres.Options{Logger: o.Logger})
+		st, err = postgres.Open(ctx, o.DB, postgres.Options{Logger: o.Logger, Now: o.Now})
 	} else {
-		st, err = sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger})
+		st, err = sqlite.Open(ctx, filepath.Join(o.DataDir, "logbook.db"), sqlite.Options{Logger: o.Logger, Now: o.Now})
 	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)

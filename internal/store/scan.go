@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -154,4 +155,29 @@ func WindowSeconds(w time.Duration) int64 {
 		return -1
 	}
 	return int64(w / time.Second)
+}
+
+// SetInserted sets the Inserted of rows (in position order) from the
+// appends that stored them, which next yields in position order from the
+// first one at or above rows[0].Seq (ok false when there is none left):
+// each row's is that of the first append whose highest position is at or
+// above the row's. An append's record commits with its events and is
+// dropped only once they are all gone, so a read later than the rows'
+// finds it.
+func SetInserted(rows []Row, next func() (maxSeq, inserted int64, ok bool, err error)) error {
+	upto, at := int64(-1), time.Time{}
+	for i := range rows {
+		for upto < rows[i].Seq {
+			maxSeq, ns, ok, err := next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("position %d: no insertion time recorded", rows[i].Seq)
+			}
+			upto, at = maxSeq, time.Unix(0, ns).UTC()
+		}
+		rows[i].Inserted = at
+	}
+	return nil
 }

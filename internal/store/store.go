@@ -93,6 +93,10 @@ type Record struct {
 type Row struct {
 	Seq  int64
 	Time time.Time
+	// Inserted is when the store appended the event (its insertion time,
+	// UTC; see EventStore), read only when the query's WithInserted is
+	// set (zero otherwise).
+	Inserted time.Time
 	// Data is the rendering asked for. It may alias a buffer reused by the
 	// next call on the same Rows; copy it to keep it.
 	Data []byte
@@ -107,6 +111,14 @@ type ListQuery struct {
 	// Start and End filter on the event timestamp: Start <= t < End. A zero
 	// End means no end.
 	Start, End time.Time
+	// InsertedAfter and InsertedBefore filter on the insertion time, both
+	// exclusive: InsertedAfter < inserted < InsertedBefore. A zero value
+	// means no bound. Insertion times grow with positions, so the rows
+	// inserted after a time are the positions above one point.
+	InsertedAfter, InsertedBefore time.Time
+	// WithInserted asks for each row's insertion time (Row.Inserted), one
+	// more lookup per page.
+	WithInserted bool
 	// Limit is the most rows returned.
 	Limit int
 	// V1 selects the v1 rendering.
@@ -130,10 +142,17 @@ type ListResult struct {
 // event becomes visible to ListEvents only after every event with a lower
 // Seq in that stream is visible: a reader that has passed position N never
 // misses an event later committed below N.
+//
+// Each append records one insertion time for all the events it stores:
+// the store's clock when it appends, raised if need be to one nanosecond
+// after the stream's latest insertion time, so that insertion times grow
+// strictly from one append to the next and never decrease with positions.
+// A reader that has seen every event inserted up to T therefore misses
+// none by next asking for those inserted after T.
 type EventStore interface {
 	// AppendEvents stores recs in the stream of (account, feature), in
 	// order, skipping any the stream already holds, and returns how many
-	// were new. A record is already held when one with the same UUID, Time
+	// were new; the new ones share one insertion time. A record is already held when one with the same UUID, Time
 	// and V2 is (the same event sent twice, also within recs). A UUID
 	// held as another event (another Time, or other V2) is a
 	// *UUIDConflict: nothing of the call is stored. It is atomic: all new

@@ -154,8 +154,9 @@ func (db *DB) ensurePartitions(ctx context.Context, days []int64) error {
 // stream does not hold yet (the same ts and uuid: the same event, as
 // heldSQL has checked), numbered as the next leaves of the stream's tree
 // from its size ($10) on, with their leaf hashes ($8). It updates the hour
-// and label summaries and raises the stream's counter to the last
-// position used, all in one statement, and returns how many it inserted
+// and label summaries, records the append's insertion time ($11) and
+// raises the stream's counter to the last position used, all in one
+// statement, and returns how many it inserted
 // and their ordinals in the batch. Positions of skipped duplicates are left
 // unused. The stream's row is locked: nothing inserts the same events
 // meanwhile. The held events are looked up one by one (LATERAL … LIMIT 1:
@@ -185,8 +186,11 @@ const appendSQL = `WITH new AS (
 	INSERT INTO event_labels (stream, hour, label, n)
 	SELECT $1, ` + hourSQL + `, label, count(*) FROM ins GROUP BY 2, 3
 	ON CONFLICT (stream, hour, label) DO UPDATE SET n = event_labels.n + excluded.n
+), app AS (
+	INSERT INTO event_appends (stream, max_seq, inserted)
+	SELECT $1, max(seq), $11 FROM ins HAVING count(*) > 0
 ), up AS (
-	UPDATE streams SET last_seq = (SELECT max(seq) FROM ins) WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
+	UPDATE streams SET last_seq = (SELECT max(seq) FROM ins), last_inserted = $11 WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
 )
 SELECT count(*), coalesce(array_agg(seq - $2 ORDER BY seq), '{}') FROM ins`
 
@@ -287,11 +291,13 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 		}
 		var inserted int
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-			var last, size int64
+			var last, at, size int64
 			var frontier []byte
-			if err := tx.QueryRow(ctx, `SELECT last_seq, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &size, &frontier); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &at, &size, &frontier); err != nil {
 				return err
 			}
+			// One insertion time for the call, after every one before it.
+			at = max(db.now().UnixNano(), at+1)
 			tree, built, err := sqlstore.Frontier(size, frontier)
 			if err != nil {
 				return err
@@ -317,7 +323,7 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 				return inCall
 			}
 			var ords []int64
-			if err := tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1, leaves, first, int64(tree.Size())).Scan(&inserted, &ords); err != nil {
+			if err := tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1, leaves, first, int64(tree.Size()), at).Scan(&inserted, &ords); err != nil {
 				return err
 			}
 			for _, o := range ords {
@@ -359,13 +365,24 @@ func (db *DB) AppendEventsSeq(ctx context.Context, account string, feature event
 	return db.AppendEvents(ctx, account, feature, all)
 }
 
-// listBoundsSQL reads, in one snapshot, the stream's id and counter and the
-// hours holding positions in ($3, $4]: the range of event times that the
-// page's positions can have.
-const listBoundsSQL = `SELECT s.id, s.last_seq, min(h.hour), max(h.hour)
-FROM streams AS s LEFT JOIN event_hours AS h ON h.stream = s.id AND h.max_seq > $3 AND h.min_seq <= $4
+// listBoundsSQL reads, in one snapshot, the stream's id and counter, the
+// positions the insertion-time bounds leave, (lo, hi] (insertion times
+// never decrease with positions, so the last append at or before a time
+// is one backward step on event_appends (stream, inserted, max_seq); a
+// NULL bound, $5 or $6, is none), and the
+// hours holding positions in (lo, min(lo + $4, hi)]: the range of event
+// times that the page's positions can have.
+const listBoundsSQL = `SELECT s.id, s.last_seq, b.lo, b.hi, min(h.hour), max(h.hour)
+FROM streams AS s
+CROSS JOIN LATERAL (SELECT
+	greatest($3::bigint, CASE WHEN $5::bigint IS NULL THEN 0 ELSE coalesce((SELECT a.max_seq FROM event_appends AS a
+		WHERE a.stream = s.id AND a.inserted <= $5 ORDER BY a.inserted DESC, a.max_seq DESC LIMIT 1), 0) END) AS lo,
+	CASE WHEN $6::bigint IS NULL THEN s.last_seq ELSE coalesce((SELECT a.max_seq FROM event_appends AS a
+		WHERE a.stream = s.id AND a.inserted < $6 ORDER BY a.inserted DESC, a.max_seq DESC LIMIT 1), 0) END AS hi) AS b
+LEFT JOIN event_hours AS h ON h.stream = s.id AND h.max_seq > b.lo
+	AND h.min_seq <= least(least(b.lo, 9223372036854775807 - $4::bigint) + $4::bigint, b.hi)
 WHERE s.account = $1 AND s.feature = $2
-GROUP BY s.id, s.last_seq`
+GROUP BY s.id, s.last_seq, b.lo, b.hi`
 
 // listSQL reads the rows of positions ($2, $3] matching the time filter.
 // The time bounds let the planner keep only the partitions that can hold
@@ -411,44 +428,55 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	if endNS < startNS {
 		return res, nil // nothing can match
 	}
+	var insAfter, insBefore *int64
+	if !q.InsertedAfter.IsZero() {
+		insAfter = new(clampNanos(q.InsertedAfter))
+	}
+	if !q.InsertedBefore.IsZero() {
+		insBefore = new(clampNanos(q.InsertedBefore))
+	}
 	// Two statements, two snapshots, made consistent by the ordering
 	// guarantee: every position up to the counter read first (head) was
 	// visible then, so capping the scan at head makes the second statement
 	// see exactly the positions the first one bounded; later commits have
-	// higher positions and are left to the next call.
-	window := q.After + int64(store.ScanBound(q.Limit))
-	if window < q.After { // overflow
-		window = math.MaxInt64
-	}
+	// higher positions and are left to the next call. Positions up to lo
+	// were inserted at or before InsertedAfter and those above hi at or
+	// after InsertedBefore: neither can ever match.
+	bound := int64(store.ScanBound(q.Limit))
 	var (
-		stream, head int64
-		loH, hiH     *int64
+		stream, head, lo, hi int64
+		loH, hiH             *int64
 	)
-	err := db.pool.QueryRow(ctx, listBoundsSQL, q.Account, string(q.Feature), q.After, window).Scan(&stream, &head, &loH, &hiH)
+	err := db.pool.QueryRow(ctx, listBoundsSQL, q.Account, string(q.Feature), q.After, bound, insAfter, insBefore).
+		Scan(&stream, &head, &lo, &hi, &loH, &hiH)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, nil // a stream never written
 	}
 	if err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
-	end := min(window, head)
-	if loH == nil || end <= q.After {
+	window := lo + bound
+	if window < lo { // overflow
+		window = math.MaxInt64
+	}
+	end := min(window, hi)
+	if loH == nil || end <= lo {
 		// No position after the cursor (at the head), or none in the window.
-		res.Last = max(q.After, end)
-		res.More = head > end
+		res.Last = max(lo, end)
+		res.More = hi > res.Last
 		return res, nil
 	}
 	startNS = max(startNS, *loH*store.HourNanos)
 	endNS = min(endNS, *hiH*store.HourNanos+store.HourNanos-1)
 	if endNS < startNS {
-		res.Last, res.More = end, head > end
+		res.Last, res.More = end, hi > end
 		return res, nil
 	}
 	query := listV2SQL
 	if q.V1 {
 		query = listV1SQL
 	}
-	rows, err := db.pool.Query(ctx, query, stream, q.After, end, startNS, endNS, q.Limit+1)
+	rows, err := db.pool.Query(ctx, query, stream, lo, end, startNS, endNS, q.Limit+1)
 	if err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
@@ -509,13 +537,46 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		res.Last = out[len(out)-1].Seq
 	} else {
 		// Every position up to end was examined; beyond it, unless end is
-		// the head, some may match.
-		res.Last, res.More = end, head > end
+		// hi (the head, or the last inserted before InsertedBefore), some
+		// may match.
+		res.Last, res.More = end, hi > end
 	}
 	if len(out) > 0 {
 		db.rowSize.Store(int64(len(buf)/len(out) + 16))
 	}
+	if len(out) > 0 && q.WithInserted {
+		if err := db.insertionTimes(ctx, stream, out); err != nil {
+			return store.ListResult{}, fmt.Errorf("list events: %w", err)
+		}
+	}
 	return res, nil
+}
+
+// insertionTimes sets the Inserted of rows (in position order, at least
+// one) from the stream's appends (store.SetInserted): those from the
+// first row's to the first at or above the last row's.
+func (db *DB) insertionTimes(ctx context.Context, stream int64, out []store.Row) error {
+	rows, err := db.pool.Query(ctx, `SELECT max_seq, inserted FROM event_appends
+		WHERE stream = $1 AND max_seq >= $2
+			AND max_seq <= (SELECT min(max_seq) FROM event_appends WHERE stream = $1 AND max_seq >= $3)
+		ORDER BY max_seq`, stream, out[0].Seq, out[len(out)-1].Seq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	err = store.SetInserted(out, func() (int64, int64, bool, error) {
+		if !rows.Next() {
+			return 0, 0, false, rows.Err()
+		}
+		var maxSeq, ns int64
+		err := rows.Scan(&maxSeq, &ns)
+		return maxSeq, ns, true, err
+	})
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
 }
 
 // int8Value decodes a bigint column in either wire format.
@@ -633,6 +694,16 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 		removed[b.stream] += n
 		if err != nil {
 			return fail(fmt.Errorf("stream %d hour %d: %w", b.stream, b.hour, err))
+		}
+	}
+	for stream, n := range removed {
+		if n == 0 {
+			continue
+		}
+		// The appends whose events are all gone.
+		if _, err := db.pool.Exec(ctx, `DELETE FROM event_appends WHERE stream = $1 AND max_seq <
+			coalesce((SELECT min(seq) FROM events WHERE stream = $1), 9223372036854775807)`, stream); err != nil {
+			return fail(fmt.Errorf("stream %d: appends: %w", stream, err))
 		}
 	}
 	out, err := counts()

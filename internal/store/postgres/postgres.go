@@ -34,8 +34,9 @@ type Options struct {
 	// SkipMigrate leaves the schema as it is; by default Open applies the
 	// pending migrations (see DB.Migrate).
 	SkipMigrate bool
-	// Now is the clock used to purge old counters and to create the
-	// partitions of the coming days; nil means time.Now.
+	// Now is the clock used to purge old counters, to create the
+	// partitions of the coming days and to stamp appended events with
+	// their insertion time; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -57,6 +58,8 @@ type DB struct {
 	streams sync.Map // streamKey -> int64
 
 	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
+
+	now func() time.Time // the clock of insertion times
 }
 
 // Open connects to the database at url (postgres://… or postgresql://…;
@@ -93,7 +96,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	db := &DB{pool: pool, log: opts.Logger}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db := &DB{pool: pool, log: opts.Logger, now: opts.Now}
 	db.Store = sqlstore.New(newPGDB(pool), sqlstore.Config{Now: opts.Now, Locks: true, Migrator: migrator{db}, Log: opts.Logger})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {

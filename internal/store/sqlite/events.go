@@ -105,11 +105,13 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			newStream = stream
 		}
 
-		last, err := execer{c}.queryInt64(`SELECT last_seq FROM positions WHERE id = 1`)
+		last, at, err := readPositions(c)
 		if err != nil {
 			return err
 		}
 		last0 := last // positions above it are this call's
+		// One insertion time for the call, after every one before it.
+		at = max(db.now().UnixNano(), at+1)
 		tree, err := readTreeHead(c, stream)
 		if err != nil {
 			return err
@@ -180,7 +182,10 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		if inserted == 0 {
 			return nil
 		}
-		if _, err := (execer{c}).execChanges(`UPDATE positions SET last_seq = ? WHERE id = 1`, last); err != nil {
+		if _, err := (execer{c}).execChanges(`UPDATE positions SET last_seq = ?, last_inserted = ? WHERE id = 1`, last, at); err != nil {
+			return err
+		}
+		if _, err := (execer{c}).execChanges(`INSERT INTO event_appends (stream, max_seq, inserted) VALUES (?, ?, ?)`, stream, last, at); err != nil {
 			return err
 		}
 		if _, err := (execer{c}).execChanges(sqlstore.Rebind(sqlstore.SetTreeHeadSQL), stream, int64(tree.Size()), tree.Bytes()); err != nil {
@@ -228,6 +233,25 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		db.streams.Store(streamKey{account, feature}, newStream)
 	}
 	return inserted, nil
+}
+
+// readPositions reads the last position and the last insertion time used.
+func readPositions(c *sqlite3.Conn) (last, inserted int64, err error) {
+	st, _, err := c.Prepare(`SELECT last_seq, last_inserted FROM positions WHERE id = 1`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer st.Close()
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return 0, 0, err
+		}
+		return 0, 0, errors.New("positions: no row")
+	}
+	last, inserted = st.ColumnInt64(0), st.ColumnInt64(1)
+	for st.Step() {
+	}
+	return last, inserted, st.Err()
 }
 
 // treeHead reads the stream's stored tree head on c.
@@ -351,6 +375,10 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	if hasStart && hasEnd && endNS <= startNS {
 		return res, nil // nothing can match
 	}
+	hasAfter, hasBefore := !q.InsertedAfter.IsZero(), !q.InsertedBefore.IsZero()
+	if hasAfter && hasBefore && q.InsertedBefore.UnixNano()-q.InsertedAfter.UnixNano() <= 1 {
+		return res, nil // nothing can match
+	}
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
 		stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
 		if err != nil || !ok {
@@ -360,7 +388,20 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		if q.V1 {
 			data = "coalesce(v1, v2)"
 		}
-		st, _, err := c.Prepare(`SELECT seq, ts, ` + data + ` FROM ` + eventsTable(stream) + ` WHERE seq > ? ORDER BY seq LIMIT ?`)
+		// Insertion times never decrease with positions: the bounds on them
+		// are a range of positions, read in the scan's snapshot.
+		query := `SELECT seq, ts, ` + data + ` FROM ` + eventsTable(stream) + ` WHERE seq > ?1`
+		// The last append at or before a time is one seek on the index
+		// (stream, inserted), whose rows also hold max_seq.
+		if hasAfter {
+			query += ` AND seq > coalesce((SELECT max_seq FROM event_appends WHERE stream = ?3 AND inserted <= ?4
+				ORDER BY inserted DESC, max_seq DESC LIMIT 1), 0)`
+		}
+		if hasBefore {
+			query += ` AND seq <= coalesce((SELECT max_seq FROM event_appends WHERE stream = ?3 AND inserted < ?5
+				ORDER BY inserted DESC, max_seq DESC LIMIT 1), 0)`
+		}
+		st, _, err := c.Prepare(query + ` ORDER BY seq LIMIT ?2`)
 		if err != nil {
 			return err
 		}
@@ -368,6 +409,15 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		bound := store.ScanBound(q.Limit)
 		st.BindInt64(1, q.After)
 		st.BindInt64(2, int64(bound))
+		if hasAfter || hasBefore {
+			st.BindInt64(3, stream)
+		}
+		if hasAfter {
+			st.BindInt64(4, q.InsertedAfter.UnixNano())
+		}
+		if hasBefore {
+			st.BindInt64(5, q.InsertedBefore.UnixNano())
+		}
 
 		type span struct{ off, end int }
 		// Pages at the head of a stream are often empty or short: allocate
@@ -436,12 +486,35 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			avg := len(buf)/len(rows) + 16
 			db.rowSize.Store(int64(avg))
 		}
-		return nil
+		if !q.WithInserted {
+			return nil
+		}
+		return insertionTimes(c, stream, rows)
 	})
 	if err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
 	return res, nil
+}
+
+// insertionTimes sets the Inserted of rows (in position order) from the
+// stream's appends (store.SetInserted).
+func insertionTimes(c *sqlite3.Conn, stream int64, rows []store.Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	st, err := prepareArgs(c, `SELECT max_seq, inserted FROM event_appends WHERE stream = ? AND max_seq >= ? ORDER BY max_seq`,
+		[]int64{stream, rows[0].Seq})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return store.SetInserted(rows, func() (int64, int64, bool, error) {
+		if !st.Step() {
+			return 0, 0, false, st.Err()
+		}
+		return st.ColumnInt64(0), st.ColumnInt64(1), true, nil
+	})
 }
 
 // StartPosition returns the lowest position recorded for any hour at or
@@ -548,6 +621,20 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) ([]store.Stre
 			return counts(), fmt.Errorf("delete events: stream %d hour %d: %w", b.stream, b.hour, err)
 		}
 		removed[b.stream] += n
+	}
+	for stream, n := range removed {
+		if n == 0 {
+			continue
+		}
+		// The appends whose events are all gone.
+		err := db.relaxed(ctx, func(e execer) error {
+			_, err := e.execChanges(`DELETE FROM event_appends WHERE stream = ? AND max_seq <
+				coalesce((SELECT min(seq) FROM `+eventsTable(stream)+`), 9223372036854775807)`, stream)
+			return err
+		})
+		if err != nil {
+			return counts(), fmt.Errorf("delete events: stream %d: appends: %w", stream, err)
+		}
 	}
 	out := counts()
 	if total := store.TotalCount(out); total > 0 {

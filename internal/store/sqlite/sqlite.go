@@ -40,7 +40,8 @@ type Options struct {
 	// SkipMigrate leaves the schema as it is; by default Open applies the
 	// pending migrations (see DB.Migrate).
 	SkipMigrate bool
-	// Now is the clock used to purge old counters; nil means time.Now.
+	// Now is the clock used to purge old counters and to stamp appended
+	// events with their insertion time; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -58,6 +59,8 @@ type DB struct {
 	streams sync.Map // streamKey -> int64, filled after commit only
 
 	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
+
+	now func() time.Time // the clock of insertion times
 }
 
 // Open opens (creating if needed) the database file at path and, unless
@@ -142,7 +145,10 @@ func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 
-	db := &DB{path: path, log: opts.Logger, writer: writer, reader: reader, ckpt: ckpt}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db := &DB{path: path, log: opts.Logger, writer: writer, reader: reader, ckpt: ckpt, now: opts.Now}
 	db.Store = sqlstore.New(newSQLDB(db), sqlstore.Config{Now: opts.Now, Migrator: migrator{db}, Log: opts.Logger})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {

@@ -51,12 +51,17 @@ func TestUpgradeToStreamTables(t *testing.T) {
 		want[stream] = append(want[stream], seq)
 	}
 	must(`UPDATE positions SET last_seq = 30`)
+	// The hour summary schema 1's appends kept: all in t0's hour.
+	hour := t0.UnixNano() / store.HourNanos
+	must(`INSERT INTO event_hours (stream, hour, min_seq, max_seq, n) VALUES (1, ?, 2, 30, 15), (2, ?, 1, 29, 15)`, hour, hour)
+	// Migration 0006 gives them the end of that hour as insertion time.
+	inserted := t0.Truncate(time.Hour).Add(time.Hour - time.Nanosecond)
 
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	for stream, f := range map[int64]events.Feature{1: events.ItemUsages, 2: events.AuditEvents} {
-		res, err := db.ListEvents(ctx, store.ListQuery{Account: "acct", Feature: f, Limit: 100})
+		res, err := db.ListEvents(ctx, store.ListQuery{Account: "acct", Feature: f, Limit: 100, WithInserted: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,6 +70,9 @@ func TestUpgradeToStreamTables(t *testing.T) {
 			got = append(got, r.Seq)
 			if string(r.Data) != fmt.Sprintf(`{"n":%d}`, r.Seq) {
 				t.Errorf("%s: row %d holds %s", f, r.Seq, r.Data)
+			}
+			if !r.Inserted.Equal(inserted) {
+				t.Errorf("%s: row %d inserted %v, want %v", f, r.Seq, r.Inserted, inserted)
 			}
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want[stream]) {

@@ -13,7 +13,8 @@
 //
 // The suite pins what callers rely on: errors (store.ErrNotFound,
 // store.ErrConflict), de-duplication, ordering and visibility of positions,
-// the time filter, ListResult.More and Last, the StartPosition lower bound,
+// the time filter, insertion times and the filter on them,
+// ListResult.More and Last, the StartPosition lower bound,
 // retention, counters and first-writer-wins settings, console sessions
 // and their once-only secrets, and a concurrency
 // stress test of writers and paginating readers on one stream.
@@ -84,6 +85,10 @@ var tests = []struct {
 	{"Retention", testRetention},
 	{"CountEvents", testCountEvents},
 	{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
+	{"InsertionTime", testInsertionTime},
+	{"InsertedFilter", testInsertedFilter},
+	{"InsertedLateArrival", testInsertedLateArrival},
+	{"InsertedRetention", testInsertedRetention},
 	{"Tree", testTree},
 	{"TreeConcurrent", testTreeConcurrent},
 	{"SignedHeads", testSignedHeads},
