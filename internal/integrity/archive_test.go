@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -376,4 +377,48 @@ func remove(t *testing.T, path string) {
 	if err := os.RemoveAll(path); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestArchivePruned archives a stream whose oldest events retention
+// removed, one of them (a late arrival) among events it kept: the
+// manifest carries that leaf's hash, and the archive checks out.
+func TestArchivePruned(t *testing.T) {
+	b := setupArchive(t)
+	late := dayRecord(500, t0.Add(time.Hour))
+	if _, err := b.st.AppendEvents(t.Context(), b.account, feature, []store.Record{late}); err != nil {
+		t.Fatal(err)
+	}
+	appendDays(t, b, 20, 22)
+	if _, err := b.st.DeleteEventsBefore(t.Context(), t0.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(24 * time.Hour)
+	b.dir = t.TempDir()
+	b.archive(t, integrity.ArchiveOptions{})
+	c := verifyArchive(t, b.dir, b.keys)
+	if len(c.Problems) > 0 || c.First != "2026-03-02" || c.Last != "2026-03-07" {
+		t.Fatalf("chain %+v: want 2026-03-02 to 2026-03-07 without problems", c)
+	}
+	var pruned []integrity.PrunedLeaf
+	for _, m := range manifests(t, b) {
+		for _, g := range payloadManifest(t, m).Streams {
+			pruned = append(pruned, g.Pruned...)
+		}
+	}
+	if want := merkle.LeafHash(late.V2); len(pruned) != 1 || pruned[0].Leaf != 20 || pruned[0].Hash != b64(want[:]) {
+		t.Errorf("pruned leaves %+v, want leaf 20, the late event's", pruned)
+	}
+	size, root := storedRoot(t, b.st, b.account, feature)
+	if i := slices.IndexFunc(c.Heads, func(g integrity.Segment) bool { return g.Stream == feature }); c.Heads[i].TreeSize != size || c.Heads[i].Root != b64(root[:]) {
+		t.Errorf("last head %+v, want size %d", c.Heads[i], size)
+	}
+}
+
+func payloadManifest(t *testing.T, file []byte) integrity.Manifest {
+	t.Helper()
+	var m integrity.Manifest
+	if err := json.Unmarshal(payloadOf(t, string(bytes.TrimSpace(file))), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
