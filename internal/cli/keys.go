@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/atomicfile"
 	"github.com/logbookhq/logbook/internal/integrity"
+	"github.com/logbookhq/logbook/internal/token"
 )
 
 const keysUsage = `
@@ -85,6 +87,9 @@ func keysTreePublic(ctx context.Context, env Env, args []string) error {
 	jwks, err := integrity.NewSigner(st, integrity.SignerConfig{KEK: kek}).PublicKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("tree keys: %w", kekHint(err))
+	}
+	if _, err := token.ParseJWKS(jwks); err != nil {
+		return errors.New("no tree key yet: serve, \"logbook verify --sign\" or \"logbook archive\" makes one")
 	}
 	jwks = append(jwks, '\n')
 	if to == "" {

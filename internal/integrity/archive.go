@@ -219,7 +219,7 @@ func (s *Signer) archiveAccount(ctx context.Context, st store.Store, dir, accoun
 				lastSeg = &last.Streams[i]
 			}
 		}
-		tree, segs, err := scanStream(ctx, st, dir, account, f, lastSeg, start, until)
+		tree, segs, err := scanStream(ctx, st, dir, account, f, last != nil, lastSeg, start, until)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
@@ -284,13 +284,16 @@ type daySegment struct {
 }
 
 // scanStream reads a stream's leaves: those the chain holds (lastSeg's
-// tree size), or else those of days before start, give the tree it
-// returns; the others, up to until, are written to their day's segment
-// file under dir.
-func scanStream(ctx context.Context, st store.Store, dir, account string, f events.Feature, lastSeg *Segment, start, until time.Time) (merkle.Frontier, []daySegment, error) {
-	prefix := int64(-1) // the leaves the chain holds; -1: none, cut by day
-	if lastSeg != nil {
+// tree size; none for a stream new to a chain), or with no chain those of
+// days before start, give the tree it returns; the others, up to until,
+// are written to their day's segment file under dir.
+func scanStream(ctx context.Context, st store.Store, dir, account string, f events.Feature, chained bool, lastSeg *Segment, start, until time.Time) (merkle.Frontier, []daySegment, error) {
+	prefix := int64(-1) // the leaves the chain holds; -1: no chain, cut by day
+	switch {
+	case lastSeg != nil:
 		prefix = lastSeg.TreeSize
+	case chained:
+		prefix = 0
 	}
 	var (
 		out       []daySegment

@@ -149,12 +149,21 @@ func TestArchive(t *testing.T) {
 	if _, err := b.st.AppendEvents(t.Context(), b.account, feature, []store.Record{late}); err != nil {
 		t.Fatal(err)
 	}
+	// A stream new to the chain, with an old event: all of it is archived.
+	signin := dayRecord(600, t0)
+	if _, err := b.st.AppendEvents(t.Context(), b.account, events.SignInAttempts, []store.Record{signin}); err != nil {
+		t.Fatal(err)
+	}
 	b.clock.Advance(48 * time.Hour)
 	days := b.archive(t, integrity.ArchiveOptions{})
 	// 2026-03-07 holds the audit events of the 6th after noon (the 6th
-	// is archived), of the 7th, the late one, and an item usage.
-	if len(days) != 2 || days[0].Day != "2026-03-07" || days[0].Events != 2+2+1+1 || days[1].Day != "2026-03-08" || days[1].Events != 0 {
-		t.Errorf("days written %+v, want 2026-03-07 with 6 events (the late one) and 2026-03-08 with none", days)
+	// is archived), of the 7th, the late one, an item usage and the
+	// sign-in attempt.
+	if len(days) != 2 || days[0].Day != "2026-03-07" || days[0].Events != 2+2+1+1+1 || days[1].Day != "2026-03-08" || days[1].Events != 0 {
+		t.Errorf("days written %+v, want 2026-03-07 with 7 events (the late ones) and 2026-03-08 with none", days)
+	}
+	if seg := gunzip(t, filepath.Join(b.dir, b.account, "2026-03-07", "signinattempts.ndjson.gz")); !bytes.Equal(seg, append(signin.V2, '\n')) {
+		t.Errorf("2026-03-07's sign-in attempts %s, want the one event", seg)
 	}
 	if seg := gunzip(t, filepath.Join(b.dir, b.account, "2026-03-07", "auditevents.ndjson.gz")); !bytes.Contains(seg, late.V2) {
 		t.Errorf("2026-03-07's segment %s does not hold the late event", seg)

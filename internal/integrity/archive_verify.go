@@ -218,6 +218,10 @@ func verifySegment(dir string, g Segment, prev map[events.Feature]*merkle.Fronti
 		}
 	}
 	var lines [][]byte
+	if g.File != "" && (filepath.Base(g.File) != g.File || strings.HasPrefix(g.File, ".")) {
+		add(Malformed, "segment file name %q", g.File)
+		return nil
+	}
 	if g.File != "" {
 		data, err := os.ReadFile(filepath.Join(dir, g.File))
 		if errors.Is(err, os.ErrNotExist) {
