@@ -76,12 +76,7 @@ func archiveWrite(ctx context.Context, env Env, args []string) error {
 		}
 		*d.to = t
 	}
-	kek, err := kf.load(env)
-	if err != nil {
-		return err
-	}
-	f.noMigrate = true
-	st, err := f.open(ctx)
+	st, signer, err := openTrees(ctx, env, &f, &kf)
 	if err != nil {
 		return err
 	}
@@ -93,7 +88,6 @@ func archiveWrite(ctx context.Context, env Env, args []string) error {
 		}
 		opts.Account = a.UUID
 	}
-	signer := integrity.NewSigner(st, integrity.SignerConfig{KEK: kek})
 	if err := signer.EnsureKey(ctx); err != nil {
 		return fmt.Errorf("tree key: %w", kekHint(err))
 	}

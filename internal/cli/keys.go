@@ -7,7 +7,6 @@ import (
 
 	"github.com/logbookhq/logbook/internal/admin"
 	"github.com/logbookhq/logbook/internal/atomicfile"
-	"github.com/logbookhq/logbook/internal/integrity"
 	"github.com/logbookhq/logbook/internal/token"
 )
 
@@ -74,17 +73,12 @@ func keysTreePublic(ctx context.Context, env Env, args []string) error {
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
 	}
-	kek, err := kf.load(env)
-	if err != nil {
-		return err
-	}
-	f.noMigrate = true
-	st, err := f.open(ctx)
+	st, signer, err := openTrees(ctx, env, &f, &kf)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	jwks, err := integrity.NewSigner(st, integrity.SignerConfig{KEK: kek}).PublicKeys(ctx)
+	jwks, err := signer.PublicKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("tree keys: %w", kekHint(err))
 	}
