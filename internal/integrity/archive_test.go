@@ -54,9 +54,9 @@ func appendDays(t *testing.T, b *archiveBundle, from, to int) {
 	}
 }
 
-func setupArchive(t *testing.T) *archiveBundle {
+func setupArchive(t *testing.T, open func(t *testing.T) (store.Store, tamperer)) *archiveBundle {
 	t.Helper()
-	st, _ := openSQLite(t)
+	st, _ := open(t)
 	b := &archiveBundle{st: st, clock: testenv.NewClock(t0.AddDate(0, 0, 6)), account: events.NewID(), dir: t.TempDir()}
 	b.signer = integrity.NewSigner(st, integrity.SignerConfig{Now: b.clock.Now})
 	if err := b.signer.EnsureKey(t.Context()); err != nil {
@@ -110,7 +110,12 @@ func storedRoot(t *testing.T, st store.Store, account string, f events.Feature) 
 }
 
 func TestArchive(t *testing.T) {
-	b := setupArchive(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) { testArchive(t, setupArchive(t, be.open)) })
+	}
+}
+
+func testArchive(t *testing.T, b *archiveBundle) {
 	c := verifyArchive(t, b.dir, b.keys)
 	if len(c.Problems) > 0 || c.Days != 6 || c.First != "2026-03-01" || c.Last != "2026-03-06" {
 		t.Fatalf("chain %+v: want 2026-03-01 to 2026-03-06 without problems", c)
@@ -189,7 +194,7 @@ func TestArchive(t *testing.T) {
 }
 
 func TestArchiveFromUntil(t *testing.T) {
-	b := setupArchive(t)
+	b := setupArchive(t, openSQLite)
 	// A second archive of days 3 to 4 only: it starts on the tree of the
 	// days before, and checks out on its own.
 	b.dir = t.TempDir()
@@ -215,7 +220,7 @@ func TestArchiveFromUntil(t *testing.T) {
 // TestArchiveTampered changes a copy of an archive and checks that
 // VerifyArchive names what was done.
 func TestArchiveTampered(t *testing.T) {
-	b := setupArchive(t)
+	b := setupArchive(t, openSQLite)
 	acct := func(dir string) string { return filepath.Join(dir, b.account) }
 	// The same archive signed with another server's key.
 	other := &archiveBundle{st: b.st, clock: b.clock, account: b.account, dir: t.TempDir()}
@@ -392,7 +397,7 @@ func remove(t *testing.T, path string) {
 // removed, one of them (a late arrival) among events it kept: the
 // manifest carries that leaf's hash, and the archive checks out.
 func TestArchivePruned(t *testing.T) {
-	b := setupArchive(t)
+	b := setupArchive(t, openSQLite)
 	late := dayRecord(500, t0.Add(time.Hour))
 	if _, err := b.st.AppendEvents(t.Context(), b.account, feature, []store.Record{late}); err != nil {
 		t.Fatal(err)
