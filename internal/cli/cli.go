@@ -119,6 +119,7 @@ func commands() []command {
 			"create": accountCreate, "list": accountList, "serve-window": accountServeWindow}),
 		group("admin-key", "create, list and revoke admin API keys", adminKeyUsage, map[string]subcommand{
 			"create": adminKeyCreate, "list": adminKeyList, "revoke": adminKeyRevoke}),
+		{"archive", "write signed day archives of the events; check one offline", runArchive},
 		{"backup", "copy the SQLite database while the server runs", runBackup},
 		{"forward", "forward events from Events APIs to SIEMs", runForward},
 		{"ingest", "load events from JSON or NDJSON files into the store", runIngest},
@@ -126,8 +127,8 @@ func commands() []command {
 			"create": ingestKeyCreate, "list": ingestKeyList, "revoke": ingestKeyRevoke}),
 		group("integration", "create, list, show and delete integrations", integrationUsage, map[string]subcommand{
 			"create": integrationCreate, "list": integrationList, "show": integrationShow, "delete": integrationDelete}),
-		group("keys", "list and rotate token signing keys; make a key-encryption key", keysUsage, map[string]subcommand{
-			"list": keysList, "rotate": keysRotate, "kek-new": keysKEKNew}),
+		group("keys", "list and rotate token signing keys; make a key-encryption key; print the tree keys' public keys", keysUsage, map[string]subcommand{
+			"list": keysList, "rotate": keysRotate, "kek-new": keysKEKNew, "tree-public": keysTreePublic}),
 		{"migrate", "apply database migrations", runMigrate},
 		{"mirror", "how far a mirror (a forwarder's logbook sink) is behind its source", runMirror},
 		{"scorecard", "print a token's connector scorecard", runScorecard},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/integrity"
+	"github.com/logbookhq/logbook/internal/store"
 )
 
 const verifyUsage = `
@@ -48,18 +49,14 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 	if err := parseFlags(fs, env, args, false); err != nil {
 		return err
 	}
-	kek, err := kf.load(env)
-	if err != nil {
-		return err
-	}
 	var feature events.Feature
 	if stream != "" {
+		var err error
 		if feature, err = events.ParseFeature(stream); err != nil {
 			return usagef("--stream: %v", err)
 		}
 	}
-	f.noMigrate = true
-	st, err := f.open(ctx)
+	st, heads, err := openTrees(ctx, env, &f, &kf)
 	if err != nil {
 		return err
 	}
@@ -72,7 +69,6 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 		}
 		uuid = a.UUID
 	}
-	heads := integrity.NewSigner(st, integrity.SignerConfig{KEK: kek})
 	results, err := integrity.Verify(ctx, st, heads, uuid, feature)
 	if err != nil {
 		return fmt.Errorf("verify: %w", kekHint(err))
@@ -103,4 +99,19 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "%d streams verified\n", len(results))
 	return nil
+}
+
+// openTrees opens the store without migrating it, for a command on its
+// trees, and the Signer of its tree keys (with the KEK, if given).
+func openTrees(ctx context.Context, env Env, f *storeFlags, kf *kekFlags) (store.Store, *integrity.Signer, error) {
+	kek, err := kf.load(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.noMigrate = true
+	st, err := f.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, integrity.NewSigner(st, integrity.SignerConfig{KEK: kek}), nil
 }

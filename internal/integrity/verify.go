@@ -1,7 +1,9 @@
 // Package integrity checks the Merkle trees the store keeps over each
 // stream (internal/merkle, store.TreeStore): it re-hashes every stored
 // event, compares the leaves with the stored tree head, and names the
-// first position where the stream was changed.
+// first position where the stream was changed. It also signs tree heads
+// (Signer) and writes and checks archives: day segments with signed,
+// chained manifests (Archive, VerifyArchive).
 //
 // What the check can and cannot see: an event changed, removed, inserted
 // or moved without the leaf index and hash stored beside it is named by

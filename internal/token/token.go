@@ -468,6 +468,29 @@ func (s *Service) SignJWS(ctx context.Context, typ string, payload []byte) (raw,
 // kid names, old keys included, and returns its payload and kid. Errors
 // wrap ErrMalformed, ErrUnknownKey or ErrSignature.
 func (s *Service) VerifyJWS(ctx context.Context, raw string) (payload []byte, kid string, err error) {
+	return verifyJWS(raw, func(kid string) (*ecdsa.PublicKey, error) {
+		priv, err := s.key(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		return &priv.PublicKey, nil
+	})
+}
+
+// VerifyJWSWith is VerifyJWS against the public keys keys (by kid, as
+// ParseJWKS returns them), for checks made offline.
+func VerifyJWSWith(keys map[string]*ecdsa.PublicKey, raw string) (payload []byte, kid string, err error) {
+	return verifyJWS(raw, func(kid string) (*ecdsa.PublicKey, error) {
+		if k, ok := keys[kid]; ok {
+			return k, nil
+		}
+		return nil, store.ErrNotFound
+	})
+}
+
+// verifyJWS checks raw against the public key that key returns for its
+// kid (store.ErrNotFound: no such key).
+func verifyJWS(raw string, key func(kid string) (*ecdsa.PublicKey, error)) (payload []byte, kid string, err error) {
 	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -476,14 +499,14 @@ func (s *Service) VerifyJWS(ctx context.Context, raw string) (payload []byte, ki
 		return nil, "", ErrMalformed
 	}
 	kid = jws.Signatures[0].Header.KeyID
-	priv, err := s.key(ctx, kid)
+	pub, err := key(kid)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, kid, fmt.Errorf("%w: kid %q", ErrUnknownKey, logcap.String(kid))
 	}
 	if err != nil {
 		return nil, kid, err
 	}
-	payload, err = jws.Verify(&priv.PublicKey)
+	payload, err = jws.Verify(pub)
 	if err != nil {
 		return nil, kid, fmt.Errorf("%w: %v", ErrSignature, err)
 	}
@@ -515,6 +538,27 @@ func JWKS(keys map[string]*ecdsa.PublicKey) ([]byte, error) {
 		set.Keys = append(set.Keys, jose.JSONWebKey{Key: keys[kid], KeyID: kid, Algorithm: string(jose.ES256), Use: "sig"})
 	}
 	return json.Marshal(set)
+}
+
+// ParseJWKS reads a JSON Web Key Set of ES256 public keys, as JWKS writes
+// it, by kid.
+func ParseJWKS(b []byte) (map[string]*ecdsa.PublicKey, error) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(b, &set); err != nil {
+		return nil, fmt.Errorf("key set: %w", err)
+	}
+	out := make(map[string]*ecdsa.PublicKey, len(set.Keys))
+	for _, k := range set.Keys {
+		pub, ok := k.Key.(*ecdsa.PublicKey)
+		if !ok || k.KeyID == "" {
+			return nil, fmt.Errorf("key set: key %q is not an ECDSA public key with a kid", logcap.String(k.KeyID))
+		}
+		out[k.KeyID] = pub
+	}
+	if len(out) == 0 {
+		return nil, errors.New("key set: no keys")
+	}
+	return out, nil
 }
 
 func (s *Service) verifySignature(ctx context.Context, raw string) (Claims, error) {
