@@ -502,6 +502,8 @@ func TestBrowserPages(t *testing.T) {
 		{"admin-key-revoke", c + "keys/admin/" + adminKey.ID + "/revoke", "Revoke “deploy script”?"},
 		{"activity", c + "activity", "Activity"},
 		{"activity-page-2", c + "activity?kind=auditevents&rows=5&page=2", "Activity"},
+		{"activity-search-sorted", c + "activity?range=30d&q=demo&sort=who", "Activity"},
+		{"account", c + "account", "Account"},
 		{"ingest-keys", c + "ingest-keys", "Ingest keys"},
 		{"ingest-key-revoke", c + "ingest-keys/" + key.ID + "/revoke", "Revoke “laptop agent”?"},
 		{"not-found", c + "integrations/00000000000000000000000000", "Not found"},
