@@ -450,6 +450,7 @@ func (h *handler) parseTemplates() error {
 		"featureTitle": featureTitle,
 		"apiVersions":  apiVersions,
 		"siemSlug":     siemSlug,
+		"siem":         siemTileOf,
 		// The arguments of the templates in partials.html.
 		"actions": func(cancel, class, label string) formEnd {
 			return formEnd{Cancel: cancel, Class: class, Label: label}
