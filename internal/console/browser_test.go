@@ -485,6 +485,12 @@ func TestBrowserPages(t *testing.T) {
 			chromedp.Click(`//button[normalize-space()="Create Admin Key"]`), heading("Save your admin key"))
 		b.check("admin-key-saved", vp.w, vp.h)
 	}
+	for _, vp := range viewports {
+		b.do("make an ingest key", chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(c+"ingest-keys"), heading("Ingest keys"),
+			chromedp.SendKeys(chromedp.ID("key-name"), fmt.Sprintf("collector made at %d pixels", vp.w)),
+			chromedp.Click(`//button[normalize-space()="Create Ingest Key"]`), heading("Save your ingest key"))
+		b.check("ingest-key-saved", vp.w, vp.h)
+	}
 
 	b.checkPages([]consolePage{
 		{"integrations", c + "integrations", "Integrations"},

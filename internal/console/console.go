@@ -156,6 +156,7 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("POST "+p+"/keys/admin/{key}/revoke", h.authed(h.revokeAdminKey))
 
 	mux.Handle("GET "+p+"/ingest-keys", h.authed(h.ingestKeys))
+	mux.Handle("POST "+p+"/ingest-keys", h.authed(h.createIngestKey))
 	mux.Handle("GET "+p+"/ingest-keys/{key}/revoke", h.authed(h.confirmRevokeIngestKey))
 	mux.Handle("POST "+p+"/ingest-keys/{key}/revoke", h.authed(h.revokeIngestKey))
 

@@ -21,6 +21,20 @@ func (h *handler) ingestKeys(w http.ResponseWriter, r *http.Request, c *call) er
 	return nil
 }
 
+// createIngestKey makes an ingest key for the account, as logbook
+// ingest-key create does (admin.Service.CreateIngestKey, create/satoken),
+// and shows it once in the answer (not cached, not shown again).
+func (h *handler) createIngestKey(w http.ResponseWriter, r *http.Request, c *call) error {
+	k, err := h.cfg.Admin.CreateIngestKey(r.Context(), c.actor, r.PostFormValue("name"))
+	if err != nil {
+		return err
+	}
+	h.render(w, r, c, http.StatusOK, "key_saved.html", "Save your ingest key", "ingest-keys", keySavedView{
+		Kind: "ingest key", Label: "Ingest key", Use: "It writes events into this account through POST /api/v2/ingest/… (or a forwarder's remote logbook sink).",
+		Back: h.prefix + "/ingest-keys", BackName: "Ingest keys", Name: k.Name, ID: k.ID, Secret: k.Secret, CreatedAt: k.CreatedAt})
+	return nil
+}
+
 // ingestKeyOf finds the key named in the path among the account's keys.
 func (h *handler) ingestKeyOf(r *http.Request, c *call) (admin.IngestKey, error) {
 	ks, err := h.cfg.Admin.IngestKeys(r.Context(), c.actor)

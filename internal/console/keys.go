@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/logbookhq/logbook/internal/admin"
 )
@@ -72,8 +73,19 @@ func (h *handler) createAdminKey(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	h.render(w, r, c, http.StatusOK, "admin_key_saved.html", "Save your admin key", "keys", k)
+	h.render(w, r, c, http.StatusOK, "key_saved.html", "Save your admin key", "keys", keySavedView{
+		Kind: "admin key", Label: "Admin API key", Use: "It acts as you, with your role, on /admin/api/v1/.",
+		Back: h.prefix + "/keys", BackName: "Keys", Name: k.Name, ID: k.ID, Secret: k.Secret, CreatedAt: k.CreatedAt})
 	return nil
+}
+
+// keySavedView is what key_saved.html shows once: a new admin or ingest
+// key's secret, what the key is for, and the page to go back to.
+type keySavedView struct {
+	Kind, Label, Use string
+	Back, BackName   string
+	Name, ID, Secret string
+	CreatedAt        time.Time
 }
 
 // adminKeyOf finds the signed-in user's admin key named in the path.
