@@ -17,20 +17,28 @@ var (
 	pageLink   = regexp.MustCompile(`href="(/console/activity\?[^"]+)#latest" rel="(prev|next)"`)
 )
 
-// TestActivityPagesAndBars pages through the events table on the server,
-// narrows it to a chart bar, and checks the filters apply to the charts
-// and that objects are named beside their UUIDs.
-func TestActivityPagesAndBars(t *testing.T) {
-	t.Parallel()
+// setupThreeAuditEvents is setup with Acme's owner signed in and three
+// audit events in Acme a minute apart: create/sa (setup), then the tokens
+// "first" and "second" issued (create/satoken).
+func setupThreeAuditEvents(t *testing.T) (*testBundle, *browserless) {
+	t.Helper()
 	b := setup(t)
 	c := b.signedIn(t, "owner@acme.test")
-	// Three audit events in Acme: create/sa (setup), two create/satoken.
 	for _, name := range []string{"first", "second"} {
 		b.clock.Advance(time.Minute)
 		if r := c.post("/console/integrations/"+b.mine+"/tokens", url.Values{"name": {name}, "expires": {"never"}, "features": {"itemusages"}}); r.status != http.StatusSeeOther {
 			t.Fatalf("issue %s = %d", name, r.status)
 		}
 	}
+	return b, c
+}
+
+// TestActivityPagesAndBars pages through the events table on the server,
+// narrows it to a chart bar, and checks the filters apply to the charts
+// and that objects are named beside their UUIDs.
+func TestActivityPagesAndBars(t *testing.T) {
+	t.Parallel()
+	b, c := setupThreeAuditEvents(t)
 	b.clock.Advance(5 * time.Minute)
 
 	var labels []string
@@ -103,15 +111,7 @@ func TestActivityPagesAndBars(t *testing.T) {
 // server, with the paging kept, and refuses a bad order or search.
 func TestActivitySearchAndSort(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	c := b.signedIn(t, "owner@acme.test")
-	// Three audit events in Acme: create/sa (setup), then two create/satoken.
-	for _, name := range []string{"first", "second"} {
-		b.clock.Advance(time.Minute)
-		if r := c.post("/console/integrations/"+b.mine+"/tokens", url.Values{"name": {name}, "expires": {"never"}, "features": {"itemusages"}}); r.status != http.StatusSeeOther {
-			t.Fatalf("issue %s = %d", name, r.status)
-		}
-	}
+	b, c := setupThreeAuditEvents(t)
 	labelsOf := func(path string) string {
 		t.Helper()
 		r := c.get(path)

@@ -29,10 +29,7 @@ func (h *handler) createIngestKey(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	h.render(w, r, c, http.StatusOK, "key_saved.html", "Save your ingest key", "ingest-keys", keySavedView{
-		Kind: "ingest key", Label: "Ingest key", Use: "It writes events into this account through POST /api/v2/ingest/… (or a forwarder's remote logbook sink).",
-		Back: h.prefix + "/ingest-keys", BackName: "Ingest keys", Name: k.Name, ID: k.ID, Secret: k.Secret, CreatedAt: k.CreatedAt})
-	return nil
+	return h.showKey(w, r, c, ingestKeyPage, k.ID, k.Name, k.Secret, k.CreatedAt)
 }
 
 // ingestKeyOf finds the key named in the path among the account's keys.
