@@ -265,10 +265,11 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 		return (f.Label == "" || row.Label == f.Label) && row.matches(f.Q)
 	}
 	// Newest first needs only the newest page*rows+1 (one more says there
-	// is an older page); another order needs every match the scan reaches.
+	// is an older page); another order needs every match the scan reaches
+	// (more than maxScan never match: latest then says it was capped).
 	want := f.Page*f.Rows + 1
 	if f.Sort != "" {
-		want = maxScan
+		want = maxScan + 1
 	}
 	for _, ft := range kinds {
 		rows, capped, err := h.latest(ctx, acct, ft, tFrom, tTo, keep, want)
