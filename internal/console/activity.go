@@ -79,6 +79,10 @@ type activityFilter struct {
 	At time.Time
 }
 
+// RowsSet reports whether the table's rows per page are not the default,
+// so the filter form keeps them.
+func (f activityFilter) RowsSet() bool { return f.Rows != defaultRows }
+
 // query is the filter as a query string, with page p (the first when 1)
 // and without At when bar is false.
 func (f activityFilter) query(p int, bar bool) string {

@@ -150,6 +150,9 @@ func TestActivitySearchAndSort(t *testing.T) {
 	if !strings.Contains(r.body, `href="/console/activity?kind=auditevents&amp;page=2&amp;q=acme&amp;range=24h&amp;rows=1&amp;sort=oldest#latest" rel="next"`) {
 		t.Errorf("the next page's link does not keep the search and order:\n%s", r.body)
 	}
+	if !strings.Contains(r.body, `<input type="hidden" name="rows" value="1">`) || !strings.Contains(r.body, `id="q" name="q" type="search" value="acme"`) {
+		t.Errorf("the filter form does not keep the rows per page and the search:\n%s", r.body)
+	}
 	for _, bad := range []string{"sort=name", "q=" + strings.Repeat("x", 201)} {
 		r := c.get("/console/activity?" + bad)
 		field := bad[:strings.Index(bad, "=")]
