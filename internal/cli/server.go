@@ -280,7 +280,7 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 	// The console is made first: the metrics count its sessions.
 	adm := admin.New(o.Store, tokens, admin.Config{Now: o.Now, Logger: o.Logger})
 	consoleHandler, err := console.NewHandler(console.Config{Admin: adm, Store: o.Store, PublicURL: publicURL,
-		Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now)), Now: o.Now, Logger: o.Logger})
+		Scorecard: sb.scorecard(o.Store, retentionOr(o.Retention), nowOr(o.Now)), ServeWindow: o.Retention, Now: o.Now, Logger: o.Logger})
 	if err != nil {
 		sb.close(o.Logger)
 		return nil, err

@@ -332,3 +332,26 @@ func TestKeysActions(t *testing.T) {
 		t.Errorf("the owner's key stopped working: %v", err)
 	}
 }
+
+// TestSIEMTilesShown: the directory's tiles show each SIEM's mark, name
+// and connector, and the integrations list and details page show the
+// integration's mark beside its type.
+func TestSIEMTilesShown(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.signedIn(t, "owner@acme.test")
+	page := c.get("/console/integrations")
+	for _, want := range []string{
+		`<a class="tile tile-sumo-logic" href="/console/integrations/new?type=sumo-logic">`,
+		`<span class="siem-mark tile-sumo-logic" aria-hidden="true">SL</span>`,
+		`<span class="tile-blurb">Sumo Logic&#39;s 1Password Cloud-to-Cloud source</span>`,
+		`<td data-label="Type"><span class="siem"><span class="siem-mark tile-splunk" aria-hidden="true">Sp</span> Splunk</span></td>`,
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("integrations page lacks %s", want)
+		}
+	}
+	if d := c.get("/console/integrations/" + b.mine); !strings.Contains(d.body, `<span class="siem-mark tile-splunk" aria-hidden="true">Sp</span> Splunk`) {
+		t.Error("details page lacks the SIEM's mark")
+	}
+}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/scorecard"
@@ -39,7 +42,16 @@ const (
 	// so a rare label cannot make a request read the whole stream.
 	maxScan    = 20000
 	scanWindow = 1000
+	// maxQuery bounds the length of the table's search text.
+	maxQuery = 200
 )
+
+// tableSorts are the orders of the latest-events table: newest first (the
+// default, ""), oldest first, and by kind, label or who (newest first
+// within each).
+var tableSorts = []struct{ Value, Label string }{
+	{"", "Newest first"}, {"oldest", "Oldest first"}, {"kind", "Kind"}, {"label", "Label"}, {"who", "Who"},
+}
 
 // eventRow is one line of the latest-events table.
 type eventRow struct {
@@ -58,11 +70,18 @@ type activityFilter struct {
 	Range string
 	Kind  string // "" or a feature
 	Label string
-	Rows  int
-	Page  int
+	// Q narrows the table to events whose who, label, details, object
+	// name or IP contain it (any case); Sort is one of tableSorts.
+	Q, Sort string
+	Rows    int
+	Page    int
 	// At, when set, narrows the table to the chart bar that starts there.
 	At time.Time
 }
+
+// RowsSet reports whether the table's rows per page are not the default,
+// so the filter form keeps them.
+func (f activityFilter) RowsSet() bool { return f.Rows != defaultRows }
 
 // query is the filter as a query string, with page p (the first when 1)
 // and without At when bar is false.
@@ -73,6 +92,12 @@ func (f activityFilter) query(p int, bar bool) string {
 	}
 	if f.Label != "" {
 		q.Set("label", f.Label)
+	}
+	if f.Q != "" {
+		q.Set("q", f.Q)
+	}
+	if f.Sort != "" {
+		q.Set("sort", f.Sort)
 	}
 	if f.Rows != defaultRows {
 		q.Set("rows", strconv.Itoa(f.Rows))
@@ -94,6 +119,10 @@ type activityView struct {
 	Charts  []chart
 	Events  []eventRow
 	Scanned bool // the scan limit was reached before enough rows matched
+	Sorts   []struct{ Value, Label string }
+	// SortBy links each sortable column (time, kind, label, who) to the
+	// table sorted by it; the time column's link turns the order round.
+	SortBy map[string]template.URL
 	// Newer and Older link to the neighbouring pages of the table, empty
 	// when there is none; Bar names the chart bar the table is narrowed
 	// to, and AllBars links to the whole range. The links are made of
@@ -118,7 +147,8 @@ type scorecardView struct {
 // readFilter reads the query's filters; a bad value names the field.
 func readFilter(r *http.Request) (activityFilter, activityRange, error) {
 	q := r.URL.Query()
-	f := activityFilter{Range: q.Get("range"), Kind: q.Get("kind"), Label: q.Get("label"), Rows: defaultRows}
+	f := activityFilter{Range: q.Get("range"), Kind: q.Get("kind"), Label: q.Get("label"),
+		Q: strings.TrimSpace(q.Get("q")), Sort: q.Get("sort"), Rows: defaultRows}
 	if f.Range == "" {
 		f.Range = "7d"
 	}
@@ -133,6 +163,12 @@ func readFilter(r *http.Request) (activityFilter, activityRange, error) {
 	}
 	if f.Kind != "" && !events.Feature(f.Kind).Valid() {
 		return f, rg, &pageError{http.StatusBadRequest, "Bad filter", fmt.Sprintf("kind: %q is not signinattempts, itemusages or auditevents", f.Kind)}
+	}
+	if utf8.RuneCountInString(f.Q) > maxQuery {
+		return f, rg, &pageError{http.StatusBadRequest, "Bad filter", fmt.Sprintf("q: the search is longer than %d characters", maxQuery)}
+	}
+	if !slices.ContainsFunc(tableSorts, func(s struct{ Value, Label string }) bool { return s.Value == f.Sort }) {
+		return f, rg, &pageError{http.StatusBadRequest, "Bad filter", fmt.Sprintf("sort: %q is not oldest, kind, label or who", f.Sort)}
 	}
 	if v := q.Get("rows"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -170,7 +206,7 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 	to := now.Truncate(time.Hour).Add(time.Hour)
 	from := to.Add(-rg.span)
 	n := int(rg.span / rg.step)
-	v := activityView{Filter: f, Ranges: activityRanges, Now: now,
+	v := activityView{Filter: f, Ranges: activityRanges, Now: now, Sorts: tableSorts,
 		Kinds: []events.Feature{events.SignInAttempts, events.ItemUsages, events.AuditEvents}}
 	// The kind and label filters apply to the charts as to the table; the
 	// label choices come from every kind.
@@ -224,16 +260,30 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 		v.Bar = fmt.Sprintf("%s – %s", f.At.Format("Jan 2 15:04"), tTo.Format("Jan 2 15:04 UTC"))
 		v.AllBars = h.activityURL(f.query(1, false))
 	}
-	want := f.Page*f.Rows + 1 // one more says there is an older page
+	names, err := h.objectNames(ctx, c)
+	if err != nil {
+		return err
+	}
+	keep := func(row *eventRow) bool {
+		row.Name = names[row.Object]
+		return (f.Label == "" || row.Label == f.Label) && row.matches(f.Q)
+	}
+	// Newest first needs only the newest page*rows+1 (one more says there
+	// is an older page); another order needs every match the scan reaches
+	// (more than maxScan never match: latest then says it was capped).
+	want := f.Page*f.Rows + 1
+	if f.Sort != "" {
+		want = maxScan + 1
+	}
 	for _, ft := range kinds {
-		rows, capped, err := h.latest(ctx, acct, ft, tFrom, tTo, f.Label, want)
+		rows, capped, err := h.latest(ctx, acct, ft, tFrom, tTo, keep, want)
 		if err != nil {
 			return err
 		}
 		v.Events = append(v.Events, rows...)
 		v.Scanned = v.Scanned || capped
 	}
-	sort.SliceStable(v.Events, func(i, j int) bool { return v.Events[i].Time.After(v.Events[j].Time) })
+	sortRows(v.Events, f.Sort)
 	if len(v.Events) > f.Page*f.Rows {
 		v.Older = h.activityURL(f.query(f.Page+1, true))
 		v.Events = v.Events[:f.Page*f.Rows]
@@ -242,8 +292,14 @@ func (h *handler) activity(w http.ResponseWriter, r *http.Request, c *call) erro
 	if f.Page > 1 {
 		v.Newer = h.activityURL(f.query(f.Page-1, true))
 	}
-	if err := h.nameObjects(ctx, c, v.Events); err != nil {
-		return err
+	v.SortBy = map[string]template.URL{}
+	for _, col := range []string{"time", "kind", "label", "who"} {
+		g := f
+		g.Sort = col
+		if col == "time" {
+			g.Sort = map[bool]string{true: "", false: "oldest"}[f.Sort == "oldest"]
+		}
+		v.SortBy[col] = h.activityURL(g.query(1, true))
 	}
 
 	if h.cfg.Scorecard == nil {
@@ -290,10 +346,10 @@ func (h *handler) scorecards(ctx context.Context, c *call) ([]scorecardView, err
 }
 
 // latest returns up to limit of the newest events of one stream with a
-// timestamp in [from, to) and the label (any when empty), newest first. It
-// reads the stream backwards in windows from its head; capped is set when
-// it stopped at maxScan before finding limit rows.
-func (h *handler) latest(ctx context.Context, acct string, ft events.Feature, from, to time.Time, label string, limit int) (rows []eventRow, capped bool, err error) {
+// timestamp in [from, to) that keep accepts (it may fill in the row),
+// newest first. It reads the stream backwards in windows from its head;
+// capped is set when it stopped at maxScan before finding limit rows.
+func (h *handler) latest(ctx context.Context, acct string, ft events.Feature, from, to time.Time, keep func(*eventRow) bool, limit int) (rows []eventRow, capped bool, err error) {
 	hi, err := h.cfg.Store.HeadPosition(ctx, acct, ft)
 	if err != nil {
 		return nil, false, fmt.Errorf("head of %s: %w", ft, err)
@@ -318,7 +374,7 @@ func (h *handler) latest(ctx context.Context, acct string, ft events.Feature, fr
 			if err != nil {
 				return nil, false, err
 			}
-			if label == "" || ev.Label == label {
+			if keep(&ev) {
 				window = append(window, ev)
 			}
 		}
@@ -386,28 +442,63 @@ func (h *handler) activityURL(q string) template.URL {
 	return template.URL(h.prefix + "/activity?" + q)
 }
 
-// nameObjects sets the Name of rows whose object is one of the account's
-// integrations (deleted ones too), users, or the account itself.
-func (h *handler) nameObjects(ctx context.Context, c *call, rows []eventRow) error {
+// matches reports whether the row's who, label, details, object name or
+// IP contain q, in any case; an empty q matches every row.
+func (row eventRow) matches(q string) bool {
+	if q == "" {
+		return true
+	}
+	q = strings.ToLower(q)
+	for _, s := range []string{row.Who, row.Label, row.Detail, row.Name, row.IP} {
+		if strings.Contains(strings.ToLower(s), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortRows puts the table's rows in the order by (a tableSorts value):
+// newest first unless by is "oldest", and within the same kind, label or
+// who when by is one of those.
+func sortRows(rows []eventRow, by string) {
+	key := map[string]func(eventRow) string{
+		"kind":  func(r eventRow) string { return featureTitle(r.Feature) },
+		"label": func(r eventRow) string { return r.Label },
+		"who":   func(r eventRow) string { return r.Who },
+	}[by]
+	slices.SortStableFunc(rows, func(a, b eventRow) int {
+		if key != nil {
+			if c := cmp.Compare(key(a), key(b)); c != 0 {
+				return c
+			}
+		}
+		if by == "oldest" {
+			return a.Time.Compare(b.Time)
+		}
+		return b.Time.Compare(a.Time)
+	})
+}
+
+// objectNames maps the UUIDs of the account's integrations (deleted ones
+// too), users and the account itself to their names, for the rows whose
+// object they are.
+func (h *handler) objectNames(ctx context.Context, c *call) (map[string]string, error) {
 	names := map[string]string{c.actor.Account.UUID: c.actor.Account.Name}
 	ins, err := h.cfg.Admin.Integrations(ctx, c.actor, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, in := range ins {
 		names[in.UUID] = in.Name
 	}
 	us, err := h.cfg.Admin.Users(ctx, c.actor)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, u := range us {
 		names[u.UUID] = u.Name + " <" + u.Email + ">"
 	}
-	for i := range rows {
-		rows[i].Name = names[rows[i].Object]
-	}
-	return nil
+	return names, nil
 }
 
 // ago says how long before now t was, briefly: "just now", "5 min ago",

@@ -17,20 +17,28 @@ var (
 	pageLink   = regexp.MustCompile(`href="(/console/activity\?[^"]+)#latest" rel="(prev|next)"`)
 )
 
-// TestActivityPagesAndBars pages through the events table on the server,
-// narrows it to a chart bar, and checks the filters apply to the charts
-// and that objects are named beside their UUIDs.
-func TestActivityPagesAndBars(t *testing.T) {
-	t.Parallel()
+// setupThreeAuditEvents is setup with Acme's owner signed in and three
+// audit events in Acme a minute apart: create/sa (setup), then the tokens
+// "first" and "second" issued (create/satoken).
+func setupThreeAuditEvents(t *testing.T) (*testBundle, *browserless) {
+	t.Helper()
 	b := setup(t)
 	c := b.signedIn(t, "owner@acme.test")
-	// Three audit events in Acme: create/sa (setup), two create/satoken.
 	for _, name := range []string{"first", "second"} {
 		b.clock.Advance(time.Minute)
 		if r := c.post("/console/integrations/"+b.mine+"/tokens", url.Values{"name": {name}, "expires": {"never"}, "features": {"itemusages"}}); r.status != http.StatusSeeOther {
 			t.Fatalf("issue %s = %d", name, r.status)
 		}
 	}
+	return b, c
+}
+
+// TestActivityPagesAndBars pages through the events table on the server,
+// narrows it to a chart bar, and checks the filters apply to the charts
+// and that objects are named beside their UUIDs.
+func TestActivityPagesAndBars(t *testing.T) {
+	t.Parallel()
+	b, c := setupThreeAuditEvents(t)
 	b.clock.Advance(5 * time.Minute)
 
 	var labels []string
@@ -95,6 +103,61 @@ func TestActivityPagesAndBars(t *testing.T) {
 		field := bad[strings.LastIndex(bad, "&")+1 : strings.LastIndex(bad, "=")]
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, field+":") {
 			t.Errorf("activity?%s = %d, want 400 naming %s", bad, r.status, field)
+		}
+	}
+}
+
+// TestActivitySearchAndSort searches the events table and sorts it on the
+// server, with the paging kept, and refuses a bad order or search.
+func TestActivitySearchAndSort(t *testing.T) {
+	t.Parallel()
+	b, c := setupThreeAuditEvents(t)
+	labelsOf := func(path string) string {
+		t.Helper()
+		r := c.get(path)
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s = %d", path, r.status)
+		}
+		var got []string
+		for _, m := range auditLabel.FindAllStringSubmatch(r.body, -1) {
+			got = append(got, m[1])
+		}
+		return strings.Join(got, " ")
+	}
+	base := "/console/activity?range=24h&kind=auditevents"
+	for _, tt := range []struct{ query, want string }{
+		{"", "create/satoken create/satoken create/sa"},
+		{"&sort=oldest", "create/sa create/satoken create/satoken"},
+		{"&sort=label", "create/sa create/satoken create/satoken"},
+		{"&sort=oldest&rows=1&page=2", "create/satoken"},
+		// The token's name (aux_info) in any case; the integration's name
+		// beside its UUID (the object of all three).
+		{"&q=SECOND", "create/satoken"},
+		{"&q=" + url.QueryEscape("acme Splunk") + "&sort=oldest", "create/sa create/satoken create/satoken"},
+		{"&q=" + b.mine + "&label=create/satoken", "create/satoken create/satoken"},
+		{"&q=no-such-thing", ""},
+	} {
+		if got := labelsOf(base + tt.query); got != tt.want {
+			t.Errorf("activity%s lists %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	// The column headers sort; the time column's turns the order round, and
+	// a page link keeps the search and the order.
+	r := c.get(base + "&q=acme&sort=oldest&rows=1")
+	if !strings.Contains(r.body, `<th scope="col" aria-sort="ascending"><a href="/console/activity?kind=auditevents&amp;q=acme&amp;range=24h&amp;rows=1#latest">Time`) {
+		t.Errorf("the time column, sorted oldest first, does not link to newest first:\n%s", r.body)
+	}
+	if !strings.Contains(r.body, `href="/console/activity?kind=auditevents&amp;page=2&amp;q=acme&amp;range=24h&amp;rows=1&amp;sort=oldest#latest" rel="next"`) {
+		t.Errorf("the next page's link does not keep the search and order:\n%s", r.body)
+	}
+	if !strings.Contains(r.body, `<input type="hidden" name="rows" value="1">`) || !strings.Contains(r.body, `id="q" name="q" type="search" value="acme"`) {
+		t.Errorf("the filter form does not keep the rows per page and the search:\n%s", r.body)
+	}
+	for _, bad := range []string{"sort=name", "q=" + strings.Repeat("x", 201)} {
+		r := c.get("/console/activity?" + bad)
+		field := bad[:strings.Index(bad, "=")]
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, field+":") {
+			t.Errorf("activity?%.20s = %d, want 400 naming %s", bad, r.status, field)
 		}
 	}
 }

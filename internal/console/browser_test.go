@@ -485,6 +485,12 @@ func TestBrowserPages(t *testing.T) {
 			chromedp.Click(`//button[normalize-space()="Create Admin Key"]`), heading("Save your admin key"))
 		b.check("admin-key-saved", vp.w, vp.h)
 	}
+	for _, vp := range viewports {
+		b.do("make an ingest key", chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(c+"ingest-keys"), heading("Ingest keys"),
+			chromedp.SendKeys(chromedp.ID("key-name"), fmt.Sprintf("collector made at %d pixels", vp.w)),
+			chromedp.Click(`//button[normalize-space()="Create Ingest Key"]`), heading("Save your ingest key"))
+		b.check("ingest-key-saved", vp.w, vp.h)
+	}
 
 	b.checkPages([]consolePage{
 		{"integrations", c + "integrations", "Integrations"},
@@ -502,6 +508,8 @@ func TestBrowserPages(t *testing.T) {
 		{"admin-key-revoke", c + "keys/admin/" + adminKey.ID + "/revoke", "Revoke “deploy script”?"},
 		{"activity", c + "activity", "Activity"},
 		{"activity-page-2", c + "activity?kind=auditevents&rows=5&page=2", "Activity"},
+		{"activity-search-sorted", c + "activity?range=30d&q=demo&sort=who", "Activity"},
+		{"account", c + "account", "Account"},
 		{"ingest-keys", c + "ingest-keys", "Ingest keys"},
 		{"ingest-key-revoke", c + "ingest-keys/" + key.ID + "/revoke", "Revoke “laptop agent”?"},
 		{"not-found", c + "integrations/00000000000000000000000000", "Not found"},

@@ -46,6 +46,9 @@ type Config struct {
 	// (internal/sandbox), shown per token on the activity page; the section
 	// says it is not available when nil.
 	Scorecard ScorecardFunc
+	// ServeWindow is the server's serving window (serve --serve-window),
+	// which an account without its own serves; 120 days when zero.
+	ServeWindow time.Duration
 	// MaxPasswordChecks bounds the sign-in password checks (argon2id, 19
 	// MiB each) running at once; GOMAXPROCS when zero. A few more wait,
 	// and sign-ins beyond those get 503 with Retry-After.
@@ -153,10 +156,14 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("POST "+p+"/keys/admin/{key}/revoke", h.authed(h.revokeAdminKey))
 
 	mux.Handle("GET "+p+"/ingest-keys", h.authed(h.ingestKeys))
+	mux.Handle("POST "+p+"/ingest-keys", h.authed(h.createIngestKey))
 	mux.Handle("GET "+p+"/ingest-keys/{key}/revoke", h.authed(h.confirmRevokeIngestKey))
 	mux.Handle("POST "+p+"/ingest-keys/{key}/revoke", h.authed(h.revokeIngestKey))
 
 	mux.Handle("GET "+p+"/activity", h.authed(h.activity))
+
+	mux.Handle("GET "+p+"/account", h.authed(h.account))
+	mux.Handle("POST "+p+"/account/serve-window", h.authed(h.setServeWindow))
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -381,6 +388,8 @@ func fieldLabel(field string) string {
 		return "Password"
 	case "user":
 		return "User"
+	case "serve_window":
+		return "Serving window"
 	}
 	return field
 }
@@ -442,6 +451,7 @@ func (h *handler) parseTemplates() error {
 		"featureTitle": featureTitle,
 		"apiVersions":  apiVersions,
 		"siemSlug":     siemSlug,
+		"siem":         siemTileOf,
 		// The arguments of the templates in partials.html.
 		"actions": func(cancel, class, label string) formEnd {
 			return formEnd{Cancel: cancel, Class: class, Label: label}

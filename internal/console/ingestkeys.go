@@ -21,6 +21,17 @@ func (h *handler) ingestKeys(w http.ResponseWriter, r *http.Request, c *call) er
 	return nil
 }
 
+// createIngestKey makes an ingest key for the account, as logbook
+// ingest-key create does (admin.Service.CreateIngestKey, create/satoken),
+// and shows it once in the answer (not cached, not shown again).
+func (h *handler) createIngestKey(w http.ResponseWriter, r *http.Request, c *call) error {
+	k, err := h.cfg.Admin.CreateIngestKey(r.Context(), c.actor, r.PostFormValue("name"))
+	if err != nil {
+		return err
+	}
+	return h.showKey(w, r, c, ingestKeyPage, k.ID, k.Name, k.Secret, k.CreatedAt)
+}
+
 // ingestKeyOf finds the key named in the path among the account's keys.
 func (h *handler) ingestKeyOf(r *http.Request, c *call) (admin.IngestKey, error) {
 	ks, err := h.cfg.Admin.IngestKeys(r.Context(), c.actor)

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/logbookhq/logbook/internal/apikey"
 )
 
 // TestIngestKeysPage: the page lists the account's ingest keys (never a
@@ -68,5 +70,44 @@ func TestIngestKeysPage(t *testing.T) {
 	after := c.get(r.header.Get("Location"))
 	if !strings.Contains(after.body, "Ingest key “pipeline” revoked") || strings.Contains(after.body, `href="`+revoke+`"`) {
 		t.Errorf("list after revoke lacks the notice or still offers Revoke:\n%s", after.body)
+	}
+}
+
+// TestCreateIngestKey makes an ingest key from the page, as logbook
+// ingest-key create does: shown once in a page that is not cached, working
+// for the account, with its audit event (create/satoken); a blank name is
+// refused and a forged form changes nothing.
+func TestCreateIngestKey(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c := b.signedIn(t, "admin@acme.test")
+	if list := c.get("/console/ingest-keys"); !strings.Contains(list.body, `<form method="post" action="/console/ingest-keys"`) {
+		t.Fatalf("ingest keys page has no form to make a key:\n%s", list.body)
+	}
+	if r := c.post("/console/ingest-keys", url.Values{"name": {"edge collector"}, "csrf": {"forged"}}); r.status != http.StatusForbidden {
+		t.Errorf("create with a wrong CSRF token = %d, want 403", r.status)
+	}
+	if r := c.post("/console/ingest-keys", url.Values{"name": {"  "}}); r.status != http.StatusBadRequest || !strings.Contains(r.body, "Name: ") {
+		t.Errorf("create with a blank name = %d, want 400 naming the field; body:\n%s", r.status, r.body)
+	}
+	r := c.post("/console/ingest-keys", url.Values{"name": {"edge collector"}})
+	m := savedSecret.FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || m == nil || r.header.Get("Cache-Control") != "no-store" || !strings.Contains(r.body, "<h1>Save your ingest key</h1>") {
+		t.Fatalf("create = %d (Cache-Control %q) without the key shown:\n%s", r.status, r.header.Get("Cache-Control"), r.body)
+	}
+	k, err := apikey.Ingest.Authenticate(ctx, b.st, m[1], b.clock.Now())
+	if err != nil || k.Name != "edge collector" {
+		t.Fatalf("the key shown authenticates as %q, %v; want edge collector", k.Name, err)
+	}
+	if in, _ := b.st.Integration(ctx, b.mine); k.AccountUUID != in.AccountUUID {
+		t.Errorf("the key is of account %s, want Acme's", k.AccountUUID)
+	}
+	trail := b.auditTrail(t, b.mine)
+	if got := trail[len(trail)-1]; !strings.HasPrefix(got, "create/satoken ") || !strings.Contains(got, "edge collector by admin@acme.test") {
+		t.Errorf("last audit event = %q, want create/satoken of edge collector by admin@acme.test", got)
+	}
+	if list := c.get("/console/ingest-keys"); strings.Contains(list.body, m[1]) || !strings.Contains(list.body, "edge collector") {
+		t.Error("the list shows the secret again or lacks the key")
 	}
 }

@@ -10,25 +10,39 @@ import (
 	"github.com/logbookhq/logbook/internal/admin"
 )
 
-// siemTile is one tile of the Events Reporting section.
+// siemTile is a SIEM as the pages show it, without anyone's logo
+// artwork: its name, a two-letter mark on its colour (static/console.css,
+// .tile-SLUG) and what its connector is.
 type siemTile struct {
-	Name, Slug, Blurb string
+	Name, Slug, Mark, Blurb string
 }
 
-var siemBlurbs = map[string]string{
-	"Splunk":             "Splunk Add-on or HTTP Event Collector",
-	"Elastic":            "Elastic Agent 1Password integration",
-	"Datadog":            "Datadog 1Password integration",
-	"Sumo Logic":         "Cloud-to-Cloud source",
-	"Panther":            "Panther log source",
-	"Microsoft Sentinel": "Sentinel data connector",
-	"Other":              "Any client of the Events API",
+// siemLooks are each SIEM's mark and the one line that says which of its
+// connectors reads the Events API.
+var siemLooks = map[string]struct{ mark, blurb string }{
+	"Splunk":             {"Sp", "1Password Events Reporting add-on for Splunk, from Splunkbase"},
+	"Elastic":            {"El", "Elastic Agent's 1Password integration, set up in Fleet"},
+	"Datadog":            {"Dd", "Datadog's 1Password integration, for logs and Cloud SIEM"},
+	"Sumo Logic":         {"SL", "Sumo Logic's 1Password Cloud-to-Cloud source"},
+	"Panther":            {"Pa", "Panther's 1Password log source"},
+	"Microsoft Sentinel": {"MS", "Microsoft Sentinel's 1Password data connector"},
+	"Other":              {"{}", "Any Events API client: eventsapibeat, Cribl, scripts, logbook forward"},
+}
+
+// siemTileOf is the tile of the SIEM named siem (admin.SIEMs); an unknown
+// one looks like Other.
+func siemTileOf(siem string) siemTile {
+	l, ok := siemLooks[siem]
+	if !ok {
+		l = siemLooks["Other"]
+	}
+	return siemTile{Name: siem, Slug: siemSlug(siem), Mark: l.mark, Blurb: l.blurb}
 }
 
 func siemTiles() []siemTile {
 	out := make([]siemTile, len(admin.SIEMs))
 	for i, s := range admin.SIEMs {
-		out[i] = siemTile{Name: s, Slug: siemSlug(s), Blurb: siemBlurbs[s]}
+		out[i] = siemTileOf(s)
 	}
 	return out
 }

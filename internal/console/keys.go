@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/logbookhq/logbook/internal/admin"
 )
@@ -72,7 +73,33 @@ func (h *handler) createAdminKey(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	h.render(w, r, c, http.StatusOK, "admin_key_saved.html", "Save your admin key", "keys", k)
+	return h.showKey(w, r, c, adminKeyPage, k.ID, k.Name, k.Secret, k.CreatedAt)
+}
+
+// keySavedView is what key_saved.html shows once: a new admin or ingest
+// key's secret, what the key is for, and the page to go back to.
+type keySavedView struct {
+	Title, Nav       string
+	Kind, Label, Use string
+	Back, BackName   string // Back is below the console's prefix
+	Name, ID, Secret string
+	CreatedAt        time.Time
+}
+
+var (
+	adminKeyPage = keySavedView{Title: "Save your admin key", Nav: "keys", Kind: "admin key", Label: "Admin API key",
+		Use: "It acts as you, with your role, on /admin/api/v1/.", Back: "/keys", BackName: "Keys"}
+	ingestKeyPage = keySavedView{Title: "Save your ingest key", Nav: "ingest-keys", Kind: "ingest key", Label: "Ingest key",
+		Use:  "It writes events into this account through POST /api/v2/ingest/… (or a forwarder's remote logbook sink).",
+		Back: "/ingest-keys", BackName: "Ingest keys"}
+)
+
+// showKey answers a request that made a key with the page that shows it
+// once (not cached, not shown again).
+func (h *handler) showKey(w http.ResponseWriter, r *http.Request, c *call, v keySavedView, id, name, secret string, created time.Time) error {
+	v.Back = h.prefix + v.Back
+	v.ID, v.Name, v.Secret, v.CreatedAt = id, name, secret, created
+	h.render(w, r, c, http.StatusOK, "key_saved.html", v.Title, v.Nav, v)
 	return nil
 }
 
