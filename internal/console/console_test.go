@@ -468,11 +468,7 @@ func TestRevokeNeedsConfirmation(t *testing.T) {
 	b := setup(t)
 	c := b.signedIn(t, "owner@acme.test")
 	base := "/console/integrations/" + b.mine
-	r := c.post(base+"/tokens", url.Values{"name": {"to revoke"}, "expires": {"never"}, "features": {"itemusages"}})
-	m := tokenPath.FindStringSubmatch(r.header.Get("Location"))
-	if m == nil {
-		t.Fatalf("issue = %d %q", r.status, r.header.Get("Location"))
-	}
+	m := tokenPath.FindStringSubmatch(issue(t, c, b.mine, "to revoke"))
 	revoke := base + "/tokens/" + m[2] + "/revoke"
 	confirm := c.get(revoke)
 	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Revoke Token") {
@@ -482,7 +478,7 @@ func TestRevokeNeedsConfirmation(t *testing.T) {
 	if !tk.RevokedAt.IsZero() {
 		t.Fatal("showing the confirmation revoked the token")
 	}
-	r = c.post(revoke, url.Values{})
+	r := c.post(revoke, url.Values{})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("revoke = %d, want 303", r.status)
 	}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
@@ -34,16 +32,9 @@ func TestLegacyUUIDHeldTwice(t *testing.T) {
 
 	// The second copy goes in as an older release stored it: into events
 	// only, beside the first.
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `INSERT INTO events (stream, seq, ts, uuid, label, v2)
+	execRaw(t, url, `INSERT INTO events (stream, seq, ts, uuid, label, v2)
 		SELECT id, 1000, $3, $4, 'x', $5 FROM streams WHERE account = $1 AND feature = $2`,
-		acct, string(events.AuditEvents), second.Time.UnixNano(), second.UUID, second.V2); err != nil {
-		t.Fatal(err)
-	}
+		acct, string(events.AuditEvents), second.Time.UnixNano(), second.UUID, second.V2)
 
 	for _, r := range []store.Record{first, second} {
 		n, err := db.AppendEvents(ctx, acct, events.AuditEvents, []store.Record{r})

@@ -36,6 +36,20 @@ func open(t testing.TB, url string, opts postgres.Options) *postgres.DB {
 	return db
 }
 
+// execRaw runs SQL on url over a connection of its own, beside the store,
+// as an older release or a hand-made schema change would.
+func execRaw(t testing.TB, url, sql string, args ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestStore(t *testing.T) {
 	testURL(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, testenv.PostgresSchema(t), postgres.Options{}) })
