@@ -33,6 +33,6 @@ c AS (
 	FROM r
 )
 INSERT INTO event_appends (stream, max_seq, inserted)
-SELECT stream, last, least((upto + 1) * 3600000000000 - 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000)
+SELECT stream, last, least((upto + 1) * 3600000000000 - 1, (extract(epoch FROM statement_timestamp()) * 1000000)::bigint * 1000)
 FROM c WHERE later IS NULL OR later <> upto;
 UPDATE streams SET last_inserted = coalesce((SELECT max(inserted) FROM event_appends AS a WHERE a.stream = streams.id), 0);
