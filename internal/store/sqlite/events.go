@@ -99,12 +99,6 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 	var inserted int
 	var newStream int64
 	err := rawConn(ctx, db.writer, func(c *sqlite3.Conn) (err error) {
-		defer func() {
-			if err != nil {
-				// Start over with statements prepared afresh.
-				err = errors.Join(err, db.wstmts.close())
-			}
-		}()
 		tx, err := c.BeginImmediate()
 		if err != nil {
 			return err
@@ -119,26 +113,26 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			newStream = stream
 		}
 
-		last, at, tree, err := db.readAppendState(c, stream)
+		last, at, tree, err := readAppendState(c, stream)
 		if err != nil {
 			return err
 		}
 		last0 := last // positions above it are this call's
 		// One insertion time for the call, after every one before it.
 		at = max(db.now().UnixNano(), at+1)
-		ins, err := db.wstmts.prepare(c, `INSERT INTO `+eventsTable(stream)+` (uuid, ts, label, v2, v1, seq, idx, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq, idx, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (ts, uuid) DO NOTHING`)
 		if err != nil {
 			return err
 		}
-		defer ins.Reset()
+		defer ins.Close()
 		// held finds the events already under a uuid (the transaction's
 		// own inserts included).
-		held, err := db.wstmts.prepare(c, `SELECT ts, v2, seq FROM `+eventsTable(stream)+` WHERE uuid = ? ORDER BY seq`)
+		held, _, err := c.Prepare(`SELECT ts, v2, seq FROM ` + eventsTable(stream) + ` WHERE uuid = ? ORDER BY seq`)
 		if err != nil {
 			return err
 		}
-		defer held.Reset()
+		defer held.Close()
 		hours := map[int64]*hourAgg{}
 		labels := map[labelKey]int64{}
 		i := 0
@@ -197,23 +191,23 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 		if inserted == 0 {
 			return nil
 		}
-		if err := db.wstmts.exec(c, `UPDATE positions SET last_seq = ?, last_inserted = ? WHERE id = 1`, last, at); err != nil {
+		if _, err := (execer{c}).execChanges(`UPDATE positions SET last_seq = ?, last_inserted = ? WHERE id = 1`, last, at); err != nil {
 			return err
 		}
-		if err := db.wstmts.exec(c, `INSERT INTO event_appends (stream, max_seq, inserted) VALUES (?, ?, ?)`, stream, last, at); err != nil {
+		if _, err := (execer{c}).execChanges(`INSERT INTO event_appends (stream, max_seq, inserted) VALUES (?, ?, ?)`, stream, last, at); err != nil {
 			return err
 		}
-		if err := db.wstmts.exec(c, setTreeHeadSQL, stream, int64(tree.Size()), tree.Bytes()); err != nil {
+		if _, err := (execer{c}).execChanges(sqlstore.Rebind(sqlstore.SetTreeHeadSQL), stream, int64(tree.Size()), tree.Bytes()); err != nil {
 			return err
 		}
 
-		up, err := db.wstmts.prepare(c, `INSERT INTO event_hours (stream, hour, min_seq, max_seq, n) VALUES (?, ?, ?, ?, ?)
+		up, _, err := c.Prepare(`INSERT INTO event_hours (stream, hour, min_seq, max_seq, n) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (stream, hour) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq),
 				max_seq = max(max_seq, excluded.max_seq), n = n + excluded.n`)
 		if err != nil {
 			return err
 		}
-		defer up.Reset()
+		defer up.Close()
 		up.BindInt64(1, stream)
 		for h, a := range hours {
 			up.BindInt64(2, h)
@@ -224,12 +218,12 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 				return err
 			}
 		}
-		lu, err := db.wstmts.prepare(c, `INSERT INTO event_labels (stream, hour, label, n) VALUES (?, ?, ?, ?)
+		lu, _, err := c.Prepare(`INSERT INTO event_labels (stream, hour, label, n) VALUES (?, ?, ?, ?)
 			ON CONFLICT (stream, hour, label) DO UPDATE SET n = n + excluded.n`)
 		if err != nil {
 			return err
 		}
-		defer lu.Reset()
+		defer lu.Close()
 		lu.BindInt64(1, stream)
 		for k, n := range labels {
 			lu.BindInt64(2, k.hour)
@@ -250,20 +244,16 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 	return inserted, nil
 }
 
-// setTreeHeadSQL is sqlstore.SetTreeHeadSQL in SQLite's placeholders.
-var setTreeHeadSQL = sqlstore.Rebind(sqlstore.SetTreeHeadSQL)
-
 // readAppendState reads, in one statement, what an append to stream
 // starts from: the last position and insertion time used, and the
 // stream's tree head as a frontier to grow.
-func (db *DB) readAppendState(c *sqlite3.Conn, stream int64) (last, inserted int64, tree merkle.Frontier, err error) {
-	st, err := db.wstmts.prepare(c, `SELECT p.last_seq, p.last_inserted, s.tree_size, s.tree_frontier
-		FROM positions AS p, streams AS s WHERE p.id = 1 AND s.id = ?`)
+func readAppendState(c *sqlite3.Conn, stream int64) (last, inserted int64, tree merkle.Frontier, err error) {
+	st, err := execer{c}.prepare(`SELECT p.last_seq, p.last_inserted, s.tree_size, s.tree_frontier
+		FROM positions AS p, streams AS s WHERE p.id = 1 AND s.id = ?`, []any{stream})
 	if err != nil {
 		return 0, 0, tree, err
 	}
-	defer st.Reset()
-	st.BindInt64(1, stream)
+	defer st.Close()
 	if !st.Step() {
 		if err := st.Err(); err != nil {
 			return 0, 0, tree, err

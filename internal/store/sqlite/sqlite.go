@@ -55,7 +55,6 @@ type DB struct {
 	writer *sql.DB // exactly one connection: every write goes through it
 	reader *sql.DB // query_only connections
 	ckpt   *checkpointer
-	wstmts *stmtCache // the writer's append statements
 
 	streams sync.Map // streamKey -> int64, filled after commit only
 
@@ -109,14 +108,13 @@ func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*
 
 	busy := opts.BusyTimeout
 	ckpt.log = opts.Logger
-	wstmts := &stmtCache{}
 	writer, err := driver.Open(dsn, func(c *sqlite3.Conn) error {
 		if err := initConn(c, busy, false); err != nil {
 			return err
 		}
 		c.WALHook(ckpt.hook) // replaces the automatic checkpoint
 		return nil
-	}, wstmts.closeConn)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -150,7 +148,7 @@ func open(ctx context.Context, path string, opts Options, ckpt *checkpointer) (*
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db := &DB{path: path, log: opts.Logger, writer: writer, reader: reader, ckpt: ckpt, wstmts: wstmts, now: opts.Now}
+	db := &DB{path: path, log: opts.Logger, writer: writer, reader: reader, ckpt: ckpt, now: opts.Now}
 	db.Store = sqlstore.New(newSQLDB(db), sqlstore.Config{Now: opts.Now, Migrator: migrator{db}, Log: opts.Logger})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {
