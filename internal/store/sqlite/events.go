@@ -69,13 +69,19 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	if len(recs) == 0 {
 		return 0, nil
 	}
+	// Hash the leaves before taking the write lock, so that appends to
+	// other streams wait for SQLite's work only.
+	leaves := make([]merkle.Hash, len(recs))
+	for i, r := range recs {
+		leaves[i] = merkle.LeafHash(r.V2)
+	}
 	return db.appendSeq(ctx, account, feature, func(yield func(store.Record, error) bool) {
 		for _, r := range recs {
 			if !yield(r, nil) {
 				return
 			}
 		}
-	})
+	}, leaves)
 }
 
 // AppendEventsSeq is AppendEvents of records inserted as recs yields them,
@@ -84,10 +90,12 @@ func (db *DB) AppendEventsSeq(ctx context.Context, account string, feature event
 	if err := store.CheckStream(account, feature); err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
 	}
-	return db.appendSeq(ctx, account, feature, recs)
+	return db.appendSeq(ctx, account, feature, recs, nil)
 }
 
-func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feature, recs iter.Seq2[store.Record, error]) (int, error) {
+// appendSeq appends recs; leaves, when not nil, holds the leaf hash of
+// each record as recs yields them (else each is hashed as it comes).
+func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feature, recs iter.Seq2[store.Record, error], leaves []merkle.Hash) (int, error) {
 	var inserted int
 	var newStream int64
 	err := rawConn(ctx, db.writer, func(c *sqlite3.Conn) (err error) {
@@ -105,17 +113,13 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			newStream = stream
 		}
 
-		last, at, err := readPositions(c)
+		last, at, tree, err := readAppendState(c, stream)
 		if err != nil {
 			return err
 		}
 		last0 := last // positions above it are this call's
 		// One insertion time for the call, after every one before it.
 		at = max(db.now().UnixNano(), at+1)
-		tree, err := readTreeHead(c, stream)
-		if err != nil {
-			return err
-		}
 		ins, _, err := c.Prepare(`INSERT INTO ` + eventsTable(stream) + ` (uuid, ts, label, v2, v1, seq, idx, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (ts, uuid) DO NOTHING`)
 		if err != nil {
@@ -144,6 +148,12 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			if err != nil {
 				return err
 			}
+			var leaf merkle.Hash
+			if leaves != nil {
+				leaf = leaves[i]
+			} else {
+				leaf = merkle.LeafHash(r.V2)
+			}
 			i++
 			if dup {
 				continue
@@ -159,7 +169,6 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 			}
 			seq := last + 1
 			ins.BindInt64(6, seq)
-			leaf := merkle.LeafHash(r.V2)
 			ins.BindInt64(7, int64(tree.Size()))
 			ins.BindBlob(8, leaf[:])
 			if err := ins.Exec(); err != nil {
@@ -235,23 +244,34 @@ func (db *DB) appendSeq(ctx context.Context, account string, feature events.Feat
 	return inserted, nil
 }
 
-// readPositions reads the last position and the last insertion time used.
-func readPositions(c *sqlite3.Conn) (last, inserted int64, err error) {
-	st, _, err := c.Prepare(`SELECT last_seq, last_inserted FROM positions WHERE id = 1`)
+// readAppendState reads, in one statement, what an append to stream
+// starts from: the last position and insertion time used, and the
+// stream's tree head as a frontier to grow.
+func readAppendState(c *sqlite3.Conn, stream int64) (last, inserted int64, tree merkle.Frontier, err error) {
+	st, err := execer{c}.prepare(`SELECT p.last_seq, p.last_inserted, s.tree_size, s.tree_frontier
+		FROM positions AS p, streams AS s WHERE p.id = 1 AND s.id = ?`, []any{stream})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, tree, err
 	}
 	defer st.Close()
 	if !st.Step() {
 		if err := st.Err(); err != nil {
-			return 0, 0, err
+			return 0, 0, tree, err
 		}
-		return 0, 0, errors.New("positions: no row")
+		return 0, 0, tree, fmt.Errorf("stream %d: no positions or stream row", stream)
 	}
 	last, inserted = st.ColumnInt64(0), st.ColumnInt64(1)
-	for st.Step() {
+	size := st.ColumnInt64(2)
+	var frontier []byte
+	if st.ColumnType(3) != sqlite3.NULL {
+		frontier = st.ColumnRawBlob(3)
 	}
-	return last, inserted, st.Err()
+	tree, built, err := sqlstore.Frontier(size, frontier)
+	if err == nil && !built {
+		// Migration 0008 builds every tree on SQLite.
+		err = fmt.Errorf("stream %d: tree head of size %d without a frontier", stream, size)
+	}
+	return last, inserted, tree, err
 }
 
 // treeHead reads the stream's stored tree head on c.
@@ -269,21 +289,6 @@ func treeHead(c *sqlite3.Conn, stream int64) (store.TreeHead, error) {
 		}
 	}
 	return h, st.Err()
-}
-
-// readTreeHead reads the stream's tree head as a frontier to grow, in the
-// caller's transaction.
-func readTreeHead(c *sqlite3.Conn, stream int64) (merkle.Frontier, error) {
-	h, err := treeHead(c, stream)
-	if err != nil {
-		return merkle.Frontier{}, err
-	}
-	f, built, err := sqlstore.Frontier(h.Size, h.Frontier)
-	if err == nil && !built {
-		// Migration 0008 builds every tree on SQLite.
-		err = fmt.Errorf("stream %d: tree head of size %d without a frontier", stream, h.Size)
-	}
-	return f, err
 }
 
 // inStream runs fn in one read transaction on a read connection, with the
