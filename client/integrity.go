@@ -120,54 +120,58 @@ func (c *Client) TreeHead(ctx context.Context, feature events.Feature, keys Tree
 	if err != nil {
 		return SignedHead{}, err
 	}
-	p, err := verifyHead(r.Signature, r.KeyID, keys)
+	h, err := VerifyHead(r.Signature, keys)
 	if err != nil {
 		return SignedHead{}, fmt.Errorf("%s tree head: %w", feature, err)
 	}
-	if p.Stream != feature || p.Size != r.TreeSize || p.Root != r.RootHash || p.Timestamp != r.Timestamp {
-		return SignedHead{}, mismatch("%s tree head: the signature is over another head (%+v)", feature, p)
+	if h.Feature != feature || h.TreeSize != r.TreeSize || b64(h.Root) != r.RootHash || h.Timestamp.UnixMilli() != r.Timestamp || h.KeyID != r.KeyID {
+		return SignedHead{}, mismatch("%s tree head: the signature is over another head (%s, size %d)", feature, h.Feature, h.TreeSize)
 	}
-	root, err := hashOf(p.Root)
-	if err != nil {
-		return SignedHead{}, fmt.Errorf("%s tree head: %w", feature, err)
-	}
-	return SignedHead{Account: p.Account, Feature: feature, TreeSize: p.Size, Root: root,
-		Timestamp: time.UnixMilli(p.Timestamp).UTC(), KeyID: r.KeyID, JWS: r.Signature}, nil
+	return h, nil
 }
 
-// verifyHead checks a head's compact JWS (ES256, typ logbook-tree-head,
-// signed by key kid among keys) and returns what it signs.
-func verifyHead(jws, kid string, keys TreeKeys) (headPayload, error) {
-	var p headPayload
+func b64(h proof.Hash) string { return base64.StdEncoding.EncodeToString(h[:]) }
+
+// VerifyHead checks a signed head's compact JWS (ES256, typ
+// logbook-tree-head, signed by one of keys) and returns the head it
+// signs: what a client that kept heads (SignedHead.JWS) reads them back
+// with.
+func VerifyHead(jws string, keys TreeKeys) (SignedHead, error) {
 	parts := strings.Split(jws, ".")
 	if len(parts) != 3 {
-		return p, mismatch("the signature is not a compact JWS")
+		return SignedHead{}, mismatch("the signature is not a compact JWS")
 	}
 	var h struct{ Alg, Kid, Typ string }
 	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil || json.Unmarshal(hb, &h) != nil {
-		return p, mismatch("the signature's header does not parse")
+		return SignedHead{}, mismatch("the signature's header does not parse")
 	}
-	if h.Alg != "ES256" || h.Typ != headType || h.Kid != kid {
-		return p, mismatch("the signature's header is %s %s %s, want ES256 %s %s", h.Alg, h.Typ, h.Kid, headType, kid)
+	if h.Alg != "ES256" || h.Typ != headType {
+		return SignedHead{}, mismatch("the signature's header is %s %s, want ES256 %s", h.Alg, h.Typ, headType)
 	}
-	pub, ok := keys[kid]
+	pub, ok := keys[h.Kid]
 	if !ok {
-		return p, mismatch("signed with key %s, which is not among the tree keys given", kid)
+		return SignedHead{}, mismatch("signed with key %s, which is not among the tree keys given", h.Kid)
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil || len(sig) != 64 {
-		return p, mismatch("the signature is not a 64-byte ES256 signature")
+		return SignedHead{}, mismatch("the signature is not a 64-byte ES256 signature")
 	}
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if !ecdsa.Verify(pub, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
-		return p, mismatch("the signature does not verify with key %s", kid)
+		return SignedHead{}, mismatch("the signature does not verify with key %s", h.Kid)
 	}
+	var p headPayload
 	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil || json.Unmarshal(pb, &p) != nil {
-		return p, mismatch("the signed payload does not parse")
+		return SignedHead{}, mismatch("the signed payload does not parse")
 	}
-	return p, nil
+	root, err := hashOf(p.Root)
+	if err != nil {
+		return SignedHead{}, mismatch("the signed root: %v", err)
+	}
+	return SignedHead{Account: p.Account, Feature: p.Stream, TreeSize: p.Size, Root: root,
+		Timestamp: time.UnixMilli(p.Timestamp).UTC(), KeyID: h.Kid, JWS: jws}, nil
 }
 
 func hashOf(s string) (proof.Hash, error) {

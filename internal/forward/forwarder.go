@@ -212,6 +212,11 @@ func New(opts Options) (*Forwarder, error) {
 		if s.Account == "" {
 			s.Account = s.Name
 		}
+		if v, ok := s.Verify.(*witnessVerifier); ok {
+			if err := v.open(filepath.Join(opts.StateDir, "heads", s.Name+".json")); err != nil {
+				return nil, fmt.Errorf("source %s: tree heads: %w", s.Name, err)
+			}
+		}
 	}
 	f := &Forwarder{opts: opts, log: opts.Logger, m: newMetrics(opts.Registerer),
 		budgets: map[string]*Budget{}, streams: map[string]*streamStatus{}, cp: opts.Checkpoint}

@@ -1,14 +1,21 @@
 package forward
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
+	"github.com/logbookhq/logbook/internal/atomicfile"
 )
 
 // Verifier checks a page's events against the source's signed tree heads
@@ -27,17 +34,80 @@ type Verifier interface {
 // client: a client.Witness with the server's tree keys, which keeps the
 // newest head it accepted per stream and requires each next one to extend
 // it. c returns the source's current client (its token may be replaced).
+// New keeps the accepted heads in the state directory
+// (heads/<source>.json), so that they hold across restarts.
 func NewWitnessVerifier(keys client.TreeKeys, c func() *client.Client) Verifier {
-	return &witnessVerifier{w: client.NewWitness(keys), c: c}
+	return &witnessVerifier{keys: keys, c: c, w: client.NewWitness(keys)}
 }
 
 type witnessVerifier struct {
-	w *client.Witness
-	c func() *client.Client
+	keys client.TreeKeys
+	c    func() *client.Client
+	w    *client.Witness
+
+	mu    sync.Mutex
+	file  string // where the heads are kept; "" keeps none
+	saved []byte // what file holds
+}
+
+// open reads the heads kept in file, each checked again with the tree
+// keys, and keeps the heads accepted there from now on.
+func (v *witnessVerifier) open(file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	var heads []client.SignedHead
+	if err == nil {
+		var jws []string
+		if err := json.Unmarshal(data, &jws); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		for _, j := range jws {
+			h, err := client.VerifyHead(j, v.keys)
+			if err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			heads = append(heads, h)
+		}
+	}
+	v.w = client.NewWitness(v.keys, heads...)
+	v.file, v.saved = file, data
+	return nil
 }
 
 func (v *witnessVerifier) Check(ctx context.Context, feature events.Feature, items []json.RawMessage) error {
-	return v.w.CheckEvents(ctx, v.c(), feature, items)
+	if err := v.w.CheckEvents(ctx, v.c(), feature, items); err != nil {
+		return err
+	}
+	return v.save()
+}
+
+// save writes the heads accepted (their JWS, by stream) when they changed.
+func (v *witnessVerifier) save() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.file == "" {
+		return nil
+	}
+	heads := v.w.Heads()
+	slices.SortFunc(heads, func(a, b client.SignedHead) int { return strings.Compare(string(a.Feature), string(b.Feature)) })
+	jws := make([]string, len(heads))
+	for i, h := range heads {
+		jws[i] = h.JWS
+	}
+	data, err := json.Marshal(jws)
+	if err != nil || bytes.Equal(data, v.saved) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(v.file), 0o700); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(v.file, data, 0o600); err != nil {
+		return fmt.Errorf("keep tree heads: %w", err)
+	}
+	v.saved = data
+	return nil
 }
 
 // verify checks a page with the source's Verifier before it is delivered:

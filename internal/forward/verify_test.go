@@ -1,10 +1,14 @@
 package forward_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +18,7 @@ import (
 	"github.com/logbookhq/logbook/internal/forward"
 )
 
-// verifiedSource is the bundle's source of audit events with verify on.
-func (b *testBundle) verifiedSource(t *testing.T, limit int) forward.SourceOptions {
+func treeKeysOf(t *testing.T, b *testBundle) client.TreeKeys {
 	t.Helper()
 	jwks, err := b.srv.Heads.PublicKeys(t.Context())
 	if err != nil {
@@ -25,6 +28,13 @@ func (b *testBundle) verifiedSource(t *testing.T, limit int) forward.SourceOptio
 	if err != nil {
 		t.Fatal(err)
 	}
+	return keys
+}
+
+// verifiedSource is the bundle's source of audit events with verify on.
+func (b *testBundle) verifiedSource(t *testing.T, limit int) forward.SourceOptions {
+	t.Helper()
+	keys := treeKeysOf(t, b)
 	so := b.source(t, b.srv.Token)
 	so.Features = []events.Feature{events.AuditEvents}
 	so.Limit = limit
@@ -120,6 +130,78 @@ func TestVerifyWaitsForHead(t *testing.T) {
 	checkAll(t, want, got, 0)
 	if len(got) != len(want) {
 		t.Fatalf("delivered %d events, want %d", len(got), len(want))
+	}
+}
+
+// keptHeads reads the tree heads the forwarder kept for source demo.
+func keptHeads(t *testing.T, b *testBundle, keys client.TreeKeys) []client.SignedHead {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(b.state, "heads", "demo.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jws []string
+	if err := json.Unmarshal(data, &jws); err != nil {
+		t.Fatal(err)
+	}
+	var heads []client.SignedHead
+	for _, j := range jws {
+		h, err := client.VerifyHead(j, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads = append(heads, h)
+	}
+	return heads
+}
+
+// TestVerifyKeepsHeads: the heads a verifying source accepted are kept in
+// the state directory and, checked again with the tree keys, start the
+// next run, whose heads must extend them; a kept head that does not
+// verify stops the forwarder from starting.
+func TestVerifyKeepsHeads(t *testing.T) {
+	b := setup(t)
+	keys := treeKeysOf(t, b)
+	run := func() error {
+		f, err := forward.New(forward.Options{StateDir: b.state, Once: true, BackoffInitial: time.Millisecond, BackoffMax: 5 * time.Millisecond,
+			Sources: []forward.SourceOptions{b.verifiedSource(t, 1000)}, Sinks: []forward.Sink{b.fileSink(t)}})
+		if err != nil {
+			return err
+		}
+		return f.Run(t.Context())
+	}
+	auditN(t, b, 0, 4)
+	b.sign(t)
+	if err := run(); err != nil {
+		t.Fatal(err)
+	}
+	if h := keptHeads(t, b, keys); len(h) != 1 || h[0].TreeSize != 4 || h[0].Feature != events.AuditEvents {
+		t.Fatalf("kept heads = %+v, want the audit head of size 4", h)
+	}
+	auditN(t, b, 4, 2)
+	b.sign(t)
+	if err := run(); err != nil {
+		t.Fatal(err)
+	}
+	if h := keptHeads(t, b, keys); len(h) != 1 || h[0].TreeSize != 6 {
+		t.Fatalf("kept heads = %+v, want the audit head of size 6", h)
+	}
+	if got := readUUIDs(t, b.out); len(got) != 6 {
+		t.Fatalf("delivered %d events, want 6", len(got))
+	}
+
+	file := filepath.Join(b.state, "heads", "demo.json")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.LastIndexByte(data, '.') + 2 // in the signature
+	data[i] ^= 1
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(); !errors.Is(err, client.ErrMismatch) || !strings.Contains(err.Error(), "demo.json") {
+		t.Fatalf("run with an edited head kept = %v, want ErrMismatch naming the file", err)
 	}
 }
 
