@@ -356,6 +356,10 @@ func (w *Witness) CheckEvents(ctx context.Context, c *Client, feature events.Fea
 		return nil
 	}
 	h, err := w.Head(ctx, c, feature)
+	var ce *Error
+	if errors.As(err, &ce) && ce.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%s: %w: the server has no signed tree head (a Logbook server signs one within serve --tree-head-interval)", feature, ErrNotCovered)
+	}
 	if err != nil {
 		return err
 	}

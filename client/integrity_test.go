@@ -68,10 +68,13 @@ func TestWitness(t *testing.T) {
 	if _, err := c.TreeHead(ctx, events.AuditEvents, keys); err == nil {
 		t.Fatal("TreeHead before any head is signed: no error")
 	}
+	w := client.NewWitness(keys)
+	if err := w.CheckEvents(ctx, c, events.AuditEvents, allAudit(t, c)); !errors.Is(err, client.ErrNotCovered) {
+		t.Fatalf("CheckEvents before any head is signed = %v, want ErrNotCovered", err)
+	}
 	if _, err := srv.Heads.Sign(ctx, srv.Account, events.AuditEvents); err != nil {
 		t.Fatal(err)
 	}
-	w := client.NewWitness(keys)
 	if err := w.CheckEvents(ctx, c, events.AuditEvents, allAudit(t, c)); err != nil {
 		t.Fatalf("CheckEvents: %v", err)
 	}
