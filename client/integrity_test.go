@@ -38,19 +38,6 @@ func allAudit(t *testing.T, c *client.Client) []json.RawMessage {
 	return p.Items
 }
 
-func treeKeys(t *testing.T, srv *servertest.Server) client.TreeKeys {
-	t.Helper()
-	jwks, err := srv.Heads.PublicKeys(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := client.ParseTreeKeys(jwks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keys
-}
-
 // TestWitness: against a real server, events are checked against the
 // newest signed head, those after it are reported as not covered until
 // the next head, each new head must extend the last one accepted, and
@@ -63,7 +50,7 @@ func TestWitness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := treeKeys(t, srv)
+	keys := srv.TreeKeys(t)
 	auditEvents(t, srv, 0, 5)
 	if _, err := c.TreeHead(ctx, events.AuditEvents, keys); err == nil {
 		t.Fatal("TreeHead before any head is signed: no error")

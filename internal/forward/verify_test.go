@@ -18,23 +18,10 @@ import (
 	"github.com/logbookhq/logbook/internal/forward"
 )
 
-func treeKeysOf(t *testing.T, b *testBundle) client.TreeKeys {
-	t.Helper()
-	jwks, err := b.srv.Heads.PublicKeys(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := client.ParseTreeKeys(jwks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keys
-}
-
 // verifiedSource is the bundle's source of audit events with verify on.
 func (b *testBundle) verifiedSource(t *testing.T, limit int) forward.SourceOptions {
 	t.Helper()
-	keys := treeKeysOf(t, b)
+	keys := b.srv.TreeKeys(t)
 	so := b.source(t, b.srv.Token)
 	so.Features = []events.Feature{events.AuditEvents}
 	so.Limit = limit
@@ -161,7 +148,7 @@ func keptHeads(t *testing.T, b *testBundle, keys client.TreeKeys) []client.Signe
 // verify stops the forwarder from starting.
 func TestVerifyKeepsHeads(t *testing.T) {
 	b := setup(t)
-	keys := treeKeysOf(t, b)
+	keys := b.srv.TreeKeys(t)
 	run := func() error {
 		f, err := forward.New(forward.Options{StateDir: b.state, Once: true, BackoffInitial: time.Millisecond, BackoffMax: 5 * time.Millisecond,
 			Sources: []forward.SourceOptions{b.verifiedSource(t, 1000)}, Sinks: []forward.Sink{b.fileSink(t)}})

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ingest"
@@ -231,6 +232,21 @@ func (s *Server) AdminKey(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return key.Secret
+}
+
+// TreeKeys returns the public keys of the server's tree keys, as a client
+// reads them from the JWKS of logbook keys tree-public.
+func (s *Server) TreeKeys(t testing.TB) client.TreeKeys {
+	t.Helper()
+	jwks, err := s.Heads.PublicKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := client.ParseTreeKeys(jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 // Tamper changes the stored v2 bytes of the event uuid of the stream
