@@ -135,7 +135,7 @@ func (s *stream) verify(ctx context.Context, p fetched) error {
 		case errors.Is(err, client.ErrMismatch):
 			s.log.Error("integrity check failed; source stopped before delivering the page, its cursor not advanced", "err", err)
 			return &PermanentError{Source: s.so.Name, Feature: s.feature, Err: err,
-				Problem: fmt.Sprintf("integrity check failed: %v", err),
+				Problem: err.Error(), // "integrity check failed: …"
 				Fix:     "the events received are not those the server signed: run logbook verify on the server; restart the forwarder to check again"}
 		case errors.Is(err, client.ErrNotCovered):
 			if !waiting {
