@@ -24,5 +24,13 @@
 // the scanner it uses, exported for such callers: SplitPage cuts a page
 // body into its items, EachField walks one item's top-level fields.
 //
-// The package imports only the standard library and package events.
+// Against a Logbook server, a Witness checks that the events received are
+// those the server committed: each is a leaf of the stream's newest signed
+// tree head (an inclusion proof), each head is signed by one of the
+// server's tree keys (ParseTreeKeys reads the JWKS of `logbook keys
+// tree-public`), and each new head extends the last one accepted (a
+// consistency proof). See docs/integrity.md.
+//
+// The package imports only the standard library and packages events and
+// proof.
 package client

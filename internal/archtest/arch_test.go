@@ -73,14 +73,14 @@ func standard(path string) bool {
 // own reports whether path is a package of this module.
 func own(path string) bool { return path == module || strings.HasPrefix(path, module+"/") }
 
-// TestPublicPackagesStayLean: events and client are what other programs
-// import; they must not drag in Logbook's internals, a database driver or
-// any third-party package.
+// TestPublicPackagesStayLean: events, proof and client are what other
+// programs import; they must not drag in Logbook's internals, a database
+// driver or any third-party package.
 func TestPublicPackagesStayLean(t *testing.T) {
 	t.Parallel()
 	seen := 0
 	for _, p := range packages(t) {
-		if p.Path != module+"/events" && p.Path != module+"/client" {
+		if p.Path != module+"/events" && p.Path != module+"/proof" && p.Path != module+"/client" {
 			continue
 		}
 		seen++
@@ -95,8 +95,8 @@ func TestPublicPackagesStayLean(t *testing.T) {
 			}
 		}
 	}
-	if seen != 2 {
-		t.Fatalf("go list gave %d of the packages events and client", seen)
+	if seen != 3 {
+		t.Fatalf("go list gave %d of the packages events, proof and client", seen)
 	}
 }
 

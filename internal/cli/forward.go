@@ -324,10 +324,14 @@ func sourceOptions(sc forward.SourceConfig) (forward.SourceOptions, error) {
 	if sc.StartTime != nil {
 		start = *sc.StartTime
 	}
-	return forward.SourceOptions{
+	so := forward.SourceOptions{
 		Name: sc.Name, Source: src, Features: sc.ParsedFeatures, StartTime: start,
 		Limit: sc.Limit, PollInterval: sc.PollInterval, Account: c.BaseURL(), Limits: sc.RateLimit,
-	}, nil
+	}
+	if sc.Verify {
+		so.Verify = forward.NewWitnessVerifier(sc.TreeKeys, src.client)
+	}
+	return so, nil
 }
 
 // sourceClient is the client of a configured source, and its options.

@@ -481,3 +481,53 @@ func (b *syncBuffer) waitFor(t *testing.T, text string) {
 		}
 	}
 }
+
+// TestForwardVerify: verify: true with the tree keys' JWKS delivers what
+// the server's signed heads prove, keeps the head, and a run that meets
+// an event whose stored bytes were changed exits with an error naming it,
+// delivering nothing of its page.
+func TestForwardVerify(t *testing.T) {
+	b := setupForward(t)
+	jwks, err := b.srv.Heads.PublicKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, "tree.jwks"), jwks, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(b.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = bytes.Replace(doc, []byte("    start_time: 2020-01-01T00:00:00Z\n"),
+		[]byte("    start_time: 2020-01-01T00:00:00Z\n    verify: true\n    tree_keys_file: ./tree.jwks\n"), 1)
+	if err := os.WriteFile(b.cfg, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sign := func() {
+		if _, err := b.srv.Heads.Sign(t.Context(), b.srv.Account, events.AuditEvents); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := b.appendAt(t, b.base, 5)
+	sign()
+	b.mustRun(t, "forward", "--config", b.cfg, "--once")
+	if diff := cmp.Diff(first, b.lines(t)); diff != "" {
+		t.Fatalf("events file (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(b.dir, "forward-state", "heads", "demo.json")); err != nil {
+		t.Fatalf("heads kept: %v", err)
+	}
+
+	second := b.appendAt(t, b.base.Add(time.Hour), 2)
+	sign()
+	b.srv.Tamper(t, events.AuditEvents, second[1], `"join"`, `"jOin"`)
+	_, _, err = b.run(t, nil, "forward", "--config", b.cfg, "--once")
+	want := "source demo (auditevents): integrity check failed: auditevents event " + second[1] + " (leaf 6): the bytes received are not those the server committed; "
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("forward after tampering: %v, want an error starting %q", err, want)
+	}
+	if diff := cmp.Diff(first, b.lines(t)); diff != "" {
+		t.Errorf("events file after the failed check (-want +got):\n%s", diff)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
 	"go.yaml.in/yaml/v3"
 )
@@ -58,12 +59,20 @@ type SourceConfig struct {
 	CAFile       string        `yaml:"ca_file"`
 	Proxy        string        `yaml:"proxy"`
 	RateLimit    Limits        `yaml:"rate_limit"`
+	// Verify checks every page against the source's signed tree heads
+	// before delivering it (a Logbook server only, read on /api/v2), with
+	// the tree keys' JWKS in TreeKeysFile (`logbook keys tree-public`),
+	// resolved against the configuration's directory.
+	Verify       bool   `yaml:"verify"`
+	TreeKeysFile string `yaml:"tree_keys_file"`
 
 	// Token is read from TokenFile or TokenEnv by LoadConfig; it never
 	// appears in errors or logs.
 	Token string `yaml:"-"`
 	// ParsedFeatures is Features parsed.
 	ParsedFeatures []events.Feature `yaml:"-"`
+	// TreeKeys is TreeKeysFile read, when Verify is set.
+	TreeKeys client.TreeKeys `yaml:"-"`
 }
 
 // SinkEntry is one entry of "sinks": its name, type, and its constructor's
@@ -225,6 +234,24 @@ func ParseConfig(data []byte, dir string, types map[string]NewSinkFunc, getenv f
 			add(p+".rate_limit", "must not be negative")
 		}
 		s.CAFile = resolve(dir, s.CAFile)
+		s.TreeKeysFile = resolve(dir, s.TreeKeysFile)
+		switch {
+		case s.Verify && s.TreeKeysFile == "":
+			add(p+".tree_keys_file", "required with verify: the JWKS `logbook keys tree-public` writes on the server")
+		case s.Verify:
+			jwks, err := os.ReadFile(s.TreeKeysFile)
+			if err == nil {
+				s.TreeKeys, err = client.ParseTreeKeys(jwks)
+			}
+			if err != nil {
+				add(p+".tree_keys_file", "%v", err)
+			}
+		case s.TreeKeysFile != "":
+			add(p+".tree_keys_file", "set without verify: true")
+		}
+		if s.Verify && (s.APIVersion == 1 || s.APIVersion == 3) {
+			add(p+".api_version", "%d: verify checks the /api/v2 renderings; use 2", s.APIVersion)
+		}
 	}
 	errs = append(errs, c.parseSinks(sinksNode, dir, types, getenv)...)
 	if len(errs) > 0 {

@@ -2,6 +2,8 @@ package forward
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +116,42 @@ func TestAPIVersion(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "sources[0].api_version: "+v+": want 1, 2 or 3") {
 				t.Errorf("api_version %s: error %v", v, err)
 			}
+		}
+	}
+}
+
+// TestVerifyOptions: verify needs tree_keys_file (a JWKS, read and
+// parsed) and the v2 renderings; tree_keys_file alone is a mistake.
+func TestVerifyOptions(t *testing.T) {
+	dir := t.TempDir()
+	jwks := `{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`
+	if err := os.WriteFile(filepath.Join(dir, "tree.jwks"), []byte(jwks), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.jwks"), []byte(`{"keys":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]NewSinkFunc{"file": func(SinkConfig) (Sink, error) { return nil, nil }}
+	parse := func(source string) (*Config, error) {
+		doc := "state_dir: ./s\nsources:\n  - name: a\n    token_env: T\n" + source + "sinks:\n  - name: f\n    type: file\n"
+		return ParseConfig([]byte(doc), dir, types, func(string) string { return "tok" })
+	}
+	cfg, err := parse("    verify: true\n    tree_keys_file: tree.jwks\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Sources[0]; !s.Verify || len(s.TreeKeys) != 1 || s.TreeKeys["k1"] == nil {
+		t.Fatalf("source = %+v, want verify with key k1", s)
+	}
+	for source, want := range map[string]string{
+		"    verify: true\n": "sources[0].tree_keys_file: required with verify",
+		"    verify: true\n    tree_keys_file: nope.jwks\n":                     "sources[0].tree_keys_file: open ",
+		"    verify: true\n    tree_keys_file: bad.jwks\n":                      "sources[0].tree_keys_file: tree keys: no key",
+		"    tree_keys_file: tree.jwks\n":                                       "sources[0].tree_keys_file: set without verify: true",
+		"    verify: true\n    tree_keys_file: tree.jwks\n    api_version: 1\n": "sources[0].api_version: 1: verify checks the /api/v2 renderings",
+	} {
+		if _, err := parse(source); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error = %v, want one containing %q", source, err, want)
 		}
 	}
 }

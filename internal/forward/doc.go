@@ -7,6 +7,10 @@
 // at any point therefore repeats at most the pages that were not yet
 // confirmed; destinations that can should de-duplicate on the event uuid.
 //
+// A source with a Verifier (verify: true, verify.go) has each page checked
+// against the server's signed tree heads before any sink gets it; a check
+// that fails stops the source and leaves its cursor where it was.
+//
 // # Writing a sink
 //
 // A sink lives in its own package under internal/sink/ and exports a

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -108,6 +109,10 @@ type SourceOptions struct {
 	Account string
 	// Limits is the account's rate budget.
 	Limits Limits
+	// Verify, when set, checks each page against the source's signed
+	// tree heads before any sink gets it (verify.go); nil delivers pages
+	// unchecked.
+	Verify Verifier
 }
 
 // Options configures a Forwarder. Zero values are documented defaults.
@@ -206,6 +211,11 @@ func New(opts Options) (*Forwarder, error) {
 		}
 		if s.Account == "" {
 			s.Account = s.Name
+		}
+		if v, ok := s.Verify.(*witnessVerifier); ok {
+			if err := v.open(filepath.Join(opts.StateDir, "heads", s.Name+".json")); err != nil {
+				return nil, fmt.Errorf("source %s: tree heads: %w", s.Name, err)
+			}
 		}
 	}
 	f := &Forwarder{opts: opts, log: opts.Logger, m: newMetrics(opts.Registerer),
@@ -459,6 +469,9 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 		return fmt.Errorf("source %s: %w", so.Name, err)
 	}
 	log.Info("source ready", "features", events.JoinFeatures(features), "budget", key)
+	// A failed integrity check stops every stream of the source.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(features))
 	for _, ft := range features {
@@ -470,6 +483,9 @@ func (f *Forwarder) runSource(ctx context.Context, so SourceOptions) error {
 				var pe *PermanentError
 				if !errors.As(err, &pe) {
 					err = fmt.Errorf("%s/%s: %w", so.Name, ft, err)
+				}
+				if errors.Is(err, client.ErrMismatch) {
+					stop()
 				}
 				errs <- err
 			}
@@ -543,15 +559,27 @@ func (s *stream) run(ctx context.Context) error {
 	defer cancel()
 	fetchErr := make(chan error, 1)
 	go func() { fetchErr <- s.fetchLoop(ctx, st, pages, free) }()
+	// stop ends the fetcher before the stream returns.
+	stop := func() {
+		cancel()
+		for range pages {
+		}
+		<-fetchErr
+	}
 	for p := range pages {
 		var dups int
 		p.evs, dups = dedup(p.evs, prev, seen)
 		prev, seen = seen, prev
-		if err := s.deliver(ctx, p); err != nil {
-			cancel()
-			for range pages {
+		if err := s.verify(ctx, p); err != nil {
+			stop()
+			var pe *PermanentError
+			if errors.As(err, &pe) {
+				return err
 			}
-			<-fetchErr
+			return nil // ctx ended
+		}
+		if err := s.deliver(ctx, p); err != nil {
+			stop()
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -569,10 +597,7 @@ func (s *stream) run(ctx context.Context) error {
 		if len(p.evs) > 0 || p.page.Cursor != p.req.Cursor {
 			st.Saved = time.Now().UTC()
 			if err := s.f.cp.Save(st); err != nil {
-				cancel()
-				for range pages {
-				}
-				<-fetchErr
+				stop()
 				return err
 			}
 		}

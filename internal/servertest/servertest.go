@@ -10,10 +10,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/logbookhq/logbook/client"
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/cli"
 	"github.com/logbookhq/logbook/internal/ingest"
@@ -21,6 +23,7 @@ import (
 	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/token"
+	"github.com/ncruces/go-sqlite3"
 )
 
 // Options tune Start. The zero value is an empty account.
@@ -229,4 +232,61 @@ func (s *Server) AdminKey(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return key.Secret
+}
+
+// TreeKeys returns the public keys of the server's tree keys, as a client
+// reads them from the JWKS of logbook keys tree-public.
+func (s *Server) TreeKeys(t testing.TB) client.TreeKeys {
+	t.Helper()
+	jwks, err := s.Heads.PublicKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := client.ParseTreeKeys(jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// Tamper changes the stored v2 bytes of the event uuid of the stream
+// feature behind the server's back, as an attacker with the database
+// would: in the SQLite file, through a connection of its own, every old
+// replaced by new. The event's leaf hash is left as it was. SQLite only.
+func (s *Server) Tamper(t testing.TB, feature events.Feature, uuid, old, new string) {
+	t.Helper()
+	if s.opts.DB != "" {
+		t.Fatal("Tamper: SQLite only")
+	}
+	c, err := sqlite3.Open(filepath.Join(s.DataDir, "logbook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	q, _, err := c.Prepare(`SELECT id FROM streams WHERE account = ? AND feature = ?`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	q.BindText(1, s.Account)
+	q.BindText(2, string(feature))
+	if !q.Step() {
+		t.Fatalf("Tamper: no stream %s: %v", feature, q.Err())
+	}
+	table := "events_" + strconv.FormatInt(q.ColumnInt64(0), 10)
+	u, _, err := c.Prepare(`UPDATE ` + table + ` SET v2 = CAST(replace(CAST(v2 AS TEXT), ?, ?) AS BLOB) WHERE uuid = ? AND instr(CAST(v2 AS TEXT), ?) > 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	u.BindText(1, old)
+	u.BindText(2, new)
+	u.BindText(3, uuid)
+	u.BindText(4, old)
+	if err := u.Exec(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Changes() != 1 {
+		t.Fatalf("Tamper: %d events of %s hold %q, want 1", c.Changes(), uuid, old)
+	}
 }
