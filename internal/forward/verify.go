@@ -120,6 +120,8 @@ func (s *stream) verify(ctx context.Context, p fetched) error {
 		return nil
 	}
 	waiting := false
+	// A backoff of its own: the fetch loop, another goroutine, uses s.backoff.
+	backoff := Backoff{Initial: s.backoff.Initial, Max: s.backoff.Max}
 	for {
 		if err := s.budget.Wait(ctx); err != nil {
 			return err
@@ -128,7 +130,6 @@ func (s *stream) verify(ctx context.Context, p fetched) error {
 		var wait time.Duration
 		switch {
 		case err == nil:
-			s.backoff.Reset()
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -144,7 +145,7 @@ func (s *stream) verify(ctx context.Context, p fetched) error {
 			waiting = true
 			wait = s.so.PollInterval
 		default:
-			wait = s.backoff.Next(0)
+			wait = backoff.Next(0)
 			s.log.Warn("integrity check", "err", err, "retry_in", wait.Round(time.Millisecond))
 		}
 		if err := sleep(ctx, wait); err != nil {
