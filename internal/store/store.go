@@ -168,6 +168,17 @@ type EventStore interface {
 	AppendEventsSeq(ctx context.Context, account string, feature events.Feature, recs iter.Seq2[Record, error]) (inserted int, err error)
 	// ListEvents returns the next rows of a stream.
 	ListEvents(ctx context.Context, q ListQuery) (ListResult, error)
+	// ListEventsWithToken is the serving path's ListEvents: it reads the
+	// token tokenID as IntegrationStore.Token does (an error wrapping
+	// ErrNotFound when there is none), hands it to check, and only when
+	// check returns nil lists q as ListEvents would; otherwise it returns
+	// check's error as it is and reads no events. The token is read on
+	// every call, never cached, so that a revocation takes effect on the
+	// next request on every server. It lets a store save what two calls
+	// would cost (PostgreSQL sends the token query and the page's bounds
+	// in one round trip; SQLite reads both on one connection with
+	// statements kept prepared). check must not block.
+	ListEventsWithToken(ctx context.Context, tokenID string, q ListQuery, check func(Token) error) (ListResult, error)
 	// StartPosition returns a position before every event of the stream
 	// whose timestamp is >= start, so that listing from it with Start set
 	// misses none. It may be lower than necessary, never higher.

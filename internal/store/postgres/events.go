@@ -414,6 +414,23 @@ func clampNanos(t time.Time) int64 {
 // positions beyond it exist (some may match). A poll at the head costs one
 // small query. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
+	return db.listEvents(ctx, "", q, nil)
+}
+
+// ListEventsWithToken reads the token tokenID and, if check accepts it,
+// the page q (see store.EventStore). The token query and the page's
+// bounds query go in one round trip (a pipelined batch): a poll at the
+// head of its stream costs one, a page two.
+func (db *DB) ListEventsWithToken(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
+	return db.listEvents(ctx, tokenID, q, check)
+}
+
+// tokenSQL reads one token by id.
+const tokenSQL = `SELECT ` + store.TokenColumns + ` FROM tokens WHERE id = $1`
+
+// listEvents is ListEvents, after reading the token tokenID and checking
+// it with check unless tokenID is empty.
+func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
 	if err := q.Validate(); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
@@ -426,7 +443,17 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		endNS = clampNanos(q.End) - 1 // inclusive
 	}
 	if endNS < startNS {
-		return res, nil // nothing can match
+		// Nothing can match.
+		if tokenID != "" {
+			t, err := scanToken(db.pool.QueryRow(ctx, tokenSQL, tokenID), tokenID)
+			if err != nil {
+				return store.ListResult{}, fmt.Errorf("list events: %w", err)
+			}
+			if err := check(t); err != nil {
+				return store.ListResult{}, err
+			}
+		}
+		return res, nil
 	}
 	var insAfter, insBefore *int64
 	if !q.InsertedAfter.IsZero() {
@@ -447,8 +474,29 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		stream, head, lo, hi int64
 		loH, hiH             *int64
 	)
-	err := db.pool.QueryRow(ctx, listBoundsSQL, q.Account, string(q.Feature), q.After, bound, insAfter, insBefore).
-		Scan(&stream, &head, &lo, &hi, &loH, &hiH)
+	boundsArgs := []any{q.Account, string(q.Feature), q.After, bound, insAfter, insBefore}
+	var err error
+	if tokenID == "" {
+		err = db.pool.QueryRow(ctx, listBoundsSQL, boundsArgs...).Scan(&stream, &head, &lo, &hi, &loH, &hiH)
+	} else {
+		var b pgx.Batch
+		b.Queue(tokenSQL, tokenID)
+		b.Queue(listBoundsSQL, boundsArgs...)
+		br := db.pool.SendBatch(ctx, &b)
+		t, terr := scanToken(br.QueryRow(), tokenID)
+		err = br.QueryRow().Scan(&stream, &head, &lo, &hi, &loH, &hiH)
+		if cerr := br.Close(); cerr != nil && terr == nil && err == nil {
+			err = cerr
+		}
+		if terr != nil {
+			return store.ListResult{}, fmt.Errorf("list events: %w", terr)
+		}
+		if err == nil || errors.Is(err, pgx.ErrNoRows) {
+			if cerr := check(t); cerr != nil {
+				return store.ListResult{}, cerr
+			}
+		}
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, nil // a stream never written
 	}
@@ -550,6 +598,19 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		}
 	}
 	return res, nil
+}
+
+// scanToken reads the token id from row: an error wrapping
+// store.ErrNotFound when there is none.
+func scanToken(row pgx.Row, id string) (store.Token, error) {
+	t, err := store.ScanToken(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("token %s: %w", id, translate(err))
+	}
+	return t, nil
 }
 
 // insertionTimes sets the Inserted of rows (in position order, at least

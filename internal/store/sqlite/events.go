@@ -365,9 +365,67 @@ func createStream(c *sqlite3.Conn, account string, feature events.Feature) (int6
 // skips so many that the page does not fill, it returns what it found,
 // Last is the last position examined and More is true. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
+	return db.listEvents(ctx, "", q, nil)
+}
+
+// ListEventsWithToken reads the token tokenID and, if check accepts it,
+// the page q, on one read connection with both statements kept prepared
+// (see store.EventStore).
+func (db *DB) ListEventsWithToken(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
+	return db.listEvents(ctx, tokenID, q, check)
+}
+
+// listEvents is ListEvents, after reading the token tokenID and checking
+// it with check unless tokenID is empty.
+func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
 	if err := q.Validate(); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
+	var (
+		res      store.ListResult
+		checkErr error
+	)
+	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
+		if tokenID != "" {
+			t, err := db.token(c, tokenID)
+			if err != nil {
+				return err
+			}
+			if checkErr = check(t); checkErr != nil {
+				return nil
+			}
+		}
+		res, err = db.list(c, q)
+		return err
+	})
+	if checkErr != nil {
+		return store.ListResult{}, checkErr
+	}
+	if err != nil {
+		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	}
+	return res, nil
+}
+
+// token reads the token id on c.
+func (db *DB) token(c *sqlite3.Conn, id string) (store.Token, error) {
+	st, kept, err := db.stmts.prepare(c, `SELECT `+store.TokenColumns+` FROM tokens WHERE id = ?`)
+	if err != nil {
+		return store.Token{}, err
+	}
+	defer release(st, kept)
+	st.BindText(1, id)
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return store.Token{}, err
+		}
+		return store.Token{}, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+	}
+	return store.ScanToken(stmtRow{st})
+}
+
+// list reads the page q on c.
+func (db *DB) list(c *sqlite3.Conn, q store.ListQuery) (store.ListResult, error) {
 	res := store.ListResult{Last: q.After}
 	var startNS, endNS int64
 	hasStart, hasEnd := !q.Start.IsZero(), !q.End.IsZero()
@@ -384,11 +442,11 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	if hasAfter && hasBefore && q.InsertedBefore.UnixNano()-q.InsertedAfter.UnixNano() <= 1 {
 		return res, nil // nothing can match
 	}
-	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
-		stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
-		if err != nil || !ok {
-			return err
-		}
+	stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
+	if err != nil || !ok {
+		return res, err
+	}
+	err = func() error {
 		data := "v2"
 		if q.V1 {
 			data = "coalesce(v1, v2)"
@@ -406,11 +464,11 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			query += ` AND seq <= coalesce((SELECT max_seq FROM event_appends WHERE stream = ?3 AND inserted < ?5
 				ORDER BY inserted DESC, max_seq DESC LIMIT 1), 0)`
 		}
-		st, _, err := c.Prepare(query + ` ORDER BY seq LIMIT ?2`)
+		st, kept, err := db.stmts.prepare(c, query+` ORDER BY seq LIMIT ?2`)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer release(st, kept)
 		bound := store.ScanBound(q.Limit)
 		st.BindInt64(1, q.After)
 		st.BindInt64(2, int64(bound))
@@ -495,11 +553,8 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			return nil
 		}
 		return insertionTimes(c, stream, rows)
-	})
-	if err != nil {
-		return store.ListResult{}, fmt.Errorf("list events: %w", err)
-	}
-	return res, nil
+	}()
+	return res, err
 }
 
 // insertionTimes sets the Inserted of rows (in position order) from the
