@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -144,7 +145,8 @@ func newServeFixture(b *testing.B, backend string) *serveFixture {
 func headCursor(b *testing.B, t target) string {
 	hc := &http.Client{}
 	cursor := ""
-	for range serveTotal/1000 + 2 {
+	const most = 100_000
+	for range most {
 		page, err := fetch(hc, t, cursor)
 		if err != nil {
 			b.Fatal(err)
@@ -155,7 +157,7 @@ func headCursor(b *testing.B, t target) string {
 			return cursor
 		}
 	}
-	b.Fatalf("%s: still has_more after %d pages", t.name, serveTotal/1000+2)
+	b.Fatalf("%s: still has_more after %d pages", t.name, most)
 	return ""
 }
 
@@ -522,4 +524,31 @@ func barePostgres(b *testing.B, data [][]byte) *httptest.Server {
 		}
 		return rows.Err()
 	}))
+}
+
+// BenchmarkServeExternal loads a server running elsewhere, such as
+// `logbook serve` in a process of its own whose memory is to be measured
+// (docs/benchmarks.md): LOGBOOK_BENCH_URL is its Events API endpoint (say
+// http://127.0.0.1:8080/api/v2/signinattempts) and LOGBOOK_BENCH_TOKEN a
+// bearer token for it. Four clients page through the whole stream
+// (wrapping around) for b.N requests, then poll its head for b.N more.
+// Skipped when LOGBOOK_BENCH_URL is unset.
+func BenchmarkServeExternal(b *testing.B) {
+	url := os.Getenv("LOGBOOK_BENCH_URL")
+	if url == "" {
+		b.Skip("LOGBOOK_BENCH_URL is unset: no external server to load")
+	}
+	t := target{name: "external", url: url, token: os.Getenv("LOGBOOK_BENCH_TOKEN"), body: func(cursor string) string {
+		if cursor == "" {
+			return `{"limit":1000,"start_time":"2000-01-01T00:00:00Z"}`
+		}
+		return `{"cursor":"` + cursor + `"}`
+	}}
+	t.head = headCursor(b, t)
+	var pages, polls tally
+	b.ResetTimer()
+	load(b, t, b.N, false, &pages)
+	load(b, t, b.N, true, &polls)
+	b.ReportMetric(float64(pages.items)/pages.elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(polls.requests)/polls.elapsed.Seconds(), "polls/s")
 }
