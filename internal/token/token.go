@@ -400,8 +400,13 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 	if err != nil {
 		return Verified{}, err
 	}
-	t, err := s.st.Token(ctx, p.Claims.ID)
+	t, err := s.Stored(ctx, p)
 	return s.Accept(p, t, err)
+}
+
+// Stored reads p's token row from the store, for Accept.
+func (s *Service) Stored(ctx context.Context, p Presented) (store.Token, error) {
+	return s.st.Token(ctx, p.Claims.ID)
 }
 
 // Presented is a token whose signature, audience and expiry claim are

@@ -56,7 +56,7 @@ type DB struct {
 	reader *sql.DB // query_only connections
 	ckpt   *checkpointer
 
-	streams sync.Map // streamKey -> int64, filled after commit only
+	streams sync.Map  // streamKey -> int64, filled after commit only
 	stmts   stmtCache // the serving path's statements, per read connection
 
 	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
