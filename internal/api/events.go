@@ -72,6 +72,17 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		if err != nil {
 			return err
 		}
+		// The rows are spliced as they are read into the page's buffer,
+		// after room for the envelope's head, which needs the cursor after
+		// them (see pageBuffer).
+		pb := newPageBuffer()
+		defer pb.free()
+		v1Audit := version == 1 && f == events.AuditEvents
+		q.Each = func(row store.Row) {
+			if !v1Audit || auditOnV1(row.Data) {
+				pb.add(row)
+			}
+		}
 		var (
 			acceptErr error
 			checked   bool
@@ -97,17 +108,76 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		if h.Guard != nil && h.Guard(w, r, call) {
 			return nil
 		}
+		next := st
+		next.After = max(res.Last, st.After)
+		pb.served.HasMore = res.More
+		if h.Observe != nil {
+			h.Observe(call, pb.served)
+		}
 		// Always the canonical encoding, never the request's bytes: the
 		// decoder skips CR and LF (the Splunk add-on sends its stored cursor
 		// with a trailing newline), and echoing those would put a raw
 		// control character inside a JSON string. Sealing is deterministic,
 		// so a drained stream still answers with the cursor it was given.
-		res, next := h.page(call, st, res)
-		h.observe(call, res)
-		h.writePage(w, h.codec.encode(next), res)
+		sendPage(w, pb.finish(h.codec.encode(next), res.More))
 		return nil
 	}
 }
+
+// headRoom is the room a pageBuffer leaves for the envelope's head:
+// {"cursor":"…","has_more":false,"items":[ with a sealed cursor of about
+// 100 characters.
+const headRoom = 512
+
+// pageBuffer is a page being spliced into one pooled buffer: its items
+// are appended as the store reads them, after headRoom bytes where finish
+// writes the envelope's head, once the cursor is known, right before
+// them; so the rows are copied once, from the driver into the response.
+type pageBuffer struct {
+	buf    *bytes.Buffer
+	served Served
+}
+
+var headPad [headRoom]byte
+
+func newPageBuffer() *pageBuffer {
+	pb := &pageBuffer{buf: getBuf()}
+	pb.buf.Write(headPad[:])
+	return pb
+}
+
+// add appends row to the items.
+func (pb *pageBuffer) add(row store.Row) {
+	if pb.served.Items > 0 {
+		pb.buf.WriteByte(',')
+	} else {
+		pb.served.First = row.Seq
+	}
+	pb.buf.Write(row.Data)
+	pb.served.Items++
+	pb.served.Last = row.Seq
+}
+
+// finish returns the whole page: the head with cursor and more, the
+// items, and the envelope's end. The bytes are pb's: valid until free.
+func (pb *pageBuffer) finish(cursor string, more bool) []byte {
+	pb.buf.WriteString("]}")
+	b := pb.buf.Bytes()
+	const pre, mid, post = `{"cursor":"`, `","has_more":`, `,"items":[`
+	flag := strconv.FormatBool(more)
+	n := len(pre) + len(cursor) + len(mid) + len(flag) + len(post)
+	if n > headRoom {
+		return append([]byte(pre+cursor+mid+flag+post), b[headRoom:]...)
+	}
+	start := headRoom - n
+	i := start
+	for _, part := range [...]string{pre, cursor, mid, flag, post} {
+		i += copy(b[i:], part)
+	}
+	return b[start:]
+}
+
+func (pb *pageBuffer) free() { putBuf(pb.buf) }
 
 // read lists the page st asks for, in the rendering of call's version (v3
 // reads the v2 bytes), tells Observe, and returns it with the state after

@@ -123,6 +123,12 @@ type ListQuery struct {
 	Limit int
 	// V1 selects the v1 rendering.
 	V1 bool
+	// Each, when set, is handed the page's rows in order as they are
+	// read, and ListResult.Rows stays empty: the serving path splices
+	// them into its response without the store copying them into a page
+	// of its own. A row's Data is valid only during the call. It cannot
+	// be combined with WithInserted.
+	Each func(Row)
 }
 
 // ListResult is the answer to a ListQuery.

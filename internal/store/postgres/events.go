@@ -541,9 +541,11 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 		out   []store.Row
 		buf   []byte
 	)
+	n, lastSeq := 0, int64(0)
+	var scratch []byte // a row's bytes in the text format, for Each
 	for rows.Next() {
 		raw := rows.RawValues()
-		if len(out) == q.Limit {
+		if n == q.Limit {
 			res.More = true // one more matching row exists beyond the page
 			break
 		}
@@ -556,6 +558,17 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 			return store.ListResult{}, fmt.Errorf("list events: ts: %w", err)
 		}
 		data := raw[2]
+		n, lastSeq = n+1, seq
+		if q.Each != nil {
+			if fds[2].Format != pgx.BinaryFormatCode {
+				if scratch, err = appendBytea(scratch[:0], fds[2], data); err != nil {
+					return store.ListResult{}, fmt.Errorf("list events: data: %w", err)
+				}
+				data = scratch
+			}
+			q.Each(store.Row{Seq: seq, Time: time.Unix(0, ts).UTC(), Data: data})
+			continue
+		}
 		switch len(out) {
 		case 0:
 			n := min(q.Limit, few)
@@ -582,7 +595,7 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	}
 	res.Rows = out
 	if res.More {
-		res.Last = out[len(out)-1].Seq
+		res.Last = lastSeq
 	} else {
 		// Every position up to end was examined; beyond it, unless end is
 		// hi (the head, or the last inserted before InsertedBefore), some

@@ -491,7 +491,7 @@ func (db *DB) list(c *sqlite3.Conn, q store.ListQuery) (store.ListResult, error)
 		var spans []span
 		var rows []store.Row
 		var buf []byte
-		examined := 0
+		examined, n := 0, 0
 		lastExamined := q.After
 		full := false
 		for st.Step() {
@@ -508,6 +508,15 @@ func (db *DB) list(c *sqlite3.Conn, q store.ListQuery) (store.ListResult, error)
 				break
 			}
 			data := st.ColumnRawBlob(2)
+			if q.Each != nil {
+				q.Each(store.Row{Seq: seq, Time: time.Unix(0, ts).UTC(), Data: data})
+				lastExamined, n = seq, n+1
+				if n == q.Limit {
+					full = true
+					res.Last = seq
+				}
+				continue
+			}
 			switch len(rows) {
 			case 0:
 				n := min(q.Limit, few)
@@ -522,8 +531,8 @@ func (db *DB) list(c *sqlite3.Conn, q store.ListQuery) (store.ListResult, error)
 			buf = append(buf, data...)
 			spans = append(spans, span{off, len(buf)})
 			rows = append(rows, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
-			lastExamined = seq
-			if len(rows) == q.Limit {
+			lastExamined, n = seq, n+1
+			if n == q.Limit {
 				full = true
 				res.Last = seq
 			}
