@@ -27,9 +27,8 @@ type stmtCache struct {
 // recent ones (the map is emptied when it fills).
 const maxCachedStmts = 64
 
-// prepare returns query prepared on c, reset with its bindings cleared,
-// and whether it is kept: a kept statement must be reset (not closed)
-// after use, and release does that.
+// prepare returns query prepared on c, and whether it is kept: a kept
+// statement must be reset (not closed) after use, and release does that.
 func (sc *stmtCache) prepare(c *sqlite3.Conn, query string) (*sqlite3.Stmt, bool, error) {
 	sc.mu.Lock()
 	if sc.closed {
@@ -64,15 +63,16 @@ func (sc *stmtCache) prepare(c *sqlite3.Conn, query string) (*sqlite3.Stmt, bool
 }
 
 // release ends a use of st from prepare: a kept statement is reset, so
-// that it holds no read snapshot, with its bindings cleared; any other is
-// closed.
+// that it holds no read snapshot; any other is closed. The bindings stay:
+// every use binds all of a statement's parameters, and clearing them would
+// cost a fresh compile at the next step (SQLite recompiles a statement
+// whose LIMIT parameter changed value, to plan for the new one).
 func release(st *sqlite3.Stmt, kept bool) {
 	if !kept {
 		st.Close()
 		return
 	}
 	st.Reset()
-	st.ClearBindings()
 }
 
 // close finalizes every kept statement; later prepares are not kept.
