@@ -387,6 +387,17 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	)
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
 		if tokenID != "" {
+			// One read transaction for both statements: one snapshot, and
+			// one round of WAL read locks instead of two.
+			if err := db.exec(c, `BEGIN`); err != nil {
+				return err
+			}
+			defer func() {
+				if e := db.exec(c, `COMMIT`); e != nil {
+					// Never hand the connection back inside a transaction.
+					err = errors.Join(err, e, c.Exec(`ROLLBACK`))
+				}
+			}()
 			t, err := db.token(c, tokenID)
 			if err != nil {
 				return err
@@ -405,6 +416,16 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
 	return res, nil
+}
+
+// exec runs query, a statement without parameters, kept prepared on c.
+func (db *DB) exec(c *sqlite3.Conn, query string) error {
+	st, kept, err := db.stmts.prepare(c, query)
+	if err != nil {
+		return err
+	}
+	defer release(st, kept)
+	return st.Exec()
 }
 
 // token reads the token id on c.
