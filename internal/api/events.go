@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,8 +119,14 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		// decoder skips CR and LF (the Splunk add-on sends its stored cursor
 		// with a trailing newline), and echoing those would put a raw
 		// control character inside a JSON string. Sealing is deterministic,
-		// so a drained stream still answers with the cursor it was given.
-		sendPage(w, pb.finish(h.codec.encode(next), res.More))
+		// so a drained stream still answers with the cursor it was given:
+		// when the position has not moved and the cursor holds no CR or LF,
+		// it is that encoding already (the decoder refuses any other).
+		cursor := req.Cursor
+		if next.After != st.After || strings.ContainsAny(cursor, "\r\n") {
+			cursor = h.codec.encode(next)
+		}
+		sendPage(w, pb.finish(cursor, res.More))
 		return nil
 	}
 }
