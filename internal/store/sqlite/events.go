@@ -387,22 +387,20 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	)
 	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
 		if tokenID != "" {
-			// One read transaction for both statements: one snapshot, and
-			// one round of WAL read locks instead of two.
-			if err := db.exec(c, `BEGIN`); err != nil {
+			stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
+			if err != nil {
 				return err
 			}
-			defer func() {
-				if e := db.exec(c, `COMMIT`); e != nil {
-					// Never hand the connection back inside a transaction.
-					err = errors.Join(err, e, c.Exec(`ROLLBACK`))
-				}
-			}()
-			t, err := db.token(c, tokenID)
+			t, head, err := db.tokenHead(c, tokenID, stream, ok)
 			if err != nil {
 				return err
 			}
 			if checkErr = check(t); checkErr != nil {
+				return nil
+			}
+			if head <= q.After {
+				// No position after the cursor: what list would find.
+				res = store.ListResult{Last: q.After}
 				return nil
 			}
 		}
@@ -418,31 +416,32 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	return res, nil
 }
 
-// exec runs query, a statement without parameters, kept prepared on c.
-func (db *DB) exec(c *sqlite3.Conn, query string) error {
+// tokenHead reads the token id on c, with the head position of the
+// stream (0 when it does not exist, ok false): one statement, so that a
+// poll at the head of its stream costs one step.
+func (db *DB) tokenHead(c *sqlite3.Conn, id string, stream int64, ok bool) (store.Token, int64, error) {
+	query := `SELECT ` + store.TokenColumns + ` FROM tokens WHERE id = ?`
+	if ok {
+		query = `SELECT ` + store.TokenColumns + `, (SELECT coalesce(max(seq), 0) FROM ` + eventsTable(stream) + `) FROM tokens WHERE id = ?`
+	}
 	st, kept, err := db.stmts.prepare(c, query)
 	if err != nil {
-		return err
-	}
-	defer release(st, kept)
-	return st.Exec()
-}
-
-// token reads the token id on c.
-func (db *DB) token(c *sqlite3.Conn, id string) (store.Token, error) {
-	st, kept, err := db.stmts.prepare(c, `SELECT `+store.TokenColumns+` FROM tokens WHERE id = ?`)
-	if err != nil {
-		return store.Token{}, err
+		return store.Token{}, 0, err
 	}
 	defer release(st, kept)
 	st.BindText(1, id)
 	if !st.Step() {
 		if err := st.Err(); err != nil {
-			return store.Token{}, err
+			return store.Token{}, 0, err
 		}
-		return store.Token{}, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+		return store.Token{}, 0, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
 	}
-	return store.ScanToken(stmtRow{st})
+	t, err := store.ScanToken(stmtRow{st})
+	var head int64
+	if ok {
+		head = st.ColumnInt64(st.ColumnCount() - 1)
+	}
+	return t, head, err
 }
 
 // list reads the page q on c.
