@@ -428,6 +428,21 @@ func (db *DB) ListEventsWithToken(ctx context.Context, tokenID string, q store.L
 // tokenSQL reads one token by id.
 const tokenSQL = `SELECT ` + store.TokenColumns + ` FROM tokens WHERE id = $1`
 
+// tokenBoundsSQL reads the token $7 and, in the same snapshot, the bounds
+// listBoundsSQL reads ($1 to $6), all NULL for a stream never written.
+const tokenBoundsSQL = `SELECT ` + store.TokenColumns + `, bd.stream, bd.head, bd.lo, bd.hi, bd.lo_hour, bd.hi_hour
+FROM tokens LEFT JOIN (` + listBoundsSQL + `) AS bd (stream, head, lo, hi, lo_hour, hi_hour) ON true
+WHERE tokens.id = $7`
+
+// extraColumns is a row whose Scan reads the columns its caller asks for
+// and then extra, for store.ScanToken of a row that holds more.
+type extraColumns struct {
+	row   pgx.Row
+	extra []any
+}
+
+func (r extraColumns) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra...)...) }
+
 // listEvents is ListEvents, after reading the token tokenID and checking
 // it with check unless tokenID is empty.
 func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
@@ -479,23 +494,21 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	if tokenID == "" {
 		err = db.pool.QueryRow(ctx, listBoundsSQL, boundsArgs...).Scan(&stream, &head, &lo, &hi, &loH, &hiH)
 	} else {
-		var b pgx.Batch
-		b.Queue(tokenSQL, tokenID)
-		b.Queue(listBoundsSQL, boundsArgs...)
-		br := db.pool.SendBatch(ctx, &b)
-		t, terr := scanToken(br.QueryRow(), tokenID)
-		err = br.QueryRow().Scan(&stream, &head, &lo, &hi, &loH, &hiH)
-		if cerr := br.Close(); cerr != nil && terr == nil && err == nil {
-			err = cerr
-		}
+		// One statement, one round trip: the token's row, and the page's
+		// bounds (NULL when the stream was never written).
+		var streamN, headN, loN, hiN *int64
+		row := db.pool.QueryRow(ctx, tokenBoundsSQL, append(boundsArgs, tokenID)...)
+		t, terr := scanToken(extraColumns{row, []any{&streamN, &headN, &loN, &hiN, &loH, &hiH}}, tokenID)
 		if terr != nil {
 			return store.ListResult{}, fmt.Errorf("list events: %w", terr)
 		}
-		if err == nil || errors.Is(err, pgx.ErrNoRows) {
-			if cerr := check(t); cerr != nil {
-				return store.ListResult{}, cerr
-			}
+		if err := check(t); err != nil {
+			return store.ListResult{}, err
 		}
+		if streamN == nil {
+			return res, nil // a stream never written
+		}
+		stream, head, lo, hi = *streamN, *headN, *loN, *hiN
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, nil // a stream never written

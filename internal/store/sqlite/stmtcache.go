@@ -95,20 +95,19 @@ type stmtRow struct{ st *sqlite3.Stmt }
 
 func (r stmtRow) Scan(dest ...any) error {
 	for i, d := range dest {
-		null := r.st.ColumnType(i) == sqlite3.NULL
 		switch d := d.(type) {
 		case *string:
 			*d = r.st.ColumnText(i)
 		case *[]byte:
 			*d = nil
-			if !null {
+			if r.st.ColumnType(i) != sqlite3.NULL {
 				*d = r.st.ColumnBlob(i, []byte{})
 			}
 		case *int64:
 			*d = r.st.ColumnInt64(i)
 		case **int64:
 			*d = nil
-			if !null {
+			if r.st.ColumnType(i) != sqlite3.NULL {
 				*d = new(r.st.ColumnInt64(i))
 			}
 		case *bool:
