@@ -466,15 +466,13 @@ func TestIssueShowOnceDownloadOnce(t *testing.T) {
 func TestRevokeNeedsConfirmation(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	c := b.signedIn(t, "owner@acme.test")
-	base := "/console/integrations/" + b.mine
-	m := tokenPath.FindStringSubmatch(issue(t, c, b.mine, "to revoke"))
-	revoke := base + "/tokens/" + m[2] + "/revoke"
+	c, base, id := b.ownToken(t, "owner@acme.test", "to revoke")
+	revoke := base + "/tokens/" + id + "/revoke"
 	confirm := c.get(revoke)
 	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Revoke Token") {
 		t.Fatalf("confirmation page = %d", confirm.status)
 	}
-	tk, _ := b.st.Token(context.Background(), m[2])
+	tk, _ := b.st.Token(context.Background(), id)
 	if !tk.RevokedAt.IsZero() {
 		t.Fatal("showing the confirmation revoked the token")
 	}
@@ -486,7 +484,7 @@ func TestRevokeNeedsConfirmation(t *testing.T) {
 	if !strings.Contains(details.body, "revoked") || !strings.Contains(details.body, "Token “to revoke” revoked") {
 		t.Errorf("details after revoke lack the notice and status:\n%s", details.body)
 	}
-	tk, _ = b.st.Token(context.Background(), m[2])
+	tk, _ = b.st.Token(context.Background(), id)
 	if tk.RevokedAt.IsZero() {
 		t.Error("token not revoked in the store")
 	}
