@@ -14,13 +14,9 @@ import (
 )
 
 // actorAs is the user email of account acting through adm.
-func actorAs(t *testing.T, adm *admin.Service, st store.Store, account, email string) admin.Actor {
+func actorAs(t *testing.T, adm *admin.Service, account, email string) admin.Actor {
 	t.Helper()
-	a, err := st.Account(context.Background(), account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actor, err := adm.ActorAs(context.Background(), a, email)
+	actor, err := adm.ActorIn(context.Background(), account, email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,8 +211,8 @@ func TestKeysPage(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	in, _ := b.st.Integration(ctx, b.mine)
-	owner := actorAs(t, b.adm, b.st, in.AccountUUID, "owner@acme.test")
-	administrator := actorAs(t, b.adm, b.st, in.AccountUUID, "admin@acme.test")
+	owner := actorAs(t, b.adm, in.AccountUUID, "owner@acme.test")
+	administrator := actorAs(t, b.adm, in.AccountUUID, "admin@acme.test")
 	mine, err := b.adm.CreateAPIKey(ctx, owner, "deploy script")
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +249,7 @@ func TestKeysActions(t *testing.T) {
 	ctx := context.Background()
 	c := b.signedIn(t, "admin@acme.test")
 	in, _ := b.st.Integration(ctx, b.mine)
-	owner := actorAs(t, b.adm, b.st, in.AccountUUID, "owner@acme.test")
+	owner := actorAs(t, b.adm, in.AccountUUID, "owner@acme.test")
 	before, err := b.adm.SigningKeys(ctx, owner)
 	if err != nil {
 		t.Fatal(err)

@@ -67,11 +67,7 @@ func seed(t *testing.T, st store.Store) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := adm.Account(ctx, acct.UUID)
-	owner, err := adm.ActorAs(ctx, a, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner := actorAs(t, adm, acct.UUID, "")
 	for _, u := range []admin.NewUser{
 		{Email: "admin@acme.test", Role: store.RoleAdmin, Password: password},
 		{Email: "member@acme.test", Role: store.RoleMember, Password: password},
@@ -89,8 +85,7 @@ func seed(t *testing.T, st store.Store) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oa, _ := adm.Account(ctx, oacct.UUID)
-	oowner, _ := adm.ActorAs(ctx, oa, "")
+	oowner := actorAs(t, adm, oacct.UUID, "")
 	oin, err := adm.CreateIntegration(ctx, oowner, "Other SIEM", "Other")
 	if err != nil {
 		t.Fatal(err)
@@ -352,8 +347,7 @@ func TestMemberDemotedMidSession(t *testing.T) {
 	b := setup(t)
 	c := b.signedIn(t, "admin@acme.test")
 	ctx := context.Background()
-	a, _ := b.adm.Account(ctx, "Acme")
-	owner, _ := b.adm.ActorAs(ctx, a, "")
+	owner := actorAs(t, b.adm, "Acme", "")
 	if _, err := b.adm.SetRole(ctx, owner, "admin@acme.test", store.RoleMember); err != nil {
 		t.Fatal(err)
 	}

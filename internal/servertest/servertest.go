@@ -222,8 +222,7 @@ func (s *Server) AdminKey(t testing.TB) string {
 	if err := s.Store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	acct, _ := s.Store.Account(ctx, s.Account)
-	actor, err := s.Admin.ActorAs(ctx, acct, u.Email)
+	actor, err := s.Admin.ActorIn(ctx, s.Account, u.Email)
 	if err != nil {
 		t.Fatal(err)
 	}
