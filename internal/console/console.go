@@ -462,6 +462,9 @@ func (h *handler) parseTemplates() error {
 		"revokeCells": func(status, href, name string, rename bool) revokeCells {
 			return revokeCells{Status: status, Href: href, Name: name, Rename: rename}
 		},
+		"newKeyForm": func(csrf, action, placeholder, label string, required bool) newKeyForm {
+			return newKeyForm{CSRF: csrf, Action: action, Placeholder: placeholder, Label: label, Required: required}
+		},
 	}
 	pages, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
@@ -495,6 +498,14 @@ type formEnd struct {
 type revokeCells struct {
 	Status, Href, Name string
 	Rename             bool
+}
+
+// newKeyForm is what the "newKeyForm" template takes: where the form posts,
+// the session's CSRF token, the name field's placeholder (and whether a
+// name is required) and the submit button's label.
+type newKeyForm struct {
+	CSRF, Action, Placeholder, Label string
+	Required                         bool
 }
 
 // featureTitle is a feature as the pages name it.

@@ -17,14 +17,12 @@ func TestIngestKeysPage(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	acme, _ := b.adm.Account(ctx, "Acme")
-	owner, _ := b.adm.ActorAs(ctx, acme, "")
+	owner := actorAs(t, b.adm, "Acme", "")
 	k, err := b.adm.CreateIngestKey(ctx, owner, "pipeline")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := b.adm.Account(ctx, "Other")
-	otherOwner, _ := b.adm.ActorAs(ctx, other, "")
+	otherOwner := actorAs(t, b.adm, "Other", "")
 	ok, err := b.adm.CreateIngestKey(ctx, otherOwner, "theirs")
 	if err != nil {
 		t.Fatal(err)
