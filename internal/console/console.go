@@ -152,11 +152,13 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("GET "+p+"/keys/rotate", h.authed(h.confirmRotate))
 	mux.Handle("POST "+p+"/keys/rotate", h.authed(h.rotateKey))
 	mux.Handle("POST "+p+"/keys/admin", h.authed(h.createAdminKey))
+	mux.Handle("GET "+p+"/keys/admin/{key}/saved", h.authed(h.savedAdminKey))
 	mux.Handle("GET "+p+"/keys/admin/{key}/revoke", h.authed(h.confirmRevokeAdminKey))
 	mux.Handle("POST "+p+"/keys/admin/{key}/revoke", h.authed(h.revokeAdminKey))
 
 	mux.Handle("GET "+p+"/ingest-keys", h.authed(h.ingestKeys))
 	mux.Handle("POST "+p+"/ingest-keys", h.authed(h.createIngestKey))
+	mux.Handle("GET "+p+"/ingest-keys/{key}/saved", h.authed(h.savedIngestKey))
 	mux.Handle("GET "+p+"/ingest-keys/{key}/revoke", h.authed(h.confirmRevokeIngestKey))
 	mux.Handle("POST "+p+"/ingest-keys/{key}/revoke", h.authed(h.revokeIngestKey))
 

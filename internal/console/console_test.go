@@ -166,6 +166,29 @@ func (c *browserless) post(path string, form url.Values) reply {
 	return c.do(req)
 }
 
+// savedKey follows the redirect r answered a new key's form with to the
+// page that shows the key once, not cached, headed title, and returns the
+// savedSecret match of its secret. Reloading that page shows no secret
+// and makes no key (a page answering the POST itself would make one at
+// every reload).
+func (c *browserless) savedKey(t *testing.T, r reply, title string) []string {
+	t.Helper()
+	loc := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || !strings.HasSuffix(loc, "/saved") {
+		t.Fatalf("create = %d to %q, want 303 to the page that shows the key; body:\n%s", r.status, loc, r.body)
+	}
+	page := c.get(loc)
+	m := savedSecret.FindStringSubmatch(page.body)
+	if page.status != http.StatusOK || m == nil || page.header.Get("Cache-Control") != "no-store" || !strings.Contains(page.body, "<h1>"+title+"</h1>") {
+		t.Fatalf("GET %s = %d (Cache-Control %q) without the key shown:\n%s", loc, page.status, page.header.Get("Cache-Control"), page.body)
+	}
+	again := c.get(loc)
+	if again.status != http.StatusOK || strings.Contains(again.body, m[1]) || !strings.Contains(again.body, "has already been shown") {
+		t.Errorf("reloading %s = %d, want the page without the secret, saying it was shown:\n%s", loc, again.status, again.body)
+	}
+	return m
+}
+
 func (c *browserless) signIn(email, pw string) reply {
 	c.t.Helper()
 	c.get("/console/signin")
