@@ -267,13 +267,17 @@ func load(b *testing.B, t target, n int, polls bool, into *tally) {
 				cursor = t.head
 			}
 			var lat []time.Duration
-			items := 0
+			items, failed := 0, false
 			for range work {
+				if failed {
+					continue // keep taking work, so the sender is not left blocked
+				}
 				t1 := time.Now()
 				page, err := fetch(hc, t, cursor)
 				if err != nil {
 					b.Error(err)
-					break
+					failed = true
+					continue
 				}
 				lat = append(lat, time.Since(t1))
 				next, more, k := scanEnvelope(page)
