@@ -492,12 +492,12 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	boundsArgs := []any{q.Account, string(q.Feature), q.After, bound, insAfter, insBefore}
 	var err error
 	if tokenID == "" {
-		err = db.pool.QueryRow(ctx, listBoundsSQL, boundsArgs...).Scan(&stream, &head, &lo, &hi, &loH, &hiH)
+		err = db.generic.QueryRow(ctx, listBoundsSQL, boundsArgs...).Scan(&stream, &head, &lo, &hi, &loH, &hiH)
 	} else {
 		// One statement, one round trip: the token's row, and the page's
 		// bounds (NULL when the stream was never written).
 		var streamN, headN, loN, hiN *int64
-		row := db.pool.QueryRow(ctx, tokenBoundsSQL, append(boundsArgs, tokenID)...)
+		row := db.generic.QueryRow(ctx, tokenBoundsSQL, append(boundsArgs, tokenID)...)
 		t, terr := scanToken(extraColumns{row, []any{&streamN, &headN, &loN, &hiN, &loH, &hiH}}, tokenID)
 		if terr != nil {
 			return store.ListResult{}, fmt.Errorf("list events: %w", terr)
