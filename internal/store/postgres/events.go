@@ -396,6 +396,23 @@ var (
 	listV1SQL = fmt.Sprintf(listSQL, "coalesce(v1, v2)")
 )
 
+// partitionListSQL is listSQL on the partition of one day.
+func partitionListSQL(day int64, v1 bool) string {
+	data := "v2"
+	if v1 {
+		data = "coalesce(v1, v2)"
+	}
+	return `SELECT seq, ts, ` + data + ` FROM ` + partitionName(day) + `
+WHERE stream = $1 AND seq > $2 AND seq <= $3 AND ts >= $4 AND ts <= $5
+ORDER BY seq LIMIT $6`
+}
+
+// pgUndefinedTable is the SQLSTATE of a table that does not exist.
+const pgUndefinedTable = "42P01"
+
+// errNotTried marks a read not yet made.
+var errNotTried = errors.New("not tried")
+
 // clampNanos converts t to unix nanoseconds within [minTime, maxTime].
 func clampNanos(t time.Time) int64 {
 	switch {
@@ -533,17 +550,6 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 		res.Last, res.More = end, hi > end
 		return res, nil
 	}
-	query := listV2SQL
-	if q.V1 {
-		query = listV1SQL
-	}
-	rows, err := db.pool.Query(ctx, query, stream, lo, end, startNS, endNS, q.Limit+1)
-	if err != nil {
-		return store.ListResult{}, fmt.Errorf("list events: %w", err)
-	}
-	defer rows.Close()
-	fds := rows.FieldDescriptions()
-
 	type span struct{ off, end int }
 	// Pages at the head of a stream are often empty or short: allocate for
 	// a few rows first, and for the whole page once that is exceeded.
@@ -556,52 +562,84 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	)
 	n, lastSeq := 0, int64(0)
 	var scratch []byte // a row's bytes in the text format, for Each
-	for rows.Next() {
-		raw := rows.RawValues()
-		if n == q.Limit {
-			res.More = true // one more matching row exists beyond the page
-			break
-		}
-		seq, err := int8Value(fds[0], raw[0])
-		if err != nil {
-			return store.ListResult{}, fmt.Errorf("list events: seq: %w", err)
-		}
-		ts, err := int8Value(fds[1], raw[1])
-		if err != nil {
-			return store.ListResult{}, fmt.Errorf("list events: ts: %w", err)
-		}
-		data := raw[2]
-		n, lastSeq = n+1, seq
-		if q.Each != nil {
-			if fds[2].Format != pgx.BinaryFormatCode {
-				if scratch, err = appendBytea(scratch[:0], fds[2], data); err != nil {
-					return store.ListResult{}, fmt.Errorf("list events: data: %w", err)
-				}
-				data = scratch
+	// read scans the page's rows; it hands none to Each before the first
+	// is read, so a read that fails to start may be tried again.
+	read := func(rows pgx.Rows) error {
+		defer rows.Close()
+		fds := rows.FieldDescriptions()
+		for rows.Next() {
+			raw := rows.RawValues()
+			if n == q.Limit {
+				res.More = true // one more matching row exists beyond the page
+				break
 			}
-			q.Each(store.Row{Seq: seq, Time: time.Unix(0, ts).UTC(), Data: data})
-			continue
+			seq, err := int8Value(fds[0], raw[0])
+			if err != nil {
+				return fmt.Errorf("seq: %w", err)
+			}
+			ts, err := int8Value(fds[1], raw[1])
+			if err != nil {
+				return fmt.Errorf("ts: %w", err)
+			}
+			data := raw[2]
+			n, lastSeq = n+1, seq
+			if q.Each != nil {
+				if fds[2].Format != pgx.BinaryFormatCode {
+					if scratch, err = appendBytea(scratch[:0], fds[2], data); err != nil {
+						return fmt.Errorf("data: %w", err)
+					}
+					data = scratch
+				}
+				q.Each(store.Row{Seq: seq, Time: time.Unix(0, ts).UTC(), Data: data})
+				continue
+			}
+			switch len(out) {
+			case 0:
+				n := min(q.Limit, few)
+				spans, out = make([]span, 0, n), make([]store.Row, 0, n)
+				buf = make([]byte, 0, max(rowSize*n, len(data)))
+			case few:
+				n := min(q.Limit, 1024)
+				spans, out = append(make([]span, 0, n), spans...), append(make([]store.Row, 0, n), out...)
+				buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
+			}
+			off := len(buf)
+			if buf, err = appendBytea(buf, fds[2], data); err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			spans = append(spans, span{off, len(buf)})
+			out = append(out, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
 		}
-		switch len(out) {
-		case 0:
-			n := min(q.Limit, few)
-			spans, out = make([]span, 0, n), make([]store.Row, 0, n)
-			buf = make([]byte, 0, max(rowSize*n, len(data)))
-		case few:
-			n := min(q.Limit, 1024)
-			spans, out = append(make([]span, 0, n), spans...), append(make([]store.Row, 0, n), out...)
-			buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
-		}
-		off := len(buf)
-		if buf, err = appendBytea(buf, fds[2], data); err != nil {
-			return store.ListResult{}, fmt.Errorf("list events: data: %w", err)
-		}
-		spans = append(spans, span{off, len(buf)})
-		out = append(out, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
+		rows.Close()
+		return rows.Err()
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	args := []any{stream, lo, end, startNS, endNS, q.Limit + 1}
+	err = errNotTried
+	if day := dayOf(startNS); day == dayOf(endNS) {
+		// All of the page's times are in one day: read its partition
+		// directly, a plain table planned once per connection (generic
+		// plan) instead of the partitioned parent planned every time. If
+		// retention dropped it meanwhile, the parent answers.
+		rows, qerr := db.generic.Query(ctx, partitionListSQL(day, q.V1), args...)
+		if err = qerr; err == nil {
+			err = read(rows)
+		}
+		if err != nil && (pgCode(err) != pgUndefinedTable || n > 0) {
+			return store.ListResult{}, fmt.Errorf("list events: %w", err)
+		}
+	}
+	if err != nil {
+		query := listV2SQL
+		if q.V1 {
+			query = listV1SQL
+		}
+		rows, err := db.pool.Query(ctx, query, args...)
+		if err == nil {
+			err = read(rows)
+		}
+		if err != nil {
+			return store.ListResult{}, fmt.Errorf("list events: %w", err)
+		}
 	}
 	for i := range out {
 		out[i].Data = buf[spans[i].off:spans[i].end:spans[i].end]
