@@ -550,18 +550,9 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 		res.Last, res.More = end, hi > end
 		return res, nil
 	}
-	type span struct{ off, end int }
-	// Pages at the head of a stream are often empty or short: allocate for
-	// a few rows first, and for the whole page once that is exceeded.
-	const few = 32
-	rowSize := int(db.rowSize.Load())
-	var (
-		spans []span
-		out   []store.Row
-		buf   []byte
-	)
+	page := store.NewPageRows(q.Limit, &db.rowSize)
 	n, lastSeq := 0, int64(0)
-	var scratch []byte // a row's bytes in the text format, for Each
+	var scratch []byte // a row's bytes decoded from the text format
 	// read scans the page's rows; it hands none to Each before the first
 	// is read, so a read that fails to start may be tried again.
 	read := func(rows pgx.Rows) error {
@@ -583,32 +574,17 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 			}
 			data := raw[2]
 			n, lastSeq = n+1, seq
-			if q.Each != nil {
-				if fds[2].Format != pgx.BinaryFormatCode {
-					if scratch, err = appendBytea(scratch[:0], fds[2], data); err != nil {
-						return fmt.Errorf("data: %w", err)
-					}
-					data = scratch
+			if fds[2].Format != pgx.BinaryFormatCode {
+				if scratch, err = appendBytea(scratch[:0], fds[2], data); err != nil {
+					return fmt.Errorf("data: %w", err)
 				}
+				data = scratch
+			}
+			if q.Each != nil {
 				q.Each(store.Row{Seq: seq, Time: time.Unix(0, ts).UTC(), Data: data})
-				continue
+			} else {
+				page.Add(seq, time.Unix(0, ts).UTC(), data)
 			}
-			switch len(out) {
-			case 0:
-				n := min(q.Limit, few)
-				spans, out = make([]span, 0, n), make([]store.Row, 0, n)
-				buf = make([]byte, 0, max(rowSize*n, len(data)))
-			case few:
-				n := min(q.Limit, 1024)
-				spans, out = append(make([]span, 0, n), spans...), append(make([]store.Row, 0, n), out...)
-				buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
-			}
-			off := len(buf)
-			if buf, err = appendBytea(buf, fds[2], data); err != nil {
-				return fmt.Errorf("data: %w", err)
-			}
-			spans = append(spans, span{off, len(buf)})
-			out = append(out, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
 		}
 		rows.Close()
 		return rows.Err()
@@ -641,10 +617,7 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 			return store.ListResult{}, fmt.Errorf("list events: %w", err)
 		}
 	}
-	for i := range out {
-		out[i].Data = buf[spans[i].off:spans[i].end:spans[i].end]
-	}
-	res.Rows = out
+	res.Rows = page.Rows()
 	if res.More {
 		res.Last = lastSeq
 	} else {
@@ -653,11 +626,8 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 		// may match.
 		res.Last, res.More = end, hi > end
 	}
-	if len(out) > 0 {
-		db.rowSize.Store(int64(len(buf)/len(out) + 16))
-	}
-	if len(out) > 0 && q.WithInserted {
-		if err := db.insertionTimes(ctx, stream, out); err != nil {
+	if len(res.Rows) > 0 && q.WithInserted {
+		if err := db.insertionTimes(ctx, stream, res.Rows); err != nil {
 			return store.ListResult{}, fmt.Errorf("list events: %w", err)
 		}
 	}

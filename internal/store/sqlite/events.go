@@ -502,15 +502,7 @@ func (db *DB) list(c *sqlite3.Conn, q store.ListQuery) (store.ListResult, error)
 			st.BindInt64(5, q.InsertedBefore.UnixNano())
 		}
 
-		type span struct{ off, end int }
-		// Pages at the head of a stream are often empty or short: allocate
-		// for a few rows first, and for the whole page once that is
-		// exceeded (then a full page costs one copy of the first few rows).
-		const few = 32
-		rowSize := int(db.rowSize.Load())
-		var spans []span
-		var rows []store.Row
-		var buf []byte
+		page := store.NewPageRows(q.Limit, &db.rowSize)
 		examined, n := 0, 0
 		lastExamined := q.After
 		full := false
@@ -537,20 +529,7 @@ func (db *DB) list(c *sqlite3.Conn, q store.ListQuery) (store.ListResult, error)
 				}
 				continue
 			}
-			switch len(rows) {
-			case 0:
-				n := min(q.Limit, few)
-				spans, rows = make([]span, 0, n), make([]store.Row, 0, n)
-				buf = make([]byte, 0, max(rowSize*n, len(data)))
-			case few:
-				n := min(q.Limit, 1024)
-				spans, rows = append(make([]span, 0, n), spans...), append(make([]store.Row, 0, n), rows...)
-				buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
-			}
-			off := len(buf)
-			buf = append(buf, data...)
-			spans = append(spans, span{off, len(buf)})
-			rows = append(rows, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
+			page.Add(seq, time.Unix(0, ts).UTC(), data)
 			lastExamined, n = seq, n+1
 			if n == q.Limit {
 				full = true
@@ -570,18 +549,11 @@ func (db *DB) list(c *sqlite3.Conn, q store.ListQuery) (store.ListResult, error)
 			// Rows after the page were examined and none matched; skip them.
 			res.Last = lastExamined
 		}
-		for i := range rows {
-			rows[i].Data = buf[spans[i].off:spans[i].end:spans[i].end]
-		}
-		res.Rows = rows
-		if len(rows) > 0 {
-			avg := len(buf)/len(rows) + 16
-			db.rowSize.Store(int64(avg))
-		}
+		res.Rows = page.Rows()
 		if !q.WithInserted {
 			return nil
 		}
-		return insertionTimes(c, stream, rows)
+		return insertionTimes(c, stream, res.Rows)
 	}()
 	return res, err
 }
