@@ -45,6 +45,14 @@ type Config struct {
 	// introspection request is served. It may answer the request itself
 	// (rate limiting, injected faults) and then returns true.
 	Guard func(w http.ResponseWriter, r *http.Request, call Call) bool
+	// GuardFirst, when set, reports whether Guard may change what the
+	// account's next page holds (a sandbox scenario that appends events
+	// as requests arrive), so that it must run before the page is read.
+	// When it reports false, a request with a cursor is served by one
+	// store call that reads the token and the page together, and Guard
+	// runs after it, before anything is written (a refused request has
+	// then cost one read). Nil: Guard always runs first.
+	GuardFirst func(account string) bool
 	// Observe, when set, is told about every page served.
 	Observe func(call Call, served Served)
 	// Integrity, when set, serves GET /api/v2/integrity/{stream}/head,

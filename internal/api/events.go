@@ -26,8 +26,9 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // call reads the token's row, which Tokens.Accept checks, and only when it
 // passes, the page (store.EventStore.ListEventsWithToken). The guard runs
 // once the token is accepted, before anything is written. Any other
-// request (a reset, or a body or cursor in error, answered 401 before 400
-// as ever) is authenticated first and then served.
+// request (a reset, a body or cursor in error, answered 401 before 400 as
+// ever, or one whose guard must run first: see Config.GuardFirst) is
+// authenticated first, guarded, and then served.
 func (h *handler) events(f events.Feature, version int) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p, err := h.present(r)
@@ -49,7 +50,8 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		if bodyErr == nil && req.Cursor != "" {
 			st, bodyErr = h.cursor(req.Cursor, p.Claims.AccountUUID, f)
 		}
-		if bodyErr != nil || req.Cursor == "" {
+		guardFirst := h.Guard != nil && (h.GuardFirst == nil || h.GuardFirst(p.Claims.AccountUUID))
+		if bodyErr != nil || req.Cursor == "" || guardFirst {
 			if call.Token, err = h.accept(r, p, f); err != nil {
 				return err
 			}
@@ -59,7 +61,12 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 			if bodyErr != nil {
 				return badRequest(bodyErr)
 			}
-			if st, err = h.reset(r, call.Token.Token.AccountUUID, f, req); err != nil {
+			if req.Cursor == "" {
+				st, err = h.reset(r, call.Token.Token.AccountUUID, f, req)
+			} else if st.Account != call.Token.Token.AccountUUID {
+				err = badRequest(fmt.Errorf("cursor: issued for account %s, token is for %s", st.Account, call.Token.Token.AccountUUID))
+			}
+			if err != nil {
 				return err
 			}
 			res, next, err := h.read(r, call, st)
