@@ -285,10 +285,55 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	if err != nil {
 		return 0, fmt.Errorf("append events: stream: %w", translate(err))
 	}
+	// Most batches are new events: COPY them (appendCopy). A batch that
+	// repeats or reuses a uuid takes the checked path (appendChecked).
+	var cb *copyBatch
+	if inCall == nil {
+		cb = newCopyBatch(stream, recs, ts, leaves, first)
+	}
 	for attempt := 0; ; attempt++ {
 		if err := db.ensurePartitions(ctx, days); err != nil {
 			return 0, fmt.Errorf("append events: %w", err)
 		}
+		var inserted int
+		var err error
+		if cb != nil {
+			if err = db.appendCopy(ctx, stream, cb, hashes); err == nil {
+				return len(cb.ords), nil
+			}
+			if errors.Is(err, errHeld) {
+				cb, err = nil, nil
+			}
+		}
+		if err == nil {
+			inserted, err = db.appendChecked(ctx, stream, recs, inCall, ts, uuids, labels, v2, v1, leaves, first, hashes)
+		}
+		if pgCode(err) == codeDeadlock && attempt < 3 {
+			// Appends sharing new uuids, one of them checked, can wait
+			// for each other; PostgreSQL cancels one.
+			continue
+		}
+		if err != nil && pgCode(err) == codeCheckViolation && attempt == 0 {
+			// A partition was dropped (by retention, maybe on another
+			// server) after it was cached: make it again, once.
+			for _, d := range days {
+				db.partitions.Delete(d)
+			}
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("append events: %w", translate(err))
+		}
+		return inserted, nil
+	}
+}
+
+// appendChecked appends recs after looking up which of their uuids the
+// stream holds: duplicates are skipped, a uuid held as another event is
+// refused (store.UUIDConflict, the first in the batch, held or inCall).
+func (db *DB) appendChecked(ctx context.Context, stream int64, recs []store.Record, inCall *store.UUIDConflict,
+	ts []int64, uuids, labels []string, v2, v1, leaves [][]byte, first []bool, hashes []merkle.Hash) (int, error) {
+	{
 		var inserted int
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			var last, at, size int64
@@ -335,18 +380,7 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 			_, err = tx.Exec(ctx, sqlstore.SetTreeHeadSQL, stream, int64(tree.Size()), tree.Bytes())
 			return err
 		})
-		if err != nil && pgCode(err) == codeCheckViolation && attempt == 0 {
-			// A partition was dropped (by retention, maybe on another
-			// server) after it was cached: make it again, once.
-			for _, d := range days {
-				db.partitions.Delete(d)
-			}
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("append events: %w", translate(err))
-		}
-		return inserted, nil
+		return inserted, err
 	}
 }
 

@@ -172,6 +172,7 @@ const (
 	codeUniqueViolation     = "23505"
 	codeForeignKeyViolation = "23503"
 	codeCheckViolation      = "23514" // also: no partition for a row
+	codeDeadlock            = "40P01"
 )
 
 func pgCode(err error) string {
