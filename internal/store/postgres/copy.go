@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,10 +20,6 @@ import (
 // errHeld stops appendCopy when the stream may already hold some of the
 // batch's uuids: appendChecked then sorts duplicates from conflicts.
 var errHeld = errors.New("the stream may hold some of the batch's uuids")
-
-// errStale stops appendCopy when the positions it guessed were taken or
-// its tree indexes are not the next: it is tried again without guessing.
-var errStale = errors.New("the guessed positions are stale")
 
 // copyBuf builds a COPY … FROM STDIN (FORMAT binary) stream.
 type copyBuf struct{ bytes.Buffer }
@@ -93,9 +87,9 @@ type hourLabel struct {
 	label string
 }
 
-// newCopyBatch prepares a batch for appendCopy.
-func newCopyBatch(stream int64, bt *batch) *copyBatch {
-	recs, ts, leaves, first := bt.recs, bt.ts, bt.leaves, bt.first
+// newCopyBatch prepares recs (checked, with their leaf hashes and which
+// are the first of their uuid) for appendCopy.
+func newCopyBatch(stream int64, recs []store.Record, ts []int64, leaves [][]byte, first []bool) *copyBatch {
 	b := &copyBatch{labels: map[hourLabel]int64{}}
 	size := 0
 	for i, r := range recs {
@@ -176,147 +170,26 @@ const summarySQL = `WITH hrs AS (
 )
 UPDATE streams SET last_seq = $9, last_inserted = $10, tree_size = $11, tree_frontier = $12 WHERE id = $1`
 
-// A turn is one append's place in this server's queue of appends to a
-// stream (a pipe). Appends take the stream's lock in queue order; each
-// plans its positions and tree indexes as soon as it can, so that the next
-// one can guess its own and COPY its events before its turn at the lock.
-type turn struct {
-	// plan is closed once ok, first and idx are final; ok is false when
-	// the append could not plan (it takes no positions the next can
-	// count on).
-	plan      chan struct{}
-	ok        bool
-	first     int64 // the position of the batch's first record
-	idx       int64 // the tree index of its first new event
-	positions int64 // records in the batch: the positions it takes
-	leaves    int64 // events it inserts: the tree indexes it takes
-	// done is closed once the append's transaction has ended.
-	done chan struct{}
-}
-
-// pipe queues this server's appends to one stream.
-type pipe struct {
-	mu   sync.Mutex
-	tail *turn
-}
-
-// enqueue takes the next turn at a stream and returns it with the one
-// before it (nil when there is none in progress).
-func (db *DB) enqueue(stream int64) (prev, t *turn) {
-	v, _ := db.pipes.LoadOrStore(stream, &pipe{})
-	p := v.(*pipe)
-	t = &turn{plan: make(chan struct{}), done: make(chan struct{})}
-	p.mu.Lock()
-	prev, p.tail = p.tail, t
-	p.mu.Unlock()
-	if prev != nil {
-		select {
-		case <-prev.done:
-			prev = nil
-		default:
-		}
-	}
-	return prev, t
-}
-
-// turnWait bounds how long an append that has copied its rows waits for
-// the one before it in this server's queue: the earlier one may itself be
-// waiting, in PostgreSQL, for a lock that a third append holds while it
-// waits for a uuid the later one has copied, a cycle PostgreSQL cannot
-// see. The later one then gives up (errStale) and is tried again.
-const turnWait = 2 * time.Second
-
-// preLockTimeout bounds the waits of the COPYs made before the stream's
-// lock: on a uuid another append is inserting (it may be waiting for
-// this one's turn).
-const preLockTimeout = "250ms"
-
 // appendCopy appends a batch none of whose uuids the stream is expected to
-// hold, with COPY and no lookups. It copies the event_uuids rows first
-// (their primary key refuses a uuid the stream holds) and, when the
-// append before it in this server's queue has planned its positions
-// (guess), the events rows numbered after those, both before its turn at
-// the stream's lock, so that appends to one stream copy their rows in
-// parallel. Then it locks the stream's counter row (the ordering guarantee
-// of the package doc: positions are numbered and committed under it),
-// checks that the guess holds (no other server appended meanwhile and the
-// append before committed) or, not guessing, numbers and copies the events
-// now, and records the summaries, counter and tree head in one statement.
-//
+// hold, with COPY and no lookups: the event_uuids rows first, before the
+// stream is locked (their primary key refuses a uuid the stream holds, and
+// waits for an append of the same uuid still in progress), then, with the
+// stream's counter row locked, the events rows numbered after the
+// counter, then the summaries, counter and tree head in one statement.
 // It returns errHeld, having changed nothing, when a uuid or event is
-// held already or being appended by another call, and errStale when its
-// guess failed.
-func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes []merkle.Hash, guess bool) error {
-	prev, t := db.enqueue(stream)
-	t.positions, t.leaves = int64(len(hashes)), int64(len(b.ords))
-	planned := false
-	publish := func(ok bool) {
-		if !planned {
-			t.ok, planned = ok, true
-			close(t.plan)
-		}
-	}
-	defer func() { publish(false); close(t.done) }()
-	if prev == nil {
-		guess = false
-	}
-	if guess {
-		select {
-		case <-prev.plan:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if guess = prev.ok; guess {
-			t.first, t.idx = prev.first+prev.positions, prev.idx+prev.leaves
-			publish(true)
-		}
-	}
-	begin := pgx.TxOptions{BeginQuery: `BEGIN; SET LOCAL lock_timeout TO '` + preLockTimeout + `'`}
-	return pgx.BeginTxFunc(ctx, db.pool, begin, func(tx pgx.Tx) error {
+// held already.
+func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes []merkle.Hash) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		conn := tx.Conn().PgConn()
-		copyRows := func(sql string, rows []byte) error {
-			_, err := conn.CopyFrom(ctx, bytes.NewReader(rows), sql)
-			if c := pgCode(err); c == codeUniqueViolation || c == codeLockNotAvailable {
+		if _, err := conn.CopyFrom(ctx, bytes.NewReader(b.uuids), `COPY event_uuids (stream, uuid, ts, digest) FROM STDIN (FORMAT binary)`); err != nil {
+			if pgCode(err) == codeUniqueViolation {
 				return errHeld
 			}
 			return err
 		}
-		if err := copyRows(`COPY event_uuids (stream, uuid, ts, digest) FROM STDIN (FORMAT binary)`, b.uuids); err != nil {
-			return err
-		}
-		if guess {
-			b.number(t.first-1, t.idx)
-			if err := copyRows(copyEventsSQL, b.events); err != nil {
-				return err
-			}
-		}
-		if prev != nil {
-			timer := time.NewTimer(turnWait)
-			defer timer.Stop()
-			select {
-			case <-prev.done:
-			case <-timer.C:
-				if guess {
-					return errStale
-				}
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		br := tx.SendBatch(ctx, &pgx.Batch{QueuedQueries: []*pgx.QueuedQuery{
-			{SQL: `SET LOCAL lock_timeout TO DEFAULT`},
-			{SQL: `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, Arguments: []any{stream}},
-		}})
-		_, err := br.Exec()
 		var last, at, size int64
 		var frontier []byte
-		if err == nil {
-			err = br.QueryRow().Scan(&last, &at, &size, &frontier)
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := tx.QueryRow(ctx, `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &at, &size, &frontier); err != nil {
 			return err
 		}
 		// One insertion time for the call, after every one before it.
@@ -330,19 +203,13 @@ func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes
 				return err
 			}
 		}
-		if guess {
-			if last >= t.first || int64(tree.Size()) != t.idx {
-				return errStale
+		b.number(last, int64(tree.Size()))
+		if _, err := conn.CopyFrom(ctx, bytes.NewReader(b.events), `COPY events (stream, seq, ts, uuid, label, v2, v1, idx, leaf) FROM STDIN (FORMAT binary)`); err != nil {
+			if pgCode(err) == codeUniqueViolation {
+				return errHeld
 			}
-		} else {
-			t.first, t.idx = last+1, int64(tree.Size())
-			publish(true)
-			b.number(last, t.idx)
-			if err := copyRows(copyEventsSQL, b.events); err != nil {
-				return err
-			}
+			return err
 		}
-		last = t.first - 1
 		lo, hi := make([]int64, len(b.hours)), make([]int64, len(b.hours))
 		for k := range b.hours {
 			lo[k], hi[k] = last+b.hourLo[k]+1, last+b.hourHi[k]+1
@@ -363,5 +230,3 @@ func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes
 		return nil
 	})
 }
-
-const copyEventsSQL = `COPY events (stream, seq, ts, uuid, label, v2, v1, idx, leaf) FROM STDIN (FORMAT binary)`
