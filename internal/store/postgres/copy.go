@@ -87,9 +87,9 @@ type hourLabel struct {
 	label string
 }
 
-// newCopyBatch prepares recs (checked, with their leaf hashes and which
-// are the first of their uuid) for appendCopy.
-func newCopyBatch(stream int64, recs []store.Record, ts []int64, leaves [][]byte, first []bool) *copyBatch {
+// newCopyBatch prepares a batch for appendCopy.
+func newCopyBatch(stream int64, bt *batch) *copyBatch {
+	recs, ts, leaves, first := bt.recs, bt.ts, bt.leaves, bt.first
 	b := &copyBatch{labels: map[hourLabel]int64{}}
 	size := 0
 	for i, r := range recs {
