@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -132,19 +130,9 @@ func BenchmarkIngestSideBySide(b *testing.B) {
 // httpSender posts bodies[round][i] to srv's item-usage endpoint.
 func httpSender(srv *servertest.Server, key string, bodies [][][]byte) func(round, i int) error {
 	return func(round, i int) error {
-		req, err := http.NewRequest("POST", srv.URL+ingest.Prefix+string(events.ItemUsages), bytes.NewReader(bodies[round][i]))
+		body, err := postBatch(srv, key, events.ItemUsages, bodies[round][i])
 		if err != nil {
 			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("%d %s", resp.StatusCode, body)
 		}
 		var res ingest.Result
 		if err := json.Unmarshal(body, &res); err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/logbookhq/logbook/internal/merkle"
 	"github.com/logbookhq/logbook/internal/store"
-	"github.com/logbookhq/logbook/internal/store/sqlstore"
 )
 
 // errHeld stops appendCopy when the stream may already hold some of the
@@ -180,34 +179,22 @@ UPDATE streams SET last_seq = $9, last_inserted = $10, tree_size = $11, tree_fro
 // held already.
 func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes []merkle.Hash) error {
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		conn := tx.Conn().PgConn()
-		if _, err := conn.CopyFrom(ctx, bytes.NewReader(b.uuids), `COPY event_uuids (stream, uuid, ts, digest) FROM STDIN (FORMAT binary)`); err != nil {
+		copyRows := func(sql string, rows []byte) error {
+			_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(rows), sql)
 			if pgCode(err) == codeUniqueViolation {
 				return errHeld
 			}
 			return err
 		}
-		var last, at, size int64
-		var frontier []byte
-		if err := tx.QueryRow(ctx, `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &at, &size, &frontier); err != nil {
+		if err := copyRows(`COPY event_uuids (stream, uuid, ts, digest) FROM STDIN (FORMAT binary)`, b.uuids); err != nil {
 			return err
 		}
-		// One insertion time for the call, after every one before it.
-		at = max(db.now().UnixNano(), at+1)
-		tree, built, err := sqlstore.Frontier(size, frontier)
+		last, at, tree, _, err := db.lockStream(ctx, tx, stream)
 		if err != nil {
 			return err
 		}
-		if !built {
-			if tree, err = buildFrontier(ctx, tx, stream); err != nil {
-				return err
-			}
-		}
 		b.number(last, int64(tree.Size()))
-		if _, err := conn.CopyFrom(ctx, bytes.NewReader(b.events), `COPY events (stream, seq, ts, uuid, label, v2, v1, idx, leaf) FROM STDIN (FORMAT binary)`); err != nil {
-			if pgCode(err) == codeUniqueViolation {
-				return errHeld
-			}
+		if err := copyRows(`COPY events (stream, seq, ts, uuid, label, v2, v1, idx, leaf) FROM STDIN (FORMAT binary)`, b.events); err != nil {
 			return err
 		}
 		lo, hi := make([]int64, len(b.hours)), make([]int64, len(b.hours))

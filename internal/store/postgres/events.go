@@ -353,6 +353,23 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	}
 }
 
+// lockStream locks a stream's counter row for the rest of tx and returns
+// its last position, the insertion time for this append (after every one
+// before it), and its tree's frontier (built from the stored leaves when
+// migration 0008 left it NULL; built is false then).
+func (db *DB) lockStream(ctx context.Context, tx pgx.Tx, stream int64) (last, at int64, tree merkle.Frontier, built bool, err error) {
+	var size int64
+	var frontier []byte
+	if err = tx.QueryRow(ctx, `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &at, &size, &frontier); err != nil {
+		return
+	}
+	at = max(db.now().UnixNano(), at+1)
+	if tree, built, err = sqlstore.Frontier(size, frontier); err == nil && !built {
+		tree, err = buildFrontier(ctx, tx, stream)
+	}
+	return
+}
+
 // appendChecked appends a batch after looking up which of its uuids the
 // stream holds, in one transaction under the stream's counter row lock:
 // duplicates are skipped, and a uuid held as another event is refused
@@ -360,21 +377,9 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 func (db *DB) appendChecked(ctx context.Context, stream int64, b *batch) (int, error) {
 	var inserted int
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		var last, at, size int64
-		var frontier []byte
-		if err := tx.QueryRow(ctx, `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &at, &size, &frontier); err != nil {
-			return err
-		}
-		// One insertion time for the call, after every one before it.
-		at = max(db.now().UnixNano(), at+1)
-		tree, built, err := sqlstore.Frontier(size, frontier)
+		last, at, tree, built, err := db.lockStream(ctx, tx, stream)
 		if err != nil {
 			return err
-		}
-		if !built {
-			if tree, err = buildFrontier(ctx, tx, stream); err != nil {
-				return err
-			}
 		}
 		// The stream's lock is held: no append can add a uuid between
 		// this check and the insert.
