@@ -63,12 +63,14 @@ func (c *copyBuf) end() []byte {
 	return c.Bytes()
 }
 
-// copyBatch is what appendCopy sends, prepared before the stream is
-// locked: the event_uuids rows, and the events rows with their positions
-// and tree indexes left to patch once the stream's counter is read.
+// copyBatch is what appendCopy sends: the event_uuids rows, and the
+// events rows with their positions and tree indexes left to patch once
+// the stream's counter is read.
 type copyBatch struct {
+	stream int64
+	batch  *batch
 	uuids  []byte
-	events []byte
+	events []byte // made by eventRows
 	// ords are the records to insert, the first of their uuid in the
 	// batch, by index; seqAt and idxAt where their positions and tree
 	// indexes go in events.
@@ -86,60 +88,70 @@ type hourLabel struct {
 	label string
 }
 
-// newCopyBatch prepares a batch for appendCopy.
+// newCopyBatch prepares a batch for appendCopy, its event_uuids rows in
+// uuid order: appends that share uuids then wait for each other in one
+// order and cannot deadlock.
 func newCopyBatch(stream int64, bt *batch) *copyBatch {
-	recs, ts, leaves, first := bt.recs, bt.ts, bt.leaves, bt.first
-	b := &copyBatch{labels: map[hourLabel]int64{}}
-	size := 0
-	for i, r := range recs {
-		if first[i] {
+	b := &copyBatch{stream: stream, batch: bt}
+	for i, f := range bt.first {
+		if f {
 			b.ords = append(b.ords, i)
-			size += len(r.V2) + len(r.V1) + len(r.UUID) + len(r.Label) + 120
 		}
 	}
-	// event_uuids in uuid order: appends that share uuids then wait for
-	// each other in one order and cannot deadlock.
 	byUUID := slices.Clone(b.ords)
-	slices.SortFunc(byUUID, func(i, j int) int { return strings.Compare(recs[i].UUID, recs[j].UUID) })
+	slices.SortFunc(byUUID, func(i, j int) int { return strings.Compare(bt.uuids[i], bt.uuids[j]) })
 	u := newCopyBuf(len(byUUID) * 100)
 	for _, i := range byUUID {
 		u.row(4)
 		u.int64(stream)
-		u.string(recs[i].UUID)
-		u.int64(ts[i])
-		d := sha256.Sum256(recs[i].V2)
+		u.string(bt.uuids[i])
+		u.int64(bt.ts[i])
+		d := sha256.Sum256(bt.v2[i])
 		u.bytes(d[:])
 	}
 	b.uuids = u.end()
+	return b
+}
 
+// eventRows makes the events rows and the summaries, once: only for a
+// batch whose uuids are new, the others being appended by appendChecked.
+func (b *copyBatch) eventRows() {
+	if b.events != nil {
+		return
+	}
+	bt := b.batch
+	size := 0
+	for _, i := range b.ords {
+		size += len(bt.v2[i]) + len(bt.v1[i]) + len(bt.uuids[i]) + len(bt.labels[i]) + 120
+	}
 	e := newCopyBuf(size)
 	b.seqAt, b.idxAt = make([]int, len(b.ords)), make([]int, len(b.ords))
+	b.labels = map[hourLabel]int64{}
 	hourIx := map[int64]int{}
 	for k, i := range b.ords {
-		r := recs[i]
 		e.row(9)
-		e.int64(stream)
+		e.int64(b.stream)
 		b.seqAt[k] = e.int64(0)
-		e.int64(ts[i])
-		e.string(r.UUID)
-		e.string(r.Label)
-		e.bytes(r.V2)
-		e.bytes(r.V1)
+		e.int64(bt.ts[i])
+		e.string(bt.uuids[i])
+		e.string(bt.labels[i])
+		e.bytes(bt.v2[i])
+		e.bytes(bt.v1[i])
 		b.idxAt[k] = e.int64(0)
-		e.bytes(leaves[i])
-		h := floorDiv(ts[i], store.HourNanos)
-		k, ok := hourIx[h]
+		e.bytes(bt.leaves[i])
+
+		h := floorDiv(bt.ts[i], store.HourNanos)
+		j, ok := hourIx[h]
 		if !ok {
-			k = len(b.hours)
-			hourIx[h] = k
+			j = len(b.hours)
+			hourIx[h] = j
 			b.hours, b.hourLo, b.hourHi, b.hourN = append(b.hours, h), append(b.hourLo, int64(i)), append(b.hourHi, 0), append(b.hourN, 0)
 		}
-		b.hourHi[k] = int64(i)
-		b.hourN[k]++
-		b.labels[hourLabel{h, r.Label}]++
+		b.hourHi[j] = int64(i)
+		b.hourN[j]++
+		b.labels[hourLabel{h, bt.labels[i]}]++
 	}
 	b.events = e.end()
-	return b
 }
 
 // number writes the positions (after last, by index in the batch) and
@@ -189,6 +201,7 @@ func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes
 		if err := copyRows(`COPY event_uuids (stream, uuid, ts, digest) FROM STDIN (FORMAT binary)`, b.uuids); err != nil {
 			return err
 		}
+		b.eventRows()
 		last, at, tree, _, err := db.lockStream(ctx, tx, stream)
 		if err != nil {
 			return err
