@@ -96,7 +96,7 @@ func BenchmarkIngestSideBySide(b *testing.B) {
 	for r := range b.N {
 		for k := range targets {
 			t := targets[(r+k)%len(targets)]
-			cpu0 := benchrate.CPU() + postgresCPU()
+			cpu0, pg0 := benchrate.CPU(), postgresTicks()
 			start := time.Now()
 			var next atomic.Int64
 			var wg sync.WaitGroup
@@ -117,7 +117,7 @@ func BenchmarkIngestSideBySide(b *testing.B) {
 			wg.Wait()
 			took := time.Since(start)
 			t.took += took
-			t.cpu += benchrate.CPU() + postgresCPU() - cpu0
+			t.cpu += benchrate.CPU() - cpu0 + postgresCPU(pg0)
 			b.Logf("round %d %s: %.0f events/s", r, t.name, float64(sideClients*sideBatches*sideSize)/took.Seconds())
 		}
 	}
@@ -138,16 +138,12 @@ func BenchmarkIngestSideBySide(b *testing.B) {
 	}
 }
 
-// postgresCPU is the CPU time (user and system) every process named
-// postgres on this machine has used, from /proc; 0 where there is none.
-// The PostgreSQL of the tests runs here, and its CPU is most of what an
-// append costs, so the benchmark adds it to its own (benchrate.CPU) for
-// the events per CPU second of each target: a steadier rate than wall
-// time on a machine shared with other work, though that work's queries
-// count too.
-func postgresCPU() time.Duration {
+// postgresTicks reads the CPU time (user and system, in clock ticks) of
+// every process named postgres on this machine from /proc, by pid; nil
+// where there is no /proc.
+func postgresTicks() map[string]int64 {
 	dirs, _ := os.ReadDir("/proc")
-	var ticks int64
+	out := map[string]int64{}
 	for _, d := range dirs {
 		if d.Name()[0] < '0' || d.Name()[0] > '9' {
 			continue
@@ -168,7 +164,22 @@ func postgresCPU() time.Duration {
 		}
 		u, _ := strconv.ParseInt(f[11], 10, 64)
 		s, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + s
+		out[d.Name()] = u + s
+	}
+	return out
+}
+
+// postgresCPU is the CPU time PostgreSQL's processes used since before
+// was read (postgresTicks): that of processes that have ended meanwhile
+// is lost. The PostgreSQL of the tests runs on this machine, and its CPU
+// is most of what an append costs, so the benchmark adds it to its own
+// (benchrate.CPU) for the events per CPU second of each target: a steadier
+// rate than wall time on a machine shared with other work, though that
+// work's queries count too.
+func postgresCPU(before map[string]int64) time.Duration {
+	var ticks int64
+	for pid, t := range postgresTicks() {
+		ticks += t - before[pid]
 	}
 	return time.Duration(ticks) * (time.Second / clockTicks)
 }
