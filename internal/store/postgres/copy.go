@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,6 +21,10 @@ import (
 // errHeld stops appendCopy when the stream may already hold some of the
 // batch's uuids: appendChecked then sorts duplicates from conflicts.
 var errHeld = errors.New("the stream may hold some of the batch's uuids")
+
+// errStale stops appendCopy when the positions it guessed were taken or
+// its tree indexes are not the next: it is tried again without guessing.
+var errStale = errors.New("the guessed positions are stale")
 
 // copyBuf builds a COPY … FROM STDIN (FORMAT binary) stream.
 type copyBuf struct{ bytes.Buffer }
@@ -181,19 +187,115 @@ const summarySQL = `WITH hrs AS (
 )
 UPDATE streams SET last_seq = $9, last_inserted = $10, tree_size = $11, tree_frontier = $12 WHERE id = $1`
 
+// A turn is one append's place in this server's queue of appends to a
+// stream (a pipe). Appends take the stream's lock in queue order; each
+// plans its positions and tree indexes as soon as it can, so that the next
+// one can guess its own and COPY its events before its turn at the lock.
+type turn struct {
+	// plan is closed once ok, first and idx are final; ok is false when
+	// the append could not plan (it takes no positions the next can
+	// count on).
+	plan      chan struct{}
+	ok        bool
+	first     int64 // the position of the batch's first record
+	idx       int64 // the tree index of its first new event
+	positions int64 // records in the batch: the positions it takes
+	leaves    int64 // events it inserts: the tree indexes it takes
+	// done is closed once the append's transaction has ended.
+	done chan struct{}
+}
+
+// pipe queues this server's appends to one stream.
+type pipe struct {
+	mu   sync.Mutex
+	tail *turn
+	// skip is how many appends are still to number their events under
+	// the lock, without guessing, since a guess went stale: another
+	// server appends to the stream too, and guesses would mostly be
+	// copied in vain.
+	skip int
+}
+
+// staleSkip is pipe.skip after a stale guess.
+const staleSkip = 16
+
+// enqueue takes the next turn at a stream and returns it with the one
+// before it (nil when there is none in progress) and whether it may guess.
+func (db *DB) enqueue(stream int64) (p *pipe, prev, t *turn, guess bool) {
+	v, _ := db.pipes.LoadOrStore(stream, &pipe{})
+	p = v.(*pipe)
+	t = &turn{plan: make(chan struct{}), done: make(chan struct{})}
+	p.mu.Lock()
+	prev, p.tail = p.tail, t
+	guess = p.skip == 0
+	p.skip = max(0, p.skip-1)
+	p.mu.Unlock()
+	if prev != nil {
+		select {
+		case <-prev.done:
+			prev = nil
+		default:
+		}
+	}
+	return p, prev, t, guess && prev != nil
+}
+
+// turnWait bounds how long an append that has copied its rows waits for
+// the one before it in this server's queue: the earlier one may itself be
+// waiting, in PostgreSQL, for a lock that a third append holds while it
+// waits for a uuid the later one has copied, a cycle PostgreSQL cannot
+// see. The later one then gives up (errStale) and is tried again.
+const turnWait = 2 * time.Second
+
+// preLockTimeout bounds the waits of the COPYs made before the stream's
+// lock: on a uuid another append is inserting (it may be waiting for
+// this one's turn).
+const preLockTimeout = "250ms"
+
 // appendCopy appends a batch none of whose uuids the stream is expected to
-// hold, with COPY and no lookups: the event_uuids rows first, before the
-// stream is locked (their primary key refuses a uuid the stream holds, and
-// waits for an append of the same uuid still in progress), then, with the
-// stream's counter row locked, the events rows numbered after the
-// counter, then the summaries, counter and tree head in one statement.
+// hold, with COPY and no lookups. It copies the event_uuids rows first
+// (their primary key refuses a uuid the stream holds) and, when the
+// append before it in this server's queue has planned its positions
+// (guess), the events rows numbered after those, both before its turn at
+// the stream's lock, so that appends to one stream copy their rows in
+// parallel. Then it locks the stream's counter row (the ordering guarantee
+// of the package doc: positions are numbered and committed under it),
+// checks that the guess holds (no other server appended meanwhile and the
+// append before committed) or, not guessing, numbers and copies the events
+// now, and records the summaries, counter and tree head in one statement.
+//
 // It returns errHeld, having changed nothing, when a uuid or event is
-// held already.
-func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes []merkle.Hash) error {
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+// held already or being appended by another call, and errStale when its
+// guess failed.
+func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes []merkle.Hash, guess bool) error {
+	p, prev, t, may := db.enqueue(stream)
+	guess = guess && may
+	t.positions, t.leaves = int64(len(hashes)), int64(len(b.ords))
+	planned := false
+	publish := func(ok bool) {
+		if !planned {
+			t.ok, planned = ok, true
+			close(t.plan)
+		}
+	}
+	defer func() { publish(false); close(t.done) }()
+	if guess {
+		select {
+		case <-prev.plan:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if guess = prev.ok; guess {
+			t.first, t.idx = prev.first+prev.positions, prev.idx+prev.leaves
+			publish(true)
+		}
+	}
+	// lockStream sets lock_timeout back to the default for the stream's lock.
+	begin := pgx.TxOptions{BeginQuery: `BEGIN; SET LOCAL lock_timeout TO '` + preLockTimeout + `'`}
+	err := pgx.BeginTxFunc(ctx, db.pool, begin, func(tx pgx.Tx) error {
 		copyRows := func(sql string, rows []byte) error {
 			_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(rows), sql)
-			if pgCode(err) == codeUniqueViolation {
+			if c := pgCode(err); c == codeUniqueViolation || c == codeLockNotAvailable {
 				return errHeld
 			}
 			return err
@@ -202,13 +304,41 @@ func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes
 			return err
 		}
 		b.eventRows()
+		if guess {
+			b.number(t.first-1, t.idx)
+			if err := copyRows(copyEventsSQL, b.events); err != nil {
+				return err
+			}
+		}
+		if prev != nil {
+			timer := time.NewTimer(turnWait)
+			defer timer.Stop()
+			select {
+			case <-prev.done:
+			case <-timer.C:
+				if guess {
+					return errStale
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		last, at, tree, _, err := db.lockStream(ctx, tx, stream)
 		if err != nil {
 			return err
 		}
-		b.number(last, int64(tree.Size()))
-		if err := copyRows(`COPY events (stream, seq, ts, uuid, label, v2, v1, idx, leaf) FROM STDIN (FORMAT binary)`, b.events); err != nil {
-			return err
+		if guess {
+			if last >= t.first || int64(tree.Size()) != t.idx {
+				return errStale
+			}
+			last = t.first - 1
+		} else {
+			t.first, t.idx = last+1, int64(tree.Size())
+			publish(true)
+			b.number(last, t.idx)
+			if err := copyRows(copyEventsSQL, b.events); err != nil {
+				return err
+			}
 		}
 		lo, hi := make([]int64, len(b.hours)), make([]int64, len(b.hours))
 		for k := range b.hours {
@@ -229,4 +359,12 @@ func (db *DB) appendCopy(ctx context.Context, stream int64, b *copyBatch, hashes
 		}
 		return nil
 	})
+	if errors.Is(err, errStale) {
+		p.mu.Lock()
+		p.skip = staleSkip
+		p.mu.Unlock()
+	}
+	return err
 }
+
+const copyEventsSQL = `COPY events (stream, seq, ts, uuid, label, v2, v1, idx, leaf) FROM STDIN (FORMAT binary)`

@@ -18,12 +18,19 @@
 // lowered (retention leaves it), so positions are never reused; positions
 // meant for duplicates skipped within a batch stay unused.
 //
-// An append of new events (the usual batch) copies its event_uuids rows
-// before taking the lock: their primary key refuses a uuid the stream
-// holds, and makes an append wait for another one still inserting the
-// same uuid. Then, under the lock, it numbers and copies the events and
-// records the summaries, counter and tree head in one statement. A batch
-// that repeats or reuses a uuid is refused by that key and made again
+// Only numbering, the summaries and the commit need the lock. An append
+// of new events (the usual batch) copies its event_uuids rows before
+// taking it: their primary key refuses a uuid the stream holds, and makes
+// an append wait for another one still inserting the same uuid. When the
+// append before it on this server has already numbered its events, it
+// numbers its own after those and copies them too before the lock, so that
+// appends to one stream copy their rows in parallel. Under the lock it
+// checks that guess (the counter is below its first position and the
+// tree's size is its first leaf index: no other server appended and the
+// append before it committed); a stale guess is rolled back and the append
+// made again, numbered under the lock. Uncommitted rows are invisible, so
+// readers see nothing earlier than they would otherwise. A batch that
+// repeats or reuses a uuid is refused by event_uuids' key and made again
 // with its uuids looked up under the lock, which sorts duplicates from
 // conflicts.
 //

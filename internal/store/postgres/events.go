@@ -316,17 +316,20 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	if b.inCall == nil {
 		cb = newCopyBatch(stream, b)
 	}
-	deadlocks, remade := 0, false
+	guess, deadlocks, remade := true, 0, false
 	for {
 		if err := db.ensurePartitions(ctx, b.days); err != nil {
 			return 0, fmt.Errorf("append events: %w", err)
 		}
 		inserted, err := 0, error(nil)
 		if cb != nil {
-			err = db.appendCopy(ctx, stream, cb, b.hashes)
+			err = db.appendCopy(ctx, stream, cb, b.hashes, guess)
 			switch {
 			case err == nil:
 				return len(cb.ords), nil
+			case errors.Is(err, errStale):
+				guess = false
+				continue
 			case errors.Is(err, errHeld):
 				cb, err = nil, nil
 			}
@@ -353,14 +356,25 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	}
 }
 
-// lockStream locks a stream's counter row for the rest of tx and returns
+// lockStream locks a stream's counter row for the rest of tx, waiting as
+// long as it takes (lock_timeout back to its default), and returns
 // its last position, the insertion time for this append (after every one
 // before it), and its tree's frontier (built from the stored leaves when
 // migration 0008 left it NULL; built is false then).
 func (db *DB) lockStream(ctx context.Context, tx pgx.Tx, stream int64) (last, at int64, tree merkle.Frontier, built bool, err error) {
 	var size int64
 	var frontier []byte
-	if err = tx.QueryRow(ctx, `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &at, &size, &frontier); err != nil {
+	br := tx.SendBatch(ctx, &pgx.Batch{QueuedQueries: []*pgx.QueuedQuery{
+		{SQL: `SET LOCAL lock_timeout TO DEFAULT`},
+		{SQL: `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, Arguments: []any{stream}},
+	}})
+	if _, err = br.Exec(); err == nil {
+		err = br.QueryRow().Scan(&last, &at, &size, &frontier)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return
 	}
 	at = max(db.now().UnixNano(), at+1)

@@ -68,9 +68,10 @@ func TestStressPools(t *testing.T) {
 }
 
 // TestOverlapPools: writers on two handles (two servers) append batches
-// that share events at once, then run the stress test: the uuids copied
-// before the stream's lock make the other server's appends of the same
-// events wait, then take the checked path.
+// that share events at once, then run the stress test: each server's
+// appends guess their positions from its own, the other's commits make
+// those guesses stale, and appends of the same events wait for each other
+// before taking the checked path.
 func TestOverlapPools(t *testing.T) {
 	url := testenv.PostgresSchema(t)
 	stores := []store.Store{open(t, url, postgres.Options{}), open(t, url, postgres.Options{})}
