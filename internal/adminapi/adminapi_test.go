@@ -289,11 +289,7 @@ func (b *testBundle) userUUID(t *testing.T, email string) string {
 
 func (b *testBundle) actor(t *testing.T, account string) admin.Actor {
 	t.Helper()
-	a, err := b.svc.Account(t.Context(), account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actor, err := b.svc.ActorAs(t.Context(), a, "")
+	actor, err := b.svc.ActorIn(t.Context(), account, "")
 	if err != nil {
 		t.Fatal(err)
 	}

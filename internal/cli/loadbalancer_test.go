@@ -168,8 +168,7 @@ func TestLoadBalancer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sa, _ := st.Account(ctx, acct.UUID)
-		actor, err := adm.ActorAs(ctx, sa, "")
+		actor, err := adm.ActorIn(ctx, acct.UUID, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -149,11 +149,7 @@ func startMetricsServer(t *testing.T, o ServerOptions) *metricsFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sa, err := st.Account(ctx, acct.UUID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actor, err := srv.Admin.ActorAs(ctx, sa, "")
+	actor, err := srv.Admin.ActorIn(ctx, acct.UUID, "")
 	if err != nil {
 		t.Fatal(err)
 	}

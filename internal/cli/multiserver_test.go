@@ -106,11 +106,7 @@ func startMultiWith(t *testing.T, so SandboxOptions, now func() time.Time) *mult
 	if err != nil {
 		t.Fatalf("create account: %v", err)
 	}
-	sa, err := m.a.Store.Account(ctx, acct.UUID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.actor, err = m.a.Admin.ActorAs(ctx, sa, ""); err != nil {
+	if m.actor, err = m.a.Admin.ActorIn(ctx, acct.UUID, ""); err != nil {
 		t.Fatal(err)
 	}
 	in, err := m.a.Admin.CreateIntegration(ctx, m.actor, "Splunk", "Splunk")

@@ -14,13 +14,9 @@ import (
 )
 
 // actorAs is the user email of account acting through adm.
-func actorAs(t *testing.T, adm *admin.Service, st store.Store, account, email string) admin.Actor {
+func actorAs(t *testing.T, adm *admin.Service, account, email string) admin.Actor {
 	t.Helper()
-	a, err := st.Account(context.Background(), account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actor, err := adm.ActorAs(context.Background(), a, email)
+	actor, err := adm.ActorIn(context.Background(), account, email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +56,8 @@ func (b *testBundle) auditTrail(t *testing.T, integration string) []string {
 func TestRenameToken(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	c := b.signedIn(t, "admin@acme.test")
-	base := "/console/integrations/" + b.mine
-	m := tokenPath.FindStringSubmatch(issue(t, c, b.mine, "old name"))
-	rename := base + "/tokens/" + m[2] + "/rename"
+	c, base, id := b.ownToken(t, "admin@acme.test", "old name")
+	rename := base + "/tokens/" + id + "/rename"
 	if page := c.get(base); !strings.Contains(page.body, `href="`+rename+`"`) {
 		t.Errorf("integration page has no Rename link to %s", rename)
 	}
@@ -83,7 +77,7 @@ func TestRenameToken(t *testing.T) {
 	if page := c.get(r.header.Get("Location")); !strings.Contains(page.body, "Token renamed to “new name”") {
 		t.Errorf("details after rename lack the notice:\n%s", page.body)
 	}
-	if tk, _ := b.st.Token(context.Background(), m[2]); tk.Name != "new name" {
+	if tk, _ := b.st.Token(context.Background(), id); tk.Name != "new name" {
 		t.Errorf("stored name = %q, want new name", tk.Name)
 	}
 	trail := b.auditTrail(t, b.mine)
@@ -91,7 +85,7 @@ func TestRenameToken(t *testing.T) {
 		t.Errorf("last audit event = %q, want the rename by admin@acme.test", got)
 	}
 	// Another account's token is not found through this integration.
-	if r := c.get("/console/integrations/" + b.other + "/tokens/" + m[2] + "/rename"); r.status != http.StatusNotFound {
+	if r := c.get("/console/integrations/" + b.other + "/tokens/" + id + "/rename"); r.status != http.StatusNotFound {
 		t.Errorf("rename page through another account's integration = %d, want 404", r.status)
 	}
 }
@@ -102,9 +96,7 @@ func TestRenameToken(t *testing.T) {
 func TestDeleteIntegration(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	c := b.signedIn(t, "owner@acme.test")
-	base := "/console/integrations/" + b.mine
-	m := tokenPath.FindStringSubmatch(issue(t, c, b.mine, "doomed"))
+	c, base, id := b.ownToken(t, "owner@acme.test", "doomed")
 	confirm := c.get(base + "/delete")
 	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Delete Integration") {
 		t.Fatalf("confirmation page = %d", confirm.status)
@@ -129,7 +121,7 @@ func TestDeleteIntegration(t *testing.T) {
 	if strings.Contains(list.body, `href="/console/integrations/`+b.mine+`"`) {
 		t.Error("the deleted integration is still listed")
 	}
-	if tk, _ := b.st.Token(context.Background(), m[2]); tk.RevokedAt.IsZero() {
+	if tk, _ := b.st.Token(context.Background(), id); tk.RevokedAt.IsZero() {
 		t.Error("the deleted integration's token is not revoked")
 	}
 	trail := b.auditTrail(t, b.mine)
@@ -219,8 +211,8 @@ func TestKeysPage(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	in, _ := b.st.Integration(ctx, b.mine)
-	owner := actorAs(t, b.adm, b.st, in.AccountUUID, "owner@acme.test")
-	administrator := actorAs(t, b.adm, b.st, in.AccountUUID, "admin@acme.test")
+	owner := actorAs(t, b.adm, in.AccountUUID, "owner@acme.test")
+	administrator := actorAs(t, b.adm, in.AccountUUID, "admin@acme.test")
 	mine, err := b.adm.CreateAPIKey(ctx, owner, "deploy script")
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +249,7 @@ func TestKeysActions(t *testing.T) {
 	ctx := context.Background()
 	c := b.signedIn(t, "admin@acme.test")
 	in, _ := b.st.Integration(ctx, b.mine)
-	owner := actorAs(t, b.adm, b.st, in.AccountUUID, "owner@acme.test")
+	owner := actorAs(t, b.adm, in.AccountUUID, "owner@acme.test")
 	before, err := b.adm.SigningKeys(ctx, owner)
 	if err != nil {
 		t.Fatal(err)
@@ -288,10 +280,7 @@ func TestKeysActions(t *testing.T) {
 	}
 
 	r = c.post("/console/keys/admin", url.Values{"name": {"ci job"}})
-	m := savedSecret.FindStringSubmatch(r.body)
-	if r.status != http.StatusOK || m == nil || r.header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("create admin key = %d (Cache-Control %q) without the key shown", r.status, r.header.Get("Cache-Control"))
-	}
+	m := c.savedKey(t, r, "Save your admin key")
 	actor, err := b.adm.Authenticate(ctx, m[1], "127.0.0.1")
 	if err != nil || actor.User.Email != "admin@acme.test" {
 		t.Fatalf("the key shown authenticates as %q, %v; want admin@acme.test", actor.User.Email, err)

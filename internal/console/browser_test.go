@@ -425,7 +425,7 @@ func TestBrowserPages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo password: %v", err)
 	}
-	owner := actorAs(t, srv.Admin, srv.Store, srv.Account, "demo@example.com")
+	owner := actorAs(t, srv.Admin, srv.Account, "demo@example.com")
 	key, err := srv.Admin.CreateIngestKey(ctx, owner, "laptop agent")
 	if err != nil {
 		t.Fatal(err)

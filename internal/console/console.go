@@ -152,11 +152,13 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("GET "+p+"/keys/rotate", h.authed(h.confirmRotate))
 	mux.Handle("POST "+p+"/keys/rotate", h.authed(h.rotateKey))
 	mux.Handle("POST "+p+"/keys/admin", h.authed(h.createAdminKey))
+	mux.Handle("GET "+p+"/keys/admin/{key}/saved", h.authed(h.savedAdminKey))
 	mux.Handle("GET "+p+"/keys/admin/{key}/revoke", h.authed(h.confirmRevokeAdminKey))
 	mux.Handle("POST "+p+"/keys/admin/{key}/revoke", h.authed(h.revokeAdminKey))
 
 	mux.Handle("GET "+p+"/ingest-keys", h.authed(h.ingestKeys))
 	mux.Handle("POST "+p+"/ingest-keys", h.authed(h.createIngestKey))
+	mux.Handle("GET "+p+"/ingest-keys/{key}/saved", h.authed(h.savedIngestKey))
 	mux.Handle("GET "+p+"/ingest-keys/{key}/revoke", h.authed(h.confirmRevokeIngestKey))
 	mux.Handle("POST "+p+"/ingest-keys/{key}/revoke", h.authed(h.revokeIngestKey))
 
@@ -462,6 +464,9 @@ func (h *handler) parseTemplates() error {
 		"revokeCells": func(status, href, name string, rename bool) revokeCells {
 			return revokeCells{Status: status, Href: href, Name: name, Rename: rename}
 		},
+		"newKeyForm": func(csrf, action, placeholder, label string, required bool) newKeyForm {
+			return newKeyForm{CSRF: csrf, Action: action, Placeholder: placeholder, Label: label, Required: required}
+		},
 	}
 	pages, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
@@ -495,6 +500,14 @@ type formEnd struct {
 type revokeCells struct {
 	Status, Href, Name string
 	Rename             bool
+}
+
+// newKeyForm is what the "newKeyForm" template takes: where the form posts,
+// the session's CSRF token, the name field's placeholder (and whether a
+// name is required) and the submit button's label.
+type newKeyForm struct {
+	CSRF, Action, Placeholder, Label string
+	Required                         bool
 }
 
 // featureTitle is a feature as the pages name it.

@@ -67,11 +67,7 @@ func seed(t *testing.T, st store.Store) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := adm.Account(ctx, acct.UUID)
-	owner, err := adm.ActorAs(ctx, a, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner := actorAs(t, adm, acct.UUID, "")
 	for _, u := range []admin.NewUser{
 		{Email: "admin@acme.test", Role: store.RoleAdmin, Password: password},
 		{Email: "member@acme.test", Role: store.RoleMember, Password: password},
@@ -89,8 +85,7 @@ func seed(t *testing.T, st store.Store) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oa, _ := adm.Account(ctx, oacct.UUID)
-	oowner, _ := adm.ActorAs(ctx, oa, "")
+	oowner := actorAs(t, adm, oacct.UUID, "")
 	oin, err := adm.CreateIntegration(ctx, oowner, "Other SIEM", "Other")
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +164,29 @@ func (c *browserless) post(path string, form url.Values) reply {
 	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return c.do(req)
+}
+
+// savedKey follows the redirect r answered a new key's form with to the
+// page that shows the key once, not cached, headed title, and returns the
+// savedSecret match of its secret. Reloading that page shows no secret
+// and makes no key (a page answering the POST itself would make one at
+// every reload).
+func (c *browserless) savedKey(t *testing.T, r reply, title string) []string {
+	t.Helper()
+	loc := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || !strings.HasSuffix(loc, "/saved") {
+		t.Fatalf("create = %d to %q, want 303 to the page that shows the key; body:\n%s", r.status, loc, r.body)
+	}
+	page := c.get(loc)
+	m := savedSecret.FindStringSubmatch(page.body)
+	if page.status != http.StatusOK || m == nil || page.header.Get("Cache-Control") != "no-store" || !strings.Contains(page.body, "<h1>"+title+"</h1>") {
+		t.Fatalf("GET %s = %d (Cache-Control %q) without the key shown:\n%s", loc, page.status, page.header.Get("Cache-Control"), page.body)
+	}
+	again := c.get(loc)
+	if again.status != http.StatusOK || strings.Contains(again.body, m[1]) || !strings.Contains(again.body, "has already been shown") {
+		t.Errorf("reloading %s = %d, want the page without the secret, saying it was shown:\n%s", loc, again.status, again.body)
+	}
+	return m
 }
 
 func (c *browserless) signIn(email, pw string) reply {
@@ -352,8 +370,7 @@ func TestMemberDemotedMidSession(t *testing.T) {
 	b := setup(t)
 	c := b.signedIn(t, "admin@acme.test")
 	ctx := context.Background()
-	a, _ := b.adm.Account(ctx, "Acme")
-	owner, _ := b.adm.ActorAs(ctx, a, "")
+	owner := actorAs(t, b.adm, "Acme", "")
 	if _, err := b.adm.SetRole(ctx, owner, "admin@acme.test", store.RoleMember); err != nil {
 		t.Fatal(err)
 	}
@@ -466,15 +483,13 @@ func TestIssueShowOnceDownloadOnce(t *testing.T) {
 func TestRevokeNeedsConfirmation(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	c := b.signedIn(t, "owner@acme.test")
-	base := "/console/integrations/" + b.mine
-	m := tokenPath.FindStringSubmatch(issue(t, c, b.mine, "to revoke"))
-	revoke := base + "/tokens/" + m[2] + "/revoke"
+	c, base, id := b.ownToken(t, "owner@acme.test", "to revoke")
+	revoke := base + "/tokens/" + id + "/revoke"
 	confirm := c.get(revoke)
 	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "Revoke Token") {
 		t.Fatalf("confirmation page = %d", confirm.status)
 	}
-	tk, _ := b.st.Token(context.Background(), m[2])
+	tk, _ := b.st.Token(context.Background(), id)
 	if !tk.RevokedAt.IsZero() {
 		t.Fatal("showing the confirmation revoked the token")
 	}
@@ -486,7 +501,7 @@ func TestRevokeNeedsConfirmation(t *testing.T) {
 	if !strings.Contains(details.body, "revoked") || !strings.Contains(details.body, "Token “to revoke” revoked") {
 		t.Errorf("details after revoke lack the notice and status:\n%s", details.body)
 	}
-	tk, _ = b.st.Token(context.Background(), m[2])
+	tk, _ = b.st.Token(context.Background(), id)
 	if tk.RevokedAt.IsZero() {
 		t.Error("token not revoked in the store")
 	}

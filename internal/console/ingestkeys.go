@@ -23,13 +23,22 @@ func (h *handler) ingestKeys(w http.ResponseWriter, r *http.Request, c *call) er
 
 // createIngestKey makes an ingest key for the account, as logbook
 // ingest-key create does (admin.Service.CreateIngestKey, create/satoken),
-// and shows it once in the answer (not cached, not shown again).
+// and sends the browser to the page that shows it once.
 func (h *handler) createIngestKey(w http.ResponseWriter, r *http.Request, c *call) error {
 	k, err := h.cfg.Admin.CreateIngestKey(r.Context(), c.actor, r.PostFormValue("name"))
 	if err != nil {
 		return err
 	}
-	return h.showKey(w, r, c, ingestKeyPage, k.ID, k.Name, k.Secret, k.CreatedAt)
+	return h.keepKey(w, r, c, ingestKeyPage, k.ID, k.Name, k.Secret)
+}
+
+// savedIngestKey shows a new ingest key's secret once.
+func (h *handler) savedIngestKey(w http.ResponseWriter, r *http.Request, c *call) error {
+	k, err := h.ingestKeyOf(r, c)
+	if err != nil {
+		return err
+	}
+	return h.showKey(w, r, c, ingestKeyPage, k.ID, k.Name, k.CreatedAt)
 }
 
 // ingestKeyOf finds the key named in the path among the account's keys.

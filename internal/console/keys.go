@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -66,39 +67,72 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 // createAdminKey makes an admin API key acting as the signed-in user, as
-// logbook admin-key create does, and shows it once in the answer (which is
-// not cached and is not shown again).
+// logbook admin-key create does, keeps its secret in the session's slot
+// and sends the browser to the page that shows it once (so reloading that
+// page does not make another key).
 func (h *handler) createAdminKey(w http.ResponseWriter, r *http.Request, c *call) error {
 	k, err := h.cfg.Admin.CreateAPIKey(r.Context(), c.actor, r.PostFormValue("name"))
 	if err != nil {
 		return err
 	}
-	return h.showKey(w, r, c, adminKeyPage, k.ID, k.Name, k.Secret, k.CreatedAt)
+	return h.keepKey(w, r, c, adminKeyPage, k.ID, k.Name, k.Secret)
+}
+
+// savedAdminKey shows a new admin key's secret once.
+func (h *handler) savedAdminKey(w http.ResponseWriter, r *http.Request, c *call) error {
+	k, err := h.adminKeyOf(r, c)
+	if err != nil {
+		return err
+	}
+	return h.showKey(w, r, c, adminKeyPage, k.ID, k.Name, k.CreatedAt)
 }
 
 // keySavedView is what key_saved.html shows once: a new admin or ingest
-// key's secret, what the key is for, and the page to go back to.
+// key's secret, what the key is for, and the page to go back to; Shown
+// when the secret was shown before (or its slot expired).
 type keySavedView struct {
 	Title, Nav       string
 	Kind, Label, Use string
 	Back, BackName   string // Back is below the console's prefix
 	Name, ID, Secret string
 	CreatedAt        time.Time
+	Shown            bool
+	slot             string // the marker of its kind in the session's secret slot
+	path             string // below the console's prefix, before the key's ID
 }
 
 var (
 	adminKeyPage = keySavedView{Title: "Save your admin key", Nav: "keys", Kind: "admin key", Label: "Admin API key",
-		Use: "It acts as you, with your role, on /admin/api/v1/.", Back: "/keys", BackName: "Keys"}
+		Use: "It acts as you, with your role, on /admin/api/v1/.", Back: "/keys", BackName: "Keys", slot: "admin-key", path: "/keys/admin/"}
 	ingestKeyPage = keySavedView{Title: "Save your ingest key", Nav: "ingest-keys", Kind: "ingest key", Label: "Ingest key",
 		Use:  "It writes events into this account through POST /api/v2/ingest/… (or a forwarder's remote logbook sink).",
-		Back: "/ingest-keys", BackName: "Ingest keys"}
+		Back: "/ingest-keys", BackName: "Ingest keys", slot: "ingest-key", path: "/ingest-keys/"}
 )
 
-// showKey answers a request that made a key with the page that shows it
-// once (not cached, not shown again).
-func (h *handler) showKey(w http.ResponseWriter, r *http.Request, c *call, v keySavedView, id, name, secret string, created time.Time) error {
+// keepKey seals a new key's secret into the session's slot, as a new
+// token's is, and redirects (303) to the page that shows it.
+func (h *handler) keepKey(w http.ResponseWriter, r *http.Request, c *call, v keySavedView, id, name, secret string) error {
+	if err := h.sessions.putSecret(r.Context(), c.raw, id, secretSlot{secret: secret, integration: v.slot, name: name}); err != nil {
+		return fmt.Errorf("keep %s %s for the save page: %w", v.Kind, id, err)
+	}
+	http.Redirect(w, r, h.prefix+v.path+id+"/saved", http.StatusSeeOther)
+	return nil
+}
+
+// showKey answers with the page that shows a new key's secret, taken from
+// the session's slot once (not cached, not shown again).
+func (h *handler) showKey(w http.ResponseWriter, r *http.Request, c *call, v keySavedView, id, name string, created time.Time) error {
+	sl, ok, err := h.sessions.takeSecret(r.Context(), c.raw, id, false)
+	if err != nil {
+		return err
+	}
 	v.Back = h.prefix + v.Back
-	v.ID, v.Name, v.Secret, v.CreatedAt = id, name, secret, created
+	v.ID, v.Name, v.CreatedAt = id, name, created
+	if ok && sl.integration == v.slot {
+		v.Secret = sl.secret
+	} else {
+		v.Shown = true
+	}
 	h.render(w, r, c, http.StatusOK, "key_saved.html", v.Title, v.Nav, v)
 	return nil
 }

@@ -37,6 +37,15 @@ func issue(t *testing.T, c *browserless, integration, name string) string {
 	return r.header.Get("Location")
 }
 
+// ownToken signs email in and issues a token named name on the bundle's
+// own integration: the browser, the integration's page and the token's ID.
+func (b *testBundle) ownToken(t *testing.T, email, name string) (c *browserless, base, id string) {
+	t.Helper()
+	c = b.signedIn(t, email)
+	m := tokenPath.FindStringSubmatch(issue(t, c, b.mine, name))
+	return c, "/console/integrations/" + b.mine, m[2]
+}
+
 // TestSessionSurvivesRestart: a console restarted on the same SQLite file
 // keeps a signed-in browser signed in, and the secret of a token issued
 // before the restart is still shown once and downloaded once. The

@@ -24,6 +24,7 @@ import (
 	logbooksink "github.com/logbookhq/logbook/internal/sink/logbook"
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
+	"github.com/logbookhq/logbook/internal/store/storetest"
 	"github.com/logbookhq/logbook/internal/testenv"
 )
 
@@ -245,23 +246,12 @@ func mirrorHoldsOnce(t *testing.T, path, account string, want map[string]bool) {
 	st := sqlitetest.Open(t, path)
 	got := map[string]int{}
 	for _, f := range events.AllFeatures {
-		var after int64
-		for {
-			res, err := st.ListEvents(t.Context(), store.ListQuery{Account: account, Feature: f, After: after, Limit: 1000})
+		for _, r := range storetest.Drain(t, st, store.ListQuery{Account: account, Feature: f, Limit: 1000}) {
+			ev, err := forward.ScanEvent(r.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range res.Rows {
-				ev, err := forward.ScanEvent(r.Data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got[ev.UUID]++
-			}
-			after = res.Last
-			if !res.More {
-				break
-			}
+			got[ev.UUID]++
 		}
 	}
 	checkAll(t, want, got, 0)

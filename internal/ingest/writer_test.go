@@ -12,6 +12,7 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
 	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
+	"github.com/logbookhq/logbook/internal/store/storetest"
 )
 
 // writerSetup opens a SQLite store in a temp dir with one account and
@@ -48,26 +49,16 @@ func writerSetup(t *testing.T, n int) (*sqlite.DB, string, []events.Wire) {
 func streamUUIDs(t *testing.T, st store.EventStore, acct string, f events.Feature) []string {
 	t.Helper()
 	var got []string
-	var after int64
-	for {
-		res, err := st.ListEvents(t.Context(), store.ListQuery{Account: acct, Feature: f, After: after, Limit: 1000})
-		if err != nil {
+	for _, r := range storetest.Drain(t, st, store.ListQuery{Account: acct, Feature: f, Limit: 1000}) {
+		var ev struct {
+			UUID string `json:"uuid"`
+		}
+		if err := json.Unmarshal(r.Data, &ev); err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range res.Rows {
-			var ev struct {
-				UUID string `json:"uuid"`
-			}
-			if err := json.Unmarshal(r.Data, &ev); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, ev.UUID)
-		}
-		after = res.Last
-		if !res.More {
-			return got
-		}
+		got = append(got, ev.UUID)
 	}
+	return got
 }
 
 // TestBackgroundWriter adds events through a background writer in small

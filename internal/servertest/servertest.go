@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/logbookhq/logbook/internal/store"
 	"github.com/logbookhq/logbook/internal/store/postgres"
 	"github.com/logbookhq/logbook/internal/store/sqlite"
+	"github.com/logbookhq/logbook/internal/store/sqlite/sqlitetest"
 	"github.com/logbookhq/logbook/internal/token"
 	"github.com/ncruces/go-sqlite3"
 )
@@ -222,8 +222,7 @@ func (s *Server) AdminKey(t testing.TB) string {
 	if err := s.Store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	acct, _ := s.Store.Account(ctx, s.Account)
-	actor, err := s.Admin.ActorAs(ctx, acct, u.Email)
+	actor, err := s.Admin.ActorIn(ctx, s.Account, u.Email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,17 +262,7 @@ func (s *Server) Tamper(t testing.TB, feature events.Feature, uuid, old, new str
 		t.Fatal(err)
 	}
 	defer c.Close()
-	q, _, err := c.Prepare(`SELECT id FROM streams WHERE account = ? AND feature = ?`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
-	q.BindText(1, s.Account)
-	q.BindText(2, string(feature))
-	if !q.Step() {
-		t.Fatalf("Tamper: no stream %s: %v", feature, q.Err())
-	}
-	table := "events_" + strconv.FormatInt(q.ColumnInt64(0), 10)
+	table := sqlitetest.EventsTable(t, c, s.Account, feature)
 	u, _, err := c.Prepare(`UPDATE ` + table + ` SET v2 = CAST(replace(CAST(v2 AS TEXT), ?, ?) AS BLOB) WHERE uuid = ? AND instr(CAST(v2 AS TEXT), ?) > 0`)
 	if err != nil {
 		t.Fatal(err)

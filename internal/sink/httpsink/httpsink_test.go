@@ -93,14 +93,6 @@ func batch(n int) forward.Batch {
 	return b
 }
 
-func raws(b forward.Batch) []string {
-	var out []string
-	for _, ev := range b.Events {
-		out = append(out, string(ev.Data))
-	}
-	return out
-}
-
 // TestFormats: NDJSON or a JSON array, plain or gzip, carry exactly the
 // raw events, with the configured headers and the token.
 func TestFormats(t *testing.T) {
@@ -119,7 +111,7 @@ func TestFormats(t *testing.T) {
 					t.Fatalf("%d requests, want 1", len(e.got))
 				}
 				r := e.got[0]
-				if diff := cmp.Diff(raws(b), r.events); diff != "" {
+				if diff := cmp.Diff(sinktest.Data(b), r.events); diff != "" {
 					t.Errorf("events (-want +got):\n%s", diff)
 				}
 				for k, want := range map[string]string{"X-Source": "logbook", "Authorization": "Bearer s3cret", "Idempotency-Key": IdempotencyKey(b.Events)} {

@@ -59,14 +59,6 @@ func stored(t *testing.T, st store.EventStore, acct string, f events.Feature) []
 	return out
 }
 
-func datas(b forward.Batch) []string {
-	var out []string
-	for _, ev := range b.Events {
-		out = append(out, string(ev.Data))
-	}
-	return out
-}
-
 func same(t *testing.T, got, want []string) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -100,7 +92,7 @@ func TestLocal(t *testing.T) {
 	if err != nil || a.Name != "Mirror of demo" {
 		t.Fatalf("account = %+v, %v; want one named after the source", a, err)
 	}
-	same(t, stored(t, st, acct, events.AuditEvents), datas(b))
+	same(t, stored(t, st, acct, events.AuditEvents), sinktest.Data(b))
 }
 
 // TestLocalNamedAccount: account: names the account the sink creates.
@@ -154,7 +146,7 @@ func TestLocalRejects(t *testing.T) {
 	}
 	s.Close()
 	st := sqlitetest.Open(t, filepath.Join(dir, logbook.DBFile))
-	same(t, stored(t, st, acct, events.AuditEvents), datas(forward.Batch{Events: b.Events[:3]}))
+	same(t, stored(t, st, acct, events.AuditEvents), sinktest.Data(forward.Batch{Events: b.Events[:3]}))
 }
 
 // TestLocalUnchecked: an event ingestion's checks refuse (here an id
@@ -207,7 +199,7 @@ func TestRemote(t *testing.T) {
 	if rej := sinktest.Rejected(t, s.Write(t.Context(), more)); len(rej) != 1 || rej[0].Index != 0 {
 		t.Fatalf("rejected %+v", rej)
 	}
-	same(t, stored(t, srv.Store, acct, events.AuditEvents), datas(b))
+	same(t, stored(t, srv.Store, acct, events.AuditEvents), sinktest.Data(b))
 
 	bad := sinktest.Opener[*logbook.Sink](harness)(t, "url: "+srv.URL+"\nkey_env: KEY")
 	sinktest.Temporary(t, bad.Write(t.Context(), b), "401")

@@ -112,6 +112,15 @@ func (h Harness) Refused(t testing.TB, doc string, want ...string) error {
 	return err
 }
 
+// Data returns the bytes of each event of b, in order, as strings.
+func Data(b forward.Batch) []string {
+	var out []string
+	for _, ev := range b.Events {
+		out = append(out, string(ev.Data))
+	}
+	return out
+}
+
 // AuditBatch returns a batch of the sample audit events from source "demo".
 func AuditBatch(t testing.TB) forward.Batch {
 	t.Helper()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -39,18 +38,7 @@ func TestLegacyUUIDHeldTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	st, _, err := c.Prepare(`SELECT id FROM streams WHERE account = ? AND feature = ?`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.BindText(1, acct)
-	st.BindText(2, string(events.AuditEvents))
-	if !st.Step() {
-		t.Fatalf("no stream: %v", st.Err())
-	}
-	stream := st.ColumnInt64(0)
-	st.Close()
-	ins, _, err := c.Prepare(`INSERT INTO events_` + strconv.FormatInt(stream, 10) + ` (seq, uuid, ts, label, v2) VALUES (1000, ?, ?, 'x', ?)`)
+	ins, _, err := c.Prepare(`INSERT INTO ` + sqlitetest.EventsTable(t, c, acct, events.AuditEvents) + ` (seq, uuid, ts, label, v2) VALUES (1000, ?, ?, 'x', ?)`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func mustAppend(t testing.TB, s store.Store, account string, f events.Feature, r
 	return n
 }
 
-func mustList(t testing.TB, s store.Store, q store.ListQuery) store.ListResult {
+func mustList(t testing.TB, s store.EventStore, q store.ListQuery) store.ListResult {
 	t.Helper()
 	res, err := s.ListEvents(t.Context(), q)
 	if err != nil {
@@ -97,14 +97,15 @@ func mustList(t testing.TB, s store.Store, q store.ListQuery) store.ListResult {
 	return res
 }
 
-// drain lists q's stream from q.After to the end, checking the contract at
-// every page, and returns every row.
-func drain(t testing.TB, s store.Store, q store.ListQuery) []store.Row {
+// Drain lists q's stream from q.After to the end, page by page, checking
+// the listing contract at every page, and returns every row (its Data
+// copied).
+func Drain(t testing.TB, s store.EventStore, q store.ListQuery) []store.Row {
 	t.Helper()
 	var all []store.Row
 	for calls := 0; ; calls++ {
 		if calls > 100000 {
-			t.Fatalf("drain: no end after %d calls", calls)
+			t.Fatalf("Drain: no end after %d calls", calls)
 		}
 		res := mustList(t, s, q)
 		for _, r := range res.Rows {
@@ -115,7 +116,7 @@ func drain(t testing.TB, s store.Store, q store.ListQuery) []store.Row {
 			return all
 		}
 		if res.Last == q.After && len(res.Rows) == 0 {
-			t.Fatalf("drain: More with no progress at %d", q.After)
+			t.Fatalf("Drain: More with no progress at %d", q.After)
 		}
 		q.After = res.Last
 	}
@@ -236,7 +237,7 @@ func testAppendSeq(t *testing.T, s store.Store) {
 	if h, err := s.HeadPosition(ctx, acct, events.AuditEvents); err != nil || h != head {
 		t.Errorf("HeadPosition after refused sequences = %d, %v; want %d", h, err, head)
 	}
-	if n := len(drain(t, s, store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 100})); n != len(first) {
+	if n := len(Drain(t, s, store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 100})); n != len(first) {
 		t.Errorf("%d events stored after refused sequences, want %d", n, len(first))
 	}
 
@@ -247,7 +248,7 @@ func testAppendSeq(t *testing.T, s store.Store) {
 	if err != nil || n != len(more) {
 		t.Fatalf("AppendEventsSeq = %d, %v; want %d", n, err, len(more))
 	}
-	rows := drain(t, s, store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 7})
+	rows := Drain(t, s, store.ListQuery{Account: acct, Feature: events.AuditEvents, Limit: 7})
 	diff(t, "rows", rowsOf(rows), wantOf(append(slices.Clone(first), more...)))
 	// An empty sequence stores nothing.
 	if n, err := s.AppendEventsSeq(ctx, acct, events.AuditEvents, seqOf(nil, nil)); err != nil || n != 0 {
@@ -448,7 +449,7 @@ func testTimeFilter(t *testing.T, s store.Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, limit := range []int{1, 3, 1000} {
-				all := drain(t, s, store.ListQuery{Account: acct, Feature: events.ItemUsages,
+				all := Drain(t, s, store.ListQuery{Account: acct, Feature: events.ItemUsages,
 					Start: tt.start, End: tt.end, Limit: limit})
 				diff(t, fmt.Sprintf("limit %d", limit), rowsOf(all), wantOf(filter(tt.start, tt.end)))
 			}
@@ -469,7 +470,7 @@ func testLateArrival(t *testing.T, s store.Store) {
 	tooOld := rec("too-old", base.Add(-time.Minute), "x")
 	mustAppend(t, s, acct, events.ItemUsages, []store.Record{late, tooOld})
 	q.After = res.Last
-	rest := drain(t, s, q)
+	rest := Drain(t, s, q)
 	diff(t, "after the late arrival", rowsOf(rest), wantOf([]store.Record{late}))
 }
 
@@ -552,7 +553,7 @@ func testStartPosition(t *testing.T, s store.Store) {
 		mustAppend(t, s, acct, f, rs)
 		all = append(all, rs...)
 	}
-	rows := drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 1000})
+	rows := Drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 1000})
 	head, err := s.HeadPosition(ctx, acct, f)
 	must(t, "HeadPosition", err)
 	check := func(start time.Time) {
@@ -569,7 +570,7 @@ func testStartPosition(t *testing.T, s store.Store) {
 			}
 		}
 		// Listing from it with the filter finds exactly the events >= start.
-		got := drain(t, s, store.ListQuery{Account: acct, Feature: f, After: p, Start: start, Limit: 100})
+		got := Drain(t, s, store.ListQuery{Account: acct, Feature: f, After: p, Start: start, Limit: 100})
 		want := 0
 		for _, r := range all {
 			if !r.Time.Before(start) {
@@ -648,7 +649,7 @@ func testRetention(t *testing.T, s store.Store) {
 	}
 	store.SortStreamCounts(wantRemoved)
 	diff(t, "DeleteEventsBefore removed", n, wantRemoved)
-	rows := drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 7})
+	rows := Drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 7})
 	// keep is in time order; the stream holds all[18:] first.
 	var want []store.Record
 	for _, r := range append(append([]store.Record{}, all[18:]...), all[:18]...) {

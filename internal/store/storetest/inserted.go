@@ -23,7 +23,7 @@ func appendTimed(t *testing.T, s store.Store, account string, f events.Feature, 
 	before := time.Now()
 	mustAppend(t, s, account, f, rs)
 	after := time.Now()
-	rows := drain(t, s, store.ListQuery{WithInserted: true, Account: account, Feature: f, After: head, Limit: 1000})
+	rows := Drain(t, s, store.ListQuery{WithInserted: true, Account: account, Feature: f, After: head, Limit: 1000})
 	if len(rows) == 0 {
 		t.Fatalf("append of %d records: no new rows", len(rs))
 	}
@@ -61,14 +61,14 @@ func testInsertionTime(t *testing.T, s store.Store) {
 	// Another stream has times of its own, and the same ordering.
 	appendTimed(t, s, newID(), f, recs("o", 2, base, time.Second), time.Time{})
 	// Not asked for, it is not read.
-	for _, r := range drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 5}) {
+	for _, r := range Drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 5}) {
 		if !r.Inserted.IsZero() {
 			t.Fatalf("row %d: Inserted %v without WithInserted", r.Seq, r.Inserted)
 		}
 	}
 	// Read again, every row carries its append's time, in any page size.
 	for _, limit := range []int{1, 2, 1000} {
-		rows := drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, Limit: limit})
+		rows := Drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, Limit: limit})
 		if len(rows) != 13 {
 			t.Fatalf("limit %d: %d rows, want 13", limit, len(rows))
 		}
@@ -120,13 +120,13 @@ func testInsertedFilter(t *testing.T, s store.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, limit := range []int{1, 3, 1000} {
 				q := store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: tt.after, InsertedBefore: tt.before, Limit: limit}
-				diff(t, fmt.Sprintf("limit %d", limit), rowsOf(drain(t, s, q)), wantOf(tt.want))
+				diff(t, fmt.Sprintf("limit %d", limit), rowsOf(Drain(t, s, q)), wantOf(tt.want))
 			}
 		})
 	}
 	// With the event time filter too: both apply.
 	q := store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: ats[0], Start: base.Add(-2 * time.Hour), Limit: 2}
-	diff(t, "with Start", rowsOf(drain(t, s, q)), wantOf(between(1, 3)))
+	diff(t, "with Start", rowsOf(Drain(t, s, q)), wantOf(between(1, 3)))
 
 	// A bound in the future: nothing yet, and an append made before that
 	// time is not after it, however high its position.
@@ -138,11 +138,11 @@ func testInsertedFilter(t *testing.T, s store.Store) {
 	}
 	appendTimed(t, s, acct, f, []store.Record{rec("now", base, "x")}, prev)
 	q.After = res.Last
-	if rows := drain(t, s, q); len(rows) != 0 {
+	if rows := Drain(t, s, q); len(rows) != 0 {
 		t.Errorf("after a future time, an append made now: %v", rowsOf(rows))
 	}
 	q = store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: ats[3], InsertedBefore: future, Limit: 10}
-	diff(t, "up to a future time", rowsOf(drain(t, s, q)), wantOf([]store.Record{rec("now", base, "x")}))
+	diff(t, "up to a future time", rowsOf(Drain(t, s, q)), wantOf([]store.Record{rec("now", base, "x")}))
 }
 
 // testInsertedLateArrival is the v3 polling method (1Password's beta
@@ -154,7 +154,7 @@ func testInsertedLateArrival(t *testing.T, s store.Store) {
 	acct := newID()
 	f := events.AuditEvents
 	poll := func(after time.Time) []store.Row {
-		return drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: after, Limit: 2})
+		return Drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: after, Limit: 2})
 	}
 	start := time.Now().Add(-time.Minute)
 	first := recs("first", 5, base, time.Minute)
@@ -185,18 +185,18 @@ func testInsertedRetention(t *testing.T, s store.Store) {
 	a1 := appendTimed(t, s, acct, f, mixed, a0)
 	_, err := s.DeleteEventsBefore(t.Context(), base.Add(-time.Hour))
 	must(t, "DeleteEventsBefore", err)
-	rows := drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, Limit: 10})
+	rows := Drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, Limit: 10})
 	diff(t, "kept", rowsOf(rows), wantOf(mixed[2:]))
 	for _, r := range rows {
 		if !r.Inserted.Equal(a1) {
 			t.Errorf("kept row %d: Inserted %v, want %v", r.Seq, r.Inserted, a1)
 		}
 	}
-	diff(t, "inserted after the first append", rowsOf(drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: a0, Limit: 1})), wantOf(mixed[2:]))
+	diff(t, "inserted after the first append", rowsOf(Drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: a0, Limit: 1})), wantOf(mixed[2:]))
 	_, err = s.DeleteEventsBefore(t.Context(), base.Add(time.Hour))
 	must(t, "DeleteEventsBefore all", err)
 	appendTimed(t, s, acct, f, []store.Record{rec("new", base, "x")}, a1)
-	diff(t, "inserted after the second append", rowsOf(drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: a1, Limit: 1})),
+	diff(t, "inserted after the second append", rowsOf(Drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: a1, Limit: 1})),
 		wantOf([]store.Record{rec("new", base, "x")}))
 }
 
@@ -223,7 +223,7 @@ func MigrationInsertionTime(t *testing.T, s store.Store, redo func(t *testing.T)
 	redo(t)
 	after := time.Now()
 
-	rows := drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, Limit: 4})
+	rows := Drain(t, s, store.ListQuery{WithInserted: true, Account: acct, Feature: f, Limit: 4})
 	var latest, prev time.Time
 	var migration time.Time // the clamp, read from the rows
 	for _, r := range rows {
@@ -256,11 +256,11 @@ func MigrationInsertionTime(t *testing.T, s store.Store, redo func(t *testing.T)
 	}
 	// Bounds on the migrated times are ranges of positions as for new ones.
 	q := store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: rows[2].Inserted, InsertedBefore: migration, Limit: 1}
-	diff(t, "between the first hour and the migration", rowsOf(drain(t, s, q)), rowsOf(rows[3:12]))
+	diff(t, "between the first hour and the migration", rowsOf(Drain(t, s, q)), rowsOf(rows[3:12]))
 	// Appends go on after every migrated time, in every stream.
 	at := appendTimed(t, s, acct, f, []store.Record{rec("new", base, "x")}, migration)
 	q = store.ListQuery{WithInserted: true, Account: acct, Feature: f, InsertedAfter: migration, Limit: 10}
-	diff(t, "after the migration", rowsOf(drain(t, s, q)), wantOf([]store.Record{rec("new", base, "x")}))
+	diff(t, "after the migration", rowsOf(Drain(t, s, q)), wantOf([]store.Record{rec("new", base, "x")}))
 	if _, err := s.HeadPosition(ctx, acct, f); err != nil || !at.After(migration) {
 		t.Errorf("append after the migration at %v, err %v", at, err)
 	}

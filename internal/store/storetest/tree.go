@@ -19,7 +19,7 @@ import (
 func CheckTree(t testing.TB, s store.Store, account string, f events.Feature) store.TreeHead {
 	t.Helper()
 	served := map[int64][]byte{}
-	for _, r := range drain(t, s, store.ListQuery{Account: account, Feature: f, Limit: 1000}) {
+	for _, r := range Drain(t, s, store.ListQuery{Account: account, Feature: f, Limit: 1000}) {
 		served[r.Seq] = bytes.Clone(r.Data)
 	}
 	var want merkle.Frontier
