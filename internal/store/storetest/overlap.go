@@ -52,7 +52,7 @@ func ConcurrentOverlap(t *testing.T, stores []store.Store) {
 		t.Error(err)
 	}
 	want := rounds * (shared + writers*own)
-	rows := drain(t, stores[0], store.ListQuery{Account: acct, Feature: f, Limit: 1000})
+	rows := Drain(t, stores[0], store.ListQuery{Account: acct, Feature: f, Limit: 1000})
 	seen := map[string]bool{}
 	for i, r := range rows {
 		u := uuidOf(r.Data)
@@ -107,7 +107,7 @@ func testConcurrentConflict(t *testing.T, s store.Store) {
 			t.Errorf("round %d: %d of 2 appends refused, want 1", r, refused)
 		}
 	}
-	rows := drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 1000})
+	rows := Drain(t, s, store.ListQuery{Account: acct, Feature: f, Limit: 1000})
 	if len(rows) != 5*21 {
 		t.Errorf("stored %d events, want %d", len(rows), 5*21)
 	}
