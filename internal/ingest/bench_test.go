@@ -91,21 +91,8 @@ func benchIngestHTTP(b *testing.B, size, clients int) {
 	var next atomic.Int64
 	post := func() error {
 		i := int(next.Add(1)-1) % len(bodies)
-		req, err := http.NewRequest("POST", srv.URL+ingest.Prefix+string(kinds[i]), bytes.NewReader(bodies[i]))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("%d %s", resp.StatusCode, body)
-		}
-		return nil
+		_, err := postBatch(srv, key, kinds[i], bodies[i])
+		return err
 	}
 	meter := benchrate.Start()
 	b.ResetTimer()
@@ -123,6 +110,26 @@ func benchIngestHTTP(b *testing.B, size, clients int) {
 	wg.Wait()
 	b.StopTimer()
 	meter.Report(b, b.N*clients*size)
+}
+
+// postBatch posts body to srv's ingestion endpoint of kind and returns the
+// reply's body, or an error when the status is not 200.
+func postBatch(srv *servertest.Server, key string, kind events.Feature, body []byte) ([]byte, error) {
+	req, err := http.NewRequest("POST", srv.URL+ingest.Prefix+string(kind), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%d %s", resp.StatusCode, reply)
+	}
+	return reply, nil
 }
 
 // BenchmarkIngestFile loads NDJSON (the simulator's envelope lines) into

@@ -1,13 +1,13 @@
 // Package postgres is Logbook's store for several servers on one database:
-// store.Store on PostgreSQL through pgx's native API (pgxpool; one
-// statement with unnest arrays per appended batch, raw row values for
-// pages, spliced into one buffer without decoding).
+// store.Store on PostgreSQL through pgx's native API (pgxpool; binary COPY
+// for appended batches, raw row values for pages, spliced into one buffer
+// without decoding).
 //
 // # Ordering: no event skipped under concurrent ingestion
 //
 // Positions (seq) are numbered per stream from a counter row,
-// streams.last_seq. AppendEvents locks that row (SELECT … FOR UPDATE) at
-// the start of its transaction, numbers its events after the counter,
+// streams.last_seq. AppendEvents locks that row (SELECT … FOR UPDATE) in
+// its transaction, numbers its events after the counter,
 // raises the counter and commits; the row lock is released only after the
 // commit is visible. The next append to the stream, on this server or any
 // other, waits for the lock and so reads the raised counter only after the
@@ -17,6 +17,22 @@
 // different streams do not wait for each other. The counter is never
 // lowered (retention leaves it), so positions are never reused; positions
 // meant for duplicates skipped within a batch stay unused.
+//
+// Only numbering, the summaries and the commit need the lock. An append
+// of new events (the usual batch) copies its event_uuids rows before
+// taking it: their primary key refuses a uuid the stream holds, and makes
+// an append wait for another one still inserting the same uuid. When the
+// append before it on this server has already numbered its events, it
+// numbers its own after those and copies them too before the lock, so that
+// appends to one stream copy their rows in parallel. Under the lock it
+// checks that guess (the counter is below its first position and the
+// tree's size is its first leaf index: no other server appended and the
+// append before it committed); a stale guess is rolled back and the append
+// made again, numbered under the lock. Uncommitted rows are invisible, so
+// readers see nothing earlier than they would otherwise. A batch that
+// repeats or reuses a uuid is refused by event_uuids' key and made again
+// with its uuids looked up under the lock, which sorts duplicates from
+// conflicts.
 //
 // ListEvents reads the page and the stream's counter in one statement, so
 // in one snapshot; when fewer rows than the limit match, it reports the

@@ -248,11 +248,53 @@ func conflictInCall(recs []store.Record) *store.UUIDConflict {
 	return nil
 }
 
+// batch is a call's records with what both ways of appending them need.
+type batch struct {
+	recs          []store.Record
+	ts            []int64
+	uuids, labels []string
+	v2, v1        [][]byte
+	leaves        [][]byte // the records' leaf hashes, as bytes
+	hashes        []merkle.Hash
+	first         []bool  // the first record of its uuid in the batch
+	days          []int64 // the days the records fall in, ascending
+	// inCall is the first record whose uuid an earlier one holds as
+	// another event, or nil.
+	inCall *store.UUIDConflict
+}
+
+func newBatch(recs []store.Record) *batch {
+	n := len(recs)
+	b := &batch{recs: recs, ts: make([]int64, n), uuids: make([]string, n), labels: make([]string, n),
+		v2: make([][]byte, n), v1: make([][]byte, n), leaves: make([][]byte, n),
+		hashes: make([]merkle.Hash, n), first: make([]bool, n)}
+	seen := make(map[string]bool, n)
+	for i, r := range recs {
+		b.ts[i], b.uuids[i], b.labels[i], b.v2[i], b.v1[i] = r.Time.UnixNano(), r.UUID, r.Label, r.V2, r.V1
+		b.hashes[i] = merkle.LeafHash(r.V2)
+		b.leaves[i], b.first[i], seen[r.UUID] = b.hashes[i][:], !seen[r.UUID], true
+		b.days = append(b.days, dayOf(b.ts[i]))
+	}
+	slices.Sort(b.days)
+	b.days = slices.Compact(b.days)
+	b.inCall = conflictInCall(recs)
+	return b
+}
+
+// maxDeadlockRetries bounds the retries of an append PostgreSQL cancelled
+// to break a deadlock (appends sharing new uuids, one of them checked, can
+// wait for each other).
+const maxDeadlockRetries = 3
+
 // AppendEvents stores recs in one transaction, skipping records whose UUID,
 // Time and V2 the stream already holds and refusing a UUID held as another
-// event (store.UUIDConflict). It locks the stream's counter row for
-// the whole transaction, so appends to one stream are serialised and their
-// positions become visible in increasing order (see the package doc).
+// event (store.UUIDConflict). Positions are numbered and committed under
+// the stream's counter row lock, so they become visible in increasing
+// order (see the package doc).
+//
+// A batch of events none of which the stream holds, the usual case, is
+// copied (appendCopy); one that repeats or reuses a uuid is checked
+// against the stream first (appendChecked).
 func (db *DB) AppendEvents(ctx context.Context, account string, feature events.Feature, recs []store.Record) (int, error) {
 	if err := store.CheckAppend(account, feature, recs); err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
@@ -265,89 +307,123 @@ func (db *DB) AppendEvents(ctx context.Context, account string, feature events.F
 	if len(recs) == 0 {
 		return 0, nil
 	}
-	n := len(recs)
-	ts, uuids, labels := make([]int64, n), make([]string, n), make([]string, n)
-	v2, v1, leaves := make([][]byte, n), make([][]byte, n), make([][]byte, n)
-	hashes, first := make([]merkle.Hash, n), make([]bool, n)
-	seen := make(map[string]bool, n)
-	var days []int64
-	for i, r := range recs {
-		ts[i], uuids[i], labels[i], v2[i], v1[i] = r.Time.UnixNano(), r.UUID, r.Label, r.V2, r.V1
-		hashes[i] = merkle.LeafHash(r.V2)
-		leaves[i], first[i], seen[r.UUID] = hashes[i][:], !seen[r.UUID], true
-		days = append(days, dayOf(ts[i]))
-	}
-	slices.Sort(days)
-	days = slices.Compact(days)
-
-	inCall := conflictInCall(recs)
+	b := newBatch(recs)
 	stream, _, err := db.streamID(ctx, account, feature, true)
 	if err != nil {
 		return 0, fmt.Errorf("append events: stream: %w", translate(err))
 	}
-	for attempt := 0; ; attempt++ {
-		if err := db.ensurePartitions(ctx, days); err != nil {
+	var cb *copyBatch
+	if b.inCall == nil {
+		cb = newCopyBatch(stream, b)
+	}
+	guess, deadlocks, remade := true, 0, false
+	for {
+		if err := db.ensurePartitions(ctx, b.days); err != nil {
 			return 0, fmt.Errorf("append events: %w", err)
 		}
-		var inserted int
-		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-			var last, at, size int64
-			var frontier []byte
-			if err := tx.QueryRow(ctx, `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, stream).Scan(&last, &at, &size, &frontier); err != nil {
-				return err
-			}
-			// One insertion time for the call, after every one before it.
-			at = max(db.now().UnixNano(), at+1)
-			tree, built, err := sqlstore.Frontier(size, frontier)
-			if err != nil {
-				return err
-			}
-			if !built {
-				if tree, err = buildFrontier(ctx, tx, stream); err != nil {
-					return err
-				}
-			}
-			// The stream's lock is held: no append can add a uuid between
-			// this check and the insert.
-			var ord, heldTS int64
-			err = tx.QueryRow(ctx, heldSQL, stream, uuids, ts, v2).Scan(&ord, &heldTS)
+		inserted, err := 0, error(nil)
+		if cb != nil {
+			err = db.appendCopy(ctx, stream, cb, b.hashes, guess)
 			switch {
 			case err == nil:
-				if i := int(ord - 1); inCall == nil || i < inCall.Index {
-					return &store.UUIDConflict{Index: i, UUID: recs[i].UUID, Held: time.Unix(0, heldTS).UTC()}
-				}
-				return inCall
-			case !errors.Is(err, pgx.ErrNoRows):
-				return err
-			case inCall != nil:
-				return inCall
+				return len(cb.ords), nil
+			case errors.Is(err, errStale):
+				guess = false
+				continue
+			case errors.Is(err, errHeld):
+				cb, err = nil, nil
 			}
-			var ords []int64
-			if err := tx.QueryRow(ctx, appendSQL, stream, last, ts, uuids, labels, v2, v1, leaves, first, int64(tree.Size()), at).Scan(&inserted, &ords); err != nil {
-				return err
-			}
-			for _, o := range ords {
-				tree.Append(hashes[o-1])
-			}
-			if inserted == 0 && built {
-				return nil
-			}
-			_, err = tx.Exec(ctx, sqlstore.SetTreeHeadSQL, stream, int64(tree.Size()), tree.Bytes())
-			return err
-		})
-		if err != nil && pgCode(err) == codeCheckViolation && attempt == 0 {
+		}
+		if err == nil {
+			inserted, err = db.appendChecked(ctx, stream, b)
+		}
+		switch {
+		case err == nil:
+			return inserted, nil
+		case pgCode(err) == codeDeadlock && deadlocks < maxDeadlockRetries:
+			deadlocks++
+			continue
+		case pgCode(err) == codeCheckViolation && !remade:
 			// A partition was dropped (by retention, maybe on another
 			// server) after it was cached: make it again, once.
-			for _, d := range days {
+			for _, d := range b.days {
 				db.partitions.Delete(d)
 			}
+			remade = true
 			continue
 		}
-		if err != nil {
-			return 0, fmt.Errorf("append events: %w", translate(err))
-		}
-		return inserted, nil
+		return 0, fmt.Errorf("append events: %w", translate(err))
 	}
+}
+
+// lockStream locks a stream's counter row for the rest of tx, waiting as
+// long as it takes (lock_timeout back to its default), and returns
+// its last position, the insertion time for this append (after every one
+// before it), and its tree's frontier (built from the stored leaves when
+// migration 0008 left it NULL; built is false then).
+func (db *DB) lockStream(ctx context.Context, tx pgx.Tx, stream int64) (last, at int64, tree merkle.Frontier, built bool, err error) {
+	var size int64
+	var frontier []byte
+	br := tx.SendBatch(ctx, &pgx.Batch{QueuedQueries: []*pgx.QueuedQuery{
+		{SQL: `SET LOCAL lock_timeout TO DEFAULT`},
+		{SQL: `SELECT last_seq, last_inserted, tree_size, tree_frontier FROM streams WHERE id = $1 FOR UPDATE`, Arguments: []any{stream}},
+	}})
+	if _, err = br.Exec(); err == nil {
+		err = br.QueryRow().Scan(&last, &at, &size, &frontier)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return
+	}
+	at = max(db.now().UnixNano(), at+1)
+	if tree, built, err = sqlstore.Frontier(size, frontier); err == nil && !built {
+		tree, err = buildFrontier(ctx, tx, stream)
+	}
+	return
+}
+
+// appendChecked appends a batch after looking up which of its uuids the
+// stream holds, in one transaction under the stream's counter row lock:
+// duplicates are skipped, and a uuid held as another event is refused
+// (store.UUIDConflict: the first in the batch, held or b.inCall).
+func (db *DB) appendChecked(ctx context.Context, stream int64, b *batch) (int, error) {
+	var inserted int
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		last, at, tree, built, err := db.lockStream(ctx, tx, stream)
+		if err != nil {
+			return err
+		}
+		// The stream's lock is held: no append can add a uuid between
+		// this check and the insert.
+		var ord, heldTS int64
+		err = tx.QueryRow(ctx, heldSQL, stream, b.uuids, b.ts, b.v2).Scan(&ord, &heldTS)
+		switch {
+		case err == nil:
+			if i := int(ord - 1); b.inCall == nil || i < b.inCall.Index {
+				return &store.UUIDConflict{Index: i, UUID: b.recs[i].UUID, Held: time.Unix(0, heldTS).UTC()}
+			}
+			return b.inCall
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		case b.inCall != nil:
+			return b.inCall
+		}
+		var ords []int64
+		if err := tx.QueryRow(ctx, appendSQL, stream, last, b.ts, b.uuids, b.labels, b.v2, b.v1, b.leaves, b.first, int64(tree.Size()), at).Scan(&inserted, &ords); err != nil {
+			return err
+		}
+		for _, o := range ords {
+			tree.Append(b.hashes[o-1])
+		}
+		if inserted == 0 && built {
+			return nil
+		}
+		_, err = tx.Exec(ctx, sqlstore.SetTreeHeadSQL, stream, int64(tree.Size()), tree.Bytes())
+		return err
+	})
+	return inserted, err
 }
 
 // AppendEventsSeq collects the records and appends them with AppendEvents:

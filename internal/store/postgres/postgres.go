@@ -65,6 +65,8 @@ type DB struct {
 	partitions sync.Map // int64 -> struct{}
 	// streams caches stream ids; a stream is never deleted.
 	streams sync.Map // streamKey -> int64
+	// pipes queues this server's appends per stream (see appendCopy).
+	pipes sync.Map // int64 -> *pipe
 
 	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
 
@@ -189,6 +191,8 @@ const (
 	codeUniqueViolation     = "23505"
 	codeForeignKeyViolation = "23503"
 	codeCheckViolation      = "23514" // also: no partition for a row
+	codeDeadlock            = "40P01"
+	codeLockNotAvailable    = "55P03"
 )
 
 func pgCode(err error) string {

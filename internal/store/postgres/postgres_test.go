@@ -67,6 +67,18 @@ func TestStressPools(t *testing.T) {
 	storetest.Stress(t, stores)
 }
 
+// TestOverlapPools: writers on two handles (two servers) append batches
+// that share events at once, then run the stress test: each server's
+// appends guess their positions from its own, the other's commits make
+// those guesses stale, and appends of the same events wait for each other
+// before taking the checked path.
+func TestOverlapPools(t *testing.T) {
+	url := testenv.PostgresSchema(t)
+	stores := []store.Store{open(t, url, postgres.Options{}), open(t, url, postgres.Options{})}
+	storetest.ConcurrentOverlap(t, stores)
+	storetest.Stress(t, stores)
+}
+
 // TestConcurrentMigrate opens one new schema from several handles and
 // migrates from all at once: every migration is applied exactly once.
 func TestConcurrentMigrate(t *testing.T) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,4 +127,35 @@ func BenchList(b *testing.B, open func(b *testing.B) store.Store) {
 			meter.Report(b, n)
 		})
 	}
+}
+
+// BenchAppendParallel appends 1,000-event batches of new events to one
+// stream from writers goroutines at once, as several clients of one
+// server do. b.N is the number of batches per writer.
+func BenchAppendParallel(b *testing.B, open func(b *testing.B) store.Store, writers int) {
+	db := open(b)
+	ctx := b.Context()
+	t0 := time.Now().Add(-24 * time.Hour)
+	batches := make([][][]store.Record, writers)
+	for w := range batches {
+		for i := range b.N {
+			batches[w] = append(batches[w], Records(1000, t0.Add(time.Duration(i*writers+w)*time.Minute)))
+		}
+	}
+	meter := benchrate.Start()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for _, rs := range batches[w] {
+				if n, err := db.AppendEvents(ctx, "acct", events.ItemUsages, rs); err != nil || n != len(rs) {
+					b.Errorf("append: %d of %d, %v", n, len(rs), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	meter.Report(b, b.N*writers*1000)
 }

@@ -86,6 +86,8 @@ var tests = []struct {
 	{"Retention", testRetention},
 	{"CountEvents", testCountEvents},
 	{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
+	{"ConcurrentOverlap", testConcurrentOverlap},
+	{"ConcurrentConflict", testConcurrentConflict},
 	{"InsertionTime", testInsertionTime},
 	{"InsertedFilter", testInsertedFilter},
 	{"InsertedLateArrival", testInsertedLateArrival},
