@@ -102,7 +102,7 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{Config: cfg, codec: cursorCodec{key: cfg.CursorKey}, mux: http.NewServeMux()}
+	h := &handler{Config: cfg, codec: newCursorCodec(cfg.CursorKey), mux: http.NewServeMux()}
 	for _, f := range events.AllFeatures {
 		h.mux.Handle("POST /api/v1/"+string(f), h.wrap(h.events(f, 1)))
 		h.mux.Handle("POST /api/v2/"+string(f), h.wrap(h.events(f, 2)))
