@@ -45,6 +45,14 @@ type Config struct {
 	// introspection request is served. It may answer the request itself
 	// (rate limiting, injected faults) and then returns true.
 	Guard func(w http.ResponseWriter, r *http.Request, call Call) bool
+	// GuardFirst, when set, reports whether Guard may change what the
+	// account's next page holds (a sandbox scenario that appends events
+	// as requests arrive), so that it must run before the page is read.
+	// When it reports false, a request with a cursor is served by one
+	// store call that reads the token and the page together, and Guard
+	// runs after it, before anything is written (a refused request has
+	// then cost one read). Nil: Guard always runs first.
+	GuardFirst func(account string) bool
 	// Observe, when set, is told about every page served.
 	Observe func(call Call, served Served)
 	// Integrity, when set, serves GET /api/v2/integrity/{stream}/head,
@@ -94,7 +102,7 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{Config: cfg, codec: cursorCodec{key: cfg.CursorKey}, mux: http.NewServeMux()}
+	h := &handler{Config: cfg, codec: newCursorCodec(cfg.CursorKey), mux: http.NewServeMux()}
 	for _, f := range events.AllFeatures {
 		h.mux.Handle("POST /api/v1/"+string(f), h.wrap(h.events(f, 1)))
 		h.mux.Handle("POST /api/v2/"+string(f), h.wrap(h.events(f, 2)))
@@ -169,26 +177,68 @@ func WriteError(w http.ResponseWriter, status int) {
 
 // authenticate checks the bearer token, and the feature when f is set.
 func (h *handler) authenticate(r *http.Request, f events.Feature) (token.Verified, error) {
+	p, err := h.present(r)
+	if err != nil {
+		return token.Verified{}, err
+	}
+	return h.accept(r, p, f)
+}
+
+// present checks the bearer token's signature, audience and expiry claim
+// (token.Service.Present): the first half of authenticate.
+func (h *handler) present(r *http.Request) (token.Presented, error) {
 	auth := r.Header.Get("Authorization")
 	scheme, raw, ok := strings.Cut(auth, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
-		return token.Verified{}, unauthorized(ErrNoToken)
+		return token.Presented{}, unauthorized(ErrNoToken)
 	}
-	v, err := h.Tokens.Verify(r.Context(), strings.TrimSpace(raw))
+	p, err := h.Tokens.Present(r.Context(), strings.TrimSpace(raw))
+	return p, tokenError(err)
+}
+
+// accept reads p's token from the store and checks it, and the feature
+// when f is set: the second half of authenticate.
+func (h *handler) accept(r *http.Request, p token.Presented, f events.Feature) (token.Verified, error) {
+	t, err := h.Tokens.Stored(r.Context(), p)
+	v, err := h.check(p, t, err, f)
 	if err != nil {
-		for _, e := range []error{token.ErrMalformed, token.ErrSignature, token.ErrUnknown, token.ErrAudience, token.ErrExpired, token.ErrRevoked} {
-			if errors.Is(err, e) {
-				return token.Verified{}, unauthorized(err)
-			}
-		}
-		return token.Verified{}, err
+		return v, err
+	}
+	h.markUsed(r, v)
+	return v, nil
+}
+
+// check is token.Service.Accept of p's stored row t (lookupErr: the read's
+// error), and the feature when f is set, with the errors a 401.
+func (h *handler) check(p token.Presented, t store.Token, lookupErr error, f events.Feature) (token.Verified, error) {
+	v, err := h.Tokens.Accept(p, t, lookupErr)
+	if err != nil {
+		return token.Verified{}, tokenError(err)
 	}
 	if f != "" && !v.Has(f) {
 		return token.Verified{}, unauthorized(token.ErrFeature)
 	}
+	return v, nil
+}
+
+// tokenError is err, a verification failure, as a 401 when it is one of
+// the token.Err* values.
+func tokenError(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, e := range []error{token.ErrMalformed, token.ErrSignature, token.ErrUnknown, token.ErrAudience, token.ErrExpired, token.ErrRevoked} {
+		if errors.Is(err, e) {
+			return unauthorized(err)
+		}
+	}
+	return err
+}
+
+// markUsed records the token's use (token.Service.MarkUsed).
+func (h *handler) markUsed(r *http.Request, v token.Verified) {
 	if err := h.Tokens.MarkUsed(r.Context(), v); err != nil {
 		// Losing a last-used time is not worth failing the request for.
 		h.Logger.Warn("token last use", "err", err)
 	}
-	return v, nil
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"hash"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/logbookhq/logbook/events"
@@ -64,6 +66,28 @@ var accountEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 // each state has one encoding besides those line breaks).
 type cursorCodec struct {
 	key []byte
+	// macs, when set, keeps HMAC states keyed with key for reuse: a
+	// fresh one costs more than the MAC of a cursor.
+	macs *sync.Pool
+}
+
+func newCursorCodec(key []byte) cursorCodec {
+	return cursorCodec{key: key, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
+
+// tag appends the MAC of b to dst.
+func (c cursorCodec) tag(dst, b []byte) []byte {
+	if c.macs == nil {
+		mac := hmac.New(sha256.New, c.key)
+		mac.Write(b)
+		return mac.Sum(dst)
+	}
+	mac := c.macs.Get().(hash.Hash)
+	mac.Reset()
+	mac.Write(b)
+	dst = mac.Sum(dst)
+	c.macs.Put(mac)
+	return dst
 }
 
 func (c cursorCodec) encode(s cursorState) string { return c.seal(cursorVersion, s) }
@@ -89,9 +113,7 @@ func (c cursorCodec) seal(version byte, s cursorState) string {
 		end = s.End.UnixNano()
 	}
 	b = binary.AppendVarint(b, end)
-	mac := hmac.New(sha256.New, c.key)
-	mac.Write(b)
-	b = mac.Sum(b)[:len(b)+tagLen]
+	b = c.tag(b, b)[:len(b)+tagLen]
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -106,9 +128,8 @@ func (c cursorCodec) open(version byte, str string) (cursorState, error) {
 		return cursorState{}, errBadCursor
 	}
 	body, tag := b[:len(b)-tagLen], b[len(b)-tagLen:]
-	mac := hmac.New(sha256.New, c.key)
-	mac.Write(body)
-	if !hmac.Equal(mac.Sum(nil)[:tagLen], tag) {
+	var sum [sha256.Size]byte
+	if !hmac.Equal(c.tag(sum[:0], body)[:tagLen], tag) {
 		return cursorState{}, errBadCursor
 	}
 	if body[0] != version {

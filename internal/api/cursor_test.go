@@ -11,7 +11,7 @@ import (
 	"github.com/logbookhq/logbook/events"
 )
 
-var testCodec = cursorCodec{key: []byte("0123456789abcdef0123456789abcdef")}
+var testCodec = newCursorCodec([]byte("0123456789abcdef0123456789abcdef"))
 
 func TestCursorRoundTrip(t *testing.T) {
 	acct := events.NewID()

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +44,9 @@ func TestParsePageRequest(t *testing.T) {
 		{name: "nulls are absent (Cribl first)", body: `{"limit":50,"start_time":"2025-03-01T10:00:00Z","end_time":"2025-03-01T11:00:00Z","cursor":null}`,
 			want: pageRequest{Limit: 50, Start: mustTime("2025-03-01T10:00:00Z"), End: mustTime("2025-03-01T11:00:00Z")}},
 		{name: "nulls are absent (Cribl next)", body: `{"limit":null,"start_time":null,"end_time":null,"cursor":"abc"}`, want: pageRequest{Cursor: "abc"}},
+		{name: "plain cursor", body: `{"cursor":"AQEQ-_09az"}`, want: pageRequest{Cursor: "AQEQ-_09az"}},
+		{name: "escaped cursor", body: `{"cursor":"a\u0062c"}`, want: pageRequest{Cursor: "abc"}},
+		{name: "cursor with a space", body: `{"cursor":"ab c"}`, want: pageRequest{Cursor: "ab c"}},
 		{name: "cursor wins over reset fields (Hel)", body: `{"limit":5000,"start_time":"garbage","cursor":"abc"}`, want: pageRequest{Cursor: "abc"}},
 		{name: "empty cursor is a reset", body: `{"cursor":"","limit":10}`, want: pageRequest{Limit: 10}},
 		{name: "unknown fields ignored", body: `{"limit":10,"page_size":3,"x":{"y":[1]}}`, want: pageRequest{Limit: 10}},
@@ -84,11 +89,18 @@ func TestParsePageRequest(t *testing.T) {
 }
 
 func FuzzParsePageRequest(f *testing.F) {
-	for _, s := range []string{"", "{}", `{"limit":1000}`, `{"cursor":"abc"}`, `{"start_time":"2020-01-01T00:00:00Z","end_time":null}`, `{"limit":1e3}`, "[", `{"limit":-0}`} {
+	for _, s := range []string{"", "{}", `{"limit":1000}`, `{"cursor":"abc"}`, `{"start_time":"2020-01-01T00:00:00Z","end_time":null}`, `{"limit":1e3}`, "[", `{"limit":-0}`, `{"cursor":"AQEQ-_09az"}`, ` {"cursor":"x"} `} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := parsePageRequest(body)
+		if c, ok := plainCursor(bytes.TrimSpace(body)); ok {
+			// The decoder-free path must read what the decoder reads.
+			var want struct{ Cursor string }
+			if jerr := json.Unmarshal(body, &want); jerr != nil || err != nil || want.Cursor != c || r != (pageRequest{Cursor: c}) {
+				t.Fatalf("plainCursor(%q) = %q; parsePageRequest = %+v, %v; json: %q, %v", body, c, r, err, want.Cursor, jerr)
+			}
+		}
 		if err != nil {
 			return
 		}

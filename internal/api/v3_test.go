@@ -246,16 +246,17 @@ func TestV3LateArrival(t *testing.T) {
 // insert_time is when Logbook stored the event, not its timestamp. On both
 // store backends.
 func TestV3PollLateArrival(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
-			clock := &fixedClock{t: t0}
-			o := servertest.Options{Now: clock.Now}
-			if backend == "postgres" {
-				o.DB = testenv.PostgresSchema(t)
-			}
-			testV3PollLateArrival(t, clock, servertest.Start(t, o))
-		})
-	}
+	onBothStores(t, func(t *testing.T, db string) {
+		clock := &fixedClock{t: t0}
+		testV3PollLateArrival(t, clock, servertest.Start(t, servertest.Options{Now: clock.Now, DB: db}))
+	})
+}
+
+// onBothStores runs f once on SQLite (db empty) and once on PostgreSQL
+// (db the URL of a schema of its own), each as a subtest.
+func onBothStores(t *testing.T, f func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, "") })
+	t.Run("postgres", func(t *testing.T) { f(t, testenv.PostgresSchema(t)) })
 }
 
 func testV3PollLateArrival(t *testing.T, clock *fixedClock, srv *servertest.Server) {

@@ -301,6 +301,9 @@ func newServer(ctx context.Context, o ServerOptions, publicURL, aud string) (*Se
 			return a.ServeWindow, err
 		},
 		Guard: noteAccount(sb.guard()),
+		// Only a running scenario changes events as requests arrive; the
+		// rate limiter and the scorecard may run after the page is read.
+		GuardFirst: sb.sandbox.Running,
 		Observe: func(call api.Call, served api.Served) {
 			sb.observe(call, served)
 			m.Served(call.Version, call.Feature, served.Items)

@@ -14,7 +14,7 @@ import (
 // Store ops, the values of logbook_store_duration_seconds's op label.
 const (
 	opAppend        = "append"         // AppendEvents and AppendEventsSeq
-	opReadPage      = "read_page"      // ListEvents: one page of a stream
+	opReadPage      = "read_page"      // ListEvents and ListEventsWithToken: one page of a stream
 	opStartPosition = "start_position" // StartPosition: where a new cursor starts
 )
 
@@ -56,6 +56,13 @@ func (s *timedStore) AppendEventsSeq(ctx context.Context, account string, featur
 func (s *timedStore) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
 	start := time.Now()
 	res, err := s.Store.ListEvents(ctx, q)
+	s.readPage.Observe(time.Since(start).Seconds())
+	return res, err
+}
+
+func (s *timedStore) ListEventsWithToken(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
+	start := time.Now()
+	res, err := s.Store.ListEventsWithToken(ctx, tokenID, q, check)
 	s.readPage.Observe(time.Since(start).Seconds())
 	return res, err
 }

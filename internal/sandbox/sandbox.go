@@ -143,6 +143,15 @@ func (s *Sandbox) Clear() bool {
 	return had
 }
 
+// Running reports whether a loaded scenario applies to account: its
+// Guard may then append events for it, or revoke its token, as a request
+// arrives (api.Config.GuardFirst).
+func (s *Sandbox) Running(account string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur != nil && (s.cur.account == "" || s.cur.account == account)
+}
+
 // Current returns the loaded scenario's status, false when none.
 func (s *Sandbox) Current() (Status, bool) {
 	s.mu.Lock()

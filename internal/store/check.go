@@ -57,6 +57,9 @@ func (q ListQuery) Validate() error {
 	if q.After < 0 {
 		return fmt.Errorf("after: %d is negative", q.After)
 	}
+	if q.Each != nil && q.WithInserted {
+		return errors.New("each: cannot be combined with with_inserted")
+	}
 	return nil
 }
 

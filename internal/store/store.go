@@ -123,6 +123,12 @@ type ListQuery struct {
 	Limit int
 	// V1 selects the v1 rendering.
 	V1 bool
+	// Each, when set, is handed the page's rows in order as they are
+	// read, and ListResult.Rows stays empty: the serving path splices
+	// them into its response without the store copying them into a page
+	// of its own. A row's Data is valid only during the call. It cannot
+	// be combined with WithInserted.
+	Each func(Row)
 }
 
 // ListResult is the answer to a ListQuery.
@@ -168,6 +174,17 @@ type EventStore interface {
 	AppendEventsSeq(ctx context.Context, account string, feature events.Feature, recs iter.Seq2[Record, error]) (inserted int, err error)
 	// ListEvents returns the next rows of a stream.
 	ListEvents(ctx context.Context, q ListQuery) (ListResult, error)
+	// ListEventsWithToken is the serving path's ListEvents: it reads the
+	// token tokenID as IntegrationStore.Token does (an error wrapping
+	// ErrNotFound when there is none), hands it to check, and only when
+	// check returns nil lists q as ListEvents would; otherwise it returns
+	// check's error as it is and reads no events. The token is read on
+	// every call, never cached, so that a revocation takes effect on the
+	// next request on every server. It lets a store save what two calls
+	// would cost (PostgreSQL sends the token query and the page's bounds
+	// in one round trip; SQLite reads both on one connection with
+	// statements kept prepared). check must not block.
+	ListEventsWithToken(ctx context.Context, tokenID string, q ListQuery, check func(Token) error) (ListResult, error)
 	// StartPosition returns a position before every event of the stream
 	// whose timestamp is >= start, so that listing from it with Start set
 	// misses none. It may be lower than necessary, never higher.

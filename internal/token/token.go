@@ -396,45 +396,80 @@ func (v Verified) Has(f events.Feature) bool {
 // Verify checks raw and returns what it grants. Errors wrap one of the Err*
 // values; callers answer 401 to all of them and keep the detail for logs.
 func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
-	sum := sha256.Sum256([]byte(raw))
+	p, err := s.Present(ctx, raw)
+	if err != nil {
+		return Verified{}, err
+	}
+	t, err := s.Stored(ctx, p)
+	return s.Accept(p, t, err)
+}
+
+// Stored reads p's token row from the store, for Accept.
+func (s *Service) Stored(ctx context.Context, p Presented) (store.Token, error) {
+	return s.st.Token(ctx, p.Claims.ID)
+}
+
+// Presented is a token whose signature, audience and expiry claim are
+// checked, and whose stored row is still to be read (by Claims.ID) and
+// given to Accept: Verify in two halves, for callers that read the row
+// together with other things (store.EventStore.ListEventsWithToken).
+type Presented struct {
+	Claims Claims
+	sum    [32]byte
+	cached bool // the signature check is cached
+}
+
+// Present checks raw's signature (ES256; once per token string, then
+// cached), audience and expiry claim. Errors wrap one of the Err* values.
+func (s *Service) Present(ctx context.Context, raw string) (Presented, error) {
+	p := Presented{sum: sha256.Sum256([]byte(raw))}
 	s.mu.Lock()
-	c, ok := s.verified[sum]
+	p.Claims, p.cached = s.verified[p.sum]
 	s.mu.Unlock()
-	if !ok {
+	if !p.cached {
 		var err error
-		if c, err = s.verifySignature(ctx, raw); err != nil {
-			return Verified{}, err
+		if p.Claims, err = s.verifySignature(ctx, raw); err != nil {
+			return Presented{}, err
 		}
 	}
-	now := s.now()
+	c := p.Claims
 	if len(c.Audience) != 1 || (c.Audience[0] != s.audience && !s.alsoAccept[c.Audience[0]]) {
-		return Verified{}, fmt.Errorf("%w: aud %q, want %q", ErrAudience, logcap.String(strings.Join(c.Audience, " ")), s.audience)
+		return Presented{}, fmt.Errorf("%w: aud %q, want %q", ErrAudience, logcap.String(strings.Join(c.Audience, " ")), s.audience)
 	}
-	if c.ExpiresAt != 0 && !now.Before(time.Unix(c.ExpiresAt, 0)) {
-		return Verified{}, ErrExpired
+	if c.ExpiresAt != 0 && !s.now().Before(time.Unix(c.ExpiresAt, 0)) {
+		return Presented{}, ErrExpired
 	}
-	t, err := s.st.Token(ctx, c.ID)
-	if errors.Is(err, store.ErrNotFound) {
+	return p, nil
+}
+
+// Accept checks the stored row t of p's token, read just now (lookupErr
+// is the read's error: one wrapping store.ErrNotFound is ErrUnknown), and
+// returns what the token grants: the row must hold the token's hash, and
+// be neither revoked nor expired. Errors wrap one of the Err* values.
+func (s *Service) Accept(p Presented, t store.Token, lookupErr error) (Verified, error) {
+	c := p.Claims
+	if errors.Is(lookupErr, store.ErrNotFound) {
 		return Verified{}, fmt.Errorf("%w: jti %s", ErrUnknown, logcap.String(c.ID))
 	}
-	if err != nil {
-		return Verified{}, fmt.Errorf("look up token: %w", err)
+	if lookupErr != nil {
+		return Verified{}, fmt.Errorf("look up token: %w", lookupErr)
 	}
-	if subtle.ConstantTimeCompare(t.Hash, sum[:]) != 1 {
+	if t.ID != c.ID || subtle.ConstantTimeCompare(t.Hash, p.sum[:]) != 1 {
 		return Verified{}, fmt.Errorf("%w: hash mismatch for jti %s", ErrUnknown, logcap.String(c.ID))
 	}
+	now := s.now()
 	if !t.RevokedAt.IsZero() && !now.Before(t.RevokedAt) {
 		return Verified{}, ErrRevoked
 	}
 	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
 		return Verified{}, ErrExpired
 	}
-	if !ok {
+	if !p.cached {
 		s.mu.Lock()
 		if len(s.verified) > 10000 {
 			clear(s.verified)
 		}
-		s.verified[sum] = c
+		s.verified[p.sum] = c
 		s.mu.Unlock()
 	}
 	return Verified{Claims: c, Token: t}, nil

@@ -59,6 +59,18 @@
 // an empty poll none. event_labels keeps counts per hour and label for the
 // dashboard.
 //
+// # The serving path
+//
+// ListEventsWithToken reads the token's row and the page's bounds in one
+// statement (one round trip: all a poll at the head of its stream costs),
+// on a second pool whose sessions use generic plans, since PostgreSQL
+// otherwise plans that statement afresh at every execution. A page whose
+// event times fall in one day is then read from that day's partition by
+// name, also with a generic plan, rather than through the partitioned
+// parent (planned at every page to keep only the partitions its
+// parameters select); if retention dropped the partition in between, the
+// parent answers.
+//
 // # Migrations
 //
 // Migrations are numbered files in migrations/ with the same numbers as

@@ -472,6 +472,23 @@ var (
 	listV1SQL = fmt.Sprintf(listSQL, "coalesce(v1, v2)")
 )
 
+// partitionListSQL is listSQL on the partition of one day.
+func partitionListSQL(day int64, v1 bool) string {
+	data := "v2"
+	if v1 {
+		data = "coalesce(v1, v2)"
+	}
+	return `SELECT seq, ts, ` + data + ` FROM ` + partitionName(day) + `
+WHERE stream = $1 AND seq > $2 AND seq <= $3 AND ts >= $4 AND ts <= $5
+ORDER BY seq LIMIT $6`
+}
+
+// pgUndefinedTable is the SQLSTATE of a table that does not exist.
+const pgUndefinedTable = "42P01"
+
+// errNotTried marks a read not yet made.
+var errNotTried = errors.New("not tried")
+
 // clampNanos converts t to unix nanoseconds within [minTime, maxTime].
 func clampNanos(t time.Time) int64 {
 	switch {
@@ -490,6 +507,38 @@ func clampNanos(t time.Time) int64 {
 // positions beyond it exist (some may match). A poll at the head costs one
 // small query. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
+	return db.listEvents(ctx, "", q, nil)
+}
+
+// ListEventsWithToken reads the token tokenID and, if check accepts it,
+// the page q (see store.EventStore). The token query and the page's
+// bounds query go in one round trip (a pipelined batch): a poll at the
+// head of its stream costs one, a page two.
+func (db *DB) ListEventsWithToken(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
+	return db.listEvents(ctx, tokenID, q, check)
+}
+
+// tokenSQL reads one token by id.
+const tokenSQL = `SELECT ` + store.TokenColumns + ` FROM tokens WHERE id = $1`
+
+// tokenBoundsSQL reads the token $7 and, in the same snapshot, the bounds
+// listBoundsSQL reads ($1 to $6), all NULL for a stream never written.
+const tokenBoundsSQL = `SELECT ` + store.TokenColumns + `, bd.stream, bd.head, bd.lo, bd.hi, bd.lo_hour, bd.hi_hour
+FROM tokens LEFT JOIN (` + listBoundsSQL + `) AS bd (stream, head, lo, hi, lo_hour, hi_hour) ON true
+WHERE tokens.id = $7`
+
+// extraColumns is a row whose Scan reads the columns its caller asks for
+// and then extra, for store.ScanToken of a row that holds more.
+type extraColumns struct {
+	row   pgx.Row
+	extra []any
+}
+
+func (r extraColumns) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra...)...) }
+
+// listEvents is ListEvents, after reading the token tokenID and checking
+// it with check unless tokenID is empty.
+func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
 	if err := q.Validate(); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
@@ -502,7 +551,17 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		endNS = clampNanos(q.End) - 1 // inclusive
 	}
 	if endNS < startNS {
-		return res, nil // nothing can match
+		// Nothing can match.
+		if tokenID != "" {
+			t, err := scanToken(db.pool.QueryRow(ctx, tokenSQL, tokenID), tokenID)
+			if err != nil {
+				return store.ListResult{}, fmt.Errorf("list events: %w", err)
+			}
+			if err := check(t); err != nil {
+				return store.ListResult{}, err
+			}
+		}
+		return res, nil
 	}
 	var insAfter, insBefore *int64
 	if !q.InsertedAfter.IsZero() {
@@ -523,8 +582,27 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		stream, head, lo, hi int64
 		loH, hiH             *int64
 	)
-	err := db.pool.QueryRow(ctx, listBoundsSQL, q.Account, string(q.Feature), q.After, bound, insAfter, insBefore).
-		Scan(&stream, &head, &lo, &hi, &loH, &hiH)
+	boundsArgs := []any{q.Account, string(q.Feature), q.After, bound, insAfter, insBefore}
+	var err error
+	if tokenID == "" {
+		err = db.generic.QueryRow(ctx, listBoundsSQL, boundsArgs...).Scan(&stream, &head, &lo, &hi, &loH, &hiH)
+	} else {
+		// One statement, one round trip: the token's row, and the page's
+		// bounds (NULL when the stream was never written).
+		var streamN, headN, loN, hiN *int64
+		row := db.generic.QueryRow(ctx, tokenBoundsSQL, append(boundsArgs, tokenID)...)
+		t, terr := scanToken(extraColumns{row, []any{&streamN, &headN, &loN, &hiN, &loH, &hiH}}, tokenID)
+		if terr != nil {
+			return store.ListResult{}, fmt.Errorf("list events: %w", terr)
+		}
+		if err := check(t); err != nil {
+			return store.ListResult{}, err
+		}
+		if streamN == nil {
+			return res, nil // a stream never written
+		}
+		stream, head, lo, hi = *streamN, *headN, *loN, *hiN
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, nil // a stream never written
 	}
@@ -548,84 +626,101 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 		res.Last, res.More = end, hi > end
 		return res, nil
 	}
-	query := listV2SQL
-	if q.V1 {
-		query = listV1SQL
+	page := store.NewPageRows(q.Limit, &db.rowSize)
+	n, lastSeq := 0, int64(0)
+	var scratch []byte // a row's bytes decoded from the text format
+	// read scans the page's rows; it hands none to Each before the first
+	// is read, so a read that fails to start may be tried again.
+	read := func(rows pgx.Rows) error {
+		defer rows.Close()
+		fds := rows.FieldDescriptions()
+		for rows.Next() {
+			raw := rows.RawValues()
+			if n == q.Limit {
+				res.More = true // one more matching row exists beyond the page
+				break
+			}
+			seq, err := int8Value(fds[0], raw[0])
+			if err != nil {
+				return fmt.Errorf("seq: %w", err)
+			}
+			ts, err := int8Value(fds[1], raw[1])
+			if err != nil {
+				return fmt.Errorf("ts: %w", err)
+			}
+			data := raw[2]
+			n, lastSeq = n+1, seq
+			if fds[2].Format != pgx.BinaryFormatCode {
+				if scratch, err = appendBytea(scratch[:0], fds[2], data); err != nil {
+					return fmt.Errorf("data: %w", err)
+				}
+				data = scratch
+			}
+			if q.Each != nil {
+				q.Each(store.Row{Seq: seq, Time: time.Unix(0, ts).UTC(), Data: data})
+			} else {
+				page.Add(seq, time.Unix(0, ts).UTC(), data)
+			}
+		}
+		rows.Close()
+		return rows.Err()
 	}
-	rows, err := db.pool.Query(ctx, query, stream, lo, end, startNS, endNS, q.Limit+1)
+	args := []any{stream, lo, end, startNS, endNS, q.Limit + 1}
+	err = errNotTried
+	if day := dayOf(startNS); day == dayOf(endNS) {
+		// All of the page's times are in one day: read its partition
+		// directly, a plain table planned once per connection (generic
+		// plan) instead of the partitioned parent planned every time. If
+		// retention dropped it meanwhile, the parent answers.
+		rows, qerr := db.generic.Query(ctx, partitionListSQL(day, q.V1), args...)
+		if err = qerr; err == nil {
+			err = read(rows)
+		}
+		if err != nil && (pgCode(err) != pgUndefinedTable || n > 0) {
+			return store.ListResult{}, fmt.Errorf("list events: %w", err)
+		}
+	}
 	if err != nil {
-		return store.ListResult{}, fmt.Errorf("list events: %w", err)
-	}
-	defer rows.Close()
-	fds := rows.FieldDescriptions()
-
-	type span struct{ off, end int }
-	// Pages at the head of a stream are often empty or short: allocate for
-	// a few rows first, and for the whole page once that is exceeded.
-	const few = 32
-	rowSize := int(db.rowSize.Load())
-	var (
-		spans []span
-		out   []store.Row
-		buf   []byte
-	)
-	for rows.Next() {
-		raw := rows.RawValues()
-		if len(out) == q.Limit {
-			res.More = true // one more matching row exists beyond the page
-			break
+		query := listV2SQL
+		if q.V1 {
+			query = listV1SQL
 		}
-		seq, err := int8Value(fds[0], raw[0])
+		rows, err := db.pool.Query(ctx, query, args...)
+		if err == nil {
+			err = read(rows)
+		}
 		if err != nil {
-			return store.ListResult{}, fmt.Errorf("list events: seq: %w", err)
+			return store.ListResult{}, fmt.Errorf("list events: %w", err)
 		}
-		ts, err := int8Value(fds[1], raw[1])
-		if err != nil {
-			return store.ListResult{}, fmt.Errorf("list events: ts: %w", err)
-		}
-		data := raw[2]
-		switch len(out) {
-		case 0:
-			n := min(q.Limit, few)
-			spans, out = make([]span, 0, n), make([]store.Row, 0, n)
-			buf = make([]byte, 0, max(rowSize*n, len(data)))
-		case few:
-			n := min(q.Limit, 1024)
-			spans, out = append(make([]span, 0, n), spans...), append(make([]store.Row, 0, n), out...)
-			buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
-		}
-		off := len(buf)
-		if buf, err = appendBytea(buf, fds[2], data); err != nil {
-			return store.ListResult{}, fmt.Errorf("list events: data: %w", err)
-		}
-		spans = append(spans, span{off, len(buf)})
-		out = append(out, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return store.ListResult{}, fmt.Errorf("list events: %w", err)
-	}
-	for i := range out {
-		out[i].Data = buf[spans[i].off:spans[i].end:spans[i].end]
-	}
-	res.Rows = out
+	res.Rows = page.Rows()
 	if res.More {
-		res.Last = out[len(out)-1].Seq
+		res.Last = lastSeq
 	} else {
 		// Every position up to end was examined; beyond it, unless end is
 		// hi (the head, or the last inserted before InsertedBefore), some
 		// may match.
 		res.Last, res.More = end, hi > end
 	}
-	if len(out) > 0 {
-		db.rowSize.Store(int64(len(buf)/len(out) + 16))
-	}
-	if len(out) > 0 && q.WithInserted {
-		if err := db.insertionTimes(ctx, stream, out); err != nil {
+	if len(res.Rows) > 0 && q.WithInserted {
+		if err := db.insertionTimes(ctx, stream, res.Rows); err != nil {
 			return store.ListResult{}, fmt.Errorf("list events: %w", err)
 		}
 	}
 	return res, nil
+}
+
+// scanToken reads the token id from row: an error wrapping
+// store.ErrNotFound when there is none.
+func scanToken(row pgx.Row, id string) (store.Token, error) {
+	t, err := store.ScanToken(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("token %s: %w", id, translate(err))
+	}
+	return t, nil
 }
 
 // insertionTimes sets the Inserted of rows (in position order, at least

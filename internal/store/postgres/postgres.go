@@ -48,7 +48,16 @@ type DB struct {
 	*sqlstore.Store
 
 	pool *pgxpool.Pool
-	log  *slog.Logger
+	// generic is a second pool whose sessions always use a statement's
+	// generic plan (plan_cache_mode force_generic_plan), for the serving
+	// path's statements that touch no partitioned table: left to choose,
+	// PostgreSQL plans the token-and-bounds statement afresh at every
+	// execution (custom plans), which took about three times as long as
+	// running it (docs/benchmarks.md, "Issue 19: serving"). The page's
+	// rows statement stays on pool, where planning with its parameters
+	// keeps only the partitions holding them.
+	generic *pgxpool.Pool
+	log     *slog.Logger
 
 	// partitions holds the days (unix day numbers) whose events partition
 	// is known to exist. A partition dropped by another server is noticed
@@ -98,10 +107,17 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
+	gcfg := cfg.Copy()
+	gcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	generic, err := pgxpool.NewWithConfig(ctx, gcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db := &DB{pool: pool, log: opts.Logger, now: opts.Now}
+	db := &DB{pool: pool, generic: generic, log: opts.Logger, now: opts.Now}
 	db.Store = sqlstore.New(newPGDB(pool), sqlstore.Config{Now: opts.Now, Locks: true, Migrator: migrator{db}, Log: opts.Logger})
 	db.rowSize.Store(1024)
 	if !opts.SkipMigrate {
@@ -115,6 +131,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.generic.Close()
 	db.pool.Close()
 	return nil
 }

@@ -365,9 +365,87 @@ func createStream(c *sqlite3.Conn, account string, feature events.Feature) (int6
 // skips so many that the page does not fill, it returns what it found,
 // Last is the last position examined and More is true. All rows' Data share one buffer.
 func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResult, error) {
+	return db.listEvents(ctx, "", q, nil)
+}
+
+// ListEventsWithToken reads the token tokenID and, if check accepts it,
+// the page q, on one read connection with both statements kept prepared
+// (see store.EventStore).
+func (db *DB) ListEventsWithToken(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
+	return db.listEvents(ctx, tokenID, q, check)
+}
+
+// listEvents is ListEvents, after reading the token tokenID and checking
+// it with check unless tokenID is empty.
+func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
 	if err := q.Validate(); err != nil {
 		return store.ListResult{}, fmt.Errorf("list events: %w", err)
 	}
+	var (
+		res      store.ListResult
+		checkErr error
+	)
+	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) (err error) {
+		if tokenID != "" {
+			stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
+			if err != nil {
+				return err
+			}
+			t, head, err := db.tokenHead(c, tokenID, stream, ok)
+			if err != nil {
+				return err
+			}
+			if checkErr = check(t); checkErr != nil {
+				return nil
+			}
+			if head <= q.After {
+				// No position after the cursor: what list would find.
+				res = store.ListResult{Last: q.After}
+				return nil
+			}
+		}
+		res, err = db.list(c, q)
+		return err
+	})
+	if checkErr != nil {
+		return store.ListResult{}, checkErr
+	}
+	if err != nil {
+		return store.ListResult{}, fmt.Errorf("list events: %w", err)
+	}
+	return res, nil
+}
+
+// tokenHead reads the token id on c, with the head position of the
+// stream (0 when it does not exist, ok false): one statement, so that a
+// poll at the head of its stream costs one step.
+func (db *DB) tokenHead(c *sqlite3.Conn, id string, stream int64, ok bool) (store.Token, int64, error) {
+	query := `SELECT ` + store.TokenColumns + ` FROM tokens WHERE id = ?`
+	if ok {
+		query = `SELECT ` + store.TokenColumns + `, (SELECT coalesce(max(seq), 0) FROM ` + eventsTable(stream) + `) FROM tokens WHERE id = ?`
+	}
+	st, kept, err := db.stmts.prepare(c, query)
+	if err != nil {
+		return store.Token{}, 0, err
+	}
+	defer release(st, kept)
+	st.BindText(1, id)
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return store.Token{}, 0, err
+		}
+		return store.Token{}, 0, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+	}
+	t, err := store.ScanToken(stmtRow{st})
+	var head int64
+	if ok {
+		head = st.ColumnInt64(st.ColumnCount() - 1)
+	}
+	return t, head, err
+}
+
+// list reads the page q on c.
+func (db *DB) list(c *sqlite3.Conn, q store.ListQuery) (store.ListResult, error) {
 	res := store.ListResult{Last: q.After}
 	var startNS, endNS int64
 	hasStart, hasEnd := !q.Start.IsZero(), !q.End.IsZero()
@@ -384,11 +462,11 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 	if hasAfter && hasBefore && q.InsertedBefore.UnixNano()-q.InsertedAfter.UnixNano() <= 1 {
 		return res, nil // nothing can match
 	}
-	err := rawConn(ctx, db.reader, func(c *sqlite3.Conn) error {
-		stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
-		if err != nil || !ok {
-			return err
-		}
+	stream, ok, err := db.lookupStream(c, q.Account, q.Feature)
+	if err != nil || !ok {
+		return res, err
+	}
+	err = func() error {
 		data := "v2"
 		if q.V1 {
 			data = "coalesce(v1, v2)"
@@ -406,11 +484,11 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			query += ` AND seq <= coalesce((SELECT max_seq FROM event_appends WHERE stream = ?3 AND inserted < ?5
 				ORDER BY inserted DESC, max_seq DESC LIMIT 1), 0)`
 		}
-		st, _, err := c.Prepare(query + ` ORDER BY seq LIMIT ?2`)
+		st, kept, err := db.stmts.prepare(c, query+` ORDER BY seq LIMIT ?2`)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer release(st, kept)
 		bound := store.ScanBound(q.Limit)
 		st.BindInt64(1, q.After)
 		st.BindInt64(2, int64(bound))
@@ -424,16 +502,8 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			st.BindInt64(5, q.InsertedBefore.UnixNano())
 		}
 
-		type span struct{ off, end int }
-		// Pages at the head of a stream are often empty or short: allocate
-		// for a few rows first, and for the whole page once that is
-		// exceeded (then a full page costs one copy of the first few rows).
-		const few = 32
-		rowSize := int(db.rowSize.Load())
-		var spans []span
-		var rows []store.Row
-		var buf []byte
-		examined := 0
+		page := store.NewPageRows(q.Limit, &db.rowSize)
+		examined, n := 0, 0
 		lastExamined := q.After
 		full := false
 		for st.Step() {
@@ -450,22 +520,18 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 				break
 			}
 			data := st.ColumnRawBlob(2)
-			switch len(rows) {
-			case 0:
-				n := min(q.Limit, few)
-				spans, rows = make([]span, 0, n), make([]store.Row, 0, n)
-				buf = make([]byte, 0, max(rowSize*n, len(data)))
-			case few:
-				n := min(q.Limit, 1024)
-				spans, rows = append(make([]span, 0, n), spans...), append(make([]store.Row, 0, n), rows...)
-				buf = append(make([]byte, 0, max(rowSize*n, 2*len(buf))), buf...)
+			if q.Each != nil {
+				q.Each(store.Row{Seq: seq, Time: time.Unix(0, ts).UTC(), Data: data})
+				lastExamined, n = seq, n+1
+				if n == q.Limit {
+					full = true
+					res.Last = seq
+				}
+				continue
 			}
-			off := len(buf)
-			buf = append(buf, data...)
-			spans = append(spans, span{off, len(buf)})
-			rows = append(rows, store.Row{Seq: seq, Time: time.Unix(0, ts).UTC()})
-			lastExamined = seq
-			if len(rows) == q.Limit {
+			page.Add(seq, time.Unix(0, ts).UTC(), data)
+			lastExamined, n = seq, n+1
+			if n == q.Limit {
 				full = true
 				res.Last = seq
 			}
@@ -483,23 +549,13 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 			// Rows after the page were examined and none matched; skip them.
 			res.Last = lastExamined
 		}
-		for i := range rows {
-			rows[i].Data = buf[spans[i].off:spans[i].end:spans[i].end]
-		}
-		res.Rows = rows
-		if len(rows) > 0 {
-			avg := len(buf)/len(rows) + 16
-			db.rowSize.Store(int64(avg))
-		}
+		res.Rows = page.Rows()
 		if !q.WithInserted {
 			return nil
 		}
-		return insertionTimes(c, stream, rows)
-	})
-	if err != nil {
-		return store.ListResult{}, fmt.Errorf("list events: %w", err)
-	}
-	return res, nil
+		return insertionTimes(c, stream, res.Rows)
+	}()
+	return res, err
 }
 
 // insertionTimes sets the Inserted of rows (in position order) from the

@@ -56,7 +56,8 @@ type DB struct {
 	reader *sql.DB // query_only connections
 	ckpt   *checkpointer
 
-	streams sync.Map // streamKey -> int64, filled after commit only
+	streams sync.Map  // streamKey -> int64, filled after commit only
+	stmts   stmtCache // the serving path's statements, per read connection
 
 	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
 
@@ -215,7 +216,7 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes every connection.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close(), db.ckpt.close())
+	return errors.Join(db.stmts.close(), db.reader.Close(), db.writer.Close(), db.ckpt.close())
 }
 
 // Migration is one embedded schema change.

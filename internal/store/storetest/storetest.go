@@ -69,6 +69,7 @@ var tests = []struct {
 	{"Migrate", testMigrate},
 
 	{"AppendAndList", testAppendAndList},
+	{"ListWithToken", testListWithToken},
 	{"AppendInvalid", testAppendInvalid},
 	{"AppendSeq", testAppendSeq},
 	{"V1Rendering", testV1Rendering},
