@@ -208,7 +208,10 @@ func (r *rsyslogd) messages(t *testing.T, file string, n int) []received {
 	waitFor(t, 15*time.Second, func() bool {
 		b, _ = os.ReadFile(filepath.Join(r.dir, file))
 		got = got[:0]
-		for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		// Only whole lines: rsyslog may be halfway through writing the
+		// last one (a long message, written in more than one piece).
+		whole := string(b[:bytes.LastIndexByte(b, '\n')+1])
+		for _, line := range strings.Split(strings.TrimSuffix(whole, "\n"), "\n") {
 			f := strings.SplitN(line, "|", 8)
 			if len(f) != 8 || f[3] == "probe" {
 				continue
