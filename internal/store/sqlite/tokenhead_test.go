@@ -2,7 +2,10 @@ package sqlite_test
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,19 +18,62 @@ import (
 // and stream head they read last: reused while nothing was committed (the
 // reuse counter proves the path runs), and never after a commit, whether
 // the revocation or the append went through the same DB (its writer) or
-// through a second handle on the same file, and with one read connection
-// or several.
+// through a second handle on the same file or from another process, and
+// with one read connection or several.
 func TestTokenHeadReuse(t *testing.T) {
 	for _, readers := range []int{1, 4} {
-		for _, via := range []string{"same handle", "second handle"} {
+		for _, via := range []string{"same handle", "second handle", "other process"} {
 			t.Run(fmt.Sprintf("%s/readers=%d", via, readers), func(t *testing.T) {
-				testTokenHeadReuse(t, readers, via == "second handle")
+				testTokenHeadReuse(t, readers, via)
 			})
 		}
 	}
 }
 
-func testTokenHeadReuse(t *testing.T, readers int, second bool) {
+// TestWriterProcess is the other process of TestTokenHeadReuse: it
+// appends event n (or revokes t1 if n is 0) in the database named by the
+// environment, then exits.
+func TestWriterProcess(t *testing.T) {
+	path := os.Getenv("LOGBOOK_TEST_WRITER_DB")
+	if path == "" {
+		t.Skip("run by TestTokenHeadReuse")
+	}
+	n, err := strconv.Atoi(os.Getenv("LOGBOOK_TEST_WRITER_N"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := writeOne(t, db, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var headBase = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+
+// writeOne appends event n to acme's sign-in attempts, or revokes token
+// t1 if n is 0.
+func writeOne(t testing.TB, db *sqlite.DB, n int) error {
+	ctx := t.Context()
+	if n == 0 {
+		tok, err := db.Token(ctx, "t1")
+		if err != nil {
+			return err
+		}
+		tok.RevokedAt = headBase.Add(time.Hour)
+		return db.UpdateToken(ctx, tok)
+	}
+	u := fmt.Sprintf("e-%04d", n)
+	r := store.Record{UUID: u, Time: headBase.Add(time.Duration(n) * time.Second), Label: "success",
+		V2: fmt.Appendf(nil, `{"uuid":%q}`, u)}
+	_, err := db.AppendEvents(ctx, "acme", events.SignInAttempts, []store.Record{r})
+	return err
+}
+
+func testTokenHeadReuse(t *testing.T, readers int, via string) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "logbook.db")
 	open := func() *sqlite.DB {
@@ -44,10 +90,10 @@ func testTokenHeadReuse(t *testing.T, readers int, second bool) {
 	}
 	db := open()
 	w := db // the handle that writes
-	if second {
+	if via == "second handle" {
 		w = open()
 	}
-	base := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	base := headBase
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -59,16 +105,24 @@ func testTokenHeadReuse(t *testing.T, readers int, second bool) {
 	tok := store.Token{ID: "t1", IntegrationUUID: "in", AccountUUID: "acme", Name: "poller",
 		Features: []events.Feature{events.SignInAttempts}, KeyID: "k1", Hash: []byte{1, 2, 3}, IssuedAt: base}
 	must("CreateToken", w.CreateToken(ctx, tok))
+	// write appends event n, or revokes t1 if n is 0.
+	write := func(n int) {
+		t.Helper()
+		if via != "other process" {
+			must("write", writeOne(t, w, n))
+			return
+		}
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestWriterProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "LOGBOOK_TEST_WRITER_DB="+path, "LOGBOOK_TEST_WRITER_N="+strconv.Itoa(n))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("writer process: %v\n%s", err, out)
+		}
+	}
 	n := 0
 	appendOne := func() {
 		t.Helper()
 		n++
-		u := fmt.Sprintf("e-%04d", n)
-		r := store.Record{UUID: u, Time: base.Add(time.Duration(n) * time.Second), Label: "success",
-			V2: fmt.Appendf(nil, `{"uuid":%q}`, u)}
-		if _, err := w.AppendEvents(ctx, "acme", events.SignInAttempts, []store.Record{r}); err != nil {
-			t.Fatalf("AppendEvents: %v", err)
-		}
+		write(n)
 	}
 	appendOne()
 
@@ -120,8 +174,8 @@ func testTokenHeadReuse(t *testing.T, readers int, second bool) {
 	}
 
 	// A revocation, then every poll sees it.
+	write(0)
 	tok.RevokedAt = base.Add(time.Hour)
-	must("UpdateToken", w.UpdateToken(ctx, tok))
 	for range 4 * readers {
 		got, _ := poll(head)
 		if !got.RevokedAt.Equal(tok.RevokedAt) {
