@@ -10,8 +10,10 @@ import (
 )
 
 // BenchmarkDrainedPoll: ListEventsWithToken at the head of a stream, one
-// goroutine, nothing committed meanwhile (what a connector polling a
-// drained cursor costs the store).
+// goroutine (what a connector polling a drained cursor costs the store):
+// with nothing committed meanwhile, and after a rate-limit counter's
+// commit before each poll (what store-kept rate limits do to every
+// request).
 func BenchmarkDrainedPoll(b *testing.B) {
 	ctx := b.Context()
 	db := openTemp(b)
@@ -41,10 +43,30 @@ func BenchmarkDrainedPoll(b *testing.B) {
 		}
 		return nil
 	}
-	for b.Loop() {
+	poll := func(b *testing.B) {
 		res, err := db.ListEventsWithToken(ctx, "t1", q, check)
 		if err != nil || len(res.Rows) != 0 || res.Last != 100 {
 			b.Fatalf("poll: %d rows, last %d, %v", len(res.Rows), res.Last, err)
 		}
 	}
+	b.Run("quiet", func(b *testing.B) {
+		for b.Loop() {
+			poll(b)
+		}
+	})
+	b.Run("after-commit", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.IncrCounter(ctx, "rl:1m0s:acme", t0, 1); err != nil {
+				b.Fatal(err)
+			}
+			poll(b)
+		}
+	})
+	b.Run("commit-only", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.IncrCounter(ctx, "rl:1m0s:acme", t0, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
