@@ -76,18 +76,7 @@ func writeOne(t testing.TB, db *sqlite.DB, n int) error {
 func testTokenHeadReuse(t *testing.T, readers int, via string) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "logbook.db")
-	open := func() *sqlite.DB {
-		db, err := sqlite.Open(ctx, path, sqlite.Options{Readers: readers})
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := db.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-		})
-		return db
-	}
+	open := func() *sqlite.DB { return openPath(t, path, sqlite.Options{Readers: readers}) }
 	db := open()
 	w := db // the handle that writes
 	if via == "second handle" {
