@@ -178,9 +178,12 @@ type EventStore interface {
 	// token tokenID as IntegrationStore.Token does (an error wrapping
 	// ErrNotFound when there is none), hands it to check, and only when
 	// check returns nil lists q as ListEvents would; otherwise it returns
-	// check's error as it is and reads no events. The token is read on
-	// every call, never cached, so that a revocation takes effect on the
-	// next request on every server. It lets a store save what two calls
+	// check's error as it is and reads no events. The token handed to
+	// check is the stored row as of the call: a store may reuse a row it
+	// read only when it can prove nothing was committed since (SQLite:
+	// the read connection's PRAGMA data_version), so that a revocation
+	// takes effect on the next request on every server. It lets a store
+	// save what two calls
 	// would cost (PostgreSQL sends the token query and the page's bounds
 	// in one round trip; SQLite reads both on one connection with
 	// statements kept prepared). check must not block.

@@ -14,6 +14,16 @@
 // visible in increasing order: the visibility promise of store.EventStore
 // holds without further work.
 //
+// A read connection keeps the token row and stream head that
+// ListEventsWithToken read last, with its PRAGMA data_version read just
+// before them, and reuses them while that value is unchanged: it changes
+// whenever another connection, of this process or another, commits, and
+// the read connections never write (query_only). A drained poll then costs
+// one PRAGMA step (about 9,000 instructions) instead of the token and head
+// statement (about 40,000). Any commit (an append, a revocation, but also
+// a rate-limit counter or a token's last use) makes every connection read
+// again.
+//
 // # Schema
 //
 // Each stream (account, feature), known by a small integer id, has its

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -416,15 +417,48 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	return res, nil
 }
 
+// tokenHeadRead is a token row and stream head read on one read
+// connection, with that connection's PRAGMA data_version read before
+// them. data_version changes when any other connection (of this process
+// or another) commits to the file, and the read connections never write
+// (query_only): while it reads the same value, the rows are what a new
+// read would return, so a revocation or an append is seen by the next
+// request all the same (docs/benchmarks.md, "Second round: SQLite polls").
+type tokenHeadRead struct {
+	valid   bool
+	version int64
+	id      string
+	stream  int64
+	ok      bool
+	token   store.Token
+	head    int64
+}
+
 // tokenHead reads the token id on c, with the head position of the
 // stream (0 when it does not exist, ok false): one statement, so that a
-// poll at the head of its stream costs one step.
+// poll at the head of its stream costs one step. While no other
+// connection has committed since c read them, it returns the token and
+// head c read last instead of reading them again.
 func (db *DB) tokenHead(c *sqlite3.Conn, id string, stream int64, ok bool) (store.Token, int64, error) {
+	cs := db.stmts.state(c)
+	var version int64
+	if cs != nil {
+		var err error
+		if version, err = dataVersion(c, cs); err != nil {
+			return store.Token{}, 0, err
+		}
+		l := &cs.last
+		if l.valid && l.version == version && l.id == id && l.stream == stream && l.ok == ok {
+			db.tokenReuses.Add(1)
+			return cloneToken(l.token), l.head, nil
+		}
+		l.valid = false
+	}
 	query := `SELECT ` + store.TokenColumns + ` FROM tokens WHERE id = ?`
 	if ok {
 		query = `SELECT ` + store.TokenColumns + `, (SELECT coalesce(max(seq), 0) FROM ` + eventsTable(stream) + `) FROM tokens WHERE id = ?`
 	}
-	st, kept, err := db.stmts.prepare(c, query)
+	st, kept, err := cs.prepare(c, query)
 	if err != nil {
 		return store.Token{}, 0, err
 	}
@@ -437,11 +471,43 @@ func (db *DB) tokenHead(c *sqlite3.Conn, id string, stream int64, ok bool) (stor
 		return store.Token{}, 0, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
 	}
 	t, err := store.ScanToken(stmtRow{st})
+	if err != nil {
+		return store.Token{}, 0, err
+	}
 	var head int64
 	if ok {
 		head = st.ColumnInt64(st.ColumnCount() - 1)
 	}
-	return t, head, err
+	if cs != nil {
+		cs.last = tokenHeadRead{valid: true, version: version, id: id, stream: stream, ok: ok, token: cloneToken(t), head: head}
+	}
+	return t, head, nil
+}
+
+// dataVersion returns PRAGMA data_version on c, with the statement kept
+// prepared in cs. The statement runs in a read transaction of its own, so
+// the value reflects every commit made before it started.
+func dataVersion(c *sqlite3.Conn, cs *connState) (int64, error) {
+	st, kept, err := cs.prepare(c, `PRAGMA data_version`)
+	if err != nil {
+		return 0, err
+	}
+	defer release(st, kept)
+	if !st.Step() {
+		if err := st.Err(); err != nil {
+			return 0, err
+		}
+		return 0, errors.New("data_version: no row")
+	}
+	return st.ColumnInt64(0), nil
+}
+
+// cloneToken copies t with slices of its own, so that a caller's token
+// shares nothing with the one a connection keeps.
+func cloneToken(t store.Token) store.Token {
+	t.Features = slices.Clone(t.Features)
+	t.Hash = slices.Clone(t.Hash)
+	return t
 }
 
 // list reads the page q on c.

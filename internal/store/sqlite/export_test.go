@@ -64,3 +64,13 @@ func ExecWriter(ctx context.Context, db *DB, query string, args ...any) error {
 	_, err := db.writer.ExecContext(ctx, query, args...)
 	return err
 }
+
+// TokenReuses returns how many token reads ListEventsWithToken answered
+// from its connection's last read, for tests.
+func TokenReuses(db *DB) int64 { return db.tokenReuses.Load() }
+
+// ExecReader runs SQL on a read connection, for tests.
+func ExecReader(ctx context.Context, db *DB, query string) error {
+	_, err := db.reader.ExecContext(ctx, query)
+	return err
+}

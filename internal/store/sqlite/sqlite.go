@@ -59,6 +59,8 @@ type DB struct {
 	streams sync.Map  // streamKey -> int64, filled after commit only
 	stmts   stmtCache // the serving path's statements, per read connection
 
+	tokenReuses atomic.Int64 // token rows and heads reused by tokenHead, for tests
+
 	rowSize atomic.Int64 // running estimate of a row's bytes, to size page buffers
 
 	now func() time.Time // the clock of insertion times

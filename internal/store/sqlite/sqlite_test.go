@@ -18,7 +18,13 @@ import (
 // openTemp opens a new database in a temporary directory.
 func openTemp(t testing.TB) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "data", "logbook.db"), sqlite.Options{})
+	return openPath(t, filepath.Join(t.TempDir(), "data", "logbook.db"), sqlite.Options{})
+}
+
+// openPath opens path with opts, closed when the test ends.
+func openPath(t testing.TB, path string, opts sqlite.Options) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), path, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

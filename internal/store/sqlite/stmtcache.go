@@ -18,8 +18,33 @@ import (
 // statement before the pool closes them.
 type stmtCache struct {
 	mu     sync.Mutex
-	conns  map[*sqlite3.Conn]map[string]*sqlite3.Stmt
+	conns  map[*sqlite3.Conn]*connState
 	closed bool
+}
+
+// connState is what one read connection keeps between uses: its prepared
+// statements and the token row and stream head it read last.
+type connState struct {
+	stmts map[string]*sqlite3.Stmt
+	last  tokenHeadRead
+}
+
+// state returns c's state, or nil once the cache is closed.
+func (sc *stmtCache) state(c *sqlite3.Conn) *connState {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.closed {
+		return nil
+	}
+	if sc.conns == nil {
+		sc.conns = map[*sqlite3.Conn]*connState{}
+	}
+	cs := sc.conns[c]
+	if cs == nil {
+		cs = &connState{stmts: map[string]*sqlite3.Stmt{}}
+		sc.conns[c] = cs
+	}
+	return cs
 }
 
 // maxCachedStmts bounds one connection's statements: the list statements
@@ -30,21 +55,16 @@ const maxCachedStmts = 64
 // prepare returns query prepared on c, and whether it is kept: a kept
 // statement must be reset (not closed) after use, and release does that.
 func (sc *stmtCache) prepare(c *sqlite3.Conn, query string) (*sqlite3.Stmt, bool, error) {
-	sc.mu.Lock()
-	if sc.closed {
-		sc.mu.Unlock()
+	return sc.state(c).prepare(c, query)
+}
+
+// prepare is stmtCache.prepare on c, whose state cs is (nil: closed).
+func (cs *connState) prepare(c *sqlite3.Conn, query string) (*sqlite3.Stmt, bool, error) {
+	if cs == nil {
 		st, _, err := c.Prepare(query)
 		return st, false, err
 	}
-	if sc.conns == nil {
-		sc.conns = map[*sqlite3.Conn]map[string]*sqlite3.Stmt{}
-	}
-	m := sc.conns[c]
-	if m == nil {
-		m = map[string]*sqlite3.Stmt{}
-		sc.conns[c] = m
-	}
-	sc.mu.Unlock()
+	m := cs.stmts
 	if st, ok := m[query]; ok {
 		return st, true, nil
 	}
@@ -80,8 +100,8 @@ func (sc *stmtCache) close() error {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	var errs []error
-	for _, m := range sc.conns {
-		for _, st := range m {
+	for _, cs := range sc.conns {
+		for _, st := range cs.stmts {
 			errs = append(errs, st.Close())
 		}
 	}
