@@ -19,6 +19,8 @@ func TestCursorRoundTrip(t *testing.T) {
 		{Account: acct, Feature: events.AuditEvents, After: 0, Limit: 100, Start: time.Unix(0, 1).UTC()},
 		{Account: acct, Feature: events.SignInAttempts, After: 1 << 40, Limit: 1000, Start: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 0, 0, 0, 123, time.UTC)},
 		{Account: acct, Feature: events.ItemUsages, After: 7, Limit: 1, Start: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Account: acct, Feature: events.ItemUsages, After: 1000, Limit: 1000, Start: time.Unix(0, 1).UTC(), Hint: time.Date(2026, 3, 2, 8, 0, 0, 5, time.UTC)},
+		{Account: acct, Feature: events.AuditEvents, After: 9, Limit: 10, Start: time.Unix(0, 1).UTC(), Hint: time.Date(1950, 3, 2, 8, 0, 0, 0, time.UTC)},
 	} {
 		s := testCodec.encode(st)
 		if len(s) > 200 {
@@ -74,6 +76,9 @@ func FuzzCursorDecode(f *testing.F) {
 	st := cursorState{Account: events.NewID(), Feature: events.ItemUsages, After: 9, Limit: 10, Start: time.Unix(5, 0).UTC()}
 	f.Add(testCodec.encode(st))
 	f.Add(testCodec.encode(st) + "\r\n")
+	hinted := st
+	hinted.Hint = time.Unix(7, 0).UTC()
+	f.Add(testCodec.encode(hinted))
 	f.Add("")
 	f.Add("AQEQ")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -88,4 +93,28 @@ func FuzzCursorDecode(f *testing.F) {
 			t.Fatalf("accepted %q but it re-encodes as %q", s, again)
 		}
 	})
+}
+
+// TestCursorHintOptional pins the hint as an optional last field: a
+// cursor sealed before it existed (no field) decodes with none, and a
+// sealed hint of 0, which encode never writes, is refused.
+func TestCursorHintOptional(t *testing.T) {
+	st := cursorState{Account: events.NewID(), Feature: events.ItemUsages, After: 42, Limit: 100, Start: time.Unix(100, 0).UTC()}
+	old := testCodec.encode(st) // no hint: the layout before hints
+	withHint := st
+	withHint.Hint = time.Unix(200, 0).UTC()
+	hinted := testCodec.encode(withHint)
+	if len(hinted) <= len(old) {
+		t.Fatalf("hinted cursor %q is no longer than %q", hinted, old)
+	}
+	got, err := testCodec.decode(old)
+	if err != nil || !got.Hint.IsZero() || got.After != 42 {
+		t.Fatalf("decode(cursor without hint) = %+v, %v; want After 42 and no hint", got, err)
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(old)
+	body := append(raw[:len(raw)-tagLen:len(raw)-tagLen], 0) // varint 0
+	zero := base64.RawURLEncoding.EncodeToString(testCodec.tag(body, body)[:len(body)+tagLen])
+	if got, err := testCodec.decode(zero); err == nil {
+		t.Errorf("decode(cursor with a sealed hint of 0) = %+v, want an error", got)
+	}
 }
