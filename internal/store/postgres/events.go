@@ -641,6 +641,11 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	}
 	if err == nil {
 		stream, lo, hi = *streamN, *loN, *hiN
+		if spec == nil && !q.Hint.IsZero() && q.InsertedAfter.IsZero() {
+			// Known now, the stream's id lets the next page speculate
+			// (a server that serves a stream need not append to it).
+			db.streams.Store(streamKey{q.Account, q.Feature}, stream)
+		}
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, nil // a stream never written
