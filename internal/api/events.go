@@ -128,8 +128,9 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		// with a trailing newline), and echoing those would put a raw
 		// control character inside a JSON string. Sealing is deterministic,
 		// so a drained stream still answers with the cursor it was given:
-		// when the position has not moved and the cursor holds no CR or LF,
-		// it is that encoding already (the decoder refuses any other).
+		// when neither the position nor the hint has changed and the cursor
+		// holds no CR or LF, it is that encoding already (the decoder
+		// refuses any other).
 		cursor := req.Cursor
 		if next.After != st.After || !next.Hint.Equal(st.Hint) || strings.ContainsAny(cursor, "\r\n") {
 			cursor = h.codec.encode(next)

@@ -512,8 +512,9 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 
 // ListEventsWithToken reads the token tokenID and, if check accepts it,
 // the page q (see store.EventStore). The token query and the page's
-// bounds query go in one round trip (a pipelined batch): a poll at the
-// head of its stream costs one, a page two.
+// bounds go in one statement: a poll at the head of its stream costs one
+// round trip, a page two, or one when its hint names its day (see
+// speculate).
 func (db *DB) ListEventsWithToken(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
 	return db.listEvents(ctx, tokenID, q, check)
 }
