@@ -120,9 +120,10 @@ func TestCursorHintOptional(t *testing.T) {
 }
 
 // TestNextStateHint: the state after a page hints at the time of its last
-// row only when the page had more after it; a draining page clears the
-// hint, so a connector polling at the head sends none, and a page with
-// more but no rows read (all filtered) keeps the hint it had.
+// row only when the page had more after it; a draining page that read rows
+// clears the hint, so a connector polling at the head sends none, and a
+// page that read none keeps the hint it had (a poll at the end of the
+// stream answers with its own cursor).
 func TestNextStateHint(t *testing.T) {
 	st := cursorState{Account: events.NewID(), Feature: events.ItemUsages, After: 10, Limit: 5, Hint: time.Unix(50, 0).UTC()}
 	row := time.Unix(90, 0).UTC()
@@ -136,7 +137,8 @@ func TestNextStateHint(t *testing.T) {
 		{"more", 15, true, row, cursorState{Account: st.Account, Feature: st.Feature, After: 15, Limit: 5, Hint: row}},
 		{"drained", 12, false, row, cursorState{Account: st.Account, Feature: st.Feature, After: 12, Limit: 5}},
 		{"more, none read", 20, true, time.Time{}, cursorState{Account: st.Account, Feature: st.Feature, After: 20, Limit: 5, Hint: st.Hint}},
-		{"never back", 3, false, time.Time{}, cursorState{Account: st.Account, Feature: st.Feature, After: 10, Limit: 5}},
+		{"drained, none read", 10, false, time.Time{}, st},
+		{"never back", 3, false, time.Time{}, st},
 	} {
 		if diff := cmp.Diff(c.want, nextState(st, c.last, c.more, c.lastTime)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", c.name, diff)

@@ -247,16 +247,19 @@ func (h *handler) page(call Call, st cursorState, res store.ListResult) (store.L
 // nextState is the state after a page of st that ended at last, with
 // more after it or not, whose last row read has the time lastTime (zero:
 // none read). Its hint is that time when there is more, so the store may
-// read the next page sooner; a page that drained its stream leaves none,
-// so a connector polling at the head sends no hint.
+// read the next page sooner; a page that read rows and drained its stream
+// leaves none, so a connector polling at the head sends no hint. A page
+// that read no rows keeps st's hint: a poll at the end of the stream
+// answers with the cursor it was given (design.md).
 func nextState(st cursorState, last int64, more bool, lastTime time.Time) cursorState {
 	next := st
 	next.After = max(last, st.After)
 	switch {
-	case !more:
-		next.Hint = time.Time{}
-	case !lastTime.IsZero():
+	case lastTime.IsZero():
+	case more:
 		next.Hint = lastTime
+	default:
+		next.Hint = time.Time{}
 	}
 	return next
 }
