@@ -42,6 +42,11 @@ type cursorState struct {
 	// End is the exclusive upper bound on event time (v1, v2) or on
 	// insertion time (v3); zero: none.
 	End time.Time
+	// Hint is the time of the last event of the page the cursor came
+	// from when that page had more after it (store.ListQuery.Hint); zero
+	// otherwise. It is an optional last field: cursors sealed before it
+	// existed decode with none.
+	Hint time.Time
 }
 
 var featureCodes = map[events.Feature]byte{events.SignInAttempts: 1, events.ItemUsages: 2, events.AuditEvents: 3}
@@ -90,6 +95,15 @@ func (c cursorCodec) tag(dst, b []byte) []byte {
 	return dst
 }
 
+// hintNanos is a hint's time in unix nanoseconds, 0 for none (the zero
+// time, and the instant 0 itself, which is no loss for a guess).
+func hintNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
 func (c cursorCodec) encode(s cursorState) string { return c.seal(cursorVersion, s) }
 
 func (c cursorCodec) decode(str string) (cursorState, error) { return c.open(cursorVersion, str) }
@@ -113,6 +127,9 @@ func (c cursorCodec) seal(version byte, s cursorState) string {
 		end = s.End.UnixNano()
 	}
 	b = binary.AppendVarint(b, end)
+	if h := hintNanos(s.Hint); h != 0 {
+		b = binary.AppendVarint(b, h)
+	}
 	b = c.tag(b, b)[:len(b)+tagLen]
 	return base64.RawURLEncoding.EncodeToString(b)
 }
@@ -168,8 +185,17 @@ func (c cursorCodec) open(version byte, str string) (cursorState, error) {
 	}
 	rest = rest[k:]
 	end, k := binary.Varint(rest)
-	if k <= 0 || len(rest) != k {
+	if k <= 0 {
 		return cursorState{}, errBadCursor
+	}
+	if rest = rest[k:]; len(rest) > 0 {
+		// A hint of 0 is sealed as none: refuse it, so each state has
+		// one encoding.
+		hint, k := binary.Varint(rest)
+		if k <= 0 || len(rest) != k || hint == 0 {
+			return cursorState{}, errBadCursor
+		}
+		s.Hint = time.Unix(0, hint).UTC()
 	}
 	s.After, s.Limit = int64(after), int(limit)
 	s.Start = time.Unix(0, start).UTC()

@@ -19,6 +19,8 @@ func TestCursorRoundTrip(t *testing.T) {
 		{Account: acct, Feature: events.AuditEvents, After: 0, Limit: 100, Start: time.Unix(0, 1).UTC()},
 		{Account: acct, Feature: events.SignInAttempts, After: 1 << 40, Limit: 1000, Start: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 0, 0, 0, 123, time.UTC)},
 		{Account: acct, Feature: events.ItemUsages, After: 7, Limit: 1, Start: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Account: acct, Feature: events.ItemUsages, After: 1000, Limit: 1000, Start: time.Unix(0, 1).UTC(), Hint: time.Date(2026, 3, 2, 8, 0, 0, 5, time.UTC)},
+		{Account: acct, Feature: events.AuditEvents, After: 9, Limit: 10, Start: time.Unix(0, 1).UTC(), Hint: time.Date(1950, 3, 2, 8, 0, 0, 0, time.UTC)},
 	} {
 		s := testCodec.encode(st)
 		if len(s) > 200 {
@@ -74,6 +76,9 @@ func FuzzCursorDecode(f *testing.F) {
 	st := cursorState{Account: events.NewID(), Feature: events.ItemUsages, After: 9, Limit: 10, Start: time.Unix(5, 0).UTC()}
 	f.Add(testCodec.encode(st))
 	f.Add(testCodec.encode(st) + "\r\n")
+	hinted := st
+	hinted.Hint = time.Unix(7, 0).UTC()
+	f.Add(testCodec.encode(hinted))
 	f.Add("")
 	f.Add("AQEQ")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -88,4 +93,55 @@ func FuzzCursorDecode(f *testing.F) {
 			t.Fatalf("accepted %q but it re-encodes as %q", s, again)
 		}
 	})
+}
+
+// TestCursorHintOptional pins the hint as an optional last field: a
+// cursor sealed before it existed (no field) decodes with none, and a
+// sealed hint of 0, which encode never writes, is refused.
+func TestCursorHintOptional(t *testing.T) {
+	st := cursorState{Account: events.NewID(), Feature: events.ItemUsages, After: 42, Limit: 100, Start: time.Unix(100, 0).UTC()}
+	old := testCodec.encode(st) // no hint: the layout before hints
+	withHint := st
+	withHint.Hint = time.Unix(200, 0).UTC()
+	hinted := testCodec.encode(withHint)
+	if len(hinted) <= len(old) {
+		t.Fatalf("hinted cursor %q is no longer than %q", hinted, old)
+	}
+	got, err := testCodec.decode(old)
+	if err != nil || !got.Hint.IsZero() || got.After != 42 {
+		t.Fatalf("decode(cursor without hint) = %+v, %v; want After 42 and no hint", got, err)
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(old)
+	body := append(raw[:len(raw)-tagLen:len(raw)-tagLen], 0) // varint 0
+	zero := base64.RawURLEncoding.EncodeToString(testCodec.tag(body, body)[:len(body)+tagLen])
+	if got, err := testCodec.decode(zero); err == nil {
+		t.Errorf("decode(cursor with a sealed hint of 0) = %+v, want an error", got)
+	}
+}
+
+// TestNextStateHint: the state after a page hints at the time of its last
+// row only when the page had more after it; a draining page that read rows
+// clears the hint, so a connector polling at the head sends none, and a
+// page that read none keeps the hint it had (a poll at the end of the
+// stream answers with its own cursor).
+func TestNextStateHint(t *testing.T) {
+	st := cursorState{Account: events.NewID(), Feature: events.ItemUsages, After: 10, Limit: 5, Hint: time.Unix(50, 0).UTC()}
+	row := time.Unix(90, 0).UTC()
+	for _, c := range []struct {
+		name     string
+		last     int64
+		more     bool
+		lastTime time.Time
+		want     cursorState
+	}{
+		{"more", 15, true, row, cursorState{Account: st.Account, Feature: st.Feature, After: 15, Limit: 5, Hint: row}},
+		{"drained", 12, false, row, cursorState{Account: st.Account, Feature: st.Feature, After: 12, Limit: 5}},
+		{"more, none read", 20, true, time.Time{}, cursorState{Account: st.Account, Feature: st.Feature, After: 20, Limit: 5, Hint: st.Hint}},
+		{"drained, none read", 10, false, time.Time{}, st},
+		{"never back", 3, false, time.Time{}, st},
+	} {
+		if diff := cmp.Diff(c.want, nextState(st, c.last, c.more, c.lastTime)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
 }

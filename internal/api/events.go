@@ -86,7 +86,9 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		pb := newPageBuffer()
 		defer pb.free()
 		v1Audit := version == 1 && f == events.AuditEvents
+		var lastTime time.Time // of the last row read
 		q.Each = func(row store.Row) {
+			lastTime = row.Time
 			if !v1Audit || auditOnV1(row.Data) {
 				pb.add(row)
 			}
@@ -116,8 +118,7 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		if h.Guard != nil && h.Guard(w, r, call) {
 			return nil
 		}
-		next := st
-		next.After = max(res.Last, st.After)
+		next := nextState(st, res.Last, res.More, lastTime)
 		pb.served.HasMore = res.More
 		if h.Observe != nil {
 			h.Observe(call, pb.served)
@@ -127,10 +128,11 @@ func (h *handler) events(f events.Feature, version int) handlerFunc {
 		// with a trailing newline), and echoing those would put a raw
 		// control character inside a JSON string. Sealing is deterministic,
 		// so a drained stream still answers with the cursor it was given:
-		// when the position has not moved and the cursor holds no CR or LF,
-		// it is that encoding already (the decoder refuses any other).
+		// when neither the position nor the hint has changed and the cursor
+		// holds no CR or LF, it is that encoding already (the decoder
+		// refuses any other).
 		cursor := req.Cursor
-		if next.After != st.After || strings.ContainsAny(cursor, "\r\n") {
+		if next.After != st.After || !next.Hint.Equal(st.Hint) || strings.ContainsAny(cursor, "\r\n") {
 			cursor = h.codec.encode(next)
 		}
 		sendPage(w, pb.finish(cursor, res.More))
@@ -216,7 +218,7 @@ func (h *handler) read(r *http.Request, call Call, st cursorState) (store.ListRe
 func (h *handler) query(r *http.Request, call Call, st cursorState) (store.ListQuery, error) {
 	q := store.ListQuery{
 		Account: st.Account, Feature: call.Feature, After: st.After,
-		Start: st.Start, End: st.End, Limit: st.Limit, V1: call.Version == 1,
+		Start: st.Start, End: st.End, Limit: st.Limit, V1: call.Version == 1, Hint: st.Hint,
 	}
 	if call.Version == 3 {
 		floor, err := h.floor(r, st.Account, h.Now())
@@ -235,9 +237,31 @@ func (h *handler) page(call Call, st cursorState, res store.ListResult) (store.L
 	if call.Version == 1 && call.Feature == events.AuditEvents {
 		res.Rows = v1Rows(res.Rows)
 	}
+	var lastTime time.Time
+	if len(res.Rows) > 0 {
+		lastTime = res.Rows[len(res.Rows)-1].Time
+	}
+	return res, nextState(st, res.Last, res.More, lastTime)
+}
+
+// nextState is the state after a page of st that ended at last, with
+// more after it or not, whose last row read has the time lastTime (zero:
+// none read). Its hint is that time when there is more, so the store may
+// read the next page sooner; a page that read rows and drained its stream
+// leaves none, so a connector polling at the head sends no hint. A page
+// that read no rows keeps st's hint: a poll at the end of the stream
+// answers with the cursor it was given (design.md).
+func nextState(st cursorState, last int64, more bool, lastTime time.Time) cursorState {
 	next := st
-	next.After = max(res.Last, st.After)
-	return res, next
+	next.After = max(last, st.After)
+	switch {
+	case lastTime.IsZero():
+	case more:
+		next.Hint = lastTime
+	default:
+		next.Hint = time.Time{}
+	}
+	return next
 }
 
 // observe tells Observe about the page res. It runs before the page goes

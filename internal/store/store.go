@@ -123,6 +123,11 @@ type ListQuery struct {
 	Limit int
 	// V1 selects the v1 rendering.
 	V1 bool
+	// Hint, when not zero, is the time of an event at or just before
+	// After (the last one a page served): a guess of where the page
+	// starts, which a store may use to read it sooner. Any value gives
+	// the same answer; a store may ignore it.
+	Hint time.Time
 	// Each, when set, is handed the page's rows in order as they are
 	// read, and ListResult.Rows stays empty: the serving path splices
 	// them into its response without the store copying them into a page

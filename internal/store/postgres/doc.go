@@ -71,6 +71,14 @@
 // parameters select); if retention dropped the partition in between, the
 // parent answers.
 //
+// A query with a hint (store.ListQuery.Hint: the API's cursor carries the
+// time of the last row of a page that had more) also pipelines, in the
+// same round trip, a speculative read of the hinted day's partition for
+// the positions after the cursor. Its rows are used when the bounds show
+// the page lies in that day, keeping only positions up to the bounds'
+// end; otherwise they are dropped and the page is read as above. So a
+// page a connector pages through costs one round trip, like a poll.
+//
 // # Migrations
 //
 // Migrations are numbered files in migrations/ with the same numbers as

@@ -512,8 +512,9 @@ func (db *DB) ListEvents(ctx context.Context, q store.ListQuery) (store.ListResu
 
 // ListEventsWithToken reads the token tokenID and, if check accepts it,
 // the page q (see store.EventStore). The token query and the page's
-// bounds query go in one round trip (a pipelined batch): a poll at the
-// head of its stream costs one, a page two.
+// bounds go in one statement: a poll at the head of its stream costs one
+// round trip, a page two, or one when its hint names its day (see
+// speculate).
 func (db *DB) ListEventsWithToken(ctx context.Context, tokenID string, q store.ListQuery, check func(store.Token) error) (store.ListResult, error) {
 	return db.listEvents(ctx, tokenID, q, check)
 }
@@ -579,29 +580,73 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	// after InsertedBefore: neither can ever match.
 	bound := int64(store.ScanBound(q.Limit))
 	var (
-		stream, head, lo, hi int64
-		loH, hiH             *int64
+		stream, lo, hi int64
+		loH, hiH       *int64
 	)
 	boundsArgs := []any{q.Account, string(q.Feature), q.After, bound, insAfter, insBefore}
-	var err error
-	if tokenID == "" {
-		err = db.generic.QueryRow(ctx, listBoundsSQL, boundsArgs...).Scan(&stream, &head, &lo, &hi, &loH, &hiH)
-	} else {
-		// One statement, one round trip: the token's row, and the page's
-		// bounds (NULL when the stream was never written).
-		var streamN, headN, loN, hiN *int64
-		row := db.generic.QueryRow(ctx, tokenBoundsSQL, append(boundsArgs, tokenID)...)
-		t, terr := scanToken(extraColumns{row, []any{&streamN, &headN, &loN, &hiN, &loH, &hiH}}, tokenID)
-		if terr != nil {
-			return store.ListResult{}, fmt.Errorf("list events: %w", terr)
+	boundsSQL := listBoundsSQL
+	if tokenID != "" {
+		boundsSQL, boundsArgs = tokenBoundsSQL, append(boundsArgs, tokenID)
+	}
+	// A page the hint says starts in one day is read speculatively, in
+	// the same round trip as the bounds (see speculate); spec is nil
+	// otherwise, and the bounds statement goes alone.
+	spec := db.speculate(q, bound, startNS, endNS)
+	var (
+		br         pgx.BatchResults
+		tok        store.Token
+		streamN    *int64
+		headN      *int64 // read, unused: hi is the head when no InsertedBefore
+		loN, hiN   *int64
+		err, tokEr error
+	)
+	for {
+		var row pgx.Row
+		if spec == nil {
+			row = db.generic.QueryRow(ctx, boundsSQL, boundsArgs...)
+		} else {
+			br = db.generic.SendBatch(ctx, &pgx.Batch{QueuedQueries: []*pgx.QueuedQuery{
+				{SQL: boundsSQL, Arguments: boundsArgs},
+				{SQL: partitionListSQL(spec.day, q.V1), Arguments: spec.args},
+			}})
+			defer br.Close()
+			row = br.QueryRow()
 		}
-		if err := check(t); err != nil {
+		if tokenID == "" {
+			err = row.Scan(&streamN, &headN, &loN, &hiN, &loH, &hiH)
+		} else {
+			// One statement, one round trip: the token's row, and the
+			// page's bounds (NULL when the stream was never written).
+			tok, tokEr = scanToken(extraColumns{row, []any{&streamN, &headN, &loN, &hiN, &loH, &hiH}}, tokenID)
+			err = tokEr
+		}
+		if spec != nil && pgCode(err) == pgUndefinedTable {
+			// The batch is prepared whole: the hinted day has no
+			// partition (any more). Read the bounds alone.
+			br.Close()
+			spec = nil
+			continue
+		}
+		break
+	}
+	if tokenID != "" {
+		if tokEr != nil {
+			return store.ListResult{}, fmt.Errorf("list events: %w", tokEr)
+		}
+		if err := check(tok); err != nil {
 			return store.ListResult{}, err
 		}
-		if streamN == nil {
-			return res, nil // a stream never written
+	}
+	if err == nil && streamN == nil {
+		err = pgx.ErrNoRows // the token's row, but a stream never written
+	}
+	if err == nil {
+		stream, lo, hi = *streamN, *loN, *hiN
+		if spec == nil && !q.Hint.IsZero() && q.InsertedAfter.IsZero() {
+			// Known now, the stream's id lets the next page speculate
+			// (a server that serves a stream need not append to it).
+			db.streams.Store(streamKey{q.Account, q.Feature}, stream)
 		}
-		stream, head, lo, hi = *streamN, *headN, *loN, *hiN
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, nil // a stream never written
@@ -629,20 +674,24 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	page := store.NewPageRows(q.Limit, &db.rowSize)
 	n, lastSeq := 0, int64(0)
 	var scratch []byte // a row's bytes decoded from the text format
-	// read scans the page's rows; it hands none to Each before the first
-	// is read, so a read that fails to start may be tried again.
+	// read scans the page's rows, up to position end (the speculative
+	// read's may go beyond); it hands none to Each before the first is
+	// read, so a read that fails to start may be tried again.
 	read := func(rows pgx.Rows) error {
 		defer rows.Close()
 		fds := rows.FieldDescriptions()
 		for rows.Next() {
 			raw := rows.RawValues()
-			if n == q.Limit {
-				res.More = true // one more matching row exists beyond the page
-				break
-			}
 			seq, err := int8Value(fds[0], raw[0])
 			if err != nil {
 				return fmt.Errorf("seq: %w", err)
+			}
+			if seq > end {
+				break
+			}
+			if n == q.Limit {
+				res.More = true // one more matching row exists beyond the page
+				break
 			}
 			ts, err := int8Value(fds[1], raw[1])
 			if err != nil {
@@ -667,7 +716,23 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 	}
 	args := []any{stream, lo, end, startNS, endNS, q.Limit + 1}
 	err = errNotTried
-	if day := dayOf(startNS); day == dayOf(endNS) {
+	if spec != nil {
+		if spec.usable(stream, lo, startNS, endNS) {
+			rows, qerr := br.Query()
+			if err = qerr; err == nil {
+				err = read(rows)
+			}
+			if err != nil && (pgCode(err) != pgUndefinedTable || n > 0) {
+				return store.ListResult{}, fmt.Errorf("list events: %w", err)
+			}
+		}
+		// Unread, the speculative rows are discarded; the partition may
+		// be gone (retention), which only the rows read above need.
+		if cerr := br.Close(); cerr != nil && pgCode(cerr) != pgUndefinedTable {
+			return store.ListResult{}, fmt.Errorf("list events: %w", cerr)
+		}
+	}
+	if day := dayOf(startNS); err != nil && day == dayOf(endNS) {
 		// All of the page's times are in one day: read its partition
 		// directly, a plain table planned once per connection (generic
 		// plan) instead of the partitioned parent planned every time. If
@@ -708,6 +773,56 @@ func (db *DB) listEvents(ctx context.Context, tokenID string, q store.ListQuery,
 		}
 	}
 	return res, nil
+}
+
+// speculation is a page's rows read in the round trip of its bounds: the
+// positions (After, After+bound] of the stream's rows in the partition of
+// day, in the query's time filter.
+type speculation struct {
+	stream, after, day int64
+	args               []any
+}
+
+// speculate returns the speculative read of q's page, or nil when q has no
+// hint, its stream's id is not known yet, or an insertion-time lower bound
+// may move the page's start past After.
+func (db *DB) speculate(q store.ListQuery, bound, startNS, endNS int64) *speculation {
+	if q.Hint.IsZero() || !q.InsertedAfter.IsZero() {
+		return nil
+	}
+	v, ok := db.streams.Load(streamKey{q.Account, q.Feature})
+	if !ok {
+		return nil
+	}
+	stream, day := v.(int64), dayOf(clampNanos(q.Hint))
+	to := q.After + bound
+	if to < q.After { // overflow
+		to = math.MaxInt64
+	}
+	lo, hi := max(startNS, day*dayNanos), min(endNS, (day+1)*dayNanos-1)
+	if hi < lo {
+		return nil
+	}
+	return &speculation{stream: stream, after: q.After, day: day, args: []any{stream, q.After, to, lo, hi, q.Limit + 1}}
+}
+
+// usable reports whether the speculative rows are the page's: the page's
+// positions are (lo, end] of stream, and its times [startNS, endNS] (the
+// hours of those positions) lie in the day read.
+//
+// The bounds statement and the speculative one run in turn, each in a
+// snapshot of its own, the second one's later. Positions become visible
+// in increasing order (store.EventStore), and every position up to the
+// head the first statement read was visible to it, so the second sees the
+// same rows at those positions; it may see more above the head, and read
+// drops every row beyond end (≤ head). Every position in (lo, end] has
+// its time in [startNS, endNS] (event_hours), which is within the day, so
+// that day's partition holds all of them, and the speculative time filter,
+// the query's clipped to the day, keeps the same ones as the page's. Rows
+// come in position order, so those up to end are all there even when the
+// statement's LIMIT cut it short beyond end.
+func (s *speculation) usable(stream, lo, startNS, endNS int64) bool {
+	return s.stream == stream && s.after == lo && dayOf(startNS) == s.day && dayOf(endNS) == s.day
 }
 
 // scanToken reads the token id from row: an error wrapping
