@@ -1,11 +1,11 @@
 package postgres_test
 
 import (
-	"github.com/google/go-cmp/cmp"
-
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/logbookhq/logbook/events"
 	"github.com/logbookhq/logbook/internal/store"
