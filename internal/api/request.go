@@ -99,7 +99,18 @@ func parseTime(field string, m json.RawMessage) (*time.Time, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %q is not an RFC 3339 time", field, s)
 	}
+	return inUTCYears(field, s, t)
+}
+
+// inUTCYears converts t to UTC and refuses it when its UTC year is outside
+// 0000–9999: RFC 3339 cannot write such a time, so it could not be echoed
+// in a cursor, a page token or an error ("0000-01-01T00:00:00+01:00" is
+// year -1 in UTC).
+func inUTCYears(field, s string, t time.Time) (*time.Time, error) {
 	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("%s: %q is outside the years 0000-9999 in UTC", field, s)
+	}
 	return &t, nil
 }
 

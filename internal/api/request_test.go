@@ -60,6 +60,8 @@ func TestParsePageRequest(t *testing.T) {
 		{name: "limit string", body: `{"limit":"100"}`, err: "limit"},
 		{name: "malformed start", body: `{"start_time":"2025-03-01 10:00:00"}`, err: "start_time"},
 		{name: "date only", body: `{"start_time":"2025-03-01"}`, err: "start_time"},
+		{name: "start before year 0 in UTC", body: `{"start_time":"0000-01-01T00:00:00+01:00"}`, err: "start_time"},
+		{name: "end after year 9999 in UTC", body: `{"end_time":"9999-12-31T23:30:00-01:00"}`, err: "end_time"},
 		{name: "start not a string", body: `{"start_time":12345}`, err: "start_time"},
 		{name: "malformed end", body: `{"end_time":"yesterday"}`, err: "end_time"},
 		{name: "end before start", body: `{"start_time":"2025-03-01T10:00:00Z","end_time":"2025-03-01T09:59:59Z"}`, err: "end_time"},

@@ -99,8 +99,7 @@ func parseQueryTime(field, s string) (*time.Time, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %q is not an RFC 3339 time", field, s)
 	}
-	t = t.UTC()
-	return &t, nil
+	return inUTCYears(field, s, t)
 }
 
 // resetV3 is the state a v3 request without a page token starts from

@@ -50,6 +50,8 @@ func TestParseV3Query(t *testing.T) {
 		{name: "repeated, other value", query: "start_time=2026-01-01T00:00:00Z&start_time=2026-01-02T00:00:00Z", err: "start_time"},
 		{name: "malformed start", query: "start_time=yesterday", err: "start_time"},
 		{name: "date only", query: "end_time=2026-01-01", err: "end_time"},
+		{name: "start before year 0 in UTC", query: "start_time=0000-01-01T00:00:00%2B01:00", err: "start_time"},
+		{name: "end after year 9999 in UTC", query: "end_time=9999-12-31T23:30:00-01:00", err: "end_time"},
 		{name: "end before start", query: "start_time=2026-01-02T00:00:00Z&end_time=2026-01-01T00:00:00Z", err: "end_time"},
 		{name: "start with page_token", query: "page_token=abc&start_time=2026-01-01T00:00:00Z", err: "page_token"},
 		{name: "end with next_page_token", query: "next_page_token=abc&end_time=2026-01-01T00:00:00Z", err: "page_token"},
